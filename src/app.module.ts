@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminUsersModule } from './admin-users/admin-users.module';
+import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createThrottlerStorage } from './common/throttling/throttler-storage';
+import { THROTTLE } from './common/throttling/client-ip-throttler.guard';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { buildDataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+
+/** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        TypeOrmModule.forRoot(buildDataSourceOptions(databaseUrl)),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: THROTTLE.register, limit: config.registerRateLimit.limit, ttl: config.registerRateLimit.ttlSeconds * 1000 },
+            { name: THROTTLE.login, limit: config.loginRateLimit.limit, ttl: config.loginRateLimit.ttlSeconds * 1000 },
+          ],
+          setHeaders: false,
+          storage: createThrottlerStorage(config.redisUrl),
+        }),
+        HealthModule,
+        AuthModule,
+        AdminUsersModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+    };
+  }
+}

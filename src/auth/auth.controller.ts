@@ -1,0 +1,75 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { FastifyRequest } from 'fastify';
+import { ClientIp } from '../common/client-ip';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { ClientIpThrottlerGuard, THROTTLE } from '../common/throttling/client-ip-throttler.guard';
+import { User } from '../database/entities/user.entity';
+import { AuthService } from './auth.service';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { UserResponseDto } from './dto/user-response.dto';
+import { Authenticated, CurrentUser } from './guards/decorators';
+import { bearerToken } from './guards/jwt-auth.guard';
+
+@ApiTags('Auth')
+@Controller('api/auth')
+@UseGuards(ClientIpThrottlerGuard)
+@ApiTooManyRequestsResponse({ description: 'Over the per-IP limit; see Retry-After', type: ErrorResponseDto })
+@ApiUnprocessableEntityResponse({ description: 'Invalid or unknown field', type: ErrorResponseDto })
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @SkipThrottle({ [THROTTLE.login]: true })
+  @ApiOperation({
+    summary: 'Register a user',
+    description:
+      'REGISTRATION_MODE `approval`: the user is pending until an admin activates it. `open`: active at once. ' +
+      "`admin_only`: only a superuser's bearer token may register users, who are active at once.",
+  })
+  @ApiBearerAuth()
+  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiConflictResponse({ description: 'Email already registered', type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({ description: '`admin_only` mode without a valid token', type: ErrorResponseDto })
+  @ApiForbiddenResponse({ description: '`admin_only` mode with a non-superuser token', type: ErrorResponseDto })
+  async register(@Body() dto: RegisterDto, @ClientIp() ip: string, @Req() request: FastifyRequest): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.auth.register(dto, ip, bearerToken(request)));
+  }
+
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @SkipThrottle({ [THROTTLE.register]: true })
+  @ApiOperation({ summary: 'Exchange e-mail and password for a bearer token' })
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Incorrect email or password', type: ErrorResponseDto })
+  @ApiForbiddenResponse({ description: 'Inactive user (only after a correct password)', type: ErrorResponseDto })
+  login(@Body() dto: LoginDto, @ClientIp() ip: string): Promise<TokenResponseDto> {
+    return this.auth.login(dto, ip);
+  }
+
+  @Get('me')
+  @SkipThrottle()
+  @Authenticated()
+  @ApiOperation({ summary: 'The authenticated user' })
+  @ApiOkResponse({ type: UserResponseDto })
+  me(@CurrentUser() user: User): UserResponseDto {
+    return UserResponseDto.from(user);
+  }
+
+}

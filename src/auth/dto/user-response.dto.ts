@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { User, USER_STATUSES, UserStatus } from '../../database/entities/user.entity';
+
+/** A user as every route shows it: never a password or hash. */
+export class UserResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'user@example.com' })
+  email: string;
+
+  @ApiProperty({ example: 'Test User' })
+  full_name: string;
+
+  @ApiProperty()
+  is_active: boolean;
+
+  @ApiProperty()
+  is_superuser: boolean;
+
+  @ApiProperty({
+    enum: USER_STATUSES,
+    description: '`pending`: awaiting a first activation; `deactivated`: switched off by an admin',
+  })
+  status: UserStatus;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updated_at: string;
+
+  static from(user: User): UserResponseDto {
+    return {
+      id: user.id,
+      email: user.email,
+      full_name: user.fullName,
+      is_active: user.isActive,
+      is_superuser: user.isSuperuser,
+      status: user.status,
+      created_at: user.createdAt.toISOString(),
+      updated_at: user.updatedAt.toISOString(),
+    };
+  }
+}

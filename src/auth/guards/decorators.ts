@@ -1,0 +1,28 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { User } from '../../database/entities/user.entity';
+import { AuthenticatedRequest, JwtAuthGuard } from './jwt-auth.guard';
+import { SuperuserGuard } from './superuser.guard';
+
+/** Any active user's bearer token. */
+export const Authenticated = () =>
+  applyDecorators(
+    UseGuards(JwtAuthGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked token', type: ErrorResponseDto }),
+  );
+
+/** A superuser's bearer token; other users get 403 `Admin privileges required`. */
+export const SuperuserOnly = () =>
+  applyDecorators(
+    UseGuards(JwtAuthGuard, SuperuserGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked token', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'Admin privileges required', type: ErrorResponseDto }),
+  );
+
+/** The authenticated user that the guards put on the request. */
+export const CurrentUser = createParamDecorator(
+  (_: unknown, context: ExecutionContext): User => context.switchToHttp().getRequest<AuthenticatedRequest>().user!,
+);

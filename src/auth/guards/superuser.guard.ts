@@ -1,0 +1,26 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { clientIp } from '../../common/client-ip';
+import { SecurityLogService } from '../../common/security-log.service';
+import { ADMIN_REQUIRED } from '../auth.service';
+import { AuthenticatedRequest } from './jwt-auth.guard';
+
+/** Runs after JwtAuthGuard: lets superusers through, logs and refuses everyone else. */
+@Injectable()
+export class SuperuserGuard implements CanActivate {
+  constructor(private readonly securityLog: SecurityLogService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (request.user?.isSuperuser) {
+      return true;
+    }
+    this.securityLog.log('admin_access_denied', {
+      ip: clientIp(request),
+      user_id: request.user?.id,
+      email: request.user?.email,
+      method: request.method,
+      path: request.url,
+    });
+    throw new ForbiddenException(ADMIN_REQUIRED);
+  }
+}

@@ -1,0 +1,74 @@
+import ipaddr from 'ipaddr.js';
+
+export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+
+export interface Cidr {
+  address: IpAddress;
+  prefix: number;
+}
+
+/**
+ * Parses an IPv4 or IPv6 address; an IPv4-mapped IPv6 address (::ffff:1.2.3.4, as dual-stack sockets
+ * report IPv4 peers) becomes the IPv4 address so that one client never counts as two.
+ */
+export function parseIp(text: string): IpAddress {
+  const trimmed = text.trim();
+  if (!ipaddr.isValid(trimmed)) {
+    throw new Error(`"${text}" is not an IP address`);
+  }
+  const address = ipaddr.parse(trimmed);
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (address as ipaddr.IPv6).toIPv4Address();
+  }
+  return address;
+}
+
+export function isIp(text: string): boolean {
+  return ipaddr.isValid(text.trim());
+}
+
+/** Parses `a.b.c.d/n`, `x::y/n` or a bare address (a /32 or /128); host bits are cleared. */
+export function parseCidr(text: string): Cidr {
+  const trimmed = text.trim();
+  const slash = trimmed.indexOf('/');
+  const address = parseIp(slash === -1 ? trimmed : trimmed.slice(0, slash));
+  const maxPrefix = address.kind() === 'ipv4' ? 32 : 128;
+  let prefix = maxPrefix;
+  if (slash !== -1) {
+    const prefixText = trimmed.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > maxPrefix) {
+      throw new Error(`"${text}" has an invalid prefix length`);
+    }
+    prefix = Number(prefixText);
+  }
+  return { address: networkAddress(address, prefix), prefix };
+}
+
+export function parseCidrList(list: string[]): Cidr[] {
+  return list.map(parseCidr);
+}
+
+export function isCidr(text: string): boolean {
+  try {
+    parseCidr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function formatCidr(cidr: Cidr): string {
+  return `${cidr.address.toString()}/${cidr.prefix}`;
+}
+
+export function cidrContains(cidr: Cidr, address: IpAddress): boolean {
+  return cidr.address.kind() === address.kind() && address.match(cidr.address, cidr.prefix);
+}
+
+function networkAddress(address: IpAddress, prefix: number): IpAddress {
+  const bytes = address.toByteArray();
+  for (let bit = prefix; bit < bytes.length * 8; bit++) {
+    bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+  }
+  return ipaddr.fromByteArray(bytes);
+}

@@ -1,0 +1,71 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+
+/** Every security event the contract names; the names are part of the SECURITY_LOG_FILE format. */
+export type SecurityEvent =
+  | 'registration_attempt'
+  | 'registration_rejected'
+  | 'user_created'
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'login_inactive_user'
+  | 'admin_action'
+  | 'admin_access_denied'
+  | 'rate_limit_hit'
+  | 'sip_ban_created'
+  | 'sip_ban_lifted';
+
+const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
+  'registration_rejected',
+  'login_failed',
+  'login_inactive_user',
+  'admin_access_denied',
+  'rate_limit_hit',
+  'sip_ban_created',
+]);
+
+/** Fields that must never reach a log line, whatever a caller passes by mistake. */
+const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'access_token', 'authorization'];
+
+/**
+ * Structured security events: one JSON line each on stdout and, when SECURITY_LOG_FILE is set, appended
+ * to that file (the lines deploy/fail2ban/ parses).
+ */
+@Injectable()
+export class SecurityLogService implements OnModuleDestroy {
+  private readonly logger: Logger;
+  private readonly file?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
+
+  constructor(@InjectConfig() config: AppConfig) {
+    // LOG_LEVEL quiets the console only: the file always gets every event.
+    const streams: pino.StreamEntry[] = [];
+    if (config.logLevel !== 'silent') {
+      streams.push({ level: config.logLevel as pino.Level, stream: pino.destination({ dest: 1, sync: true }) });
+    }
+    if (config.securityLogFile) {
+      this.file = pino.destination({ dest: config.securityLogFile, mkdir: true, sync: true, append: true });
+      streams.push({ level: 'info', stream: this.file });
+    }
+    this.logger = pino(
+      {
+        level: 'info',
+        base: { log: 'security' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        redact: { paths: REDACTED.flatMap((key) => [key, `*.${key}`]), censor: '[redacted]' },
+      },
+      pino.multistream(streams),
+    );
+  }
+
+  log(event: SecurityEvent, fields: { ip?: string } & Record<string, unknown>): void {
+    const level = WARNINGS.has(event) ? 'warn' : 'info';
+    this.logger[level]({ event, ...fields });
+  }
+
+  onModuleDestroy(): void {
+    this.file?.end?.();
+  }
+}

@@ -1,0 +1,51 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { clientIp } from '../client-ip';
+import { SecurityLogService } from '../security-log.service';
+
+/** Throttler names, one per limit the contract configures. */
+export const THROTTLE = { register: 'register', login: 'login' } as const;
+
+/**
+ * The library's guard counts per `request.ip` (IPv6 grouped by /64), which Fastify derives from the socket
+ * unless TRUST_PROXY is set, so X-Forwarded-For cannot dodge a limit. This subclass answers 429 with a plain
+ * `Retry-After` header and logs each hit.
+ */
+@Injectable()
+export class ClientIpThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly securityLog: SecurityLogService,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    void http.getResponse<FastifyReply>().header('Retry-After', Math.max(1, Math.ceil(detail.timeToBlockExpire)));
+    this.securityLog.log('rate_limit_hit', {
+      ip: clientIp(request),
+      method: request.method,
+      path: request.routeOptions?.url ?? request.url,
+      limit: detail.limit,
+      window_seconds: Math.round(detail.ttl / 1000),
+    });
+    throw new ThrottlerException('Too many requests, try again later');
+  }
+}

@@ -1,0 +1,23 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+
+export const TOTAL_COUNT_HEADER = 'X-Total-Count';
+
+/** Sets X-Total-Count and returns the page's items. */
+export function withTotalCount<T>(reply: FastifyReply, page: { items: T[]; total: number }): T[] {
+  void reply.header(TOTAL_COUNT_HEADER, page.total);
+  return page.items;
+}
+
+/** Documents a paged listing: its items and the X-Total-Count header. */
+export const ApiPagedResponse = (type: Function, description?: string) =>
+  applyDecorators(
+    ApiResponse({
+      status: 200,
+      type,
+      isArray: true,
+      description,
+      headers: { [TOTAL_COUNT_HEADER]: { description: 'Number of items matching, all pages together', schema: { type: 'integer' } } },
+    }),
+  );

@@ -1,0 +1,65 @@
+import { loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies the contract defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      dataDir: './.data',
+      jwtExpiresInSeconds: 900,
+      registrationMode: 'approval',
+      registrationAllowedDomains: [],
+      registerRateLimit: { limit: 3, ttlSeconds: 3600 },
+      loginRateLimit: { limit: 10, ttlSeconds: 60 },
+      trustProxy: false,
+      sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800, ipv6Prefix: 64 },
+      sipAllowlist: ['127.0.0.0/8', '::1/128'],
+      bodyLimitBytes: 102400,
+    });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('reads and converts set values', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      REGISTRATION_MODE: 'admin_only',
+      REGISTRATION_ALLOWED_DOMAINS: 'Company.com, @example.org',
+      TRUST_PROXY: '2',
+      SIP_ALLOWLIST: '10.0.0.0/8,2001:db8::/32',
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.registrationMode).toBe('admin_only');
+    expect(config.registrationAllowedDomains).toEqual(['company.com', 'example.org']);
+    expect(config.trustProxy).toBe(2);
+    expect(config.sipAllowlist).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+  });
+
+  it('takes TRUST_PROXY as a CIDR list', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['REGISTRATION_MODE', 'everyone'],
+    ['REGISTER_RATE_LIMIT', '0'],
+    ['LOGIN_RATE_TTL', '-5'],
+    ['JWT_SECRET', 'short'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['TRUST_PROXY', 'not-an-address'],
+    ['SIP_ALLOWLIST', '10.0.0.0/33'],
+    ['SIP_BAN_IPV6_PREFIX', '129'],
+    ['REGISTRATION_ALLOWED_DOMAINS', 'not a domain'],
+  ])('refuses a bad %s and names it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+  });
+
+  it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
+    expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
+  });
+});

@@ -1,0 +1,278 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { parseCidrList } from '../common/cidr';
+
+export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+    : value;
+
+/**
+ * The environment as the service reads it, validated once at start-up.
+ * Property names are the variables' names so that a validation message names the variable.
+ */
+class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: string = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './.data';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  JWT_SECRET?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  JWT_EXPIRES_IN: number = 900;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  ADMIN_PASSWORD?: string;
+
+  @IsIn(REGISTRATION_MODES)
+  REGISTRATION_MODE: RegistrationMode = 'approval';
+
+  @Transform(toList)
+  @IsString({ each: true })
+  REGISTRATION_ALLOWED_DOMAINS: string[] = [];
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REGISTER_RATE_LIMIT: number = 3;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REGISTER_RATE_TTL: number = 3600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT: number = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_TTL: number = 60;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  SECURITY_LOG_FILE?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'SIP_INGEST_API_KEY must be at least 16 characters long' })
+  SIP_INGEST_API_KEY?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_BAN_MAX_RETRY: number = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_BAN_FIND_TIME: number = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_BAN_TIME: number = 3600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_BAN_TIME_FACTOR: number = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_BAN_MAX_TIME: number = 604800;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(128)
+  SIP_BAN_IPV6_PREFIX: number = 64;
+
+  @Transform(toList)
+  @IsString({ each: true })
+  SIP_ALLOWLIST: string[] = ['127.0.0.0/8', '::1/128'];
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}
+
+/** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
+export type TrustProxySetting = false | number | string[];
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  jwtSecret?: string;
+  jwtExpiresInSeconds: number;
+  initialAdmin?: { email: string; password: string };
+  registrationMode: RegistrationMode;
+  registrationAllowedDomains: string[];
+  registerRateLimit: { limit: number; ttlSeconds: number };
+  loginRateLimit: { limit: number; ttlSeconds: number };
+  trustProxy: TrustProxySetting;
+  redisUrl?: string;
+  securityLogFile?: string;
+  sipIngestApiKey?: string;
+  sipBan: {
+    maxRetry: number;
+    findTimeSeconds: number;
+    banTimeSeconds: number;
+    timeFactor: number;
+    maxTimeSeconds: number;
+    ipv6Prefix: number;
+  };
+  sipAllowlist: string[];
+  logLevel: string;
+  bodyLimitBytes: number;
+}
+
+export class ConfigValidationError extends Error {}
+
+const PROXY_ADDR_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith(error.property) ? message : `${error.property}: ${message}`,
+    ),
+  );
+}
+
+function parseTrustProxy(value: string | undefined, problems: string[]): TrustProxySetting {
+  if (value === undefined) return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const cidrs = entries.filter((entry) => !PROXY_ADDR_NAMES.has(entry));
+  try {
+    parseCidrList(cidrs);
+  } catch (error) {
+    problems.push(`TRUST_PROXY: ${(error as Error).message} (expected a hop count or a list of CIDRs)`);
+  }
+  return entries;
+}
+
+/** Reads and validates the environment; throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
+  const problems = describe(validateSync(vars, { forbidUnknownValues: false }));
+
+  if (vars.NODE_ENV === 'production' && !vars.JWT_SECRET) {
+    problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
+  }
+  if ((vars.ADMIN_EMAIL === undefined) !== (vars.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
+  try {
+    parseCidrList(vars.SIP_ALLOWLIST);
+  } catch (error) {
+    problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
+  }
+  const domains = vars.REGISTRATION_ALLOWED_DOMAINS.map((domain) => domain.toLowerCase().replace(/^@/, ''));
+  const badDomain = domains.find((domain) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain));
+  if (badDomain !== undefined) {
+    problems.push(`REGISTRATION_ALLOWED_DOMAINS: "${badDomain}" is not a domain name`);
+  }
+  if (problems.length > 0) {
+    throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+
+  return {
+    nodeEnv: vars.NODE_ENV,
+    port: vars.PORT,
+    databaseUrl: vars.DATABASE_URL,
+    dataDir: vars.DATA_DIR,
+    jwtSecret: vars.JWT_SECRET,
+    jwtExpiresInSeconds: vars.JWT_EXPIRES_IN,
+    initialAdmin:
+      vars.ADMIN_EMAIL && vars.ADMIN_PASSWORD ? { email: vars.ADMIN_EMAIL, password: vars.ADMIN_PASSWORD } : undefined,
+    registrationMode: vars.REGISTRATION_MODE,
+    registrationAllowedDomains: domains,
+    registerRateLimit: { limit: vars.REGISTER_RATE_LIMIT, ttlSeconds: vars.REGISTER_RATE_TTL },
+    loginRateLimit: { limit: vars.LOGIN_RATE_LIMIT, ttlSeconds: vars.LOGIN_RATE_TTL },
+    trustProxy,
+    redisUrl: vars.REDIS_URL,
+    securityLogFile: vars.SECURITY_LOG_FILE,
+    sipIngestApiKey: vars.SIP_INGEST_API_KEY,
+    sipBan: {
+      maxRetry: vars.SIP_BAN_MAX_RETRY,
+      findTimeSeconds: vars.SIP_BAN_FIND_TIME,
+      banTimeSeconds: vars.SIP_BAN_TIME,
+      timeFactor: vars.SIP_BAN_TIME_FACTOR,
+      maxTimeSeconds: vars.SIP_BAN_MAX_TIME,
+      ipv6Prefix: vars.SIP_BAN_IPV6_PREFIX,
+    },
+    sipAllowlist: vars.SIP_ALLOWLIST,
+    logLevel: vars.LOG_LEVEL,
+    bodyLimitBytes: 100 * 1024,
+  };
+}

@@ -1,0 +1,21 @@
+import { DataSourceOptions } from 'typeorm';
+import { User } from './entities/user.entity';
+import { CreateUsers1764000000000 } from './migrations/1764000000000-CreateUsers';
+
+export const ENTITIES = [User];
+export const MIGRATIONS = [CreateUsers1764000000000];
+
+/** The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database. */
+export function buildDataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: ['error', 'migration'],
+    extra: { max: 20, application_name: 'regshield' },
+  };
+}
