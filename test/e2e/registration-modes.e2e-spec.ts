@@ -1,0 +1,99 @@
+import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+
+describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)', () => {
+  describe('open', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { REGISTRATION_MODE: 'open' } });
+    });
+    afterAll(() => t.close());
+
+    it('makes new users active at once, never superusers', async () => {
+      const body = newUser();
+      const response = await t.http.post('/api/auth/register').send(body).expect(201);
+      expect(response.body).toMatchObject({ is_active: true, is_superuser: false, status: 'active' });
+      await t.http.post('/api/auth/login').send(credentials(body)).expect(200);
+    });
+  });
+
+  describe('admin_only (seed option B)', () => {
+    let t: TestApp;
+    let adminToken: string;
+    let userToken: string;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { REGISTRATION_MODE: 'admin_only', REGISTER_RATE_LIMIT: '100' } });
+      adminToken = await t.login(ADMIN.email, ADMIN.password);
+      const user = newUser();
+      await t.http.post('/api/auth/register').set('Authorization', `Bearer ${adminToken}`).send(user).expect(201);
+      userToken = await t.login(user.email, user.password);
+    });
+    afterAll(() => t.close());
+
+    it('refuses anonymous sign-ups with 401 and stores nothing', async () => {
+      const body = newUser();
+      const response = await t.http.post('/api/auth/register').send(body).expect(401);
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      const { rows } = await t.db.query('SELECT 1 FROM users WHERE email = $1', [body.email]);
+      expect(rows).toHaveLength(0);
+    });
+
+    it("refuses a non-superuser's token with 403 Admin privileges required", async () => {
+      const response = await t.http
+        .post('/api/auth/register')
+        .set('Authorization', `Bearer ${userToken}`)
+        .send(newUser())
+        .expect(403);
+      expect(response.body.message).toBe('Admin privileges required');
+    });
+
+    it('refuses an invalid token with 401', async () => {
+      await t.http.post('/api/auth/register').set('Authorization', 'Bearer nope').send(newUser()).expect(401);
+    });
+
+    it("lets a superuser's token register users, who are active at once", async () => {
+      const response = await t.http
+        .post('/api/auth/register')
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send(newUser())
+        .expect(201);
+      expect(response.body).toMatchObject({ is_active: true, is_superuser: false, status: 'active' });
+    });
+
+    it('still rejects privilege fields from a superuser (422)', async () => {
+      await t.http
+        .post('/api/auth/register')
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send(newUser({ is_superuser: true }))
+        .expect(422);
+    });
+  });
+
+  describe('allowed domains (seed option C) with approval', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { REGISTRATION_ALLOWED_DOMAINS: 'company.com,Partner.org', REGISTER_RATE_LIMIT: '100' } });
+    });
+    afterAll(() => t.close());
+
+    it('rejects an e-mail outside the list with 422, logs the reason and stores nothing', async () => {
+      const body = newUser({ email: 'someone@gmail.com' });
+      const response = await t.http.post('/api/auth/register').send(body).expect(422);
+      expect(response.body.message).toEqual(['email domain is not allowed to register']);
+      const { rows } = await t.db.query('SELECT 1 FROM users WHERE email = $1', [body.email]);
+      expect(rows).toHaveLength(0);
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'registration_rejected', email: body.email, reason: 'domain_not_allowed' }),
+      );
+    });
+
+    it('does not take a subdomain or look-alike for an allowed domain', async () => {
+      await t.http.post('/api/auth/register').send(newUser({ email: 'a@evil-company.com' })).expect(422);
+      await t.http.post('/api/auth/register').send(newUser({ email: 'a@company.com.evil.net' })).expect(422);
+    });
+
+    it('accepts listed domains in any case, as pending users', async () => {
+      const response = await t.http.post('/api/auth/register').send(newUser({ email: 'X@PARTNER.ORG' })).expect(201);
+      expect(response.body).toMatchObject({ email: 'x@partner.org', status: 'pending', is_active: false });
+    });
+  });
+});
