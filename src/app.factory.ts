@@ -4,10 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { API_KEY_SECURITY } from './common/api-key-security';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 
-export const API_KEY_SECURITY = 'api-key';
+
+const INGEST_ROUTES = new Set(['/api/sip-security/failed-registrations', '/api/sip-security/door-knocks']);
+export const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they
@@ -39,6 +42,12 @@ export async function createApp(
         scriptSrc: ["'self'", "'unsafe-inline'"],
       },
     },
+  });
+  // A batch of 10 000 events from the proxy is far over the 100 KiB every other route takes.
+  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+    if (INGEST_ROUTES.has(route.url) && route.method === 'POST') {
+      route.bodyLimit = INGEST_BODY_LIMIT_BYTES;
+    }
   });
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');

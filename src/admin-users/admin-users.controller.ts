@@ -15,7 +15,7 @@ import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { PaginationQueryDto } from '../common/pagination.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
-import { parseIdOr404 } from '../common/uuid-param.pipe';
+import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
 import { AdminAction, AdminUsersService } from './admin-users.service';
 import { ListInactiveUsersQueryDto } from './dto/list-inactive-users-query.dto';

@@ -3,15 +3,11 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Not, Repository } from 'typeorm';
 import { ADMIN_REQUIRED } from '../auth/auth.service';
 import { SecurityLogService } from '../common/security-log.service';
+import { Page } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
 
 export type AdminAction = 'activate' | 'deactivate' | 'promote' | 'demote';
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
 
 @Injectable()
 export class AdminUsersService {

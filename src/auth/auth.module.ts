@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { ApiKeyOrSuperuserGuard } from './guards/api-key-or-superuser.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { SuperuserGuard } from './guards/superuser.guard';
 
@@ -25,7 +26,7 @@ import { SuperuserGuard } from './guards/superuser.guard';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtAuthGuard, SuperuserGuard],
-  exports: [AuthService, JwtAuthGuard, SuperuserGuard],
+  providers: [AuthService, JwtAuthGuard, SuperuserGuard, ApiKeyOrSuperuserGuard],
+  exports: [AuthService, JwtAuthGuard, SuperuserGuard, ApiKeyOrSuperuserGuard],
 })
 export class AuthModule {}

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { buildMessage, ValidateBy } from 'class-validator';
 
 export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -13,7 +14,7 @@ export interface Cidr {
  */
 export function parseIp(text: string): IpAddress {
   const trimmed = text.trim();
-  if (!ipaddr.isValid(trimmed)) {
+  if (!isIp(trimmed)) {
     throw new Error(`"${text}" is not an IP address`);
   }
   const address = ipaddr.parse(trimmed);
@@ -23,8 +24,13 @@ export function parseIp(text: string): IpAddress {
   return address;
 }
 
+/**
+ * Dotted-quad IPv4 or IPv6 without a zone id: what PostgreSQL's inet takes. (ipaddr.js alone would also
+ * take legacy forms such as `1.2.3` or `0x7f.1`.)
+ */
 export function isIp(text: string): boolean {
-  return ipaddr.isValid(text.trim());
+  const trimmed = text.trim();
+  return ipaddr.IPv4.isValidFourPartDecimal(trimmed) || (ipaddr.IPv6.isValid(trimmed) && !trimmed.includes('%'));
 }
 
 /** Parses `a.b.c.d/n`, `x::y/n` or a bare address (a /32 or /128); host bits are cleared. */
@@ -72,3 +78,23 @@ function networkAddress(address: IpAddress, prefix: number): IpAddress {
   }
   return ipaddr.fromByteArray(bytes);
 }
+
+/** class-validator: an IPv4 or IPv6 address PostgreSQL's inet accepts (no zone id). */
+export const IsIpAddress = () =>
+  ValidateBy({
+    name: 'isIpAddress',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isIp(value),
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IPv4 or IPv6 address`),
+    },
+  });
+
+/** class-validator: a CIDR (or a single address) as parseCidr reads it. */
+export const IsCidr = () =>
+  ValidateBy({
+    name: 'isCidr',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isCidr(value),
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must be a CIDR such as 192.0.2.0/24 or 2001:db8::/48`),
+    },
+  });

@@ -4,8 +4,14 @@ import { FastifyReply } from 'fastify';
 
 export const TOTAL_COUNT_HEADER = 'X-Total-Count';
 
+/** One page of a listing, with the number of items on all pages. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
 /** Sets X-Total-Count and returns the page's items. */
-export function withTotalCount<T>(reply: FastifyReply, page: { items: T[]; total: number }): T[] {
+export function withTotalCount<T>(reply: FastifyReply, page: Page<T>): T[] {
   void reply.header(TOTAL_COUNT_HEADER, page.total);
   return page.items;
 }

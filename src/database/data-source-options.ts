@@ -1,9 +1,14 @@
 import { DataSourceOptions } from 'typeorm';
+import { DoorKnockAttempt } from './entities/door-knock-attempt.entity';
+import { FailedRegistration } from './entities/failed-registration.entity';
+import { SipAllowlistEntry } from './entities/sip-allowlist-entry.entity';
+import { SipBan } from './entities/sip-ban.entity';
 import { User } from './entities/user.entity';
 import { CreateUsers1764000000000 } from './migrations/1764000000000-CreateUsers';
+import { CreateSipSecurity1764000001000 } from './migrations/1764000001000-CreateSipSecurity';
 
-export const ENTITIES = [User];
-export const MIGRATIONS = [CreateUsers1764000000000];
+export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry];
+export const MIGRATIONS = [CreateUsers1764000000000, CreateSipSecurity1764000001000];
 
 /** The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database. */
 export function buildDataSourceOptions(url: string): DataSourceOptions {

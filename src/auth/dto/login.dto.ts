@@ -1,12 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { NoNullCharacters } from '../../common/text';
 import { normalizeEmail } from './register.dto';
 
 export class LoginDto {
   @ApiProperty({ example: 'user@example.com' })
   @Transform(normalizeEmail)
   @IsString()
+  @NoNullCharacters()
   @MinLength(1)
   @MaxLength(254)
   email: string;

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { NoNullCharacters } from '../../common/text';
 import { IsAcceptablePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-policy';
 
 export const normalizeEmail = ({ value }: { value: unknown }) =>
@@ -28,6 +29,7 @@ export class RegisterDto {
   @ApiProperty({ example: 'Test User', minLength: 1, maxLength: 200 })
   @Transform(trim)
   @IsString()
+  @NoNullCharacters()
   @MinLength(1)
   @MaxLength(200)
   full_name: string;

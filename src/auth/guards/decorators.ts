@@ -1,7 +1,9 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { API_KEY_SECURITY } from '../../common/api-key-security';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { User } from '../../database/entities/user.entity';
+import { ApiKeyOrSuperuserGuard } from './api-key-or-superuser.guard';
 import { AuthenticatedRequest, JwtAuthGuard } from './jwt-auth.guard';
 import { SuperuserGuard } from './superuser.guard';
 
@@ -26,3 +28,13 @@ export const SuperuserOnly = () =>
 export const CurrentUser = createParamDecorator(
   (_: unknown, context: ExecutionContext): User => context.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
+
+/** The SIP proxy's `X-Api-Key`, or a superuser's bearer token. */
+export const ApiKeyOrSuperuser = () =>
+  applyDecorators(
+    UseGuards(ApiKeyOrSuperuserGuard),
+    ApiSecurity(API_KEY_SECURITY),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing or wrong API key, or no valid token', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'A token that is not a superuser’s', type: ErrorResponseDto }),
+  );

@@ -1,0 +1,19 @@
+import { ArgumentMetadata, NotFoundException, ParseUUIDPipe, PipeTransform } from '@nestjs/common';
+
+/** A malformed id names no resource: 404, like an unknown one. */
+export const parseIdOr404 = (what: string) =>
+  new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException(`${what} not found`) });
+
+/** A bigserial id from the path: anything but a positive integer names nothing, so 404. */
+class ParseBigintIdPipe implements PipeTransform<string, string> {
+  constructor(private readonly what: string) {}
+
+  transform(value: string, _metadata: ArgumentMetadata): string {
+    if (!/^[1-9]\d{0,18}$/.test(value) || BigInt(value) > 9223372036854775807n) {
+      throw new NotFoundException(`${this.what} not found`);
+    }
+    return value;
+  }
+}
+
+export const parseBigintIdOr404 = (what: string) => new ParseBigintIdPipe(what);

@@ -1,0 +1,135 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DoorKnockAttempt } from '../../database/entities/door-knock-attempt.entity';
+import { FailedRegistration } from '../../database/entities/failed-registration.entity';
+import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
+import { SipBan } from '../../database/entities/sip-ban.entity';
+
+export class FailedRegistrationDto {
+  @ApiProperty() id: number;
+  @ApiProperty({ nullable: true }) username: string | null;
+  @ApiProperty({ nullable: true }) domain: string | null;
+  @ApiProperty() source_ip: string;
+  @ApiProperty({ nullable: true }) source_port: number | null;
+  @ApiProperty({ nullable: true }) user_agent: string | null;
+  @ApiProperty({ nullable: true }) response_code: number | null;
+  @ApiProperty({ nullable: true }) response_reason: string | null;
+  @ApiProperty({ nullable: true }) expires: number | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+
+  static from(row: FailedRegistration): FailedRegistrationDto {
+    return {
+      id: Number(row.id),
+      username: row.username,
+      domain: row.domain,
+      source_ip: row.sourceIp,
+      source_port: row.sourcePort,
+      user_agent: row.userAgent,
+      response_code: row.responseCode,
+      response_reason: row.responseReason,
+      expires: row.expires,
+      created_at: row.createdAt.toISOString(),
+    };
+  }
+}
+
+export class DoorKnockDto {
+  @ApiProperty() id: number;
+  @ApiProperty() source_ip: string;
+  @ApiProperty({ nullable: true }) source_port: number | null;
+  @ApiProperty({ nullable: true }) method: string | null;
+  @ApiProperty({ nullable: true }) request_uri: string | null;
+  @ApiProperty({ nullable: true }) from_uri: string | null;
+  @ApiProperty({ nullable: true }) to_uri: string | null;
+  @ApiProperty({ nullable: true }) domain: string | null;
+  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ nullable: true }) user_agent: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+
+  static from(row: DoorKnockAttempt): DoorKnockDto {
+    return {
+      id: Number(row.id),
+      source_ip: row.sourceIp,
+      source_port: row.sourcePort,
+      method: row.method,
+      request_uri: row.requestUri,
+      from_uri: row.fromUri,
+      to_uri: row.toUri,
+      domain: row.domain,
+      reason: row.reason,
+      user_agent: row.userAgent,
+      created_at: row.createdAt.toISOString(),
+    };
+  }
+}
+
+export class BanDto {
+  @ApiProperty() id: number;
+  @ApiProperty({ example: '203.0.113.7/32' }) cidr: string;
+  @ApiProperty() reason: string;
+  @ApiProperty({ enum: ['auto', 'manual'] }) source: 'auto' | 'manual';
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, description: 'null: until lifted' }) expires_at: string | null;
+
+  static from(ban: SipBan): BanDto {
+    return {
+      id: Number(ban.id),
+      cidr: ban.cidr,
+      reason: ban.reason,
+      source: ban.source,
+      created_at: new Date(ban.createdAt).toISOString(),
+      expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null,
+    };
+  }
+}
+
+export class AllowlistEntryDto {
+  @ApiProperty() id: number;
+  @ApiProperty({ example: '192.0.2.0/24' }) cidr: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+
+  static from(entry: SipAllowlistEntry): AllowlistEntryDto {
+    return { id: Number(entry.id), cidr: entry.cidr, description: entry.description, created_at: entry.createdAt.toISOString() };
+  }
+}
+
+export class CheckResultDto {
+  @ApiProperty({ example: '203.0.113.7' }) ip: string;
+  @ApiProperty() banned: boolean;
+  @ApiProperty() allowlisted: boolean;
+  @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
+  @ApiProperty({ nullable: true }) reason: string | null;
+}
+
+class CountByCodeDto {
+  @ApiProperty({ nullable: true }) response_code: number | null;
+  @ApiProperty() count: number;
+}
+
+class CountByReasonDto {
+  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty() count: number;
+}
+
+class TopSourceDto {
+  @ApiProperty() source_ip: string;
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+  @ApiProperty() total: number;
+  @ApiProperty() banned: boolean;
+  @ApiPropertyOptional({ format: 'date-time', nullable: true }) ban_expires_at: string | null;
+  @ApiProperty() allowlisted: boolean;
+}
+
+class TotalsDto {
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+}
+
+export class StatsDto {
+  @ApiProperty({ format: 'date-time' }) since: string;
+  @ApiProperty({ type: TotalsDto }) totals: TotalsDto;
+  @ApiProperty({ type: [CountByCodeDto] }) by_response_code: CountByCodeDto[];
+  @ApiProperty({ type: [CountByReasonDto] }) by_reason: CountByReasonDto[];
+  @ApiProperty({ type: [TopSourceDto] }) top_sources: TopSourceDto[];
+}

@@ -1,0 +1,213 @@
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Res,
+  Type,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ApiKeyOrSuperuser, CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
+import { isIp } from '../common/cidr';
+import { ClientIp } from '../common/client-ip';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { ApiPagedResponse, withTotalCount } from '../common/total-count';
+import { User } from '../database/entities/user.entity';
+import { BanService } from './ban.service';
+import { CreateAllowlistEntryDto, CreateBanDto } from './dto/ban-requests.dto';
+import { DoorKnockEventDto, FailedRegistrationEventDto, IngestResultDto } from './dto/events.dto';
+import { DoorKnockQueryDto, ExportQueryDto, FailedRegistrationQueryDto, StatsQueryDto } from './dto/queries.dto';
+import {
+  AllowlistEntryDto,
+  BanDto,
+  CheckResultDto,
+  DoorKnockDto,
+  FailedRegistrationDto,
+  StatsDto,
+} from './dto/responses.dto';
+import { EventBatchPipe, MAX_BATCH } from './event-batch.pipe';
+import { SipEventsService } from './sip-events.service';
+import { parseBigintIdOr404 } from '../common/id-param.pipes';
+
+/** One event or an array of up to MAX_BATCH, as the OpenAPI document shows it. */
+const ApiEventBatch = (type: Type) =>
+  applyDecorators(
+    ApiExtraModels(type),
+    ApiBody({
+      schema: {
+        oneOf: [
+          { $ref: getSchemaPath(type) },
+          { type: 'array', items: { $ref: getSchemaPath(type) }, minItems: 1, maxItems: MAX_BATCH },
+        ],
+      },
+    }),
+    ApiAcceptedResponse({ type: IngestResultDto }),
+    ApiUnprocessableEntityResponse({ description: 'An invalid event anywhere in the batch: nothing is stored', type: ErrorResponseDto }),
+  );
+
+@ApiTags('SIP security')
+@Controller('api/sip-security')
+export class SipSecurityController {
+  constructor(
+    private readonly events: SipEventsService,
+    private readonly bans: BanService,
+  ) {}
+
+  @Post('failed-registrations')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiKeyOrSuperuser()
+  @ApiOperation({ summary: 'Ingest failed REGISTERs from the proxy (401/407 challenges are ignored)' })
+  @ApiEventBatch(FailedRegistrationEventDto)
+  ingestFailedRegistrations(
+    @Body(new EventBatchPipe(FailedRegistrationEventDto)) events: FailedRegistrationEventDto[],
+  ): Promise<IngestResultDto> {
+    return this.events.ingestFailedRegistrations(events);
+  }
+
+  @Post('door-knocks')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiKeyOrSuperuser()
+  @ApiOperation({ summary: 'Ingest door knocks (unknown domain, domain mismatch, flood, …) from the proxy' })
+  @ApiEventBatch(DoorKnockEventDto)
+  ingestDoorKnocks(@Body(new EventBatchPipe(DoorKnockEventDto)) events: DoorKnockEventDto[]): Promise<IngestResultDto> {
+    return this.events.ingestDoorKnocks(events);
+  }
+
+  @Get('failed-registrations')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Failed registrations, newest first' })
+  @ApiPagedResponse(FailedRegistrationDto)
+  @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
+  async listFailedRegistrations(
+    @Query() query: FailedRegistrationQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FailedRegistrationDto[]> {
+    return withTotalCount(reply, await this.events.listFailedRegistrations(query)).map(FailedRegistrationDto.from);
+  }
+
+  @Get('door-knocks')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Door knocks, newest first' })
+  @ApiPagedResponse(DoorKnockDto)
+  @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
+  async listDoorKnocks(@Query() query: DoorKnockQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DoorKnockDto[]> {
+    return withTotalCount(reply, await this.events.listDoorKnocks(query)).map(DoorKnockDto.from);
+  }
+
+  @Get('stats')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Totals, by response code, by reason, and top sources with their ban state' })
+  @ApiOkResponse({ type: StatsDto })
+  @ApiUnprocessableEntityResponse({ description: 'Invalid since', type: ErrorResponseDto })
+  stats(@Query() query: StatsQueryDto) {
+    return this.events.stats(query.since);
+  }
+
+  @Get('bans')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Active bans, newest first' })
+  @ApiOkResponse({ type: [BanDto] })
+  async listBans(): Promise<BanDto[]> {
+    return (await this.bans.listActive()).map(BanDto.from);
+  }
+
+  @Get('bans/export')
+  @ApiKeyOrSuperuser()
+  @ApiOperation({ summary: 'Active bans for firewalls and the proxy: one CIDR a line (plain) or JSON' })
+  @ApiProduces('text/plain', 'application/json')
+  @ApiOkResponse({ description: 'plain: `203.0.113.7/32\\n…`; json: an array of bans' })
+  @ApiUnprocessableEntityResponse({ description: 'Unknown format', type: ErrorResponseDto })
+  async exportBans(@Query() query: ExportQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | BanDto[]> {
+    const bans = (await this.bans.listActive()).map(BanDto.from);
+    if (query.format === 'json') {
+      return bans;
+    }
+    void reply.type('text/plain; charset=utf-8');
+    return bans.map((ban) => `${ban.cidr}\n`).join('');
+  }
+
+  @Post('bans')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Ban a CIDR by hand, for a duration or until lifted' })
+  @ApiCreatedResponse({ type: BanDto })
+  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR, or one overlapping the allowlist', type: ErrorResponseDto })
+  async createBan(@Body() dto: CreateBanDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<BanDto> {
+    return BanDto.from(await this.bans.createManual(dto.cidr, dto.reason, dto.duration_seconds, actor.id, ip));
+  }
+
+  @Delete('bans/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Lift a ban (it stays in the history)' })
+  @ApiParam({ name: 'id', type: 'integer' })
+  @ApiNoContentResponse({ description: 'Lifted' })
+  @ApiNotFoundResponse({ description: 'No active ban with this id', type: ErrorResponseDto })
+  liftBan(@Param('id', parseBigintIdOr404('Ban')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
+    return this.bans.lift(id, actor.id, ip);
+  }
+
+  @Get('allowlist')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'CIDRs never banned automatically' })
+  @ApiOkResponse({ type: [AllowlistEntryDto] })
+  async listAllowlist(): Promise<AllowlistEntryDto[]> {
+    return (await this.bans.listAllowlist()).map(AllowlistEntryDto.from);
+  }
+
+  @Post('allowlist')
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Allowlist a CIDR (trunks, PBXs: allowlist them before flood checks bite)' })
+  @ApiCreatedResponse({ type: AllowlistEntryDto })
+  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR', type: ErrorResponseDto })
+  async addToAllowlist(@Body() dto: CreateAllowlistEntryDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<AllowlistEntryDto> {
+    return AllowlistEntryDto.from(await this.bans.addToAllowlist(dto.cidr, dto.description, actor.id, ip));
+  }
+
+  @Delete('allowlist/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @SuperuserOnly()
+  @ApiOperation({ summary: 'Remove an allowlist entry' })
+  @ApiParam({ name: 'id', type: 'integer' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiNotFoundResponse({ description: 'Unknown id', type: ErrorResponseDto })
+  removeFromAllowlist(@Param('id', parseBigintIdOr404('Allowlist entry')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
+    return this.bans.removeFromAllowlist(id, actor.id, ip);
+  }
+
+  @Get('check/:ip')
+  @ApiKeyOrSuperuser()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Is this address banned? Answered from memory' })
+  @ApiParam({ name: 'ip', example: '203.0.113.7' })
+  @ApiOkResponse({ type: CheckResultDto })
+  @ApiUnprocessableEntityResponse({ description: 'Not an IP address', type: ErrorResponseDto })
+  check(@Param('ip') ip: string): CheckResultDto {
+    if (!isIp(ip)) {
+      throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
+    }
+    return this.bans.check(ip);
+  }
+}

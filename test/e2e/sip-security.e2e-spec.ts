@@ -1,0 +1,398 @@
+import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
+
+const API_KEY = 'proxy-key-0123456789abcdef';
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const failed = (ip: string, overrides: Record<string, unknown> = {}) => ({
+  username: '1000',
+  domain: 'sip.example.com',
+  source_ip: ip,
+  source_port: 5060,
+  user_agent: 'friendly-scanner',
+  response_code: 403,
+  response_reason: 'Forbidden',
+  expires: 3600,
+  ...overrides,
+});
+const knock = (ip: string, overrides: Record<string, unknown> = {}) => ({
+  source_ip: ip,
+  source_port: 5070,
+  method: 'REGISTER',
+  request_uri: 'sip:192.0.2.1',
+  from_uri: 'sip:100@192.0.2.1',
+  to_uri: 'sip:100@192.0.2.1',
+  domain: '192.0.2.1',
+  reason: 'unknown_domain',
+  user_agent: 'friendly-scanner',
+  ...overrides,
+});
+
+describe('SIP security (real HTTP, real PostgreSQL)', () => {
+  jest.setTimeout(30_000);
+  let t: TestApp;
+  let admin: string;
+  let userToken: string;
+  const key = { 'X-Api-Key': API_KEY };
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const banOf = async (cidr: string) => {
+    const response = await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200);
+    return (response.body as Array<{ cidr: string }>).find((ban) => ban.cidr === cidr) as
+      | { id: number; cidr: string; reason: string; source: string; created_at: string; expires_at: string | null }
+      | undefined;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: {
+        SIP_INGEST_API_KEY: API_KEY,
+        SIP_ALLOWLIST: '127.0.0.0/8,::1/128,198.51.100.0/24',
+        REGISTER_RATE_LIMIT: '100',
+      },
+    });
+    admin = await t.login(ADMIN.email, ADMIN.password);
+    const user = newUser();
+    const created = await t.http.post('/api/auth/register').send(user).expect(201);
+    await t.http.post(`/api/admin/users/${created.body.id}/activate`).set(bearer(admin)).expect(200);
+    userToken = await t.login(user.email, user.password);
+  });
+  afterAll(() => t.close());
+
+  describe('ingest', () => {
+    it('takes one event with the API key, stores every field, and answers 202 {accepted, ignored}', async () => {
+      const event = failed('192.0.2.10', { user_agent: "O'Brien\u0000 \"scanner\"; DROP TABLE users; --" });
+      const response = await t.http.post('/api/sip-security/failed-registrations').set(key).send(event).expect(202);
+      expect(response.body).toEqual({ accepted: 1, ignored: 0 });
+      const { rows } = await t.db.query(
+        `SELECT username, domain, host(source_ip) AS source_ip, source_port, user_agent, response_code, response_reason, expires
+           FROM failed_registrations WHERE source_ip = '192.0.2.10'`,
+      );
+      expect(rows).toEqual([{ ...event, user_agent: 'O\'Brien "scanner"; DROP TABLE users; --' }]);
+    });
+
+    it('ignores 401 (and 407) challenges: counted as ignored, never stored', async () => {
+      const response = await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(key)
+        .send([failed('192.0.2.11', { response_code: 401 }), failed('192.0.2.11', { response_code: 407 }), failed('192.0.2.11')])
+        .expect(202);
+      expect(response.body).toEqual({ accepted: 1, ignored: 2 });
+      const { rows } = await t.db.query(`SELECT response_code FROM failed_registrations WHERE source_ip = '192.0.2.11'`);
+      expect(rows).toEqual([{ response_code: 403 }]);
+    });
+
+    it('takes door knocks, IPv6 and IPv4-mapped sources included', async () => {
+      const response = await t.http
+        .post('/api/sip-security/door-knocks')
+        .set(key)
+        .send([knock('2001:db8:aa::1'), knock('::ffff:192.0.2.12', { reason: 'domain_mismatch' })])
+        .expect(202);
+      expect(response.body).toEqual({ accepted: 2, ignored: 0 });
+      const { rows } = await t.db.query(
+        `SELECT host(source_ip) AS ip, reason FROM door_knock_attempts WHERE source_ip IN ('2001:db8:aa::1', '192.0.2.12') ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { ip: '2001:db8:aa::1', reason: 'unknown_domain' },
+        { ip: '192.0.2.12', reason: 'domain_mismatch' },
+      ]);
+    });
+
+    it('takes a batch of 10 000 in one request (far over the 100 KiB limit of other routes)', async () => {
+      const batch = Array.from({ length: 10_000 }, (_, i) => failed(`10.77.${i >> 8}.${i & 255}`, { response_code: 404 }));
+      const response = await t.http.post('/api/sip-security/failed-registrations').set(key).send(batch).expect(202);
+      expect(response.body).toEqual({ accepted: 10_000, ignored: 0 });
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM failed_registrations WHERE source_ip << '10.77.0.0/16'`);
+      expect(rows[0].n).toBe(10_000);
+    });
+
+    it.each([
+      ['an invalid IP', failed('999.1.1.1'), 'source_ip must be an IPv4 or IPv6 address'],
+      ['an IPv6 zone id', failed('fe80::1%eth0'), 'source_ip must be an IPv4 or IPv6 address'],
+      ['a port over 65535', failed('192.0.2.20', { source_port: 70000 }), 'source_port must not be greater than 65535'],
+      ['a negative port', failed('192.0.2.20', { source_port: -1 }), 'source_port must not be less than 0'],
+      ['a code under 100', failed('192.0.2.20', { response_code: 99 }), 'response_code must not be less than 100'],
+      ['a text code', failed('192.0.2.20', { response_code: '403' }), 'response_code must be an integer number'],
+      ['a missing code', failed('192.0.2.20', { response_code: undefined }), 'response_code must be an integer number'],
+      ['an unknown field', failed('192.0.2.20', { created_at: '2020-01-01T00:00:00Z' }), 'property created_at should not exist'],
+    ])('rejects %s with 422, naming it, and stores nothing of the batch', async (_, bad, message) => {
+      const response = await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(key)
+        .send([failed('192.0.2.21'), bad])
+        .expect(422);
+      expect(response.body.message).toContain(`[1].${message}`);
+      const { rows } = await t.db.query(`SELECT 1 FROM failed_registrations WHERE source_ip IN ('192.0.2.20', '192.0.2.21')`);
+      expect(rows).toHaveLength(0);
+    });
+
+    it.each([
+      ['an empty batch', []],
+      ['a string', '"hello"'],
+      ['an array of strings', ['a']],
+      ['over 10 000 events', Array.from({ length: 10_001 }, () => knock('192.0.2.22'))],
+    ])('rejects %s with 422', async (_, body) => {
+      const request = t.http.post('/api/sip-security/door-knocks').set(key).set('Content-Type', 'application/json');
+      await request.send(typeof body === 'string' ? body : JSON.stringify(body)).expect(422);
+    });
+
+    it('refuses a missing or wrong key (401) and a non-admin token (403); takes a superuser token', async () => {
+      await t.http.post('/api/sip-security/door-knocks').send(knock('192.0.2.23')).expect(401);
+      await t.http.post('/api/sip-security/door-knocks').set('X-Api-Key', 'wrong').send(knock('192.0.2.23')).expect(401);
+      await t.http.post('/api/sip-security/door-knocks').set(bearer(userToken)).send(knock('192.0.2.23')).expect(403);
+      await t.http.post('/api/sip-security/door-knocks').set(bearer(admin)).send(knock('192.0.2.23')).expect(202);
+      await t.http.get('/api/sip-security/check/192.0.2.23').expect(401);
+      await t.http.get('/api/sip-security/bans/export').set(bearer(userToken)).expect(403);
+    });
+  });
+
+  describe('listings and stats', () => {
+    beforeAll(async () => {
+      await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(key)
+        .send([
+          failed('203.0.113.80', { username: 'alice', response_code: 403 }),
+          failed('203.0.113.80', { username: 'bob', response_code: 404, domain: 'other.example.com' }),
+          failed('203.0.113.81', { username: 'alice', response_code: 403 }),
+        ])
+        .expect(202);
+    });
+
+    it('lists failed registrations newest first with filters, paging and X-Total-Count', async () => {
+      const all = await t.http.get('/api/sip-security/failed-registrations?source_ip=203.0.113.80').set(bearer(admin)).expect(200);
+      expect(all.body.map((e: { username: string }) => e.username)).toEqual(['bob', 'alice']);
+      expect(all.headers['x-total-count']).toBe('2');
+      expect(Object.keys(all.body[0]).sort()).toEqual(
+        ['created_at', 'domain', 'expires', 'id', 'response_code', 'response_reason', 'source_ip', 'source_port', 'user_agent', 'username'],
+      );
+      const alice = await t.http.get('/api/sip-security/failed-registrations?username=alice&response_code=403').set(bearer(admin)).expect(200);
+      expect(alice.body.map((e: { source_ip: string }) => e.source_ip).sort()).toEqual(['203.0.113.80', '203.0.113.81']);
+      const domain = await t.http.get('/api/sip-security/failed-registrations?domain=other.example.com').set(bearer(admin)).expect(200);
+      expect(domain.body).toHaveLength(1);
+      const page = await t.http.get('/api/sip-security/failed-registrations?skip=1&limit=1&source_ip=203.0.113.80').set(bearer(admin)).expect(200);
+      expect(page.body.map((e: { username: string }) => e.username)).toEqual(['alice']);
+      const future = await t.http
+        .get(`/api/sip-security/failed-registrations?since=${new Date(Date.now() + 3600_000).toISOString()}`)
+        .set(bearer(admin))
+        .expect(200);
+      expect(future.body).toEqual([]);
+      const past = await t.http.get('/api/sip-security/failed-registrations?until=2000-01-01T00:00:00Z').set(bearer(admin)).expect(200);
+      expect(past.headers['x-total-count']).toBe('0');
+    });
+
+    it('lists door knocks by reason', async () => {
+      const response = await t.http.get('/api/sip-security/door-knocks?reason=domain_mismatch').set(bearer(admin)).expect(200);
+      expect(response.body.map((e: { source_ip: string }) => e.source_ip)).toEqual(['192.0.2.12']);
+    });
+
+    it.each([
+      '/api/sip-security/failed-registrations?source_ip=nope',
+      '/api/sip-security/failed-registrations?response_code=abc',
+      '/api/sip-security/failed-registrations?since=yesterday',
+      '/api/sip-security/failed-registrations?limit=0',
+      '/api/sip-security/door-knocks?skip=-1',
+      '/api/sip-security/door-knocks?color=red',
+      '/api/sip-security/stats?since=never',
+    ])('rejects %s with 422', async (path) => {
+      await t.http.get(path).set(bearer(admin)).expect(422);
+    });
+
+    it('refuses listings to the API key: they are for admins', async () => {
+      await t.http.get('/api/sip-security/failed-registrations').set(key).expect(401);
+    });
+
+    it('gives totals, counts by code and reason, and top sources with their ban state', async () => {
+      const response = await t.http.get('/api/sip-security/stats').set(bearer(admin)).expect(200);
+      const { rows } = await t.db.query('SELECT (SELECT count(*) FROM failed_registrations)::int AS f, (SELECT count(*) FROM door_knock_attempts)::int AS d');
+      expect(response.body.totals).toEqual({ failed_registrations: rows[0].f, door_knocks: rows[0].d });
+      expect(response.body.by_response_code).toEqual(expect.arrayContaining([{ response_code: 404, count: expect.any(Number) }]));
+      expect(response.body.by_reason).toEqual(expect.arrayContaining([{ reason: 'domain_mismatch', count: 1 }]));
+      expect(response.body.top_sources[0]).toEqual({
+        source_ip: expect.any(String),
+        failed_registrations: expect.any(Number),
+        door_knocks: expect.any(Number),
+        total: expect.any(Number),
+        banned: expect.any(Boolean),
+        ban_expires_at: null,
+        allowlisted: expect.any(Boolean),
+      });
+      const later = await t.http.get(`/api/sip-security/stats?since=${new Date(Date.now() + 60_000).toISOString()}`).set(bearer(admin)).expect(200);
+      expect(later.body.totals).toEqual({ failed_registrations: 0, door_knocks: 0 });
+    });
+  });
+
+  describe('automatic bans', () => {
+    it('bans a source with 5 counted events (API), logs it, and answers check/ and export from memory', async () => {
+      await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(key)
+        .send([...Array.from({ length: 3 }, () => failed('203.0.113.50')), failed('203.0.113.50', { response_code: 401 })])
+        .expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock('203.0.113.50')).expect(202);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await banOf('203.0.113.50/32')).toBeUndefined();
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock('203.0.113.50')).expect(202);
+
+      const ban = await waitFor(() => banOf('203.0.113.50/32'));
+      expect(ban).toMatchObject({ source: 'auto', reason: expect.stringContaining('5 failed registrations or door knocks') });
+      const seconds = (Date.parse(ban.expires_at!) - Date.parse(ban.created_at)) / 1000;
+      expect(seconds).toBeCloseTo(3600, 0);
+
+      const check = await t.http.get('/api/sip-security/check/203.0.113.50').set(key).expect(200);
+      expect(check.body).toEqual({ ip: '203.0.113.50', banned: true, allowlisted: false, expires_at: ban.expires_at, reason: ban.reason });
+      const plain = await t.http.get('/api/sip-security/bans/export').set(key).expect(200);
+      expect(plain.headers['content-type']).toContain('text/plain');
+      expect(plain.text.split('\n')).toContain('203.0.113.50/32');
+      const json = await t.http.get('/api/sip-security/bans/export?format=json').set(key).expect(200);
+      expect(json.body).toContainEqual(ban);
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'sip_ban_created', cidr: '203.0.113.50/32', source: 'auto', hits: 5, ip: '203.0.113.50' }),
+      );
+      const stats = await t.http.get('/api/sip-security/stats').set(bearer(admin)).expect(200);
+      expect(stats.body.top_sources).toContainEqual(expect.objectContaining({ source_ip: '203.0.113.50', banned: true, ban_expires_at: ban.expires_at }));
+    });
+
+    it('sees events the proxy inserted with plain SQL, and never counts stored 401s', async () => {
+      await t.db.query(
+        `INSERT INTO failed_registrations (username, domain, source_ip, source_port, user_agent, response_code, response_reason)
+         SELECT '1000', 'sip.example.com', '203.0.113.60', 5060, 'sipcli', 401, 'Unauthorized' FROM generate_series(1, 10)`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await banOf('203.0.113.60/32')).toBeUndefined();
+      await t.db.query(
+        `INSERT INTO door_knock_attempts (source_ip, source_port, method, reason) SELECT '203.0.113.60', 5060, 'OPTIONS', 'unknown_domain' FROM generate_series(1, 5)`,
+      );
+      const ban = await waitFor(() => banOf('203.0.113.60/32'));
+      expect(ban.source).toBe('auto');
+    });
+
+    it('bans an IPv6 source by its /64', async () => {
+      await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(key)
+        .send(Array.from({ length: 5 }, (_, i) => failed(`2001:db8:5:6::${i + 1}`)))
+        .expect(202);
+      await waitFor(() => banOf('2001:db8:5:6::/64'));
+      const check = await t.http.get('/api/sip-security/check/2001:db8:5:6:ffff::9').set(key).expect(200);
+      expect(check.body.banned).toBe(true);
+      expect((await t.http.get('/api/sip-security/check/2001:db8:5:7::1').set(key).expect(200)).body.banned).toBe(false);
+    });
+
+    it('never bans an allowlisted source (SIP_ALLOWLIST or stored)', async () => {
+      await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '2001:db8:77::/48', description: 'trunk' }).expect(201);
+      await t.http
+        .post('/api/sip-security/door-knocks')
+        .set(key)
+        .send([...Array.from({ length: 6 }, () => knock('198.51.100.9')), ...Array.from({ length: 6 }, () => knock('2001:db8:77::5'))])
+        .expect(202);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await banOf('198.51.100.9/32')).toBeUndefined();
+      expect(await banOf('2001:db8:77::/64')).toBeUndefined();
+      const check = await t.http.get('/api/sip-security/check/198.51.100.9').set(key).expect(200);
+      expect(check.body).toMatchObject({ banned: false, allowlisted: true });
+    });
+
+    it('bans a repeat offender for factor × the last ban, counting only events after the last ban', async () => {
+      const ip = '203.0.113.70';
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 5 }, () => knock(ip))).expect(202);
+      const first = await waitFor(() => banOf(`${ip}/32`));
+      await t.http.delete(`/api/sip-security/bans/${first.id}`).set(bearer(admin)).expect(204);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 4 }, () => knock(ip))).expect(202);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await banOf(`${ip}/32`)).toBeUndefined();
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock(ip)).expect(202);
+      const second = await waitFor(() => banOf(`${ip}/32`));
+      expect((Date.parse(second.expires_at!) - Date.parse(second.created_at)) / 1000).toBeCloseTo(7200, 0);
+    });
+  });
+
+  describe('manual bans and the allowlist', () => {
+    it('bans a CIDR until lifted, and lifts it: check/ follows at once', async () => {
+      const created = await t.http
+        .post('/api/sip-security/bans')
+        .set(bearer(admin))
+        .send({ cidr: '192.0.2.130/25', reason: 'svcrack from this network' })
+        .expect(201);
+      expect(created.body).toEqual({
+        id: expect.any(Number),
+        cidr: '192.0.2.128/25',
+        reason: 'svcrack from this network',
+        source: 'manual',
+        created_at: expect.any(String),
+        expires_at: null,
+      });
+      expect((await t.http.get('/api/sip-security/check/192.0.2.200').set(key).expect(200)).body).toMatchObject({ banned: true, expires_at: null });
+      await t.http.delete(`/api/sip-security/bans/${created.body.id}`).set(bearer(admin)).expect(204);
+      expect((await t.http.get('/api/sip-security/check/192.0.2.200').set(key).expect(200)).body.banned).toBe(false);
+      await t.http.delete(`/api/sip-security/bans/${created.body.id}`).set(bearer(admin)).expect(404);
+      const events = t.securityEvents().filter((e) => e.cidr === '192.0.2.128/25');
+      expect(events.map((e) => e.event)).toEqual(['sip_ban_created', 'sip_ban_lifted']);
+    });
+
+    it('lets a timed ban expire', async () => {
+      await t.http.post('/api/sip-security/bans').set(bearer(admin)).send({ cidr: '192.0.2.40', reason: 'short', duration_seconds: 1 }).expect(201);
+      expect((await t.http.get('/api/sip-security/check/192.0.2.40').set(key).expect(200)).body.banned).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      expect((await t.http.get('/api/sip-security/check/192.0.2.40').set(key).expect(200)).body.banned).toBe(false);
+      expect(await banOf('192.0.2.40/32')).toBeUndefined();
+    });
+
+    it.each([
+      [{ cidr: '192.0.2.0/33', reason: 'x' }],
+      [{ cidr: 'example.com', reason: 'x' }],
+      [{ cidr: '192.0.2.0/24' }],
+      [{ cidr: '192.0.2.0/24', reason: 'x', duration_seconds: 0 }],
+      [{ cidr: '192.0.2.0/24', reason: 'x', duration_seconds: 'long' }],
+      [{ cidr: '198.51.100.7', reason: 'allowlisted' }],
+      [{ cidr: '0.0.0.0/0', reason: 'covers the allowlist' }],
+      [{ cidr: '192.0.2.0/24', reason: 'x', source: 'auto' }],
+    ])('rejects the ban %j with 422', async (body) => {
+      await t.http.post('/api/sip-security/bans').set(bearer(admin)).send(body).expect(422);
+    });
+
+    it.each(['/api/sip-security/bans/abc', '/api/sip-security/bans/0', '/api/sip-security/bans/99999999', '/api/sip-security/allowlist/1e3'])(
+      'answers DELETE %s with 404',
+      async (path) => {
+        await t.http.delete(path).set(bearer(admin)).expect(404);
+      },
+    );
+
+    it('manages the allowlist: SIP_ALLOWLIST entries are there, duplicates 409, removal 204/404', async () => {
+      const list = await t.http.get('/api/sip-security/allowlist').set(bearer(admin)).expect(200);
+      expect(list.body.map((e: { cidr: string }) => e.cidr)).toEqual(expect.arrayContaining(['127.0.0.0/8', '::1/128', '198.51.100.0/24']));
+      const added = await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '192.0.2.77' }).expect(201);
+      expect(added.body).toMatchObject({ cidr: '192.0.2.77/32', description: '' });
+      await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '192.0.2.77/32' }).expect(409);
+      await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '::/129' }).expect(422);
+      expect((await t.http.get('/api/sip-security/check/192.0.2.77').set(key).expect(200)).body.allowlisted).toBe(true);
+      await t.http.delete(`/api/sip-security/allowlist/${added.body.id}`).set(bearer(admin)).expect(204);
+      await t.http.delete(`/api/sip-security/allowlist/${added.body.id}`).set(bearer(admin)).expect(404);
+      expect((await t.http.get('/api/sip-security/check/192.0.2.77').set(key).expect(200)).body.allowlisted).toBe(false);
+    });
+
+    it.each(['nope', '1.2.3', '1.2.3.4.5', 'fe80::1%25eth0'])('answers check/%s with 422', async (ip) => {
+      await t.http.get(`/api/sip-security/check/${ip}`).set(key).expect(422);
+    });
+  });
+
+  it('keeps bans across a restart, and another instance sees a new ban at once (NOTIFY)', async () => {
+    const other = await startTestApp({ databaseUrl: t.databaseUrl, env: { SIP_INGEST_API_KEY: API_KEY } });
+    try {
+      expect((await other.http.get('/api/sip-security/check/203.0.113.50').set(key).expect(200)).body.banned).toBe(true);
+      await t.http.post('/api/sip-security/bans').set(bearer(admin)).send({ cidr: '192.0.2.90', reason: 'shared' }).expect(201);
+      await waitFor(async () =>
+        (await other.http.get('/api/sip-security/check/192.0.2.90').set(key)).body.banned ? true : undefined, 2000);
+    } finally {
+      await other.db.end();
+      await other.app.close();
+    }
+  });
+});
