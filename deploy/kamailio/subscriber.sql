@@ -1,0 +1,13 @@
+-- Kamailio's `subscriber` table (auth_db), as in kamailio-postgres-modules'
+-- /usr/share/kamailio/postgres/auth_db-create.sql, made idempotent and without the `version` row
+-- (kamailio.cfg sets auth_db version_table=0). regshield's migrations do not create it.
+CREATE TABLE IF NOT EXISTS subscriber (
+    id SERIAL PRIMARY KEY NOT NULL,
+    username VARCHAR(64) DEFAULT '' NOT NULL,
+    domain VARCHAR(64) DEFAULT '' NOT NULL,
+    password VARCHAR(64) DEFAULT '' NOT NULL,
+    ha1 VARCHAR(128) DEFAULT '' NOT NULL,
+    ha1b VARCHAR(128) DEFAULT '' NOT NULL,
+    CONSTRAINT subscriber_account_idx UNIQUE (username, domain)
+);
+CREATE INDEX IF NOT EXISTS subscriber_username_idx ON subscriber (username);

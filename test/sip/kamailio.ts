@@ -1,0 +1,394 @@
+/**
+ * Test helpers that drive a real Kamailio (deploy/kamailio/kamailio.cfg) and SIPp on loopback.
+ *
+ *   if (!(await isKamailioInstalled())) -> skip (needs: kamailio, kamailio-postgres-modules, sip-tester)
+ *   await createSubscriber(databaseUrl, '1000', 'secret', 'regshield.test');   // creates `subscriber` if missing
+ *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', banCacheSeconds: 1 });
+ *   await sipRegister({ port: kam.port, username: '1000', password: 'secret', domain: 'regshield.test' });
+ *   await kam.stop();
+ *
+ * The database must already have regshield's schema (failed_registrations, door_knock_attempts, sip_bans,
+ * sip_allowlist, regshield_is_banned()). The `subscriber` table is Kamailio's, not regshield's: the test
+ * owns it (createSubscriber creates it from deploy/kamailio/subscriber.sql).
+ *
+ * Only node's child_process / dgram / fs and `pg` are used. Every child process is killed on stop() or
+ * timeout; every temp dir is removed.
+ */
+import { execFile, spawn, ChildProcess } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const KAMAILIO_CFG = path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg');
+export const SUBSCRIBER_SQL = path.join(ROOT, 'deploy', 'kamailio', 'subscriber.sql');
+const SCENARIOS = path.join(__dirname, 'scenarios');
+const KAMAILIO_MODULES = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules', '/usr/local/lib64/kamailio/modules'];
+
+/** stdout + stderr of a short command ('' if it cannot run). */
+function output(cmd: string, args: string[], timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (_err, stdout, stderr) => resolve(`${stdout ?? ''}${stderr ?? ''}`));
+  });
+}
+
+/** kamailio with the postgres driver, and sipp, are on this machine. */
+export async function isKamailioInstalled(): Promise<boolean> {
+  const kam = await output('kamailio', ['-v']);
+  const sipp = await output('sipp', ['-v']);
+  const pgModule = KAMAILIO_MODULES.some((dir) => fs.existsSync(path.join(dir, 'db_postgres.so')));
+  return /kamailio \d/.test(kam) && /SIPp v/.test(sipp) && pgModule;
+}
+
+/** A UDP port on host that nothing listens on right now. */
+export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    sock.once('error', reject);
+    sock.bind(0, host, () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** postgres://user:pass@host:port/db as Kamailio's db_postgres wants it (no query string, no quotes). */
+export function toKamailioDbUrl(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  if (!/^postgres(ql)?:$/.test(u.protocol)) throw new Error(`not a postgres URL: ${databaseUrl}`);
+  const auth = u.username ? `${decodeURIComponent(u.username)}${u.password ? `:${decodeURIComponent(u.password)}` : ''}@` : '';
+  const url = `postgres://${auth}${u.hostname || '127.0.0.1'}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  if (/["\s]/.test(url)) throw new Error('database URL must not contain double quotes or spaces (Kamailio define)');
+  return url;
+}
+
+export interface KamailioOptions {
+  databaseUrl: string;
+  /** served SIP domain(s); default regshield.test */
+  domain?: string | string[];
+  host?: string;
+  /** UDP port; default: a free one */
+  port?: number;
+  /** ban-check cache per source IP (the effective period is this to this + 1 s); default 30 */
+  banCacheSeconds?: number;
+  floodLogIntervalSeconds?: number;
+  /** pike reqs_density_per_unit; default 30 per 2 s */
+  pikeDensity?: number;
+  asyncWrites?: boolean;
+  cfgPath?: string;
+  /** give up waiting for the first answer after this long; default 10 s */
+  startTimeoutMs?: number;
+}
+
+export interface KamailioInstance {
+  host: string;
+  port: number;
+  pid: number;
+  /** the exact argv used */
+  args: string[];
+  /** everything Kamailio printed so far (it logs to stderr with -E) */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Kamailio's argv for these options (useful for docs and debugging). */
+export function kamailioArgs(opts: KamailioOptions & { port: number }, runDir: string): string[] {
+  const host = opts.host ?? '127.0.0.1';
+  const dbUrl = toKamailioDbUrl(opts.databaseUrl);
+  const domains = (Array.isArray(opts.domain) ? opts.domain : [opts.domain ?? 'regshield.test']).map((d) => d.toLowerCase());
+  for (const d of domains) if (!/^[a-z0-9.-]+$/.test(d)) throw new Error(`bad SIP domain ${d}`);
+  const listenHost = host.includes(':') ? `[${host}]` : host;
+  const args = [
+    '-f', opts.cfgPath ?? KAMAILIO_CFG,
+    '-DD', '-E',
+    '-Y', runDir,
+    '-P', path.join(runDir, 'kamailio.pid'),
+    '-m', '32', '-M', '8',
+    '-A', `LISTEN=udp:${listenHost}:${opts.port}`,
+    // string defines keep their double quotes: -A 'NAME="value"'
+    '-A', `DBURL="${dbUrl}"`,
+    '-A', `SQLCON="rs=>${dbUrl}"`,
+    '-A', `SIP_DOMAINS="${domains.join(',')}"`,
+    '-A', `BAN_CACHE=${Math.max(1, Math.floor(opts.banCacheSeconds ?? 30))}`,
+    '-A', 'CHILDREN=2',
+  ];
+  if (opts.floodLogIntervalSeconds) args.push('-A', `FLOOD_LOG_INTERVAL=${Math.floor(opts.floodLogIntervalSeconds)}`);
+  if (opts.pikeDensity) args.push('-A', `PIKE_DENSITY=${Math.floor(opts.pikeDensity)}`);
+  if (opts.asyncWrites) args.push('-A', 'WITH_ASYNC_WRITES');
+  return args;
+}
+
+/** Sends one OPTIONS for a served domain and resolves with the status line's code, or null on timeout. */
+export function sipPing(host: string, port: number, domain: string, timeoutMs = 500): Promise<number | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    let done = false;
+    const finish = (code: number | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(code);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    sock.on('message', (msg) => {
+      const m = /^SIP\/2\.0 (\d{3})/.exec(msg.toString('latin1'));
+      if (m) finish(Number(m[1]));
+    });
+    sock.on('error', () => finish(null));
+    sock.bind(0, host, () => {
+      const local = sock.address();
+      const lh = host.includes(':') ? `[${local.address}]` : local.address;
+      const tag = Math.random().toString(36).slice(2);
+      const msg = [
+        `OPTIONS sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${lh}:${local.port};rport;branch=z9hG4bK${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:ping@${domain}>;tag=${tag}`,
+        `To: <sip:${domain}>`,
+        `Call-ID: ${tag}@regshield-test`,
+        'CSeq: 1 OPTIONS',
+        'User-Agent: regshield-test-ping',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(msg, port, host);
+    });
+  });
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal); // the whole process group: main process and its workers
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Starts Kamailio in the foreground with its own run dir, and resolves once it answers an OPTIONS from the
+ * listen host (an answered OPTIONS for a served domain writes no row). Rejects (with Kamailio's log) if it
+ * exits or does not answer within startTimeoutMs.
+ */
+export async function startKamailio(opts: KamailioOptions): Promise<KamailioInstance> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? (await freeUdpPort(host));
+  const domain = (Array.isArray(opts.domain) ? opts.domain[0] : opts.domain) ?? 'regshield.test';
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'regshield-kamailio-'));
+  const args = kamailioArgs({ ...opts, port }, runDir);
+  const child = spawn('kamailio', args, { cwd: runDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const append = (b: Buffer) => {
+    log += b.toString();
+    if (log.length > 2_000_000) log = log.slice(-1_000_000);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  let exited = false;
+  child.on('exit', (code, signal) => {
+    exited = true;
+    log += `\n[kamailio exited: code=${code} signal=${signal}]\n`;
+  });
+  child.on('error', (err) => {
+    exited = true;
+    log += `\n[kamailio spawn error: ${err.message}]\n`;
+  });
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    killGroup(child, 'SIGTERM');
+    if (!(await waitExit(child, 5000))) {
+      killGroup(child, 'SIGKILL');
+      await waitExit(child, 2000);
+    }
+    // workers that outlived the main process (they share its process group)
+    killGroup(child, 'SIGKILL');
+    fs.rmSync(runDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  while (Date.now() < deadline && !exited) {
+    if ((await sipPing(host, port, domain, 300)) !== null) {
+      return { host, port, pid: child.pid!, args, log: () => log, stop };
+    }
+  }
+  await stop();
+  throw new Error(`kamailio did not start (kamailio ${args.join(' ')}):\n${log.slice(-5000)}`);
+}
+
+type Queryable = { query: (sql: string, params?: unknown[]) => Promise<unknown> };
+
+async function withClient<T>(db: Queryable | string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  if (typeof db !== 'string') return fn(db);
+  const client = new Client({ connectionString: db });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates Kamailio's `subscriber` table if missing, and the (username, domain) account with a plaintext password. */
+export async function createSubscriber(db: Queryable | string, username: string, password: string, domain: string): Promise<void> {
+  await withClient(db, async (q) => {
+    await q.query(fs.readFileSync(SUBSCRIBER_SQL, 'utf8'));
+    await q.query(
+      `INSERT INTO subscriber (username, domain, password) VALUES ($1, $2, $3)
+       ON CONFLICT (username, domain) DO UPDATE SET password = EXCLUDED.password, ha1 = '', ha1b = ''`,
+      [username, domain.toLowerCase(), password],
+    );
+  });
+}
+
+export interface SippResult {
+  /** at least one SIP response came back */
+  answered: boolean;
+  /** the last response code received (e.g. 200, 403, 404), null when nothing came back */
+  status: number | null;
+  /** every response code received, in order (1xx included) */
+  statuses: number[];
+  /** sipp's exit code (0: every call ended as scripted, 1: some failed, e.g. no answer) */
+  exitCode: number | null;
+  /** sipp's message trace, for debugging */
+  trace: string;
+}
+
+export interface SippOptions {
+  /** source address sipp binds to (any 127.x.y.z works on Linux loopback); default 127.0.0.1 */
+  from?: string;
+  host?: string;
+  port: number;
+  /** R-URI / To domain */
+  domain: string;
+  /** From domain; default = domain */
+  fromDomain?: string;
+  userAgent?: string;
+  /** how long sipp waits for each answer; default 2000 ms */
+  recvTimeoutMs?: number;
+}
+
+const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+
+async function runSipp(scenario: string, opts: SippOptions, extra: string[], calls = 1, rate = 10): Promise<SippResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'regshield-sipp-'));
+  const traceFile = path.join(dir, 'messages.log');
+  const recvTimeout = opts.recvTimeoutMs ?? 2000;
+  const args = [
+    `${bracket(opts.host ?? '127.0.0.1')}:${opts.port}`,
+    '-sf', path.join(SCENARIOS, scenario),
+    '-i', opts.from ?? '127.0.0.1',
+    '-t', 'u1',
+    '-m', String(calls),
+    '-r', String(rate),
+    '-l', String(Math.max(1, calls)),
+    '-key', 'domain', opts.domain,
+    '-key', 'from_domain', opts.fromDomain ?? opts.domain,
+    '-key', 'ua', opts.userAgent ?? 'regshield-test',
+    '-recv_timeout', String(recvTimeout),
+    '-timeout', `${Math.ceil((recvTimeout * 2 + (calls / rate) * 1000) / 1000) + 5}s`,
+    '-nostdin',
+    '-trace_msg', '-message_file', traceFile,
+    ...extra,
+  ];
+  const child = spawn('sipp', args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const hardLimit = recvTimeout * 3 + (calls / rate) * 1000 + 10_000;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const t = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      resolve(null);
+    }, hardLimit);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+    child.on('error', (err) => {
+      clearTimeout(t);
+      stderr += err.message;
+      resolve(null);
+    });
+  });
+  const trace = fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'latin1') : '';
+  fs.rmSync(dir, { recursive: true, force: true });
+  const statuses: number[] = [];
+  // each received message is logged as "UDP message received [n] bytes :" followed by the message
+  const re = /message received[^\n]*\n\s*SIP\/2\.0 (\d{3})/g;
+  for (let m = re.exec(trace); m; m = re.exec(trace)) statuses.push(Number(m[1]));
+  if (!trace && exitCode !== 0) throw new Error(`sipp failed (exit ${exitCode}): ${stderr.slice(-2000)}`);
+  return { answered: statuses.length > 0, status: statuses.length ? statuses[statuses.length - 1] : null, statuses, exitCode, trace };
+}
+
+export interface RegisterOptions extends SippOptions {
+  username: string;
+  password: string;
+  /** digest user name; default = username */
+  authUsername?: string;
+}
+
+/** One REGISTER (answering one 401 challenge with digest credentials). status 200 = registered. */
+export function sipRegister(opts: RegisterOptions): Promise<SippResult> {
+  return runSipp('register.xml', opts, ['-s', opts.username, '-au', opts.authUsername ?? opts.username, '-ap', opts.password]);
+}
+
+/** `count` REGISTERs with a wrong password (each: 401 challenge, then digest, then 403 from regshield's cfg). */
+export function sendWrongPasswordRegisters(
+  opts: Omit<RegisterOptions, 'password'> & { password?: string; count?: number; rate?: number },
+): Promise<SippResult> {
+  const count = opts.count ?? 3;
+  return runSipp(
+    'register.xml',
+    opts,
+    ['-s', opts.username, '-au', opts.authUsername ?? opts.username, '-ap', opts.password ?? `wrong-${Date.now()}`],
+    count,
+    opts.rate ?? 10,
+  );
+}
+
+/** One OPTIONS (or, with method REGISTER, an unauthenticated REGISTER) to a domain the proxy does not serve: 404. */
+export function sendUnknownDomainRequest(
+  opts: Omit<SippOptions, 'domain'> & { domain?: string; username?: string; method?: 'OPTIONS' | 'REGISTER' },
+): Promise<SippResult> {
+  const domain = opts.domain ?? 'unknown-domain.invalid';
+  const scenario = opts.method === 'REGISTER' ? 'register.xml' : 'options.xml';
+  const user = opts.username ?? '100';
+  return runSipp(scenario, { ...opts, domain }, ['-s', user, '-au', user, '-ap', 'x']);
+}
+
+/** One OPTIONS to a served domain (200 when the source is not banned; nothing when it is). */
+export function sendOptions(opts: SippOptions & { username?: string }): Promise<SippResult> {
+  return runSipp('options.xml', opts, ['-s', opts.username ?? '100']);
+}
+
+/** Polls fn until it returns a truthy value or timeoutMs passes (rows are written while SIPp runs). */
+export async function waitFor<T>(fn: () => Promise<T>, timeoutMs = 3000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await fn();
+  while (!last && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await fn();
+  }
+  return last;
+}

@@ -1,0 +1,129 @@
+import { ADMIN, startTestApp, TestApp } from '../support/test-app';
+import {
+  createSubscriber,
+  isKamailioInstalled,
+  KamailioInstance,
+  sendOptions,
+  sendUnknownDomainRequest,
+  sendWrongPasswordRegisters,
+  sipRegister,
+  startKamailio,
+  waitFor,
+} from './kamailio';
+
+/**
+ * `npm run test:sip`: real SIP traffic. Kamailio with deploy/kamailio/kamailio.cfg on this test's database,
+ * the app's ban engine, one real subscriber at 127.0.0.1 and an attacker at 127.0.0.2 (not allowlisted).
+ */
+const DOMAIN = 'regshield.test';
+const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
+const ATTACKER = '127.0.0.2';
+const BAN_CACHE_SECONDS = 1;
+
+describe('The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () => {
+  jest.setTimeout(90_000);
+  let installed = false;
+  let t: TestApp;
+  let kamailio: KamailioInstance;
+  let admin: string;
+
+  beforeAll(async () => {
+    installed = await isKamailioInstalled();
+    if (!installed) {
+      if (process.env.CI) throw new Error('kamailio, kamailio-postgres-modules and sip-tester must be installed in CI (.ci/run)');
+      console.warn('SIP end-to-end test skipped: install kamailio, kamailio-postgres-modules and sip-tester to run it');
+      return;
+    }
+    t = await startTestApp({ env: { SIP_ALLOWLIST: '127.0.0.1/32,::1/128', SIP_BAN_MAX_RETRY: '5' } });
+    admin = await t.login(ADMIN.email, ADMIN.password);
+    await createSubscriber(t.db, SUBSCRIBER.username, SUBSCRIBER.password, DOMAIN);
+    kamailio = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN, banCacheSeconds: BAN_CACHE_SECONDS });
+  });
+
+  afterAll(async () => {
+    await kamailio?.stop();
+    await t?.close();
+  });
+
+  const itWithKamailio = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      if (!installed) return;
+      try {
+        await fn();
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n--- kamailio log (tail) ---\n${kamailio?.log().slice(-4000)}`);
+      }
+    });
+
+  itWithKamailio('lets the real subscriber register', async () => {
+    const result = await sipRegister({ from: '127.0.0.1', port: kamailio.port, domain: DOMAIN, ...SUBSCRIBER });
+    expect(result.statuses).toEqual([401, 200]);
+  });
+
+  itWithKamailio('records wrong passwords as 403 rows with the right fields, never the 401 challenges', async () => {
+    const result = await sendWrongPasswordRegisters({
+      from: ATTACKER,
+      port: kamailio.port,
+      domain: DOMAIN,
+      username: SUBSCRIBER.username,
+      userAgent: "friendly-scanner'; --",
+      count: 3,
+    });
+    expect(result.statuses).toEqual([401, 403, 401, 403, 401, 403]);
+    const rows = await waitFor(async () => {
+      const { rows } = await t.db.query(
+        `SELECT username, domain, host(source_ip) AS source_ip, source_port, user_agent, response_code, response_reason
+           FROM failed_registrations WHERE source_ip = $1`,
+        [ATTACKER],
+      );
+      return rows.length === 3 ? rows : undefined;
+    });
+    expect(rows).toHaveLength(3);
+    for (const row of rows!) {
+      expect(row).toEqual({
+        username: SUBSCRIBER.username,
+        domain: DOMAIN,
+        source_ip: ATTACKER,
+        source_port: expect.any(Number),
+        user_agent: "friendly-scanner'; --",
+        response_code: 403,
+        response_reason: 'Forbidden',
+      });
+    }
+    const { rows: challenges } = await t.db.query('SELECT count(*)::int AS n FROM failed_registrations WHERE response_code = 401');
+    expect(challenges[0].n).toBe(0);
+  });
+
+  itWithKamailio('records requests for an unknown domain as door knocks', async () => {
+    const result = await sendUnknownDomainRequest({ from: ATTACKER, port: kamailio.port, domain: 'victim.invalid' });
+    expect(result.status).toBe(404);
+    const row = await waitFor(async () => {
+      const { rows } = await t.db.query(
+        `SELECT method, domain, reason, host(source_ip) AS source_ip FROM door_knock_attempts WHERE source_ip = $1`,
+        [ATTACKER],
+      );
+      return rows[0];
+    });
+    expect(row).toEqual({ method: 'OPTIONS', domain: 'victim.invalid', reason: 'unknown_domain', source_ip: ATTACKER });
+  });
+
+  itWithKamailio('bans the attacker after the fifth event; Kamailio then stops answering it, not the subscriber', async () => {
+    await sendUnknownDomainRequest({ from: ATTACKER, port: kamailio.port, domain: 'victim.invalid' });
+    const ban = await waitFor(async () => {
+      const response = await t.http.get('/api/sip-security/bans').set('Authorization', `Bearer ${admin}`).expect(200);
+      return (response.body as Array<{ cidr: string; source: string }>).find((b) => b.cidr === `${ATTACKER}/32`);
+    }, 10_000);
+    expect(ban).toMatchObject({ source: 'auto' });
+
+    await new Promise((resolve) => setTimeout(resolve, BAN_CACHE_SECONDS * 1000 + 1300));
+    const blocked = await sendOptions({ from: ATTACKER, port: kamailio.port, domain: DOMAIN, recvTimeoutMs: 1500 });
+    expect(blocked.answered).toBe(false);
+    const stillBlocked = await sendWrongPasswordRegisters({
+      from: ATTACKER, port: kamailio.port, domain: DOMAIN, username: SUBSCRIBER.username, count: 1, recvTimeoutMs: 1500,
+    });
+    expect(stillBlocked.answered).toBe(false);
+
+    const subscriber = await sipRegister({ from: '127.0.0.1', port: kamailio.port, domain: DOMAIN, ...SUBSCRIBER });
+    expect(subscriber.statuses).toEqual([401, 200]);
+  });
+});
