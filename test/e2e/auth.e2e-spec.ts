@@ -90,6 +90,7 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
       ['a missing full_name', { full_name: undefined }],
       ['an over-long full_name', { full_name: 'x'.repeat(201) }],
       ['an array email', { email: ['a@example.com'] }],
+      ['a NUL character in full_name (PostgreSQL text cannot hold it)', { full_name: 'a\u0000b' }],
     ])('rejects %s with 422', async (_, override) => {
       await t.http.post('/api/auth/register').send(newUser(override)).expect(422);
     });
@@ -170,6 +171,7 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
       [{ password: 'Test1234' }],
       [{ email: 'a@example.com', password: 'Test1234', extra: 1 }],
       [{ email: 1, password: 'Test1234' }],
+      [{ email: 'a\u0000@example.com', password: 'Test1234' }],
     ])('rejects the malformed body %j with 422', async (body) => {
       await t.http.post('/api/auth/login').send(body).expect(422);
     });

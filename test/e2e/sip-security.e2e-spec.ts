@@ -2,7 +2,7 @@ import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -37,7 +37,7 @@ const knock = (ip: string, overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('SIP security (real HTTP, real PostgreSQL)', () => {
-  jest.setTimeout(30_000);
+  jest.setTimeout(60_000);
   let t: TestApp;
   let admin: string;
   let userToken: string;
