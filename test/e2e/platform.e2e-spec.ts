@@ -68,6 +68,19 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['post', '/api/admin/users/{id}/promote', ['200', '400', '401', '403', '404']],
       ['post', '/api/admin/users/{id}/demote', ['200', '400', '401', '403', '404']],
       ['get', '/health', ['200', '503']],
+      ['post', '/api/sip-security/failed-registrations', ['202', '401', '403', '422']],
+      ['post', '/api/sip-security/door-knocks', ['202', '401', '403', '422']],
+      ['get', '/api/sip-security/failed-registrations', ['200', '401', '403', '422']],
+      ['get', '/api/sip-security/door-knocks', ['200', '401', '403', '422']],
+      ['get', '/api/sip-security/stats', ['200', '401', '403', '422']],
+      ['get', '/api/sip-security/bans', ['200', '401', '403']],
+      ['post', '/api/sip-security/bans', ['201', '401', '403', '422']],
+      ['delete', '/api/sip-security/bans/{id}', ['204', '401', '403', '404']],
+      ['get', '/api/sip-security/bans/export', ['200', '401', '403', '422']],
+      ['get', '/api/sip-security/allowlist', ['200', '401', '403']],
+      ['post', '/api/sip-security/allowlist', ['201', '401', '403', '422']],
+      ['delete', '/api/sip-security/allowlist/{id}', ['204', '401', '403', '404']],
+      ['get', '/api/sip-security/check/{ip}', ['200', '401', '403', '422']],
     ] as const;
     for (const [method, path, statuses] of routes) {
       const operation = document.paths[path]?.[method];
@@ -77,6 +90,13 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(document.paths['/api/admin/users'].get.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/api/admin/users'].get.tags).toEqual(['Admin - User Management']);
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.components.securitySchemes['api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Api-Key' });
+    expect(document.paths['/api/sip-security/check/{ip}'].get.security).toEqual(
+      expect.arrayContaining([{ 'api-key': [] }, { bearer: [] }]),
+    );
+    const ingest = document.paths['/api/sip-security/failed-registrations'].post.requestBody.content['application/json'].schema;
+    expect(ingest.oneOf).toHaveLength(2);
+    expect(ingest.oneOf[1]).toMatchObject({ type: 'array', maxItems: 10000 });
     const register = document.components.schemas.RegisterDto;
     expect(Object.keys(register.properties).sort()).toEqual(['email', 'full_name', 'password']);
     const user = document.components.schemas.UserResponseDto;

@@ -1,0 +1,48 @@
+import { ADMIN, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase } from '../support/test-database';
+
+describe('ADMIN_EMAIL / ADMIN_PASSWORD at start', () => {
+  const stop = async (t: TestApp) => {
+    await t.db.end();
+    await t.app.close();
+  };
+
+  it('creates the superuser only when none exists, and never touches an existing user', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await startTestApp({ databaseUrl: database.url, env: { REGISTER_RATE_LIMIT: '10' } });
+      const pending = { email: 'someone@example.com', password: 'Pending123', full_name: 'Someone' };
+      await first.http.post('/api/auth/register').send(pending).expect(201);
+      await stop(first);
+
+      // A superuser exists: a second ADMIN_EMAIL is not created.
+      const second = await startTestApp({
+        databaseUrl: database.url,
+        env: { ADMIN_EMAIL: 'second@example.com', ADMIN_PASSWORD: 'Second1234' },
+      });
+      const { rows: seconds } = await second.db.query(`SELECT 1 FROM users WHERE email = 'second@example.com'`);
+      expect(seconds).toHaveLength(0);
+
+      // No superuser, and ADMIN_EMAIL names an existing user: that user is left as it was.
+      await second.db.query(`UPDATE users SET is_superuser = false`);
+      await stop(second);
+      const third = await startTestApp({
+        databaseUrl: database.url,
+        env: { ADMIN_EMAIL: pending.email, ADMIN_PASSWORD: 'Other1234' },
+      });
+      const { rows } = await third.db.query(`SELECT status, is_superuser FROM users WHERE email = $1`, [pending.email]);
+      expect(rows).toEqual([{ status: 'pending', is_superuser: false }]);
+      await third.http.post('/api/auth/login').send({ email: pending.email, password: 'Other1234' }).expect(401);
+      await stop(third);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('refuses to start with an ADMIN_PASSWORD that breaks the password rules', async () => {
+    await expect(startTestApp({ env: { ADMIN_EMAIL: 'weak@example.com', ADMIN_PASSWORD: 'weak' } })).rejects.toThrow(
+      /ADMIN_PASSWORD is not acceptable/,
+    );
+    expect(ADMIN.password).toBe('AdminPass123');
+  });
+});
