@@ -8,9 +8,8 @@ import { API_KEY_SECURITY } from './common/api-key-security';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 
-
 const INGEST_ROUTES = new Set(['/api/sip-security/failed-registrations', '/api/sip-security/door-knocks']);
-export const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they

@@ -10,6 +10,8 @@ export class PaginationQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Beyond this a number is no longer an exact integer (and PostgreSQL's OFFSET would overflow).
+  @Max(Number.MAX_SAFE_INTEGER)
   skip: number = 0;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 100 })

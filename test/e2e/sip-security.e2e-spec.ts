@@ -201,6 +201,9 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       '/api/sip-security/door-knocks?skip=-1',
       '/api/sip-security/door-knocks?color=red',
       '/api/sip-security/stats?since=never',
+      '/api/sip-security/door-knocks?since=-271821-04-20T00:00:00Z',
+      '/api/sip-security/failed-registrations?until=%2B275760-09-13T00:00:00Z',
+      '/api/sip-security/door-knocks?skip=1e20',
     ])('rejects %s with 422', async (path) => {
       await t.http.get(path).set(bearer(admin)).expect(422);
     });

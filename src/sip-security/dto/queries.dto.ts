@@ -1,21 +1,31 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxDate, MaxLength, Min, MinDate } from 'class-validator';
 import { IsIpAddress } from '../../common/cidr';
 import { PaginationQueryDto } from '../../common/pagination.dto';
 import { NoNullCharacters } from '../../common/text';
 
+/**
+ * An ISO 8601 date-time between the years 1 and 9999: JavaScript takes dates PostgreSQL's timestamptz
+ * cannot hold, which would fail in the database instead of as a 422.
+ */
+const IsDateTimeParam = () =>
+  applyDecorators(
+    IsOptional(),
+    Type(() => Date),
+    IsDate({ message: ({ property }) => `${property} must be an ISO 8601 date-time` }),
+    MinDate(new Date('0001-01-01T00:00:00Z')),
+    MaxDate(new Date('9999-12-31T23:59:59Z')),
+  );
+
 class TimeWindowQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Only events at or after this time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'since must be an ISO 8601 date-time' })
+  @IsDateTimeParam()
   since?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Only events before this time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'until must be an ISO 8601 date-time' })
+  @IsDateTimeParam()
   until?: Date;
 
   @ApiPropertyOptional({ example: '203.0.113.7' })
@@ -59,9 +69,7 @@ export class DoorKnockQueryDto extends TimeWindowQueryDto {
 
 export class StatsQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Start of the window; default: 24 hours ago' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'since must be an ISO 8601 date-time' })
+  @IsDateTimeParam()
   since?: Date;
 }
 
