@@ -6,7 +6,8 @@ import { Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
 import { BanService } from './ban.service';
-import { DoorKnockEventDto, FailedRegistrationEventDto, IngestResultDto } from './dto/events.dto';
+import { IngestResultDto } from './dto/events.dto';
+import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
 import { DoorKnockQueryDto, FailedRegistrationQueryDto } from './dto/queries.dto';
 
 /** Digest challenges: part of normal authentication, never stored or counted. */
@@ -25,7 +26,7 @@ export class SipEventsService {
     private readonly bans: BanService,
   ) {}
 
-  async ingestFailedRegistrations(events: FailedRegistrationEventDto[]): Promise<IngestResultDto> {
+  async ingestFailedRegistrations(events: FailedRegistrationEvent[]): Promise<IngestResultDto> {
     const kept = events.filter((event) => !CHALLENGE_CODES.has(event.response_code));
     if (kept.length > 0) {
       await this.dataSource.query(
@@ -47,7 +48,7 @@ export class SipEventsService {
     return { accepted: kept.length, ignored: events.length - kept.length };
   }
 
-  async ingestDoorKnocks(events: DoorKnockEventDto[]): Promise<IngestResultDto> {
+  async ingestDoorKnocks(events: DoorKnockEvent[]): Promise<IngestResultDto> {
     await this.dataSource.query(
       `INSERT INTO door_knock_attempts
          (source_ip, source_port, method, request_uri, from_uri, to_uri, domain, reason, user_agent)

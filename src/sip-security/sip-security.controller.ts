@@ -11,14 +11,12 @@ import {
   Post,
   Query,
   Res,
-  Type,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -27,7 +25,6 @@ import {
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ApiKeyOrSuperuser, CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
@@ -38,7 +35,7 @@ import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
 import { BanService } from './ban.service';
 import { CreateAllowlistEntryDto, CreateBanDto } from './dto/ban-requests.dto';
-import { DoorKnockEventDto, FailedRegistrationEventDto, IngestResultDto } from './dto/events.dto';
+import { IngestResultDto } from './dto/events.dto';
 import { DoorKnockQueryDto, ExportQueryDto, FailedRegistrationQueryDto, StatsQueryDto } from './dto/queries.dto';
 import {
   AllowlistEntryDto,
@@ -49,21 +46,20 @@ import {
   StatsDto,
 } from './dto/responses.dto';
 import { EventBatchPipe, MAX_BATCH } from './event-batch.pipe';
+import {
+  DOOR_KNOCK_EVENT,
+  DoorKnockEvent,
+  FAILED_REGISTRATION_EVENT,
+  FailedRegistrationEvent,
+  SchemaObject,
+} from './event-schemas';
 import { SipEventsService } from './sip-events.service';
 import { parseBigintIdOr404 } from '../common/id-param.pipes';
 
 /** One event or an array of up to MAX_BATCH, as the OpenAPI document shows it. */
-const ApiEventBatch = (type: Type) =>
+const ApiEventBatch = (schema: SchemaObject) =>
   applyDecorators(
-    ApiExtraModels(type),
-    ApiBody({
-      schema: {
-        oneOf: [
-          { $ref: getSchemaPath(type) },
-          { type: 'array', items: { $ref: getSchemaPath(type) }, minItems: 1, maxItems: MAX_BATCH },
-        ],
-      },
-    }),
+    ApiBody({ schema: { oneOf: [schema, { type: 'array', items: schema, minItems: 1, maxItems: MAX_BATCH }] } }),
     ApiAcceptedResponse({ type: IngestResultDto }),
     ApiUnprocessableEntityResponse({ description: 'An invalid event anywhere in the batch: nothing is stored', type: ErrorResponseDto }),
   );
@@ -80,9 +76,9 @@ export class SipSecurityController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiKeyOrSuperuser()
   @ApiOperation({ summary: 'Ingest failed REGISTERs from the proxy (401/407 challenges are ignored)' })
-  @ApiEventBatch(FailedRegistrationEventDto)
+  @ApiEventBatch(FAILED_REGISTRATION_EVENT)
   ingestFailedRegistrations(
-    @Body(new EventBatchPipe(FailedRegistrationEventDto)) events: FailedRegistrationEventDto[],
+    @Body(new EventBatchPipe(FAILED_REGISTRATION_EVENT)) events: FailedRegistrationEvent[],
   ): Promise<IngestResultDto> {
     return this.events.ingestFailedRegistrations(events);
   }
@@ -91,8 +87,8 @@ export class SipSecurityController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiKeyOrSuperuser()
   @ApiOperation({ summary: 'Ingest door knocks (unknown domain, domain mismatch, flood, …) from the proxy' })
-  @ApiEventBatch(DoorKnockEventDto)
-  ingestDoorKnocks(@Body(new EventBatchPipe(DoorKnockEventDto)) events: DoorKnockEventDto[]): Promise<IngestResultDto> {
+  @ApiEventBatch(DOOR_KNOCK_EVENT)
+  ingestDoorKnocks(@Body(new EventBatchPipe(DOOR_KNOCK_EVENT)) events: DoorKnockEvent[]): Promise<IngestResultDto> {
     return this.events.ingestDoorKnocks(events);
   }
 
