@@ -1,49 +1,42 @@
-import { Cidr, formatCidr, IpAddress, parseCidr } from '../common/cidr';
+import { Cidr, IpAddress, parseCidr } from '../common/cidr';
+
+type Family = 'ipv4' | 'ipv6';
 
 /**
  * CIDRs with a value each, looked up by address: one hash map per prefix length in use, so a lookup costs
  * one mask-and-get per distinct prefix length (a handful in practice), whatever the number of entries.
- * The most specific matching entry wins.
+ * The most specific matching entry wins. Keys are the masked address bytes, so neither building nor
+ * looking up parses or formats addresses as text.
  */
 export class CidrIndex<T> {
-  private readonly byFamily = {
-    ipv4: new Map<number, Map<string, T>>(),
-    ipv6: new Map<number, Map<string, T>>(),
-  };
-  private prefixes = { ipv4: [] as number[], ipv6: [] as number[] };
+  private readonly byPrefix: Record<Family, Map<number, Map<string, T>>> = { ipv4: new Map(), ipv6: new Map() };
+  /** Longest prefix first: the first hit is the most specific entry. */
+  private readonly prefixes: Record<Family, number[]> = { ipv4: [], ipv6: [] };
+  readonly size: number = 0;
 
   constructor(entries: Iterable<[string | Cidr, T]> = []) {
-    for (const [cidr, value] of entries) {
-      this.add(typeof cidr === 'string' ? parseCidr(cidr) : cidr, value);
+    for (const [text, value] of entries) {
+      const cidr = typeof text === 'string' ? parseCidr(text) : text;
+      const family = cidr.address.kind();
+      let map = this.byPrefix[family].get(cidr.prefix);
+      if (!map) {
+        map = new Map();
+        this.byPrefix[family].set(cidr.prefix, map);
+      }
+      map.set(maskedKey(cidr.address.toByteArray(), cidr.prefix), value);
+      this.size += 1;
     }
-  }
-
-  get size(): number {
-    let total = 0;
-    for (const family of Object.values(this.byFamily)) {
-      for (const map of family.values()) total += map.size;
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      this.prefixes[family] = [...this.byPrefix[family].keys()].sort((a, b) => b - a);
     }
-    return total;
-  }
-
-  private add(cidr: Cidr, value: T): void {
-    const family = this.byFamily[cidr.address.kind()];
-    let map = family.get(cidr.prefix);
-    if (!map) {
-      map = new Map();
-      family.set(cidr.prefix, map);
-      // Longest prefix first: the first hit is the most specific entry.
-      this.prefixes[cidr.address.kind()] = [...family.keys()].sort((a, b) => b - a);
-    }
-    map.set(formatCidr(cidr), value);
   }
 
   /** Every entry covering the address, most specific first. */
   *matches(address: IpAddress): Generator<T> {
-    const kind = address.kind();
-    const family = this.byFamily[kind];
-    for (const prefix of this.prefixes[kind]) {
-      const value = family.get(prefix)!.get(`${maskedAddress(address, prefix)}/${prefix}`);
+    const family = address.kind();
+    const bytes = address.toByteArray();
+    for (const prefix of this.prefixes[family]) {
+      const value = this.byPrefix[family].get(prefix)!.get(maskedKey(bytes, prefix));
       if (value !== undefined) yield value;
     }
   }
@@ -53,6 +46,13 @@ export class CidrIndex<T> {
   }
 }
 
-function maskedAddress(address: IpAddress, prefix: number): string {
-  return formatCidr(parseCidr(`${address.toString()}/${prefix}`)).split('/')[0];
+/** The first `prefix` bits of the address, as a string key (the host bits are left out, not zeroed). */
+function maskedKey(bytes: number[], prefix: number): string {
+  const whole = prefix >> 3;
+  const rest = prefix & 7;
+  let key = String.fromCharCode(...bytes.slice(0, whole));
+  if (rest !== 0) {
+    key += String.fromCharCode(bytes[whole] & (0xff << (8 - rest)) & 0xff);
+  }
+  return key;
 }
