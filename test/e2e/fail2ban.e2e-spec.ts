@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { doorKnock, waitFor } from '../support/sip-events';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -74,28 +75,6 @@ async function rawGet(t: TestApp, path: string, headers: Record<string, string>)
     await new Promise((resolve) => server.close(resolve));
   }
 }
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-const knock = (ip: string) => ({
-  source_ip: ip,
-  source_port: 5070,
-  method: 'REGISTER',
-  request_uri: 'sip:192.0.2.1',
-  from_uri: 'sip:100@192.0.2.1',
-  to_uri: 'sip:100@192.0.2.1',
-  domain: '192.0.2.1',
-  reason: 'unknown_domain',
-  user_agent: 'friendly-scanner',
-});
 
 if (!available) {
   const why = `fail2ban-regex is not installed (${fail2banRegex.error?.message ?? `exit ${fail2banRegex.status}`}); apt-get install fail2ban`;
@@ -169,7 +148,7 @@ if (!available) {
       await t.http
         .post('/api/sip-security/door-knocks')
         .set('X-Api-Key', API_KEY)
-        .send([...Array.from({ length: 5 }, () => knock('203.0.113.9')), ...Array.from({ length: 5 }, (_, i) => knock(`2001:db8:5:6::${i + 1}`))])
+        .send([...Array.from({ length: 5 }, () => doorKnock('203.0.113.9')), ...Array.from({ length: 5 }, (_, i) => doorKnock(`2001:db8:5:6::${i + 1}`))])
         .expect(202);
       const banned = async (cidr: string) => {
         const response = await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200);

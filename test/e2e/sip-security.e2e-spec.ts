@@ -1,40 +1,7 @@
+import { doorKnock, failedRegistration, waitFor } from '../support/sip-events';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-const failed = (ip: string, overrides: Record<string, unknown> = {}) => ({
-  username: '1000',
-  domain: 'sip.example.com',
-  source_ip: ip,
-  source_port: 5060,
-  user_agent: 'friendly-scanner',
-  response_code: 403,
-  response_reason: 'Forbidden',
-  expires: 3600,
-  ...overrides,
-});
-const knock = (ip: string, overrides: Record<string, unknown> = {}) => ({
-  source_ip: ip,
-  source_port: 5070,
-  method: 'REGISTER',
-  request_uri: 'sip:192.0.2.1',
-  from_uri: 'sip:100@192.0.2.1',
-  to_uri: 'sip:100@192.0.2.1',
-  domain: '192.0.2.1',
-  reason: 'unknown_domain',
-  user_agent: 'friendly-scanner',
-  ...overrides,
-});
 
 describe('SIP security (real HTTP, real PostgreSQL)', () => {
   jest.setTimeout(60_000);
@@ -68,7 +35,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
 
   describe('ingest', () => {
     it('takes one event with the API key, stores every field, and answers 202 {accepted, ignored}', async () => {
-      const event = failed('192.0.2.10', { user_agent: "O'Brien\u0000 \"scanner\"; DROP TABLE users; --" });
+      const event = failedRegistration('192.0.2.10', { user_agent: "O'Brien\u0000 \"scanner\"; DROP TABLE users; --" });
       const response = await t.http.post('/api/sip-security/failed-registrations').set(key).send(event).expect(202);
       expect(response.body).toEqual({ accepted: 1, ignored: 0 });
       const { rows } = await t.db.query(
@@ -82,7 +49,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const response = await t.http
         .post('/api/sip-security/failed-registrations')
         .set(key)
-        .send([failed('192.0.2.11', { response_code: 401 }), failed('192.0.2.11', { response_code: 407 }), failed('192.0.2.11')])
+        .send([failedRegistration('192.0.2.11', { response_code: 401 }), failedRegistration('192.0.2.11', { response_code: 407 }), failedRegistration('192.0.2.11')])
         .expect(202);
       expect(response.body).toEqual({ accepted: 1, ignored: 2 });
       const { rows } = await t.db.query(`SELECT response_code FROM failed_registrations WHERE source_ip = '192.0.2.11'`);
@@ -93,7 +60,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const response = await t.http
         .post('/api/sip-security/door-knocks')
         .set(key)
-        .send([knock('2001:db8:aa::1'), knock('::ffff:192.0.2.12', { reason: 'domain_mismatch' })])
+        .send([doorKnock('2001:db8:aa::1'), doorKnock('::ffff:192.0.2.12', { reason: 'domain_mismatch' })])
         .expect(202);
       expect(response.body).toEqual({ accepted: 2, ignored: 0 });
       const { rows } = await t.db.query(
@@ -106,7 +73,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
     });
 
     it('takes a batch of 10 000 in one request (far over the 100 KiB limit of other routes)', async () => {
-      const batch = Array.from({ length: 10_000 }, (_, i) => failed(`10.77.${i >> 8}.${i & 255}`, { response_code: 404 }));
+      const batch = Array.from({ length: 10_000 }, (_, i) => failedRegistration(`10.77.${i >> 8}.${i & 255}`, { response_code: 404 }));
       const response = await t.http.post('/api/sip-security/failed-registrations').set(key).send(batch).expect(202);
       expect(response.body).toEqual({ accepted: 10_000, ignored: 0 });
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM failed_registrations WHERE source_ip << '10.77.0.0/16'`);
@@ -114,21 +81,21 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
     });
 
     it.each([
-      ['an invalid IP', failed('999.1.1.1'), 'source_ip must be an IPv4 or IPv6 address'],
-      ['an IPv6 zone id', failed('fe80::1%eth0'), 'source_ip must be an IPv4 or IPv6 address'],
-      ['a port over 65535', failed('192.0.2.20', { source_port: 70000 }), 'source_port must not be greater than 65535'],
-      ['a negative port', failed('192.0.2.20', { source_port: -1 }), 'source_port must not be less than 0'],
-      ['a code under 100', failed('192.0.2.20', { response_code: 99 }), 'response_code must not be less than 100'],
-      ['a text code', failed('192.0.2.20', { response_code: '403' }), 'response_code must be an integer number'],
-      ['a missing code', failed('192.0.2.20', { response_code: undefined }), 'response_code is required'],
-      ['a null IP', failed('192.0.2.20', { source_ip: null }), 'source_ip must be a string'],
-      ['an over-long user agent', failed('192.0.2.20', { user_agent: 'x'.repeat(1025) }), 'user_agent must be shorter than or equal to 1024 characters'],
-      ['an unknown field', failed('192.0.2.20', { created_at: '2020-01-01T00:00:00Z' }), 'property created_at should not exist'],
+      ['an invalid IP', failedRegistration('999.1.1.1'), 'source_ip must be an IPv4 or IPv6 address'],
+      ['an IPv6 zone id', failedRegistration('fe80::1%eth0'), 'source_ip must be an IPv4 or IPv6 address'],
+      ['a port over 65535', failedRegistration('192.0.2.20', { source_port: 70000 }), 'source_port must not be greater than 65535'],
+      ['a negative port', failedRegistration('192.0.2.20', { source_port: -1 }), 'source_port must not be less than 0'],
+      ['a code under 100', failedRegistration('192.0.2.20', { response_code: 99 }), 'response_code must not be less than 100'],
+      ['a text code', failedRegistration('192.0.2.20', { response_code: '403' }), 'response_code must be an integer number'],
+      ['a missing code', failedRegistration('192.0.2.20', { response_code: undefined }), 'response_code is required'],
+      ['a null IP', failedRegistration('192.0.2.20', { source_ip: null }), 'source_ip must be a string'],
+      ['an over-long user agent', failedRegistration('192.0.2.20', { user_agent: 'x'.repeat(1025) }), 'user_agent must be shorter than or equal to 1024 characters'],
+      ['an unknown field', failedRegistration('192.0.2.20', { created_at: '2020-01-01T00:00:00Z' }), 'property created_at should not exist'],
     ])('rejects %s with 422, naming it, and stores nothing of the batch', async (_, bad, message) => {
       const response = await t.http
         .post('/api/sip-security/failed-registrations')
         .set(key)
-        .send([failed('192.0.2.21'), bad])
+        .send([failedRegistration('192.0.2.21'), bad])
         .expect(422);
       expect(response.body.message).toContain(`[1].${message}`);
       const { rows } = await t.db.query(`SELECT 1 FROM failed_registrations WHERE source_ip IN ('192.0.2.20', '192.0.2.21')`);
@@ -139,17 +106,17 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       ['an empty batch', []],
       ['a string', '"hello"'],
       ['an array of strings', ['a']],
-      ['over 10 000 events', Array.from({ length: 10_001 }, () => knock('192.0.2.22'))],
+      ['over 10 000 events', Array.from({ length: 10_001 }, () => doorKnock('192.0.2.22'))],
     ])('rejects %s with 422', async (_, body) => {
       const request = t.http.post('/api/sip-security/door-knocks').set(key).set('Content-Type', 'application/json');
       await request.send(typeof body === 'string' ? body : JSON.stringify(body)).expect(422);
     });
 
     it('refuses a missing or wrong key (401) and a non-admin token (403); takes a superuser token', async () => {
-      await t.http.post('/api/sip-security/door-knocks').send(knock('192.0.2.23')).expect(401);
-      await t.http.post('/api/sip-security/door-knocks').set('X-Api-Key', 'wrong').send(knock('192.0.2.23')).expect(401);
-      await t.http.post('/api/sip-security/door-knocks').set(bearer(userToken)).send(knock('192.0.2.23')).expect(403);
-      await t.http.post('/api/sip-security/door-knocks').set(bearer(admin)).send(knock('192.0.2.23')).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').send(doorKnock('192.0.2.23')).expect(401);
+      await t.http.post('/api/sip-security/door-knocks').set('X-Api-Key', 'wrong').send(doorKnock('192.0.2.23')).expect(401);
+      await t.http.post('/api/sip-security/door-knocks').set(bearer(userToken)).send(doorKnock('192.0.2.23')).expect(403);
+      await t.http.post('/api/sip-security/door-knocks').set(bearer(admin)).send(doorKnock('192.0.2.23')).expect(202);
       await t.http.get('/api/sip-security/check/192.0.2.23').expect(401);
       await t.http.get('/api/sip-security/bans/export').set(bearer(userToken)).expect(403);
     });
@@ -161,9 +128,9 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         .post('/api/sip-security/failed-registrations')
         .set(key)
         .send([
-          failed('203.0.113.80', { username: 'alice', response_code: 403 }),
-          failed('203.0.113.80', { username: 'bob', response_code: 404, domain: 'other.example.com' }),
-          failed('203.0.113.81', { username: 'alice', response_code: 403 }),
+          failedRegistration('203.0.113.80', { username: 'alice', response_code: 403 }),
+          failedRegistration('203.0.113.80', { username: 'bob', response_code: 404, domain: 'other.example.com' }),
+          failedRegistration('203.0.113.81', { username: 'alice', response_code: 403 }),
         ])
         .expect(202);
     });
@@ -239,12 +206,12 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       await t.http
         .post('/api/sip-security/failed-registrations')
         .set(key)
-        .send([...Array.from({ length: 3 }, () => failed('203.0.113.50')), failed('203.0.113.50', { response_code: 401 })])
+        .send([...Array.from({ length: 3 }, () => failedRegistration('203.0.113.50')), failedRegistration('203.0.113.50', { response_code: 401 })])
         .expect(202);
-      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock('203.0.113.50')).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock('203.0.113.50')).expect(202);
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(await banOf('203.0.113.50/32')).toBeUndefined();
-      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock('203.0.113.50')).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock('203.0.113.50')).expect(202);
 
       const ban = await waitFor(() => banOf('203.0.113.50/32'));
       expect(ban).toMatchObject({ source: 'auto', reason: expect.stringContaining('at least 5 failed registrations or door knocks') });
@@ -283,7 +250,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       await t.http
         .post('/api/sip-security/failed-registrations')
         .set(key)
-        .send(Array.from({ length: 5 }, (_, i) => failed(`2001:db8:5:6::${i + 1}`)))
+        .send(Array.from({ length: 5 }, (_, i) => failedRegistration(`2001:db8:5:6::${i + 1}`)))
         .expect(202);
       await waitFor(() => banOf('2001:db8:5:6::/64'));
       const check = await t.http.get('/api/sip-security/check/2001:db8:5:6:ffff::9').set(key).expect(200);
@@ -296,7 +263,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       await t.http
         .post('/api/sip-security/door-knocks')
         .set(key)
-        .send([...Array.from({ length: 6 }, () => knock('198.51.100.9')), ...Array.from({ length: 6 }, () => knock('2001:db8:77::5'))])
+        .send([...Array.from({ length: 6 }, () => doorKnock('198.51.100.9')), ...Array.from({ length: 6 }, () => doorKnock('2001:db8:77::5'))])
         .expect(202);
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(await banOf('198.51.100.9/32')).toBeUndefined();
@@ -307,13 +274,13 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
 
     it('bans a repeat offender for factor × the last ban, counting only events after the last ban', async () => {
       const ip = '203.0.113.70';
-      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 5 }, () => knock(ip))).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 5 }, () => doorKnock(ip))).expect(202);
       const first = await waitFor(() => banOf(`${ip}/32`));
       await t.http.delete(`/api/sip-security/bans/${first.id}`).set(bearer(admin)).expect(204);
-      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 4 }, () => knock(ip))).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 4 }, () => doorKnock(ip))).expect(202);
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(await banOf(`${ip}/32`)).toBeUndefined();
-      await t.http.post('/api/sip-security/door-knocks').set(key).send(knock(ip)).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock(ip)).expect(202);
       const second = await waitFor(() => banOf(`${ip}/32`));
       expect((Date.parse(second.expires_at!) - Date.parse(second.created_at)) / 1000).toBeCloseTo(7200, 0);
     });

@@ -381,14 +381,3 @@ export function sendUnknownDomainRequest(
 export function sendOptions(opts: SippOptions & { username?: string }): Promise<SippResult> {
   return runSipp('options.xml', opts, ['-s', opts.username ?? '100']);
 }
-
-/** Polls fn until it returns a truthy value or timeoutMs passes (rows are written while SIPp runs). */
-export async function waitFor<T>(fn: () => Promise<T>, timeoutMs = 3000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!last && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, intervalMs));
-    last = await fn();
-  }
-  return last;
-}

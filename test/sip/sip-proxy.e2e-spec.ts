@@ -8,8 +8,8 @@ import {
   sendWrongPasswordRegisters,
   sipRegister,
   startKamailio,
-  waitFor,
 } from './kamailio';
+import { waitFor } from '../support/sip-events';
 
 /**
  * `npm run test:sip`: real SIP traffic. Kamailio with deploy/kamailio/kamailio.cfg on this test's database,
