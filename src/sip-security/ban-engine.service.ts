@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { SipBan } from '../database/entities/sip-ban.entity';
-import { BanService } from './ban.service';
+import { ACTIVE, BanService } from './ban.service';
 
 /** How often new events are looked at. */
 export const ENGINE_INTERVAL_MS = 1000;
@@ -99,8 +99,14 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
           WHERE id > $3 AND id <= $4 AND created_at > now() - make_interval(secs => $5)
        ),
        units AS (
-         SELECT DISTINCT network(set_masklen(source_ip, CASE family(source_ip) WHEN 4 THEN 32 ELSE $6 END)) AS unit
-           FROM fresh
+         SELECT unit FROM (
+           SELECT DISTINCT network(set_masklen(source_ip, CASE family(source_ip) WHEN 4 THEN 32 ELSE $6 END)) AS unit
+             FROM fresh
+         ) candidates
+         -- Allowlisted and already banned sources need no counting (a busy trunk would otherwise be
+         -- counted again every second).
+         WHERE NOT EXISTS (SELECT 1 FROM sip_allowlist a WHERE a.cidr && candidates.unit)
+           AND NOT EXISTS (SELECT 1 FROM sip_bans b WHERE b.cidr >>= candidates.unit AND ${ACTIVE})
        ),
        windows AS (
          SELECT unit, GREATEST(
@@ -133,8 +139,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private async banIfEligible(manager: EntityManager, { unit, hits }: Offender): Promise<SipBan | undefined> {
     const [{ allowlisted, banned, previous }] = await manager.query(
       `SELECT EXISTS (SELECT 1 FROM sip_allowlist WHERE cidr && $1::cidr) AS allowlisted,
-              EXISTS (SELECT 1 FROM sip_bans WHERE cidr >>= $1::cidr
-                        AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS banned,
+              EXISTS (SELECT 1 FROM sip_bans WHERE cidr >>= $1::cidr AND ${ACTIVE}) AS banned,
               (SELECT count(*)::int FROM sip_bans WHERE cidr = $1::cidr AND source = 'auto') AS previous`,
       [unit],
     );

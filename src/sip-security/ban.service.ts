@@ -33,7 +33,7 @@ export interface CheckResult {
 }
 
 /** The SQL condition of an active ban; `regshield_is_banned()` (what the proxy calls) uses the same. */
-const ACTIVE = 'lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
+export const ACTIVE = 'lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
 /**
  * Notifications (and a reload after every listener reconnect) keep the indexes current, and expiry is
  * checked at lookup; this rare full reload only drops expired bans from memory.
