@@ -469,7 +469,9 @@ On the check/{ip} latency goal: with 50 connections always waiting, latency is c
 (Little's law), so a p99 under 5 ms at that concurrency needs well over 10 000 requests/s from a service
 that shares 2 cores with its load generator; TOOLCHAIN.md measured about 24 000 requests/s for an empty
 Fastify route here. The lookup itself takes about 0.5 µs (an in-memory index keyed by masked address
-bytes): what remains is HTTP, Nest's guard and serialisation, and the load generator.
+bytes): what remains is HTTP, Nest's guard and serialisation, and the load generator. A CPU profile of
+the service under this load (\`node --cpu-prof\`, 2026-11-25) showed it idle a third of the time and
+spending most of the rest in the kernel's writev: the load generator on the other core sets the pace.
 `;
   writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), report);
   process.stdout.write(report);
