@@ -471,7 +471,7 @@ that shares 2 cores with its load generator; TOOLCHAIN.md measured about 24 000 
 Fastify route here. The lookup itself takes about 0.5 µs (an in-memory index keyed by masked address
 bytes): what remains is HTTP, Nest's guard and serialisation, and the load generator. A CPU profile of
 the service under this load (\`node --cpu-prof\`, 2026-11-25) showed it idle a third of the time and
-spending most of the rest in the kernel's writev: the load generator on the other core sets the pace.
+its largest single cost the kernel's writev (15 %): the load generator on the other core sets the pace.
 `;
   writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), report);
   process.stdout.write(report);
