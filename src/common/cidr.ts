@@ -67,10 +67,6 @@ export function formatCidr(cidr: Cidr): string {
   return `${cidr.address.toString()}/${cidr.prefix}`;
 }
 
-export function cidrContains(cidr: Cidr, address: IpAddress): boolean {
-  return cidr.address.kind() === address.kind() && address.match(cidr.address, cidr.prefix);
-}
-
 function networkAddress(address: IpAddress, prefix: number): IpAddress {
   const bytes = address.toByteArray();
   for (let bit = prefix; bit < bytes.length * 8; bit++) {

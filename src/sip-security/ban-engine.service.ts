@@ -7,7 +7,7 @@ import { SipBan } from '../database/entities/sip-ban.entity';
 import { ACTIVE, BanService } from './ban.service';
 
 /** How often new events are looked at. */
-export const ENGINE_INTERVAL_MS = 1000;
+const ENGINE_INTERVAL_MS = 1000;
 /** One instance evaluates at a time (pg_try_advisory_xact_lock), so two never ban the same source twice. */
 const ENGINE_LOCK_KEY = 0x5265_6753; // "RegS"
 /** 401 and 407 are digest challenges: never counted, even when the proxy stored them. */
