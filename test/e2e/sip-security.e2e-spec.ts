@@ -1,5 +1,7 @@
 import { doorKnock, failedRegistration, waitFor } from '../support/sip-events';
+import { Client } from 'pg';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase } from '../support/test-database';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 
@@ -356,15 +358,61 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
   });
 
   it('keeps bans across a restart, and another instance sees a new ban at once (NOTIFY)', async () => {
+    await t.http.post('/api/sip-security/bans').set(bearer(admin)).send({ cidr: '192.0.2.91', reason: 'before' }).expect(201);
     const other = await startTestApp({ databaseUrl: t.databaseUrl, env: { SIP_INGEST_API_KEY: API_KEY } });
     try {
-      expect((await other.http.get('/api/sip-security/check/203.0.113.50').set(key).expect(200)).body.banned).toBe(true);
+      expect((await other.http.get('/api/sip-security/check/192.0.2.91').set(key).expect(200)).body.banned).toBe(true);
       await t.http.post('/api/sip-security/bans').set(bearer(admin)).send({ cidr: '192.0.2.90', reason: 'shared' }).expect(201);
       await waitFor(async () =>
         (await other.http.get('/api/sip-security/check/192.0.2.90').set(key)).body.banned ? true : undefined, 2000);
     } finally {
       await other.db.end();
       await other.app.close();
+    }
+  });
+
+  it('bans once with two instances on one database (one engine evaluates at a time)', async () => {
+    const other = await startTestApp({ databaseUrl: t.databaseUrl, env: { SIP_INGEST_API_KEY: API_KEY } });
+    try {
+      await other.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 3 }, () => doorKnock('203.0.113.90'))).expect(202);
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 3 }, () => doorKnock('203.0.113.90'))).expect(202);
+      await waitFor(() => banOf('203.0.113.90/32'));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM sip_bans WHERE cidr = '203.0.113.90/32'`);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await other.db.end();
+      await other.app.close();
+    }
+  });
+
+  it('after a restart, bans for events the proxy wrote while the service was down', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await startTestApp({ databaseUrl: database.url });
+      await first.db.end();
+      await first.app.close();
+      const proxy = new Client({ connectionString: database.url });
+      await proxy.connect();
+      await proxy.query(
+        `INSERT INTO failed_registrations (username, domain, source_ip, source_port, response_code, response_reason)
+         SELECT '1000', 'sip.example.com', '203.0.113.99', 5060, 403, 'Forbidden' FROM generate_series(1, 5)`,
+      );
+      await proxy.end();
+      const second = await startTestApp({ databaseUrl: database.url });
+      try {
+        const adminToken = await second.login(ADMIN.email, ADMIN.password);
+        const ban = await waitFor(async () => {
+          const response = await second.http.get('/api/sip-security/bans').set(bearer(adminToken)).expect(200);
+          return (response.body as Array<{ cidr: string; source: string }>).find((b) => b.cidr === '203.0.113.99/32');
+        });
+        expect(ban.source).toBe('auto');
+      } finally {
+        await second.db.end();
+        await second.app.close();
+      }
+    } finally {
+      await database.drop();
     }
   });
 });
