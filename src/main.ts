@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
-import { ConfigValidationError, loadConfig } from './config/app-config';
+import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-database';
 
 async function main(): Promise<void> {
   const logger = new ConsoleLogger('regshield', { json: true });
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig();
   } catch (error) {

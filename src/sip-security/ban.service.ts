@@ -10,7 +10,7 @@ import {
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource, Repository } from 'typeorm';
-import { formatCidr, parseCidr, parseIp } from '../common/cidr';
+import { formatCidr, isIp, parseCidr, parseIp } from '../common/cidr';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -80,6 +80,9 @@ export class BanService implements OnModuleInit, OnApplicationShutdown {
 
   /** Answered from memory. */
   check(ipText: string): CheckResult {
+    if (!isIp(ipText)) {
+      throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
+    }
     const address = parseIp(ipText);
     const now = Date.now();
     const allowlisted = this.allowlist.find(address) !== undefined;

@@ -11,7 +11,6 @@ import {
   Post,
   Query,
   Res,
-  UnprocessableEntityException,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -28,7 +27,6 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ApiKeyOrSuperuser, CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
-import { isIp } from '../common/cidr';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
@@ -201,9 +199,6 @@ export class SipSecurityController {
   @ApiOkResponse({ type: CheckResultDto })
   @ApiUnprocessableEntityResponse({ description: 'Not an IP address', type: ErrorResponseDto })
   check(@Param('ip') ip: string): CheckResultDto {
-    if (!isIp(ip)) {
-      throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
-    }
     return this.bans.check(ip);
   }
 }
