@@ -80,8 +80,10 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
       }
       return bans;
     });
-    for (const { ban, hits } of created) {
-      await this.bans.recordAutomaticBan(ban, hits);
+    if (created.length > 0) {
+      this.bans.recordAutomaticBans(created);
+      // One reload for the whole tick: a burst of new bans must not rebuild the index once per ban.
+      await this.bans.reload();
     }
     return created.map(({ ban }) => ban);
   }

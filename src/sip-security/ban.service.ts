@@ -154,18 +154,19 @@ export class BanService implements OnModuleInit, OnApplicationShutdown {
     await this.reload();
   }
 
-  /** Called by the ban engine after it stored an automatic ban. */
-  async recordAutomaticBan(ban: SipBan, hits: number): Promise<void> {
-    this.securityLog.log('sip_ban_created', {
-      ip: ban.cidr.replace(/\/(32|128)$/, ''),
-      ban_id: ban.id,
-      cidr: ban.cidr,
-      source: 'auto',
-      reason: ban.reason,
-      hits,
-      expires_at: ban.expiresAt?.toISOString() ?? null,
-    });
-    await this.reload();
+  /** Logs the automatic bans the engine stored (it reloads the index once afterwards). */
+  recordAutomaticBans(created: Array<{ ban: SipBan; hits: number }>): void {
+    for (const { ban, hits } of created) {
+      this.securityLog.log('sip_ban_created', {
+        ip: ban.cidr.replace(/\/(32|128)$/, ''),
+        ban_id: ban.id,
+        cidr: ban.cidr,
+        source: 'auto',
+        reason: ban.reason,
+        hits,
+        expires_at: ban.expiresAt?.toISOString() ?? null,
+      });
+    }
   }
 
   listAllowlist(): Promise<SipAllowlistEntry[]> {
