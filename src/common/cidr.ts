@@ -67,6 +67,16 @@ export function formatCidr(cidr: Cidr): string {
   return `${cidr.address.toString()}/${cidr.prefix}`;
 }
 
+/** The canonical text of an address, as stored and compared (`::ffff:1.2.3.4` → `1.2.3.4`). */
+export function normalizeIp(text: string): string {
+  return parseIp(text).toString();
+}
+
+/** The canonical text of a CIDR, host bits cleared (`192.0.2.77/24` → `192.0.2.0/24`). */
+export function normalizeCidr(text: string): string {
+  return formatCidr(parseCidr(text));
+}
+
 function networkAddress(address: IpAddress, prefix: number): IpAddress {
   const bytes = address.toByteArray();
   for (let bit = prefix; bit < bytes.length * 8; bit++) {

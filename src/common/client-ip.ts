@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { parseIp } from './cidr';
+import { normalizeIp } from './cidr';
 
 /**
  * The client's address as the rate limits and the security log see it. Fastify has already applied
@@ -8,7 +8,7 @@ import { parseIp } from './cidr';
  */
 export function clientIp(request: Pick<FastifyRequest, 'ip'>): string {
   try {
-    return parseIp(request.ip).toString();
+    return normalizeIp(request.ip);
   } catch {
     return request.ip;
   }

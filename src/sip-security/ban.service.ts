@@ -10,7 +10,7 @@ import {
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource, Repository } from 'typeorm';
-import { formatCidr, isIp, parseCidr, parseIp } from '../common/cidr';
+import { isIp, normalizeCidr, parseIp } from '../common/cidr';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -114,7 +114,7 @@ export class BanService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async createManual(cidrText: string, reason: string, durationSeconds: number | undefined, actorId: string, ip: string): Promise<SipBan> {
-    const cidr = formatCidr(parseCidr(cidrText));
+    const cidr = normalizeCidr(cidrText);
     const allowlisted = await this.overlappingAllowlistEntry(cidr);
     if (allowlisted) {
       throw new UnprocessableEntityException([`cidr ${cidr} overlaps the allowlisted ${allowlisted}`]);
@@ -174,7 +174,7 @@ export class BanService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async addToAllowlist(cidrText: string, description: string, actorId: string, ip: string): Promise<SipAllowlistEntry> {
-    const cidr = formatCidr(parseCidr(cidrText));
+    const cidr = normalizeCidr(cidrText);
     const [inserted]: SipAllowlistEntry[] = await this.allowlistRepository
       .createQueryBuilder()
       .insert()
@@ -224,7 +224,7 @@ export class BanService implements OnModuleInit, OnApplicationShutdown {
 
   /** SIP_ALLOWLIST joins the stored allowlist at start (never removing what an admin added). */
   private async seedAllowlist(): Promise<void> {
-    const cidrs = this.config.sipAllowlist.map((text) => formatCidr(parseCidr(text)));
+    const cidrs = this.config.sipAllowlist.map(normalizeCidr);
     if (cidrs.length === 0) return;
     await this.dataSource.query(
       `INSERT INTO sip_allowlist (cidr, description)

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
-import { parseIp } from '../common/cidr';
+import { normalizeIp } from '../common/cidr';
 import { Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
@@ -36,7 +36,7 @@ export class SipEventsService {
         [
           kept.map((e) => e.username ?? null),
           kept.map((e) => e.domain ?? null),
-          kept.map((e) => parseIp(e.source_ip).toString()),
+          kept.map((e) => normalizeIp(e.source_ip)),
           kept.map((e) => e.source_port ?? null),
           kept.map((e) => e.user_agent ?? null),
           kept.map((e) => e.response_code),
@@ -54,7 +54,7 @@ export class SipEventsService {
          (source_ip, source_port, method, request_uri, from_uri, to_uri, domain, reason, user_agent)
        SELECT * FROM unnest($1::inet[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
       [
-        events.map((e) => parseIp(e.source_ip).toString()),
+        events.map((e) => normalizeIp(e.source_ip)),
         events.map((e) => e.source_port ?? null),
         events.map((e) => e.method ?? null),
         events.map((e) => e.request_uri ?? null),
@@ -128,7 +128,7 @@ export class SipEventsService {
     query: { source_ip?: string; domain?: string; since?: Date; until?: Date },
   ): void {
     if (query.source_ip !== undefined) {
-      builder.andWhere('event.source_ip = :ip::inet', { ip: parseIp(query.source_ip).toString() });
+      builder.andWhere('event.source_ip = :ip::inet', { ip: normalizeIp(query.source_ip) });
     }
     if (query.domain !== undefined) builder.andWhere('event.domain = :domain', { domain: query.domain });
     if (query.since !== undefined) builder.andWhere('event.created_at >= :since', { since: query.since });
