@@ -18,6 +18,7 @@ import { User, UserStatus } from '../database/entities/user.entity';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
+import { normalizeEmail } from './email';
 import { hashPassword, verifyPassword } from './password-hasher';
 import { passwordProblems } from './password-policy';
 
@@ -117,7 +118,7 @@ export class AuthService implements OnApplicationBootstrap {
     } catch {
       throw new UnauthorizedException('Invalid or expired token');
     }
-    const user = typeof payload.sub === 'string' ? await this.findForRequest(payload.sub) : null;
+    const user = typeof payload.sub === 'string' ? await this.findById(payload.sub) : null;
     if (!user || !user.isActive) {
       throw new UnauthorizedException('Invalid or expired token');
     }
@@ -138,12 +139,12 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   userExists(email: string): Promise<boolean> {
-    return this.users.existsBy({ email: email.trim().toLowerCase() });
+    return this.users.existsBy({ email: normalizeEmail(email) });
   }
 
   /** Creates an active superuser, or promotes and activates the user with that e-mail. */
   async createOrPromoteSuperuser(email: string, password: string | undefined, fullName: string): Promise<User> {
-    const normalized = email.trim().toLowerCase();
+    const normalized = normalizeEmail(email);
     const existing = await this.users.findOneBy({ email: normalized });
     if (existing) {
       await this.users.update(existing.id, { isSuperuser: true, status: 'active' });
@@ -163,7 +164,7 @@ export class AuthService implements OnApplicationBootstrap {
     if (await this.users.existsBy({ isSuperuser: true })) {
       return;
     }
-    const normalized = email.trim().toLowerCase();
+    const normalized = normalizeEmail(email);
     if (await this.users.existsBy({ email: normalized })) {
       this.logger.warn(`ADMIN_EMAIL ${normalized} belongs to an existing user, who is left unchanged`);
       return;
@@ -182,10 +183,10 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   /**
-   * The per-request reload, as one plain primary-key query: TypeORM's findOneBy costs ~4× as much CPU per
-   * call, on every authenticated request (docs/BENCHMARKS.md).
+   * A user without the password hash, as one plain primary-key query: it runs on every authenticated
+   * request, where TypeORM's findOneBy cost ~4× as much CPU per call (docs/BENCHMARKS.md).
    */
-  private async findForRequest(id: string): Promise<User | null> {
+  private async findById(id: string): Promise<User | null> {
     const rows: Array<Record<string, unknown>> = await this.users.query(
       'SELECT id, email, full_name, status, is_superuser, created_at, updated_at FROM users WHERE id = $1',
       [id],
@@ -203,9 +204,6 @@ export class AuthService implements OnApplicationBootstrap {
     });
   }
 
-  private findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
-  }
 
   private async insertUser(
     email: string,

@@ -2,11 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { NoNullCharacters } from '../../common/text';
-import { normalizeEmail } from './register.dto';
+import { NormalizedEmail } from '../email';
 
 export class LoginDto {
   @ApiProperty({ example: 'user@example.com' })
-  @Transform(normalizeEmail)
+  @Transform(NormalizedEmail)
   @IsString()
   @NoNullCharacters()
   @MinLength(1)

@@ -2,16 +2,15 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 import { NoNullCharacters } from '../../common/text';
+import { NormalizedEmail } from '../email';
 import { IsAcceptablePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-policy';
 
-export const normalizeEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.trim().toLowerCase() : value;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 /** Only these three fields are accepted: `is_superuser`, `is_active` and any other field → 422. */
 export class RegisterDto {
   @ApiProperty({ example: 'user@example.com', maxLength: 254 })
-  @Transform(normalizeEmail)
+  @Transform(NormalizedEmail)
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
   @MaxLength(254)
   email: string;
