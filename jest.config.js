@@ -1,6 +1,6 @@
 /**
  * NestJS 12 ships ES modules, which Jest 30 cannot require on Node 20: SWC compiles our TypeScript and those
- * packages to CommonJS (see ../shared/TOOLCHAIN.md).
+ * packages to CommonJS (docs/DEVELOPMENT.md, "Tests and the toolchain").
  */
 const swc = [
   '@swc/jest',

@@ -1,8 +1,8 @@
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 import {
   createSubscriber,
-  isKamailioInstalled,
   KamailioInstance,
+  missingSipTools,
   sendOptions,
   sendUnknownDomainRequest,
   sendWrongPasswordRegisters,
@@ -20,20 +20,26 @@ const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
 const ATTACKER = '127.0.0.2';
 const BAN_CACHE_SECONDS = 1;
 
-describe('The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () => {
+const MISSING_TOOLS = missingSipTools();
+
+if (process.env.CI) {
+  it('has kamailio, kamailio-postgres-modules and sip-tester installed (.ci/run installs them)', () => {
+    expect(MISSING_TOOLS).toEqual([]);
+  });
+} else if (MISSING_TOOLS.length > 0) {
+  console.warn(`SIP end-to-end test skipped: apt-get install ${MISSING_TOOLS.join(' ')} to run it`);
+}
+
+/** Chosen while Jest collects the file, so a machine without the tools reports these tests as skipped. */
+const describeWithSipTools = MISSING_TOOLS.length === 0 ? describe : describe.skip;
+
+describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () => {
   jest.setTimeout(90_000);
-  let installed = false;
   let t: TestApp;
   let kamailio: KamailioInstance;
   let admin: string;
 
   beforeAll(async () => {
-    installed = await isKamailioInstalled();
-    if (!installed) {
-      if (process.env.CI) throw new Error('kamailio, kamailio-postgres-modules and sip-tester must be installed in CI (.ci/run)');
-      console.warn('SIP end-to-end test skipped: install kamailio, kamailio-postgres-modules and sip-tester to run it');
-      return;
-    }
     t = await startTestApp({ env: { SIP_ALLOWLIST: '127.0.0.1/32,::1/128', SIP_BAN_MAX_RETRY: '5' } });
     admin = await t.login(ADMIN.email, ADMIN.password);
     await createSubscriber(t.db, SUBSCRIBER.username, SUBSCRIBER.password, DOMAIN);
@@ -45,9 +51,9 @@ describe('The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () 
     await t?.close();
   });
 
+  /** On failure, the tail of Kamailio's log explains more than the assertion alone. */
   const itWithKamailio = (name: string, fn: () => Promise<void>) =>
     it(name, async () => {
-      if (!installed) return;
       try {
         await fn();
       } catch (error) {
