@@ -33,10 +33,6 @@ export class PgListener {
 
   constructor(private readonly options: PgListenerOptions) {}
 
-  get listening(): boolean {
-    return this.client !== undefined;
-  }
-
   /** The first attempt; if it fails, the listener keeps trying in the background (it never throws). */
   start(): Promise<void> {
     return this.connect();
