@@ -1,4 +1,4 @@
-import { formatCidr, isCidr, parseCidr, parseIp } from './cidr';
+import { formatCidr, isCidr, normalizeCidr, normalizeIp, parseCidr, parseIp } from './cidr';
 
 describe('cidr', () => {
   it('turns an IPv4-mapped IPv6 address into the IPv4 address', () => {
@@ -13,5 +13,31 @@ describe('cidr', () => {
 
   it.each(['300.1.1.1', '10.0.0.0/33', '::/129', '10.0.0.0/x', '', 'example.com', '1.2.3', '0x7f.0.0.1', 'fe80::1%eth0', '010.1.1.1'])('rejects %s', (text) => {
     expect(isCidr(text)).toBe(false);
+  });
+});
+
+describe('IPv4-mapped IPv6: ::ffff:a.b.c.d/N is the IPv4 CIDR a.b.c.d/(N-96)', () => {
+  it.each([
+    ['::ffff:192.0.2.7', '192.0.2.7/32'],
+    ['::ffff:192.0.2.7/128', '192.0.2.7/32'],
+    ['::ffff:192.0.2.77/120', '192.0.2.0/24'],
+    ['::ffff:0:0/96', '0.0.0.0/0'],
+    ['::FFFF:C000:0207', '192.0.2.7/32'],
+  ])('reads %s as %s', (text, expected) => {
+    expect(normalizeCidr(text)).toBe(expected);
+  });
+
+  it.each(['::ffff:1.2.3.4/32', '::ffff:0:0/95'])('refuses %s: a mapped address with a prefix under 96', (text) => {
+    expect(isCidr(text)).toBe(false);
+    expect(() => parseCidr(text)).toThrow('prefix length must be 96 to 128');
+  });
+
+  it('leaves other IPv6 networks alone, the mapped range inside them included', () => {
+    expect(normalizeCidr('::/0')).toBe('::/0');
+    expect(normalizeCidr('2001:db8::ffff:1/128')).toBe('2001:db8::ffff:1/128');
+  });
+
+  it('reads a bare mapped address as the IPv4 address', () => {
+    expect(normalizeIp('::ffff:203.0.113.9')).toBe('203.0.113.9');
   });
 });

@@ -8,9 +8,16 @@ export interface Cidr {
   prefix: number;
 }
 
+/** The length of the `::ffff:0:0/96` prefix that maps IPv4 into IPv6. */
+const IPV4_MAPPED_PREFIX = 96;
+
+function isIpv4Mapped(address: IpAddress): address is ipaddr.IPv6 {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress();
+}
+
 /**
  * Parses an IPv4 or IPv6 address; an IPv4-mapped IPv6 address (::ffff:1.2.3.4, as dual-stack sockets
- * report IPv4 peers) becomes the IPv4 address so that one client never counts as two.
+ * report IPv4 peers) becomes the IPv4 address so that one client never counts as two (see parseCidr).
  */
 export function parseIp(text: string): IpAddress {
   const trimmed = text.trim();
@@ -18,10 +25,7 @@ export function parseIp(text: string): IpAddress {
     throw new Error(`"${text}" is not an IP address`);
   }
   const address = ipaddr.parse(trimmed);
-  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (address as ipaddr.IPv6).toIPv4Address();
-  }
-  return address;
+  return isIpv4Mapped(address) ? address.toIPv4Address() : address;
 }
 
 /**
@@ -33,12 +37,25 @@ export function isIp(text: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(trimmed) || (ipaddr.IPv6.isValid(trimmed) && !trimmed.includes('%'));
 }
 
-/** Parses `a.b.c.d/n`, `x::y/n` or a bare address (a /32 or /128); host bits are cleared. */
+/**
+ * Parses `a.b.c.d/n`, `x::y/n` or a bare address (a /32 or /128); host bits are cleared.
+ *
+ * IPv4-mapped IPv6 (`::ffff:a.b.c.d`) follows one rule everywhere (check/{ip}, bans, the allowlist,
+ * ingest): it is IPv4. A bare mapped address is the IPv4 address; `::ffff:a.b.c.d/N` is the IPv4 CIDR
+ * `a.b.c.d/(N-96)`, so `::ffff:0:0/96` is `0.0.0.0/0` and `::ffff:1.2.3.4/128` is `1.2.3.4/32`. A mapped
+ * address with N < 96 is refused: such a prefix reaches outside the mapped range, and `::ffff:1.2.3.4/32`
+ * almost always means `1.2.3.4/32`, not the IPv6 network `::/32`. The database reads stored addresses by
+ * the same rule (`regshield_unmap_ipv4()`).
+ */
 export function parseCidr(text: string): Cidr {
   const trimmed = text.trim();
   const slash = trimmed.indexOf('/');
-  const address = parseIp(slash === -1 ? trimmed : trimmed.slice(0, slash));
-  const maxPrefix = address.kind() === 'ipv4' ? 32 : 128;
+  const addressText = slash === -1 ? trimmed : trimmed.slice(0, slash);
+  if (!isIp(addressText)) {
+    throw new Error(`"${text}" is not an IP address or CIDR`);
+  }
+  const written = ipaddr.parse(addressText);
+  const maxPrefix = written.kind() === 'ipv4' ? 32 : 128;
   let prefix = maxPrefix;
   if (slash !== -1) {
     const prefixText = trimmed.slice(slash + 1);
@@ -47,7 +64,14 @@ export function parseCidr(text: string): Cidr {
     }
     prefix = Number(prefixText);
   }
-  return { address: networkAddress(address, prefix), prefix };
+  if (isIpv4Mapped(written)) {
+    if (prefix < IPV4_MAPPED_PREFIX) {
+      throw new Error(`"${text}" is IPv4-mapped: its prefix length must be 96 to 128 (::ffff:a.b.c.d/N is a.b.c.d/N-96)`);
+    }
+    const ipv4Prefix = prefix - IPV4_MAPPED_PREFIX;
+    return { address: networkAddress(written.toIPv4Address(), ipv4Prefix), prefix: ipv4Prefix };
+  }
+  return { address: networkAddress(written, prefix), prefix };
 }
 
 export function parseCidrList(list: string[]): Cidr[] {
@@ -95,12 +119,25 @@ export const IsIpAddress = () =>
     },
   });
 
-/** class-validator: a CIDR (or a single address) as parseCidr reads it. */
+/** class-validator: a CIDR (or a single address) as parseCidr reads it; the message says what is wrong. */
 export const IsCidr = () =>
   ValidateBy({
     name: 'isCidr',
     validator: {
       validate: (value: unknown) => typeof value === 'string' && isCidr(value),
-      defaultMessage: buildMessage((prefix) => `${prefix}$property must be a CIDR such as 192.0.2.0/24 or 2001:db8::/48`),
+      defaultMessage: buildMessage(
+        (prefix, args) =>
+          `${prefix}$property must be a CIDR such as 192.0.2.0/24 or 2001:db8::/48` +
+          (typeof args?.value === 'string' && isIp(args.value.split('/')[0]) ? ` (${cidrProblem(args.value)})` : ''),
+      ),
     },
   });
+
+function cidrProblem(text: string): string {
+  try {
+    parseCidr(text);
+    return 'valid';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

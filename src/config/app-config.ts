@@ -156,6 +156,18 @@ class EnvironmentVariables {
   @IsString({ each: true })
   SIP_ALLOWLIST: string[] = ['127.0.0.0/8', '::1/128'];
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(32)
+  SIP_MIN_PREFIX_IPV4: number = 8;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(128)
+  SIP_MIN_PREFIX_IPV6: number = 32;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 }
@@ -188,6 +200,8 @@ export interface AppConfig {
     ipv6Prefix: number;
   };
   sipAllowlist: string[];
+  /** The widest ban or allowlist prefix taken without `"force": true`. */
+  sipMinPrefix: { ipv4: number; ipv6: number };
   logLevel: string;
   bodyLimitBytes: number;
 }
@@ -272,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ipv6Prefix: vars.SIP_BAN_IPV6_PREFIX,
     },
     sipAllowlist: vars.SIP_ALLOWLIST,
+    sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
   };

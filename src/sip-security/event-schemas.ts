@@ -5,9 +5,8 @@ export type SchemaObject = Exclude<Extract<ApiBodyOptions, { schema: unknown }>[
 
 /**
  * The two event shapes the proxy sends, as JSON schemas (the OpenAPI 3.0 subset, so the same objects are
- * the documented request bodies and what Ajv validates). A compiled schema checks 1 000 events in well
- * under a millisecond, where class-validator took ~17 ms (docs/BENCHMARKS.md): the difference decides
- * the ingest rate.
+ * the documented request bodies and what Ajv validates). A compiled schema validates a batch far faster
+ * than class-validator's per-object decorators, and at 10 000 events a request that decides the ingest rate.
  */
 const TEXT_MAX = 1024;
 const text = (example: string, maxLength = TEXT_MAX): SchemaObject => ({ type: 'string', nullable: true, maxLength, example });

@@ -15,6 +15,7 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -31,6 +32,8 @@ import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
+import { AllowlistService } from './allowlist.service';
+import { BanIndexService } from './ban-index.service';
 import { BanService } from './ban.service';
 import { CreateAllowlistEntryDto, CreateBanDto } from './dto/ban-requests.dto';
 import { IngestResultDto } from './dto/events.dto';
@@ -53,6 +56,7 @@ import {
 } from './event-schemas';
 import { SipEventsService } from './sip-events.service';
 import { parseBigintIdOr404 } from '../common/id-param.pipes';
+import { EventFilter } from './sip-events.repository';
 
 /** One event or an array of up to MAX_BATCH, as the OpenAPI document shows it. */
 const ApiEventBatch = (schema: SchemaObject) =>
@@ -68,6 +72,8 @@ export class SipSecurityController {
   constructor(
     private readonly events: SipEventsService,
     private readonly bans: BanService,
+    private readonly allowlist: AllowlistService,
+    private readonly banIndex: BanIndexService,
   ) {}
 
   @Post('failed-registrations')
@@ -99,7 +105,8 @@ export class SipSecurityController {
     @Query() query: FailedRegistrationQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FailedRegistrationDto[]> {
-    return withTotalCount(reply, await this.events.listFailedRegistrations(query)).map(FailedRegistrationDto.from);
+    const filter = { ...eventFilter(query), username: query.username, responseCode: query.response_code };
+    return withTotalCount(reply, await this.events.listFailedRegistrations(filter)).map(FailedRegistrationDto.from);
   }
 
   @Get('door-knocks')
@@ -108,7 +115,8 @@ export class SipSecurityController {
   @ApiPagedResponse(DoorKnockDto)
   @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
   async listDoorKnocks(@Query() query: DoorKnockQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DoorKnockDto[]> {
-    return withTotalCount(reply, await this.events.listDoorKnocks(query)).map(DoorKnockDto.from);
+    const filter = { ...eventFilter(query), reason: query.reason };
+    return withTotalCount(reply, await this.events.listDoorKnocks(filter)).map(DoorKnockDto.from);
   }
 
   @Get('stats')
@@ -116,8 +124,8 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'Totals, by response code, by reason, and top sources with their ban state' })
   @ApiOkResponse({ type: StatsDto })
   @ApiUnprocessableEntityResponse({ description: 'Invalid since', type: ErrorResponseDto })
-  stats(@Query() query: StatsQueryDto) {
-    return this.events.stats(query.since);
+  async stats(@Query() query: StatsQueryDto): Promise<StatsDto> {
+    return StatsDto.from(await this.events.stats(query.since));
   }
 
   @Get('bans')
@@ -147,9 +155,13 @@ export class SipSecurityController {
   @SuperuserOnly()
   @ApiOperation({ summary: 'Ban a CIDR by hand, for a duration or until lifted' })
   @ApiCreatedResponse({ type: BanDto })
-  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR, or one overlapping the allowlist', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Bad CIDR or duration, a CIDR wider than the minimum prefix without force, or one overlapping the allowlist',
+    type: ErrorResponseDto,
+  })
   async createBan(@Body() dto: CreateBanDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<BanDto> {
-    return BanDto.from(await this.bans.createManual(dto.cidr, dto.reason, dto.duration_seconds, actor.id, ip));
+    const request = { cidr: dto.cidr, reason: dto.reason, durationSeconds: dto.duration_seconds ?? null, force: dto.force ?? false };
+    return BanDto.from(await this.bans.createManual(request, { id: actor.id, ip }));
   }
 
   @Delete('bans/:id')
@@ -160,7 +172,7 @@ export class SipSecurityController {
   @ApiNoContentResponse({ description: 'Lifted' })
   @ApiNotFoundResponse({ description: 'No active ban with this id', type: ErrorResponseDto })
   liftBan(@Param('id', parseBigintIdOr404('Ban')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
-    return this.bans.lift(id, actor.id, ip);
+    return this.bans.lift(id, { id: actor.id, ip });
   }
 
   @Get('allowlist')
@@ -168,16 +180,18 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'CIDRs never banned automatically' })
   @ApiOkResponse({ type: [AllowlistEntryDto] })
   async listAllowlist(): Promise<AllowlistEntryDto[]> {
-    return (await this.bans.listAllowlist()).map(AllowlistEntryDto.from);
+    return (await this.allowlist.list()).map(AllowlistEntryDto.from);
   }
 
   @Post('allowlist')
   @SuperuserOnly()
   @ApiOperation({ summary: 'Allowlist a CIDR (trunks, PBXs: allowlist them before flood checks bite)' })
   @ApiCreatedResponse({ type: AllowlistEntryDto })
-  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR, or one wider than the minimum prefix without force', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Already allowlisted', type: ErrorResponseDto })
   async addToAllowlist(@Body() dto: CreateAllowlistEntryDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<AllowlistEntryDto> {
-    return AllowlistEntryDto.from(await this.bans.addToAllowlist(dto.cidr, dto.description, actor.id, ip));
+    const request = { cidr: dto.cidr, description: dto.description, force: dto.force ?? false };
+    return AllowlistEntryDto.from(await this.allowlist.add(request, { id: actor.id, ip }));
   }
 
   @Delete('allowlist/:id')
@@ -188,7 +202,7 @@ export class SipSecurityController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiNotFoundResponse({ description: 'Unknown id', type: ErrorResponseDto })
   removeFromAllowlist(@Param('id', parseBigintIdOr404('Allowlist entry')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
-    return this.bans.removeFromAllowlist(id, actor.id, ip);
+    return this.allowlist.remove(id, { id: actor.id, ip });
   }
 
   @Get('check/:ip')
@@ -199,6 +213,18 @@ export class SipSecurityController {
   @ApiOkResponse({ type: CheckResultDto })
   @ApiUnprocessableEntityResponse({ description: 'Not an IP address', type: ErrorResponseDto })
   check(@Param('ip') ip: string): CheckResultDto {
-    return this.bans.check(ip);
+    return CheckResultDto.from(this.banIndex.check(ip));
   }
+}
+
+/** The listings' common filters, from their wire names. */
+function eventFilter(query: FailedRegistrationQueryDto | DoorKnockQueryDto): EventFilter {
+  return {
+    sourceIp: query.source_ip,
+    domain: query.domain,
+    since: query.since,
+    until: query.until,
+    skip: query.skip,
+    limit: query.limit,
+  };
 }

@@ -1,16 +1,27 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
-import { SipAllowlistEntry } from '../database/entities/sip-allowlist-entry.entity';
-import { SipBan } from '../database/entities/sip-ban.entity';
+import { AllowlistService } from './allowlist.service';
 import { BanEngineService } from './ban-engine.service';
+import { BanIndexService } from './ban-index.service';
 import { BanService } from './ban.service';
+import { SipAllowlistRepository } from './sip-allowlist.repository';
+import { SipBansRepository } from './sip-bans.repository';
+import { SipEventsRepository } from './sip-events.repository';
 import { SipEventsService } from './sip-events.service';
 import { SipSecurityController } from './sip-security.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SipBan, SipAllowlistEntry]), AuthModule],
+  imports: [AuthModule],
   controllers: [SipSecurityController],
-  providers: [BanService, BanEngineService, SipEventsService],
+  providers: [
+    SipEventsRepository,
+    SipBansRepository,
+    SipAllowlistRepository,
+    BanIndexService,
+    BanService,
+    AllowlistService,
+    BanEngineService,
+    SipEventsService,
+  ],
 })
 export class SipSecurityModule {}

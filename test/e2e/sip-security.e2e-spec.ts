@@ -2,6 +2,7 @@ import { doorKnock, failedRegistration, waitFor } from '../support/sip-events';
 import { Client } from 'pg';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
+import { BanEngineService } from '../../src/sip-security/ban-engine.service';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 
@@ -18,6 +19,9 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       | { id: number; cidr: string; reason: string; source: string; created_at: string; expires_at: string | null }
       | undefined;
   };
+
+  /** One look of the ban engine at the events so far: proves a ban did not happen without sleeping. */
+  const evaluate = (app = t) => app.app.get(BanEngineService).evaluate();
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -211,7 +215,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         .send([...Array.from({ length: 3 }, () => failedRegistration('203.0.113.50')), failedRegistration('203.0.113.50', { response_code: 401 })])
         .expect(202);
       await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock('203.0.113.50')).expect(202);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await evaluate();
       expect(await banOf('203.0.113.50/32')).toBeUndefined();
       await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock('203.0.113.50')).expect(202);
 
@@ -239,7 +243,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         `INSERT INTO failed_registrations (username, domain, source_ip, source_port, user_agent, response_code, response_reason)
          SELECT '1000', 'sip.example.com', '203.0.113.60', 5060, 'sipcli', 401, 'Unauthorized' FROM generate_series(1, 10)`,
       );
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await evaluate();
       expect(await banOf('203.0.113.60/32')).toBeUndefined();
       await t.db.query(
         `INSERT INTO door_knock_attempts (source_ip, source_port, method, reason) SELECT '203.0.113.60', 5060, 'OPTIONS', 'unknown_domain' FROM generate_series(1, 5)`,
@@ -267,7 +271,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         .set(key)
         .send([...Array.from({ length: 6 }, () => doorKnock('198.51.100.9')), ...Array.from({ length: 6 }, () => doorKnock('2001:db8:77::5'))])
         .expect(202);
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await evaluate();
       expect(await banOf('198.51.100.9/32')).toBeUndefined();
       expect(await banOf('2001:db8:77::/64')).toBeUndefined();
       const check = await t.http.get('/api/sip-security/check/198.51.100.9').set(key).expect(200);
@@ -280,7 +284,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const first = await waitFor(() => banOf(`${ip}/32`));
       await t.http.delete(`/api/sip-security/bans/${first.id}`).set(bearer(admin)).expect(204);
       await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 4 }, () => doorKnock(ip))).expect(202);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await evaluate();
       expect(await banOf(`${ip}/32`)).toBeUndefined();
       await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock(ip)).expect(202);
       const second = await waitFor(() => banOf(`${ip}/32`));
@@ -377,7 +381,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       await other.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 3 }, () => doorKnock('203.0.113.90'))).expect(202);
       await t.http.post('/api/sip-security/door-knocks').set(key).send(Array.from({ length: 3 }, () => doorKnock('203.0.113.90'))).expect(202);
       await waitFor(() => banOf('203.0.113.90/32'));
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await Promise.all([evaluate(), evaluate(other)]);
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM sip_bans WHERE cidr = '203.0.113.90/32'`);
       expect(rows[0].n).toBe(1);
     } finally {

@@ -3,6 +3,8 @@ import { DoorKnockAttempt } from '../../database/entities/door-knock-attempt.ent
 import { FailedRegistration } from '../../database/entities/failed-registration.entity';
 import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
 import { SipBan } from '../../database/entities/sip-ban.entity';
+import { BanCheck } from '../ban-index.service';
+import { SipStats } from '../sip-events.service';
 
 export class FailedRegistrationDto {
   @ApiProperty() id: number;
@@ -94,11 +96,22 @@ export class AllowlistEntryDto {
 }
 
 export class CheckResultDto {
-  @ApiProperty({ example: '203.0.113.7' }) ip: string;
+  @ApiProperty({ example: '203.0.113.7', description: 'Canonical form (::ffff:a.b.c.d is a.b.c.d)' }) ip: string;
   @ApiProperty() banned: boolean;
   @ApiProperty() allowlisted: boolean;
-  @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, description: 'null: not banned, or until lifted' })
+  expires_at: string | null;
   @ApiProperty({ nullable: true }) reason: string | null;
+
+  static from(check: BanCheck): CheckResultDto {
+    return {
+      ip: check.ip,
+      banned: check.banned,
+      allowlisted: check.allowlisted,
+      expires_at: check.expiresAt?.toISOString() ?? null,
+      reason: check.reason,
+    };
+  }
 }
 
 class CountByCodeDto {
@@ -132,4 +145,22 @@ export class StatsDto {
   @ApiProperty({ type: [CountByCodeDto] }) by_response_code: CountByCodeDto[];
   @ApiProperty({ type: [CountByReasonDto] }) by_reason: CountByReasonDto[];
   @ApiProperty({ type: [TopSourceDto] }) top_sources: TopSourceDto[];
+
+  static from(stats: SipStats): StatsDto {
+    return {
+      since: stats.since.toISOString(),
+      totals: { failed_registrations: stats.totals.failedRegistrations, door_knocks: stats.totals.doorKnocks },
+      by_response_code: stats.byResponseCode.map(({ responseCode, count }) => ({ response_code: responseCode, count })),
+      by_reason: stats.byReason.map(({ reason, count }) => ({ reason, count })),
+      top_sources: stats.topSources.map((source) => ({
+        source_ip: source.sourceIp,
+        failed_registrations: source.failedRegistrations,
+        door_knocks: source.doorKnocks,
+        total: source.total,
+        banned: source.state.banned,
+        ban_expires_at: source.state.expiresAt?.toISOString() ?? null,
+        allowlisted: source.state.allowlisted,
+      })),
+    };
+  }
 }

@@ -1,0 +1,80 @@
+import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit, UnprocessableEntityException } from '@nestjs/common';
+import { formatCidr, normalizeCidr, parseCidr } from '../common/cidr';
+import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { SipAllowlistEntry } from '../database/entities/sip-allowlist-entry.entity';
+import { AdminActor } from './admin-actor';
+import { BanIndexService } from './ban-index.service';
+import { prefixTooWide } from './prefix-width';
+import { SipAllowlistRepository } from './sip-allowlist.repository';
+
+export interface AllowlistRequest {
+  cidr: string;
+  description: string;
+  /** Takes a CIDR wider than the configured minimum prefix. */
+  force: boolean;
+}
+
+/** The description of the entries that come from the variable. */
+const CONFIG_ENTRY_DESCRIPTION = 'SIP_ALLOWLIST';
+
+/**
+ * The allowlist: entries added and removed through the API, and those that follow SIP_ALLOWLIST. At
+ * each start the variable's entries are made to match it (one no longer listed is removed, so an old
+ * default does not stay allowlisted forever); entries added through the API are never touched by it.
+ */
+@Injectable()
+export class AllowlistService implements OnModuleInit {
+  private readonly logger = new Logger(AllowlistService.name);
+
+  constructor(
+    private readonly repository: SipAllowlistRepository,
+    private readonly index: BanIndexService,
+    private readonly securityLog: SecurityLogService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const cidrs = [...new Set(this.config.sipAllowlist.map(normalizeCidr))];
+    const { added, removed } = await this.repository.replaceConfigEntries(cidrs, CONFIG_ENTRY_DESCRIPTION);
+    if (added.length > 0) this.logger.log(`SIP_ALLOWLIST added ${added.join(', ')}`);
+    if (removed.length > 0) this.logger.log(`no longer in SIP_ALLOWLIST, removed: ${removed.join(', ')}`);
+  }
+
+  list(): Promise<SipAllowlistEntry[]> {
+    return this.repository.findAll();
+  }
+
+  async add(request: AllowlistRequest, actor: AdminActor): Promise<SipAllowlistEntry> {
+    const parsed = parseCidr(request.cidr);
+    const cidr = formatCidr(parsed);
+    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix);
+    if (tooWide !== undefined && !request.force) {
+      throw new UnprocessableEntityException([tooWide]);
+    }
+    const entry = await this.repository.insertEntry({ cidr, description: request.description, origin: 'api' });
+    if (entry === undefined) {
+      throw new ConflictException(`${cidr} is already allowlisted`);
+    }
+    this.securityLog.log('admin_action', {
+      ip: actor.ip,
+      action: 'allowlist_add',
+      actor_id: actor.id,
+      cidr,
+      description: request.description,
+      ...(tooWide !== undefined && { forced: true }),
+    });
+    await this.index.reload();
+    return entry;
+  }
+
+  async remove(id: string, actor: AdminActor): Promise<void> {
+    const cidr = await this.repository.deleteEntry(id);
+    if (cidr === undefined) {
+      throw new NotFoundException('Allowlist entry not found');
+    }
+    this.securityLog.log('admin_action', { ip: actor.ip, action: 'allowlist_remove', actor_id: actor.id, cidr });
+    await this.index.reload();
+  }
+}

@@ -1,0 +1,78 @@
+import { DataSource } from 'typeorm';
+import { BanIndexService } from './ban-index.service';
+import { SipAllowlistRepository } from './sip-allowlist.repository';
+import { IndexedBan, SipBansRepository } from './sip-bans.repository';
+
+/** The index over fake repositories: its rules, without a database (the listener is never started). */
+function indexWith(bans: IndexedBan[], allowlist: string[]): BanIndexService {
+  const banRepository = { findActiveBansForIndex: () => Promise.resolve(bans) } as unknown as SipBansRepository;
+  const allowlistRepository = { findAllCidrs: () => Promise.resolve(allowlist) } as unknown as SipAllowlistRepository;
+  const dataSource = { options: { url: 'postgresql://unused' } } as unknown as DataSource;
+  return new BanIndexService(banRepository, allowlistRepository, dataSource);
+}
+
+const inOneHour = () => new Date(Date.now() + 3600_000);
+
+describe('BanIndexService.check', () => {
+  it('reports a covering ban with its expiry and reason', async () => {
+    const expiresAt = inOneHour();
+    const index = indexWith([{ cidr: '203.0.113.0/24', reason: 'scan', expiresAt }], []);
+    await index.reload();
+    expect(index.check('203.0.113.9')).toEqual({ ip: '203.0.113.9', banned: true, allowlisted: false, expiresAt, reason: 'scan' });
+    expect(index.check('203.0.114.9')).toMatchObject({ banned: false, expiresAt: null, reason: null });
+  });
+
+  it('gives the allowlist precedence: an allowlisted address is never banned, as in regshield_is_banned()', async () => {
+    const index = indexWith([{ cidr: '198.51.100.0/24', reason: 'scan', expiresAt: null }], ['198.51.100.7/32']);
+    await index.reload();
+    expect(index.check('198.51.100.7')).toEqual({ ip: '198.51.100.7', banned: false, allowlisted: true, expiresAt: null, reason: null });
+    expect(index.check('198.51.100.8')).toMatchObject({ banned: true, allowlisted: false });
+  });
+
+  it('skips an expired ban for a still active wider one', async () => {
+    const index = indexWith(
+      [
+        { cidr: '192.0.2.7/32', reason: 'expired', expiresAt: new Date(Date.now() - 1000) },
+        { cidr: '192.0.2.0/24', reason: 'until lifted', expiresAt: null },
+      ],
+      [],
+    );
+    await index.reload();
+    expect(index.check('192.0.2.7')).toMatchObject({ banned: true, reason: 'until lifted', expiresAt: null });
+  });
+
+  it('reads an IPv4-mapped address as the IPv4 address', async () => {
+    const index = indexWith([{ cidr: '192.0.2.0/24', reason: 'scan', expiresAt: null }], []);
+    await index.reload();
+    expect(index.check('::ffff:192.0.2.1')).toMatchObject({ ip: '192.0.2.1', banned: true });
+  });
+
+  it('refuses what is not an address', () => {
+    expect(() => indexWith([], []).check('example.com')).toThrow();
+  });
+
+  it('never lets an older reload overwrite a newer one', async () => {
+    let bans: IndexedBan[] = [];
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const banRepository = {
+      findActiveBansForIndex: async () => {
+        calls += 1;
+        const snapshot = bans;
+        if (calls === 1) await slow;
+        return snapshot;
+      },
+    } as unknown as SipBansRepository;
+    const allowlistRepository = { findAllCidrs: () => Promise.resolve([]) } as unknown as SipAllowlistRepository;
+    const index = new BanIndexService(banRepository, allowlistRepository, {
+      options: { url: 'postgresql://unused' },
+    } as unknown as DataSource);
+    const first = index.reload();
+    bans = [{ cidr: '192.0.2.1/32', reason: 'new', expiresAt: null }];
+    const second = index.reload();
+    release();
+    await Promise.all([first, second]);
+    expect(index.check('192.0.2.1').banned).toBe(true);
+  });
+});

@@ -1,0 +1,155 @@
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { isIp, parseIp } from '../common/cidr';
+import { PgListener } from '../database/pg-listener';
+import { CidrIndex } from './cidr-index';
+import { SipAllowlistRepository } from './sip-allowlist.repository';
+import { IndexedBan, SipBansRepository } from './sip-bans.repository';
+
+/** An address's state as check/{ip} reports it. */
+export interface BanCheck {
+  ip: string;
+  banned: boolean;
+  allowlisted: boolean;
+  /** Of the ban, when banned; null: until lifted. */
+  expiresAt: Date | null;
+  reason: string | null;
+}
+
+/** The channel the sip_bans and sip_allowlist triggers notify on (migration CreateSipSecurity). */
+export const BAN_CHANGES_CHANNEL = 'regshield_bans';
+/** How this instance's LISTEN connection shows in pg_stat_activity. */
+export const BAN_LISTENER_APPLICATION_NAME = 'regshield-bans';
+/**
+ * Notifications (and a reload after every listener reconnect) keep the indexes current, and expiry is
+ * checked at lookup; this rare full reload only drops expired bans from memory.
+ */
+const FULL_RELOAD_INTERVAL_MS = 10 * 60_000;
+/** A burst of changes (the engine's tick, a bulk insert) is coalesced into one reload. */
+const NOTIFICATION_COALESCE_MS = 20;
+
+/**
+ * The active bans and the allowlist, mirrored in memory in CIDR indexes so that check/{ip} never touches
+ * the database. Every instance listens for the notification the tables' triggers send, and reloads.
+ */
+@Injectable()
+export class BanIndexService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BanIndexService.name);
+  private bans = new CidrIndex<IndexedBan>();
+  private allowlist = new CidrIndex<true>();
+  private readonly listener: PgListener;
+  private fullReloadTimer?: NodeJS.Timeout;
+  private pendingNotification?: NodeJS.Timeout;
+  private runningReload?: Promise<void>;
+  private queuedReload?: Promise<void>;
+
+  constructor(
+    private readonly banRepository: SipBansRepository,
+    private readonly allowlistRepository: SipAllowlistRepository,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.listener = new PgListener({
+      connectionString: (dataSource.options as { url: string }).url,
+      channels: [BAN_CHANGES_CHANNEL],
+      applicationName: BAN_LISTENER_APPLICATION_NAME,
+      onNotification: () => this.scheduleReload(),
+      onReconnect: () => this.reload(),
+      onWarning: (message) => this.logger.warn(message),
+    });
+  }
+
+  /**
+   * After every module's init, so that the allowlist already follows SIP_ALLOWLIST (AllowlistService)
+   * when it is first loaded.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reload();
+    await this.listener.start();
+    this.fullReloadTimer = setInterval(() => void this.reload().catch((error) => this.warn(error)), FULL_RELOAD_INTERVAL_MS);
+    this.fullReloadTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.fullReloadTimer);
+    clearTimeout(this.pendingNotification);
+    await this.listener.stop();
+  }
+
+  /** Answered from memory; 422 for anything but an IPv4 or IPv6 address. */
+  check(ipText: string): BanCheck {
+    if (!isIp(ipText)) {
+      throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
+    }
+    const address = parseIp(ipText);
+    const now = Date.now();
+    const allowlisted = this.allowlist.find(address) !== undefined;
+    let ban: IndexedBan | undefined;
+    for (const candidate of this.bans.matches(address)) {
+      if (candidate.expiresAt === null || candidate.expiresAt.getTime() > now) {
+        ban = candidate;
+        break;
+      }
+    }
+    // As at enforcement in the proxy (regshield_is_banned): an allowlisted address is never banned.
+    const activeBan = allowlisted ? undefined : ban;
+    return {
+      ip: address.toString(),
+      banned: activeBan !== undefined,
+      allowlisted,
+      expiresAt: activeBan?.expiresAt ?? null,
+      reason: activeBan?.reason ?? null,
+    };
+  }
+
+  /**
+   * Reloads both indexes from the database. Reloads never overlap: one asked for while another runs
+   * starts after it (and later callers share that one), so an older read never replaces a newer one.
+   */
+  reload(): Promise<void> {
+    if (this.queuedReload) return this.queuedReload;
+    if (!this.runningReload) return this.startReload();
+    this.queuedReload = this.runningReload
+      .catch(() => undefined)
+      .then(() => {
+        this.queuedReload = undefined;
+        return this.startReload();
+      });
+    return this.queuedReload;
+  }
+
+  private startReload(): Promise<void> {
+    const reload = this.load().finally(() => {
+      if (this.runningReload === reload) this.runningReload = undefined;
+    });
+    this.runningReload = reload;
+    return reload;
+  }
+
+  private async load(): Promise<void> {
+    const [bans, allowlist] = await Promise.all([
+      this.banRepository.findActiveBansForIndex(),
+      this.allowlistRepository.findAllCidrs(),
+    ]);
+    this.bans = new CidrIndex(bans.map((ban) => [ban.cidr, ban] as [string, IndexedBan]));
+    this.allowlist = new CidrIndex(allowlist.map((cidr) => [cidr, true] as [string, true]));
+  }
+
+  private scheduleReload(): void {
+    if (this.pendingNotification) return;
+    this.pendingNotification = setTimeout(() => {
+      this.pendingNotification = undefined;
+      void this.reload().catch((error) => this.warn(error));
+    }, NOTIFICATION_COALESCE_MS);
+  }
+
+  private warn(error: unknown): void {
+    this.logger.warn(`reload: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

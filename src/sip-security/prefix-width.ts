@@ -1,0 +1,19 @@
+import { Cidr, formatCidr } from '../common/cidr';
+
+export interface MinimumPrefixes {
+  ipv4: number;
+  ipv6: number;
+}
+
+/**
+ * Bans and allowlist entries wider than the configured minimum prefix (SIP_MIN_PREFIX_IPV4/IPV6) are
+ * refused unless the request says `"force": true`: `128.0.0.0/1` would ban half the world, and an
+ * allowlisted `0.0.0.0/0` would hide every ban. Returns why the CIDR is too wide, or undefined.
+ */
+export function prefixTooWide(cidr: Cidr, minimums: MinimumPrefixes): string | undefined {
+  const family = cidr.address.kind();
+  const minimum = minimums[family];
+  if (cidr.prefix >= minimum) return undefined;
+  const variable = family === 'ipv4' ? 'SIP_MIN_PREFIX_IPV4' : 'SIP_MIN_PREFIX_IPV6';
+  return `cidr ${formatCidr(cidr)} is wider than the minimum prefix /${minimum} (${variable}); send "force": true to take it anyway`;
+}
