@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { API_KEY_SECURITY } from './common/api-key-security';
+import { toFastifyTrustProxy } from './common/client-ip';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 
@@ -22,8 +23,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    // Fastify accepts a hop count too (proxy-addr), though its typings omit it.
-    trustProxy: config.trustProxy as string | boolean | string[],
+    trustProxy: toFastifyTrustProxy(config.trustProxy),
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
