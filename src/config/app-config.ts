@@ -10,9 +10,9 @@ import {
   Min,
   MinLength,
   validateSync,
-  ValidationError,
 } from 'class-validator';
 import { parseCidrList } from '../common/cidr';
+import { formatValidationErrors } from '../common/validation-messages';
 
 export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
@@ -196,14 +196,6 @@ export class ConfigValidationError extends Error {}
 
 const PROXY_ADDR_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-function describe(errors: ValidationError[]): string[] {
-  return errors.flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(error.property) ? message : `${error.property}: ${message}`,
-    ),
-  );
-}
-
 function parseTrustProxy(value: string | undefined, problems: string[]): TrustProxySetting {
   if (value === undefined) return false;
   if (/^\d+$/.test(value)) return Number(value);
@@ -223,7 +215,7 @@ function parseTrustProxy(value: string | undefined, problems: string[]): TrustPr
 /** Reads and validates the environment; throws one error naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
-  const problems = describe(validateSync(vars, { forbidUnknownValues: false }));
+  const problems = formatValidationErrors(validateSync(vars, { forbidUnknownValues: false }));
 
   if (vars.NODE_ENV === 'production' && !vars.JWT_SECRET) {
     problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
