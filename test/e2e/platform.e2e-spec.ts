@@ -189,4 +189,81 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       expect(response.body.message).toEqual(['property constructor should not exist']);
     });
   });
+
+  describe('deeply nested bodies (issue 6, defect 7)', () => {
+    const nestedObjects = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const nestedArrays = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
+    let bearer: { Authorization: string };
+    beforeAll(async () => {
+      bearer = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    });
+
+    it.each([
+      ['login', '/api/auth/login', (deep: string) => `{"email":${deep},"password":"Test1234"}`],
+      ['register', '/api/auth/register', (deep: string) => `{"email":"a@example.com","password":"Test1234","full_name":${deep}}`],
+      ['bans', '/api/sip-security/bans', (deep: string) => `{"cidr":"192.0.2.0/24","reason":${deep}}`],
+      ['allowlist', '/api/sip-security/allowlist', (deep: string) => `{"cidr":"192.0.2.0/24","description":${deep}}`],
+      ['ingest', '/api/sip-security/door-knocks', (deep: string) => `[${deep}]`],
+    ])('answers 3,000 nested objects or arrays on %s with 422, not 500', async (_, path, body) => {
+      for (const deep of [nestedObjects(3000), nestedArrays(3000)]) {
+        const response = await t.http.post(path).set(bearer).set('Content-Type', 'application/json').send(body(deep));
+        expect(response.status).toBe(422);
+        expect(response.body).toMatchObject({
+          statusCode: 422,
+          message: ['the request body nests objects or arrays deeper than 32 levels'],
+        });
+      }
+    });
+
+    it('leaves shallow nesting to the validation of the fields', async () => {
+      const response = await t.http
+        .post('/api/auth/login')
+        .send({ email: { a: { b: 1 } }, password: 'Test1234' })
+        .expect(422);
+      expect(response.body.message).toContain('email must be a string');
+    });
+  });
+
+  describe('body size limits per route (@BodyLimit)', () => {
+    let bearer: { Authorization: string };
+    beforeAll(async () => {
+      bearer = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    });
+
+    it('lets the ingest routes take a batch of several MiB', async () => {
+      const events = Array.from({ length: 5000 }, (_, index) => ({
+        source_ip: `198.51.${Math.floor(index / 250)}.${index % 250}`,
+        source_port: 5060,
+        method: 'REGISTER',
+        domain: 'sip.example.com',
+        reason: 'unknown_domain',
+        user_agent: 'x'.repeat(1000),
+      }));
+      const body = JSON.stringify(events);
+      expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
+      const response = await t.http
+        .post('/api/sip-security/door-knocks')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(202);
+      expect(response.body).toEqual({ accepted: 5000, ignored: 0 });
+    });
+
+    it('answers 413 over 16 MiB on an ingest route, and over 100 KiB elsewhere', async () => {
+      const padded = (bytes: number) => `[${' '.repeat(bytes)}]`;
+      await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(padded(16 * 1024 * 1024 + 1))
+        .expect(413);
+      await t.http
+        .post('/api/sip-security/bans')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(padded(100 * 1024 + 1))
+        .expect(413);
+    });
+  });
 });
