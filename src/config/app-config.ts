@@ -17,6 +17,13 @@ import { formatValidationErrors } from '../common/validation-messages';
 export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/** pino's levels, plus `silent` for no console output at all. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -34,8 +41,8 @@ const toList = ({ value }: { value: unknown }) =>
  * Property names are the variables' names so that a validation message names the variable.
  */
 class EnvironmentVariables {
-  @IsIn(['development', 'production', 'test'])
-  NODE_ENV: string = 'development';
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
 
   @Transform(toInt)
   @IsInt()
@@ -156,15 +163,15 @@ class EnvironmentVariables {
   @IsString({ each: true })
   SIP_ALLOWLIST: string[] = ['127.0.0.0/8', '::1/128'];
 
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL: string = 'info';
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
 export type TrustProxySetting = false | number | string[];
 
 export interface AppConfig {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   port: number;
   databaseUrl?: string;
   dataDir: string;
@@ -188,7 +195,7 @@ export interface AppConfig {
     ipv6Prefix: number;
   };
   sipAllowlist: string[];
-  logLevel: string;
+  logLevel: LogLevel;
   bodyLimitBytes: number;
 }
 
