@@ -5,11 +5,11 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { API_KEY_SECURITY } from './common/api-key-security';
+import { limitBodyDepth } from './common/body-depth';
+import { applyRouteBodyLimits } from './common/body-limit';
+import { toFastifyTrustProxy } from './common/client-ip';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
-
-const INGEST_ROUTES = new Set(['/api/sip-security/failed-registrations', '/api/sip-security/door-knocks']);
-const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they
@@ -22,8 +22,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    // Fastify accepts a hop count too (proxy-addr), though its typings omit it.
-    trustProxy: config.trustProxy as string | boolean | string[],
+    trustProxy: toFastifyTrustProxy(config.trustProxy),
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
@@ -42,18 +41,15 @@ export async function createApp(
       },
     },
   });
-  // A batch of 10 000 events from the proxy is far over the 100 KiB every other route takes.
-  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
-    if (INGEST_ROUTES.has(route.url) && route.method === 'POST') {
-      route.bodyLimit = INGEST_BODY_LIMIT_BYTES;
-    }
-  });
+  const fastify = app.getHttpAdapter().getInstance();
+  applyRouteBodyLimits(fastify);
+  limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
   setUpOpenApi(app);
   await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  await fastify.ready();
   return app;
 }
 

@@ -3,12 +3,14 @@ import { ConsoleLogger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
+import { loadEnvFileIfPresent } from './config/env-file';
 import { EmbeddedDatabase } from './database/embedded-database';
 
 async function main(): Promise<void> {
   const logger = new ConsoleLogger('regshield', { json: true });
   let config: AppConfig;
   try {
+    loadEnvFileIfPresent();
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigValidationError) {

@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Type } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 
@@ -17,7 +17,7 @@ export function withTotalCount<T>(reply: FastifyReply, page: Page<T>): T[] {
 }
 
 /** Documents a paged listing: its items and the X-Total-Count header. */
-export const ApiPagedResponse = (type: Function, description?: string) =>
+export const ApiPagedResponse = (type: Type<unknown>, description?: string) =>
   applyDecorators(
     ApiResponse({
       status: 200,

@@ -50,8 +50,32 @@ describe('loadConfig', () => {
     ['SIP_ALLOWLIST', '10.0.0.0/33'],
     ['SIP_BAN_IPV6_PREFIX', '129'],
     ['REGISTRATION_ALLOWED_DOMAINS', 'not a domain'],
-  ])('refuses a bad %s and names it', (variable, value) => {
+    ['NODE_ENV', 'prod'],
+    ['LOG_LEVEL', 'verbose'],
+    ['PORT', '1e3'],
+    ['SIP_BAN_TIME', '0x10'],
+    ['TRUST_PROXY', '1.5'],
+    ['TRUST_PROXY', 'loopback, proxy.example.org'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['SIP_INGEST_API_KEY', 'short'],
+  ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('names every bad variable at once', () => {
+    const load = () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', NODE_ENV: 'staging' });
+    expect(load).toThrow('PORT must be an integer number');
+    expect(load).toThrow('NODE_ENV must be one of the following values: development, production, test');
+    expect(load).toThrow('LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it('takes every documented NODE_ENV and LOG_LEVEL', () => {
+    for (const nodeEnv of ['development', 'test'] as const) {
+      expect(loadConfig({ NODE_ENV: nodeEnv }).nodeEnv).toBe(nodeEnv);
+    }
+    for (const logLevel of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) {
+      expect(loadConfig({ LOG_LEVEL: logLevel }).logLevel).toBe(logLevel);
+    }
   });
 
   it('requires JWT_SECRET in production', () => {

@@ -10,12 +10,19 @@ import {
   Min,
   MinLength,
   validateSync,
-  ValidationError,
 } from 'class-validator';
 import { parseCidrList } from '../common/cidr';
+import { formatValidationErrors } from '../common/validation-messages';
 
 export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/** pino's levels, plus `silent` for no console output at all. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -34,8 +41,8 @@ const toList = ({ value }: { value: unknown }) =>
  * Property names are the variables' names so that a validation message names the variable.
  */
 class EnvironmentVariables {
-  @IsIn(['development', 'production', 'test'])
-  NODE_ENV: string = 'development';
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
 
   @Transform(toInt)
   @IsInt()
@@ -168,15 +175,15 @@ class EnvironmentVariables {
   @Max(128)
   SIP_MIN_PREFIX_IPV6: number = 32;
 
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL: string = 'info';
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
 export type TrustProxySetting = false | number | string[];
 
 export interface AppConfig {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   port: number;
   databaseUrl?: string;
   dataDir: string;
@@ -202,21 +209,13 @@ export interface AppConfig {
   sipAllowlist: string[];
   /** The widest ban or allowlist prefix taken without `"force": true`. */
   sipMinPrefix: { ipv4: number; ipv6: number };
-  logLevel: string;
+  logLevel: LogLevel;
   bodyLimitBytes: number;
 }
 
 export class ConfigValidationError extends Error {}
 
 const PROXY_ADDR_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-function describe(errors: ValidationError[]): string[] {
-  return errors.flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(error.property) ? message : `${error.property}: ${message}`,
-    ),
-  );
-}
 
 function parseTrustProxy(value: string | undefined, problems: string[]): TrustProxySetting {
   if (value === undefined) return false;
@@ -237,7 +236,7 @@ function parseTrustProxy(value: string | undefined, problems: string[]): TrustPr
 /** Reads and validates the environment; throws one error naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
-  const problems = describe(validateSync(vars, { forbidUnknownValues: false }));
+  const problems = formatValidationErrors(validateSync(vars, { forbidUnknownValues: false }));
 
   if (vars.NODE_ENV === 'production' && !vars.JWT_SECRET) {
     problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');

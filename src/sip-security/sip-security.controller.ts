@@ -28,6 +28,7 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ApiKeyOrSuperuser, CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
+import { BodyLimit } from '../common/body-limit';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
@@ -58,6 +59,9 @@ import { SipEventsService } from './sip-events.service';
 import { parseBigintIdOr404 } from '../common/id-param.pipes';
 import { EventFilter } from './sip-events.repository';
 
+/** A batch of MAX_BATCH events from the proxy is far over the 100 KiB every other route takes. */
+const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
 /** One event or an array of up to MAX_BATCH, as the OpenAPI document shows it. */
 const ApiEventBatch = (schema: SchemaObject) =>
   applyDecorators(
@@ -77,6 +81,7 @@ export class SipSecurityController {
   ) {}
 
   @Post('failed-registrations')
+  @BodyLimit(INGEST_BODY_LIMIT_BYTES)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiKeyOrSuperuser()
   @ApiOperation({ summary: 'Ingest failed REGISTERs from the proxy (401/407 challenges are ignored)' })
@@ -88,6 +93,7 @@ export class SipSecurityController {
   }
 
   @Post('door-knocks')
+  @BodyLimit(INGEST_BODY_LIMIT_BYTES)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiKeyOrSuperuser()
   @ApiOperation({ summary: 'Ingest door knocks (unknown domain, domain mismatch, flood, …) from the proxy' })

@@ -1,13 +1,9 @@
 import { Client } from 'pg';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, closeAll, startTestApp, useTestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 
 describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('answers malformed JSON with 400 in the contract shape', async () => {
     const response = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email":').expect(400);
@@ -114,7 +110,7 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       const response = await doomed.http.get('/health').expect(503);
       expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
     } finally {
-      await doomed.app.close();
+      await closeAll(doomed);
     }
   });
 
@@ -123,5 +119,151 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(rows.map((row: { name: string }) => row.name)).toEqual(expect.arrayContaining(['CreateUsers1764000000000']));
     expect(t.app).toBeDefined();
     expect(Client).toBeDefined();
+  });
+
+  describe('strict query parameters (issue 6, defects 2 and 13)', () => {
+    let bearer: { Authorization: string };
+    beforeAll(async () => {
+      bearer = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    });
+
+    it.each([
+      ['skip=1e3', 'skip must be an integer written in decimal digits'],
+      ['skip=0x10', 'skip must be an integer written in decimal digits'],
+      ['skip=0b11', 'skip must be an integer written in decimal digits'],
+      ['skip=', 'skip must be an integer written in decimal digits'],
+      ['limit=1e3', 'limit must be an integer written in decimal digits'],
+      ['limit=%205%20', 'limit must be an integer written in decimal digits'],
+      ['limit=5&limit=6', 'limit must be an integer written in decimal digits'],
+    ])('refuses paging that is not decimal digits: %s → 422', async (query, message) => {
+      for (const path of ['/api/admin/users', '/api/admin/users/inactive', '/api/sip-security/door-knocks']) {
+        const response = await t.http.get(`${path}?${query}`).set(bearer).expect(422);
+        expect(response.body.message).toContain(message);
+      }
+    });
+
+    it('still takes decimal digits, leading zeros included', async () => {
+      await t.http.get('/api/admin/users?skip=00&limit=0010').set(bearer).expect(200);
+      await t.http.get('/api/sip-security/failed-registrations?response_code=403').set(bearer).expect(200);
+    });
+
+    it.each(['response_code=4e2', 'response_code=0x193', 'response_code='])(
+      'refuses a response code that is not decimal digits: %s → 422',
+      async (query) => {
+        await t.http.get(`/api/sip-security/failed-registrations?${query}`).set(bearer).expect(422);
+      },
+    );
+
+    it.each([
+      ['/api/sip-security/failed-registrations?since=0', 'since must be an ISO 8601 date-time'],
+      ['/api/sip-security/failed-registrations?until=1', 'until must be an ISO 8601 date-time'],
+      ['/api/sip-security/door-knocks?since=Nov%2025%202026', 'since must be an ISO 8601 date-time'],
+      ['/api/sip-security/door-knocks?until=2026-02-30', 'until must be an ISO 8601 date-time'],
+      ['/api/sip-security/stats?since=0', 'since must be an ISO 8601 date-time'],
+    ])('refuses a date that is not ISO 8601: %s → 422', async (path, message) => {
+      const response = await t.http.get(path).set(bearer).expect(422);
+      expect(response.body.message).toContain(message);
+    });
+
+    it('takes ISO 8601 dates and date-times, an offset-less one as UTC', async () => {
+      await t.http.get('/api/sip-security/stats?since=2026-11-25').set(bearer).expect(200);
+      const response = await t.http.get('/api/sip-security/stats?since=2026-11-25T17:00:00').set(bearer).expect(200);
+      expect(response.body.since).toBe('2026-11-25T17:00:00.000Z');
+    });
+
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'foo'])(
+      'refuses the unknown query key %s like any other',
+      async (key) => {
+        for (const path of ['/api/admin/users', '/api/admin/users/inactive', '/api/sip-security/stats']) {
+          const response = await t.http.get(`${path}?${key}=1`).set(bearer).expect(422);
+          expect(response.body.message).toEqual([`property ${key} should not exist`]);
+        }
+      },
+    );
+
+    it('refuses inherited key names in a body too', async () => {
+      const response = await t.http
+        .post('/api/auth/login')
+        .send({ email: 'a@example.com', password: 'Test1234', constructor: 1 })
+        .expect(422);
+      expect(response.body.message).toEqual(['property constructor should not exist']);
+    });
+  });
+
+  describe('deeply nested bodies (issue 6, defect 7)', () => {
+    const nestedObjects = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const nestedArrays = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
+    let bearer: { Authorization: string };
+    beforeAll(async () => {
+      bearer = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    });
+
+    it.each([
+      ['login', '/api/auth/login', (deep: string) => `{"email":${deep},"password":"Test1234"}`],
+      ['register', '/api/auth/register', (deep: string) => `{"email":"a@example.com","password":"Test1234","full_name":${deep}}`],
+      ['bans', '/api/sip-security/bans', (deep: string) => `{"cidr":"192.0.2.0/24","reason":${deep}}`],
+      ['allowlist', '/api/sip-security/allowlist', (deep: string) => `{"cidr":"192.0.2.0/24","description":${deep}}`],
+      ['ingest', '/api/sip-security/door-knocks', (deep: string) => `[${deep}]`],
+    ])('answers 3,000 nested objects or arrays on %s with 422, not 500', async (_, path, body) => {
+      for (const deep of [nestedObjects(3000), nestedArrays(3000)]) {
+        const response = await t.http.post(path).set(bearer).set('Content-Type', 'application/json').send(body(deep));
+        expect(response.status).toBe(422);
+        expect(response.body).toMatchObject({
+          statusCode: 422,
+          message: ['the request body nests objects or arrays deeper than 32 levels'],
+        });
+      }
+    });
+
+    it('leaves shallow nesting to the validation of the fields', async () => {
+      const response = await t.http
+        .post('/api/auth/login')
+        .send({ email: { a: { b: 1 } }, password: 'Test1234' })
+        .expect(422);
+      expect(response.body.message).toContain('email must be a string');
+    });
+  });
+
+  describe('body size limits per route (@BodyLimit)', () => {
+    let bearer: { Authorization: string };
+    beforeAll(async () => {
+      bearer = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    });
+
+    it('lets the ingest routes take a batch of several MiB', async () => {
+      const events = Array.from({ length: 5000 }, (_, index) => ({
+        source_ip: `198.51.${Math.floor(index / 250)}.${index % 250}`,
+        source_port: 5060,
+        method: 'REGISTER',
+        domain: 'sip.example.com',
+        reason: 'unknown_domain',
+        user_agent: 'x'.repeat(1000),
+      }));
+      const body = JSON.stringify(events);
+      expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
+      const response = await t.http
+        .post('/api/sip-security/door-knocks')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(202);
+      expect(response.body).toEqual({ accepted: 5000, ignored: 0 });
+    });
+
+    it('answers 413 over 16 MiB on an ingest route, and over 100 KiB elsewhere', async () => {
+      const padded = (bytes: number) => `[${' '.repeat(bytes)}]`;
+      await t.http
+        .post('/api/sip-security/failed-registrations')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(padded(16 * 1024 * 1024 + 1))
+        .expect(413);
+      await t.http
+        .post('/api/sip-security/bans')
+        .set(bearer)
+        .set('Content-Type', 'application/json')
+        .send(padded(100 * 1024 + 1))
+        .expect(413);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,9 @@ const ROOT = resolve(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/src/main.js');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const ADMIN_PASSWORD = 'AdminPass123';
+// The service reads `.env` from its working directory: a developer's own .env in the repository must not
+// reach these runs, so every process starts in an empty directory unless a test gives it another.
+const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'regshield-cwd-'));
 const USER_PASSWORD = 'Secret9876';
 
 function freePort(): Promise<number> {
@@ -34,10 +37,13 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 class Service {
   output = '';
   private process?: ChildProcess;
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cwd = EMPTY_DIR,
+  ) {}
 
   async start(): Promise<void> {
-    this.process = spawn(process.execPath, [MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, [MAIN], { env: this.env, cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.process;
     const startedAt = this.output.length;
     await new Promise<void>((ready, fail) => {
@@ -114,6 +120,7 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
   it('creates an admin from the CLI on the running embedded database, password from the environment', () => {
     const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'Boss@Example.com', '--name', 'Boss'], {
       env: baseEnv({ DATA_DIR: dataDir, REGSHIELD_ADMIN_PASSWORD: 'BossPass123' }),
+      cwd: EMPTY_DIR,
       encoding: 'utf8',
     });
     expect(result.stderr).toBe('');
@@ -127,6 +134,7 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     expect(list.status).toBe(200);
     const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'keep@example.com'], {
       env: baseEnv({ DATA_DIR: dataDir }),
+      cwd: EMPTY_DIR,
       encoding: 'utf8',
       input: '',
     });
@@ -139,9 +147,27 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     expect(await service.stop('SIGINT')).toBe(0);
   });
 
+  it('reads .env from its working directory, a variable set in the environment winning over the file', async () => {
+    const envDir = mkdtempSync(join(tmpdir(), 'regshield-env-'));
+    // Were the file to win, PORT=eighty would stop the start; REGISTRATION_MODE is only in the file.
+    writeFileSync(join(envDir, '.env'), '# as .env.example shows\nREGISTRATION_MODE=open\nPORT=eighty\n');
+    const env = baseEnv({ DATA_DIR: dataDir, PORT: String(port) });
+    delete env.REGISTRATION_MODE;
+    const fromFile = new Service(env, envDir);
+    await fromFile.start();
+    try {
+      const registered = await post('/api/auth/register', { email: 'open@example.com', password: USER_PASSWORD, full_name: 'Open' });
+      expect(registered.status).toBe(201);
+      expect(((await registered.json()) as { is_active: boolean }).is_active).toBe(true);
+    } finally {
+      expect(await fromFile.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('refuses to start on a bad setting, naming the variable', () => {
     const result = spawnSync(process.execPath, [MAIN], {
       env: baseEnv({ DATA_DIR: dataDir, PORT: 'eighty', REGISTRATION_MODE: 'sometimes' }),
+      cwd: EMPTY_DIR,
       encoding: 'utf8',
       timeout: 30_000,
     });

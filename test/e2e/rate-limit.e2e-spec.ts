@@ -1,13 +1,19 @@
 import Redis from 'ioredis';
-import { credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
 
 describe('Rate limits per client IP', () => {
+  const failLogin = (t: TestApp, forwardedFor: string) =>
+    t.http
+      .post('/api/auth/login')
+      .set('X-Forwarded-For', forwardedFor)
+      .send({ email: 'nobody@example.com', password: 'Wrong1234' });
+  const loggedIps = (t: TestApp, event: string) =>
+    t.securityEvents()
+      .filter((entry) => entry.event === event)
+      .map((entry) => entry.ip);
+
   describe('defaults, no TRUST_PROXY', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp();
-    });
-    afterAll(() => t.close());
+    const t = useTestApp();
 
     it('allows 3 registrations an hour, then answers 429 with Retry-After (seed test 1)', async () => {
       for (let i = 0; i < 3; i++) {
@@ -53,11 +59,7 @@ describe('Rate limits per client IP', () => {
   });
 
   describe('behind a trusted proxy (TRUST_PROXY=loopback)', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp({ env: { TRUST_PROXY: 'loopback', REGISTER_RATE_LIMIT: '2' } });
-    });
-    afterAll(() => t.close());
+    const t = useTestApp({ env: { TRUST_PROXY: 'loopback', REGISTER_RATE_LIMIT: '2' } });
 
     it('counts each client the proxy names in X-Forwarded-For', async () => {
       for (const client of ['203.0.113.1', '203.0.113.2']) {
@@ -79,6 +81,64 @@ describe('Rate limits per client IP', () => {
     });
   });
 
+  describe('behind one proxy given as a hop count (TRUST_PROXY=1)', () => {
+    const t = useTestApp({ env: { TRUST_PROXY: '1', REGISTER_RATE_LIMIT: '2' } });
+
+    it('counts each client the proxy names, one hop from the socket peer', async () => {
+      for (const client of ['203.0.113.1', '203.0.113.2']) {
+        await t.http.post('/api/auth/register').set('X-Forwarded-For', client).send(newUser()).expect(201);
+        await t.http.post('/api/auth/register').set('X-Forwarded-For', client).send(newUser()).expect(201);
+        await t.http.post('/api/auth/register').set('X-Forwarded-For', client).send(newUser()).expect(429);
+      }
+      expect(loggedIps(t, 'user_created')).toEqual(['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2']);
+    });
+
+    it('ignores what the client wrote left of the address the proxy appended', async () => {
+      await t.http
+        .post('/api/auth/register')
+        .set('X-Forwarded-For', '10.9.9.9, 203.0.113.1')
+        .send(newUser())
+        .expect(429);
+      await failLogin(t, '10.9.9.9, 203.0.113.3').expect(401);
+      expect(loggedIps(t, 'login_failed')).toEqual(['203.0.113.3']);
+    });
+
+    it('takes the socket peer when there is no X-Forwarded-For', async () => {
+      await t.http.post('/api/auth/login').send({ email: 'nobody@example.com', password: 'Wrong1234' }).expect(401);
+      expect(loggedIps(t, 'login_failed')).toContain('127.0.0.1');
+    });
+  });
+
+  describe('behind two proxies given as a hop count (TRUST_PROXY=2)', () => {
+    const t = useTestApp({ env: { TRUST_PROXY: '2' } });
+
+    it('takes the address two hops from the socket peer', async () => {
+      // client 203.0.113.7 → proxy 10.0.0.2 → proxy 127.0.0.1 (the socket peer).
+      await failLogin(t, '198.51.100.66, 203.0.113.7, 10.0.0.2').expect(401);
+      expect(loggedIps(t, 'login_failed')).toEqual(['203.0.113.7']);
+    });
+
+    it('never takes a host name or a malformed address from the header: the nearest valid hop instead', async () => {
+      await failLogin(t, 'victim.example.org, 203.0.113.9').expect(401);
+      await failLogin(t, '999.1.1.1, 203.0.113.9').expect(401);
+      await failLogin(t, 'victim.example.org, h0').expect(401);
+      expect(loggedIps(t, 'login_failed').slice(-3)).toEqual(['203.0.113.9', '203.0.113.9', '127.0.0.1']);
+    });
+  });
+
+  describe('a client rotating junk in X-Forwarded-For (TRUST_PROXY=loopback)', () => {
+    const t = useTestApp({ env: { TRUST_PROXY: 'loopback', LOGIN_RATE_LIMIT: '3' } });
+
+    it('is counted as the hop that sent it, so junk buys no fresh login limit, and never logged as an ip', async () => {
+      for (const junk of ['victim.example.org', '999.1.1.1', 'h0']) {
+        await failLogin(t, junk).expect(401);
+      }
+      await failLogin(t, 'h1').expect(429);
+      expect(loggedIps(t, 'login_failed')).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(loggedIps(t, 'rate_limit_hit')).toEqual(['127.0.0.1']);
+    });
+  });
+
   const redisUrl = process.env.REDIS_URL;
   (redisUrl ? describe : describe.skip)('shared by several instances through REDIS_URL', () => {
     let first: TestApp;
@@ -92,11 +152,7 @@ describe('Rate limits per client IP', () => {
       first = await startTestApp({ env });
       second = await startTestApp({ env, databaseUrl: first.databaseUrl });
     });
-    afterAll(async () => {
-      await second.db.end();
-      await second.app.close();
-      await first.close();
-    });
+    afterAll(() => closeAll(first, second));
 
     it('enforces one limit across two instances', async () => {
       const attempt = (t: TestApp) =>

@@ -22,17 +22,21 @@ export interface TestApp {
   securityLogText(): string;
   /** Logs in and returns the bearer token. */
   login(email: string, password: string): Promise<string>;
+  /**
+   * Ends the test's database client and the app, then drops the database if this app created it (an app
+   * started on a given `databaseUrl` leaves it to its owner). Safe to call twice.
+   */
   close(): Promise<void>;
 }
 
-interface Options {
+export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. to restart an app on the same data); a new one is created otherwise. */
   databaseUrl?: string;
 }
 
 /** The real application on a real PostgreSQL database, driven over HTTP. */
-export async function startTestApp(options: Options = {}): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? database!.url;
   const dir = mkdtempSync(join(tmpdir(), 'regshield-app-'));
@@ -52,6 +56,7 @@ export async function startTestApp(options: Options = {}): Promise<TestApp> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const http = request(app.getHttpServer());
+  let closing: Promise<void> | undefined;
   const securityLogText = () => (existsSync(securityLogFile) ? readFileSync(securityLogFile, 'utf8') : '');
   return {
     app,
@@ -68,12 +73,42 @@ export async function startTestApp(options: Options = {}): Promise<TestApp> {
       const response = await http.post('/api/auth/login').send({ email, password }).expect(200);
       return response.body.access_token as string;
     },
-    close: async () => {
-      await db.end();
-      await app.close();
-      await database?.drop();
+    close: () => {
+      closing ??= (async () => {
+        await db.end();
+        await app.close();
+        await database?.drop();
+      })();
+      return closing;
     },
   };
+}
+
+/**
+ * Closes test apps, the last started first: an app started on another's database (`databaseUrl`) must be
+ * gone before its owner drops that database. Skips the ones that never started (a failed beforeAll).
+ */
+export async function closeAll(...apps: Array<Pick<TestApp, 'close'> | undefined>): Promise<void> {
+  for (const app of apps.reverse()) {
+    await app?.close();
+  }
+}
+
+/**
+ * The usual life of a spec's app: started before the enclosing describe block's tests, closed after them.
+ * Returns the app, filled in once beforeAll has run; `options` may be a function, evaluated then (to start
+ * on the database of an app started earlier). Several apps in one block: start them in one beforeAll and
+ * close them with one `afterAll(() => closeAll(first, second))`.
+ */
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
+  const app = {} as TestApp;
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(typeof options === 'function' ? options() : options);
+    Object.assign(app, started);
+  });
+  afterAll(() => closeAll(started));
+  return app;
 }
 
 let counter = 0;

@@ -17,9 +17,10 @@ import { SecurityLogService } from '../security-log.service';
 export const THROTTLE = { register: 'register', login: 'login' } as const;
 
 /**
- * The library's guard counts per `request.ip` (IPv6 grouped by /64), which Fastify derives from the socket
- * unless TRUST_PROXY is set, so X-Forwarded-For cannot dodge a limit. This subclass answers 429 with a plain
- * `Retry-After` header and logs each hit.
+ * Counts per client address as clientIp resolves it (the socket peer unless TRUST_PROXY is set, never a
+ * non-address from X-Forwarded-For), IPv6 grouped by /64 as the library does. The library's own tracker
+ * reads `request.ip` as it is, so a rotating junk X-Forwarded-For entry would buy a fresh limit each time.
+ * Over the limit it answers 429 with a plain `Retry-After` header and logs the hit.
  */
 @Injectable()
 export class ClientIpThrottlerGuard extends ThrottlerGuard {
@@ -30,6 +31,10 @@ export class ClientIpThrottlerGuard extends ThrottlerGuard {
     private readonly securityLog: SecurityLogService,
   ) {
     super(options, storage, reflector);
+  }
+
+  protected override getTracker(request: Record<string, unknown>): Promise<string> {
+    return super.getTracker({ ip: clientIp(request as unknown as FastifyRequest) });
   }
 
   protected override async throwThrottlingException(

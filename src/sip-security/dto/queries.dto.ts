@@ -1,31 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { applyDecorators } from '@nestjs/common';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxDate, MaxLength, Min, MinDate } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsIpAddress } from '../../common/cidr';
 import { PaginationQueryDto } from '../../common/pagination.dto';
+import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
 
-/**
- * An ISO 8601 date-time between the years 1 and 9999: JavaScript takes dates PostgreSQL's timestamptz
- * cannot hold, which would fail in the database instead of as a 422.
- */
-const IsDateTimeParam = () =>
-  applyDecorators(
-    IsOptional(),
-    Type(() => Date),
-    IsDate({ message: ({ property }) => `${property} must be an ISO 8601 date-time` }),
-    MinDate(new Date('0001-01-01T00:00:00Z')),
-    MaxDate(new Date('9999-12-31T23:59:59Z')),
-  );
-
 class TimeWindowQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events at or after this time' })
-  @IsDateTimeParam()
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events at or after this time (ISO 8601; without an offset: UTC)' })
+  @IsOptional()
+  @QueryIsoDate()
   since?: Date;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events before this time' })
-  @IsDateTimeParam()
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events before this time (ISO 8601; without an offset: UTC)' })
+  @IsOptional()
+  @QueryIsoDate()
   until?: Date;
 
   @ApiPropertyOptional({ example: '203.0.113.7' })
@@ -49,12 +37,9 @@ export class FailedRegistrationQueryDto extends TimeWindowQueryDto {
   @MaxLength(1024)
   username?: string;
 
-  @ApiPropertyOptional({ example: 403 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 100, maximum: 699, example: 403 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(100)
-  @Max(699)
+  @QueryInt({ min: 100, max: 699 })
   response_code?: number;
 }
 
@@ -68,8 +53,9 @@ export class DoorKnockQueryDto extends TimeWindowQueryDto {
 }
 
 export class StatsQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Start of the window; default: 24 hours ago' })
-  @IsDateTimeParam()
+  @ApiPropertyOptional({ format: 'date-time', description: 'Start of the window (ISO 8601; without an offset: UTC); default: 24 hours ago' })
+  @IsOptional()
+  @QueryIsoDate()
   since?: Date;
 }
 

@@ -1,0 +1,36 @@
+import { UnprocessableEntityException } from '@nestjs/common';
+import { FastifyInstance } from 'fastify';
+
+/**
+ * No request body of ours nests deeper than an array of events (2 levels); 32 leaves room and still
+ * stops a body of thousands of nested objects before class-transformer, which recurses once per level
+ * and runs out of stack (a 500 with a stack trace in the log).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether objects and arrays nest deeper than `maxDepth` in `value`; iterative, so any depth is safe. */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 1 }];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) {
+      pending.push({ node: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
+ * Refuses a too deeply nested body on every route, after JSON parsing and before anything else reads it.
+ * 422 rather than 400: the JSON is well formed but fits no request of the API, as a shallow object in place
+ * of a string (also 422) does not; 400 stays the answer to JSON that does not parse.
+ */
+export function limitBodyDepth(fastify: FastifyInstance, maxDepth = MAX_BODY_DEPTH): void {
+  fastify.addHook('preValidation', async (request) => {
+    if (nestsDeeperThan(request.body, maxDepth)) {
+      throw new UnprocessableEntityException([`the request body nests objects or arrays deeper than ${maxDepth} levels`]);
+    }
+  });
+}
