@@ -39,7 +39,11 @@ function newClientAddress(): string {
 let registrations = 0;
 const newRegistration = () => {
   registrations += 1;
-  return { email: `balanced${registrations}-${Date.now()}@example.com`, password: USER_PASSWORD, full_name: 'Balanced' };
+  return {
+    email: `balanced${registrations}-${Date.now()}@example.com`,
+    password: USER_PASSWORD,
+    full_name: 'Balanced',
+  };
 };
 
 const missing = [
@@ -137,7 +141,9 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
   afterAll(async () => {
     for (const client of clients) client.close();
     await haproxy?.stop();
-    await Promise.all(Object.values(instances).map((service) => service?.stop('SIGKILL')));
+    for (const service of Object.values(instances)) {
+      if (service) await service.stop('SIGKILL');
+    }
     await db?.end();
     await database?.drop();
     rmSync(workDir, { recursive: true, force: true });
@@ -200,7 +206,8 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
       ),
       // Twice through the balancer: round robin asks each instance once.
       ...[1, 2].map(
-        () => async () => (await send('GET', `/api/sip-security/check/${banned}`, { headers: { 'X-Api-Key': API_KEY } })).json,
+        () => async () =>
+          (await send('GET', `/api/sip-security/check/${banned}`, { headers: { 'X-Api-Key': API_KEY } })).json,
       ),
     ];
     for (;;) {
@@ -218,7 +225,10 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
     const registered = await send('POST', '/api/auth/register', { body: registration });
     expect(registered.status).toBe(201);
     const userId = (registered.json as { id: string }).id;
-    const activated = await direct('app2', `/api/admin/users/${userId}/activate`, { method: 'POST', headers: bearer(adminToken) });
+    const activated = await direct('app2', `/api/admin/users/${userId}/activate`, {
+      method: 'POST',
+      headers: bearer(adminToken),
+    });
     expect(activated.status).toBe(200);
     const login = await send('POST', '/api/auth/login', {
       body: { email: registration.email, password: registration.password },
@@ -298,9 +308,10 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
     expect(Number(rows[0].count)).toBe(accepted);
   });
 
-  it("(d) takes the stopped instance out after its failed /health checks; requests keep succeeding", async () => {
+  it('(d) takes the stopped instance out after its failed /health checks; requests keep succeeding', async () => {
     const servers = await haproxy.waitForStatus({ app1: 'UP', app2: 'DOWN' }, 8_000);
-    expect(servers.find((server) => server.name === 'app2')!.checkStatus).toBe('L4CON');
+    // L4CON: connection refused; L7STS: /health answered something else than 200 (503 while draining).
+    expect(['L4CON', 'L7STS']).toContain(servers.find((server) => server.name === 'app2')!.checkStatus);
     const send = balancedClient();
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) statuses.push((await send('GET', '/health')).status);

@@ -112,8 +112,8 @@ export class HaproxyProcess {
     if (check.status !== 0) throw new Error(`haproxy -c refused the configuration:\n${check.stdout}${check.stderr}`);
     const child = spawn('haproxy', ['-db', '-f', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
@@ -121,7 +121,7 @@ export class HaproxyProcess {
         return;
       } catch (error) {
         if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`haproxy did not start (${(error as Error).message}):\n${this.output}`);
+          throw new Error(`haproxy did not start (${(error as Error).message}):\n${this.output}`, { cause: error });
         }
         await new Promise((pause) => setTimeout(pause, 100));
       }
@@ -146,7 +146,9 @@ export class HaproxyProcess {
     const column = (row: string[], name: string) => row[columns.indexOf(name)];
     return rows
       .map((line) => line.split(','))
-      .filter((row) => column(row, 'pxname') === this.backend && !['FRONTEND', 'BACKEND'].includes(column(row, 'svname')))
+      .filter(
+        (row) => column(row, 'pxname') === this.backend && !['FRONTEND', 'BACKEND'].includes(column(row, 'svname')),
+      )
       .map((row) => ({
         name: column(row, 'svname'),
         status: column(row, 'status'),

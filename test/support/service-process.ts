@@ -38,7 +38,10 @@ export class ServiceProcess {
     this.exit = new Promise((done) => child.once('exit', (code) => done(code)));
     const startedAt = this.output.length;
     await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`${this.name} did not start within 60 s:\n${this.output}`)), 60_000);
+      const timer = setTimeout(
+        () => fail(new Error(`${this.name} did not start within 60 s:\n${this.output}`)),
+        60_000,
+      );
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
         if (this.output.indexOf('Listening on port', startedAt) !== -1) {
@@ -46,8 +49,8 @@ export class ServiceProcess {
           ready();
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       void this.exit!.then((code) => {
         clearTimeout(timer);
         fail(new Error(`${this.name} exited with ${code}:\n${this.output}`));
