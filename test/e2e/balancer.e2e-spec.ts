@@ -328,9 +328,9 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
     beforeAll(() => haproxy.command('set server regshield/app1 state maint'));
     afterAll(() => haproxy.command('set server regshield/app1 state ready'));
 
-    // Fails until hop counts work (issue 6, defect 1: Fastify trusts no one for a numeric trustProxy, so
-    // every client is counted as HAProxy's 127.0.0.1). Once they do, `.failing` reports it: make it `it`.
-    it.failing('reads each client from X-Forwarded-For, one limit per client', async () => {
+    // Fastify alone trusts no one for a numeric trustProxy (every client would be HAProxy's 127.0.0.1);
+    // src/common/client-ip.ts gives the hop count Express's meaning.
+    it('reads each client from X-Forwarded-For, one limit per client', async () => {
       const client = newClientAddress();
       const send = balancedClient(client);
       const statuses: number[] = [];
