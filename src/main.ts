@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
 import { HttpDrain } from './common/http-drain';
@@ -36,8 +37,8 @@ async function main(): Promise<void> {
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
   if (embedded) logger.log(`Embedded PostgreSQL started under ${config.dataDir}`, 'EmbeddedPostgres');
 
-  let app;
-  let drain;
+  let app: NestFastifyApplication;
+  let drain: HttpDrain;
   try {
     app = await createApp(config, databaseUrl, logger);
     drain = new HttpDrain(app.getHttpServer());
@@ -48,9 +49,10 @@ async function main(): Promise<void> {
   }
   logger.log(`Listening on port ${config.port}; API documentation at /docs`);
 
-  // Dependency order: the HTTP server stops accepting and answers what is in flight (at most
-  // SHUTDOWN_TIMEOUT_MS, then the rest is cut), Nest stops the ban engine and the pool, then the security
-  // log closes (every ban committed until then is in it), and the embedded database stops last.
+  // Dependency order: HTTP first (requests in flight finish, new ones get 503, at most SHUTDOWN_TIMEOUT_MS
+  // before the rest is cut), then Nest stops the ban engine and the pool, then the security log closes
+  // (every ban committed until then is in it), and the embedded database stops last.
+  const securityLog = app.get(SecurityLogService);
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -70,7 +72,6 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   };
-  const securityLog = app.get(SecurityLogService);
   for (const signal of SHUTDOWN_SIGNALS) {
     process.on(signal, () => void shutdown(signal));
   }
