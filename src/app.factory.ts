@@ -29,6 +29,8 @@ export async function createApp(
     logger,
     // Fastify's own JSON parser is all the API needs; Nest's would add a form parser.
     bodyParser: false,
+    // Once shutdown begins (main.ts), new requests get 503 with Connection: close while those in flight finish.
+    return503OnClosing: true,
   });
   await app.register(helmet, {
     // Swagger UI at /docs needs its inline bootstrap script and styles.

@@ -23,7 +23,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        TypeOrmModule.forRoot(buildDataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(buildDataSourceOptions(databaseUrl, config.databaseTimeouts)),
         ThrottlerModule.forRoot({
           throttlers: [
             { name: THROTTLE.register, limit: config.registerRateLimit.limit, ttl: config.registerRateLimit.ttlSeconds * 1000 },

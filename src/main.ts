@@ -1,12 +1,19 @@
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
+import { HttpDrain } from './common/http-drain';
+import { SecurityLogService } from './common/security-log.service';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { loadEnvFileIfPresent } from './config/env-file';
 import { EmbeddedDatabase } from './database/embedded-database';
 
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 async function main(): Promise<void> {
+  // The shutdown below stops the embedded database itself, once the requests in flight are answered.
+  EmbeddedDatabase.leaveShutdownSignalsToCaller();
   const logger = new ConsoleLogger('regshield', { json: true });
   let config: AppConfig;
   try {
@@ -26,14 +33,17 @@ async function main(): Promise<void> {
     ? undefined
     : new EmbeddedDatabase(config.dataDir, {
         debug: (message) => logger.debug(message, 'EmbeddedPostgres'),
+        warn: (message) => logger.warn(message, 'EmbeddedPostgres'),
         error: (message) => logger.error(message, 'EmbeddedPostgres'),
       });
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
   if (embedded) logger.log(`Embedded PostgreSQL started under ${config.dataDir}`, 'EmbeddedPostgres');
 
-  let app;
+  let app: NestFastifyApplication;
+  let drain: HttpDrain;
   try {
     app = await createApp(config, databaseUrl, logger);
+    drain = new HttpDrain(app.getHttpServer());
     await app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (error) {
     await embedded?.stop();
@@ -41,18 +51,32 @@ async function main(): Promise<void> {
   }
   logger.log(`Listening on port ${config.port}; API documentation at /docs`);
 
-  // Graceful shutdown: stop taking requests, let Nest close its modules, then stop the embedded database.
+  // Dependency order: HTTP first (requests in flight finish, new ones get 503, at most SHUTDOWN_TIMEOUT_MS
+  // before the rest is cut), then Nest stops the ban engine and the pool, then the security log closes
+  // (every ban committed until then is in it), and the embedded database stops last.
+  const securityLog = app.get(SecurityLogService);
+  let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    logger.log(`${signal} received, shutting down`);
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.log(`${signal} received: draining ${drain.openConnections} connections, then shutting down`);
+    let code = 0;
     try {
+      app.getHttpAdapter().beforeClose?.();
+      await drain.drain(config.shutdownTimeoutMs);
       await app.close();
+    } catch (error) {
+      code = 1;
+      logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      securityLog.close();
       await embedded?.stop();
     }
-    process.exit(0);
+    process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of SHUTDOWN_SIGNALS) {
+    process.on(signal, () => void shutdown(signal));
+  }
 }
 
 function levelsFrom(level: string): Array<'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose'> {

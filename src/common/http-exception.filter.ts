@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { FastifyReply } from 'fastify';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 
 interface ErrorBody {
   statusCode: number;
@@ -9,8 +10,9 @@ interface ErrorBody {
 }
 
 /**
- * Gives every error the contract's shape `{statusCode, error, message}`; anything unexpected becomes a
- * bare 500 whose details go to the log, never to the client.
+ * Gives every error the contract's shape `{statusCode, error, message}`; a database that cannot answer
+ * becomes 503 with Retry-After; anything else unexpected becomes a bare 500 whose details go to the log,
+ * never to the client.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -19,13 +21,20 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) {
+      // Every 503 (the database, /health) is temporary: tell clients and balancers when to come back.
+      void reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     void reply.status(body.statusCode).send(body);
   }
 
   private toBody(exception: unknown): ErrorBody {
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: STATUS_CODES[503]!, message: 'Database unavailable' };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -31,12 +31,13 @@ const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'acc
 
 /**
  * Structured security events: one JSON line each on stdout and, when SECURITY_LOG_FILE is set, appended
- * to that file (the lines deploy/fail2ban/ parses).
+ * to that file (the lines deploy/fail2ban/ parses). Every write is synchronous: a line is in the file
+ * when log() returns, whatever happens to the process next.
  */
 @Injectable()
-export class SecurityLogService implements OnModuleDestroy {
+export class SecurityLogService {
   private readonly logger: Logger;
-  private readonly file?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
+  private readonly file?: pino.DestinationStream & { end?: () => void };
 
   constructor(@InjectConfig() config: AppConfig) {
     // LOG_LEVEL quiets the console only: the file always gets every event.
@@ -65,7 +66,11 @@ export class SecurityLogService implements OnModuleDestroy {
     this.logger[level]({ event, ...fields });
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Not a Nest lifecycle hook: every other part of the app (the ban engine's last tick, requests in flight)
+   * may still log while Nest shuts down, so main.ts closes the log after app.close().
+   */
+  close(): void {
     this.file?.end?.();
   }
 }

@@ -177,6 +177,21 @@ class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DB_STATEMENT_TIMEOUT_MS: number = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DB_CONNECT_TIMEOUT_MS: number = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS: number = 10_000;
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
@@ -211,6 +226,16 @@ export interface AppConfig {
   sipMinPrefix: { ipv4: number; ipv6: number };
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
+  databaseTimeouts: DatabaseTimeouts;
+  /** How long SIGTERM waits for in-flight requests before cutting what is left. */
+  shutdownTimeoutMs: number;
+}
+
+/** In milliseconds; a statement timeout of 0 means unbounded. */
+export interface DatabaseTimeouts {
+  statementMs: number;
+  connectMs: number;
 }
 
 export class ConfigValidationError extends Error {}
@@ -288,5 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
+    databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import { DatabaseTimeouts } from '../config/app-config';
 import { DoorKnockAttempt } from './entities/door-knock-attempt.entity';
 import { FailedRegistration } from './entities/failed-registration.entity';
 import { SipAllowlistEntry } from './entities/sip-allowlist-entry.entity';
@@ -15,8 +16,17 @@ export const MIGRATIONS = [
   SipActiveBansAndAllowlistOrigin1764000002100,
 ];
 
-/** The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database. */
-export function buildDataSourceOptions(url: string): DataSourceOptions {
+/**
+ * A frozen server (stopped, or its host unreachable) cancels nothing: the client gives up this much after
+ * the server's own statement_timeout would have fired.
+ */
+const CLIENT_TIMEOUT_MARGIN_MS = 1000;
+
+/**
+ * The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database.
+ * Without timeouts (the CLI) nothing is bounded: a long migration run by hand must not be cut.
+ */
+export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -27,6 +37,14 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.
     logging: ['migration'],
-    extra: { max: 20, application_name: 'regshield' },
+    extra: {
+      max: 20,
+      application_name: 'regshield',
+      // Waiting for a pooled connection counts too: with the database gone, requests fail fast (503).
+      connectionTimeoutMillis: timeouts?.connectMs ?? 0,
+      ...(timeouts && timeouts.statementMs > 0
+        ? { statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs + CLIENT_TIMEOUT_MARGIN_MS }
+        : {}),
+    },
   };
 }
