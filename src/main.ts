@@ -5,6 +5,7 @@ import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
 import { HttpDrain } from './common/http-drain';
 import { SecurityLogService } from './common/security-log.service';
+import { ShutdownState } from './common/shutdown-state';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { loadEnvFileIfPresent } from './config/env-file';
 import { EmbeddedDatabase } from './database/embedded-database';
@@ -51,8 +52,9 @@ async function main(): Promise<void> {
   }
   logger.log(`Listening on port ${config.port}; API documentation at /docs`);
 
-  // Dependency order: HTTP first (requests in flight finish, new ones get 503, at most SHUTDOWN_TIMEOUT_MS
-  // before the rest is cut), then Nest stops the ban engine and the pool, then the security log closes
+  // Dependency order: first a delay in which /health fails while everything is still served
+  // (SHUTDOWN_DRAIN_DELAY_MS, so a load balancer moves new requests away); then HTTP (requests in flight
+  // finish, new ones get 503, at most SHUTDOWN_TIMEOUT_MS before the rest is cut), then Nest stops the ban engine and the pool, then the security log closes
   // (every ban committed until then is in it), and the embedded database stops last.
   const securityLog = app.get(SecurityLogService);
   let shuttingDown = false;
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
     logger.log(`${signal} received: draining ${drain.openConnections} connections, then shutting down`);
     let code = 0;
     try {
+      app.get(ShutdownState).beginDraining();
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainDelayMs));
       app.getHttpAdapter().beforeClose?.();
       await drain.drain(config.shutdownTimeoutMs);
       await app.close();

@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { SecurityLogService } from './security-log.service';
+import { ShutdownState } from './shutdown-state';
 
 @Global()
 @Module({
-  providers: [SecurityLogService],
-  exports: [SecurityLogService],
+  providers: [SecurityLogService, ShutdownState],
+  exports: [SecurityLogService, ShutdownState],
 })
 export class CommonModule {}

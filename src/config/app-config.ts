@@ -192,6 +192,11 @@ class EnvironmentVariables {
   @IsInt()
   @Min(0)
   SHUTDOWN_TIMEOUT_MS: number = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_DELAY_MS: number = 0;
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
@@ -230,6 +235,8 @@ export interface AppConfig {
   databaseTimeouts: DatabaseTimeouts;
   /** How long SIGTERM waits for in-flight requests before cutting what is left. */
   shutdownTimeoutMs: number;
+  /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
+  shutdownDrainDelayMs: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -315,5 +322,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
   };
 }

@@ -79,6 +79,8 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
       REGISTER_RATE_TTL: '300',
       SIP_INGEST_API_KEY: API_KEY,
       LOG_LEVEL: 'info',
+      // deploy/haproxy checks every 2 s and takes a server out after 2 failures.
+      SHUTDOWN_DRAIN_DELAY_MS: '5000',
       ...extra,
     };
     for (const name of ['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'SECURITY_LOG_FILE', 'REGISTRATION_MODE']) {
