@@ -13,8 +13,8 @@ const IPV6_PREFIX = 64;
 const MAX_REMEMBERED_BLOCKS = 10_000;
 
 /**
- * Wrong `X-Api-Key`s: each is a security event, and API_KEY_RATE_LIMIT of them per API_KEY_RATE_TTL from one
- * client block it (429) for the rest of the window. Only failures count, in the throttler storage the
+ * Wrong `X-Api-Key`s: each is a security event, and after API_KEY_RATE_LIMIT of them within API_KEY_RATE_TTL
+ * seconds a client is refused (429) until the oldest leaves the window. Only failures count, in the throttler storage the
  * other limits use (Redis with REDIS_URL), so the proxy's own traffic with the right key is never limited.
  *
  * A blocked client is refused before its key is compared, right key or not: otherwise 429 would mean
@@ -55,6 +55,10 @@ export class ApiKeyFailureLimiter {
       const secondsLeft = Math.max(1, record.timeToBlockExpire);
       this.remember(key, Date.now() + secondsLeft * 1000);
       this.tooMany(request, reply, secondsLeft);
+    }
+    if (record.totalHits >= limit) {
+      // The last failure the window allows: whatever the client sends next is refused until it ends.
+      this.remember(key, Date.now() + Math.max(1, record.timeToExpire) * 1000);
     }
     throw new UnauthorizedException('Invalid API key');
   }

@@ -12,7 +12,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { normalizeDomain, normalizeEmail } from '../auth/email';
+import { normalizeDomain, normalizeEmail, normalizeEmailLeniently } from '../auth/email';
 import { parseCidrList } from '../common/cidr';
 
 export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
@@ -64,7 +64,11 @@ class EnvironmentVariables {
   @Min(1)
   JWT_EXPIRES_IN: number = 900;
 
-  @Transform(emptyToUndefined)
+  /** Checked in its normal form (see normalizeEmail), as it will be stored. */
+  @Transform((params) => {
+    const value = emptyToUndefined(params);
+    return typeof value === 'string' ? normalizeEmailLeniently(value) : value;
+  })
   @IsOptional()
   @IsEmail()
   ADMIN_EMAIL?: string;
