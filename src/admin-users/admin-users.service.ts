@@ -1,66 +1,40 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Not, Repository } from 'typeorm';
-import { ADMIN_REQUIRED } from '../auth/auth.service';
+import { ADMIN_REQUIRED } from '../auth/guards/superuser.guard';
 import { SecurityLogService } from '../common/security-log.service';
 import { Page } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
+import { AdminUsersRepository } from './admin-users.repository';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
 
 export type AdminAction = 'activate' | 'deactivate' | 'promote' | 'demote';
 
+/** Admins' listings and their activate / deactivate / promote / demote rules, each action logged. */
 @Injectable()
 export class AdminUsersService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: AdminUsersRepository,
     private readonly securityLog: SecurityLogService,
   ) {}
 
-  async list(skip: number, limit: number): Promise<Page<User>> {
-    const [items, total] = await this.users.findAndCount({
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip,
-      take: limit,
-    });
-    return { items, total };
+  list(skip: number, limit: number): Promise<Page<User>> {
+    return this.users.findPage(skip, limit);
   }
 
   /** Inactive users, oldest first: the approval queue when narrowed to `pending`. */
-  async listInactive(skip: number, limit: number, status?: InactiveStatus): Promise<Page<User>> {
-    const [items, total] = await this.users.findAndCount({
-      where: { status: status ?? Not(In(['active'])) },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip,
-      take: limit,
-    });
-    return { items, total };
+  listInactive(skip: number, limit: number, status?: InactiveStatus): Promise<Page<User>> {
+    return this.users.findInactivePage(skip, limit, status);
   }
 
-  /**
-   * Applies an admin action inside a transaction that locks the actor's and the target's rows, so that two
-   * admins demoting or deactivating each other at once cannot both succeed and leave no admin behind.
-   */
+  /** Applies an admin action, decided on the actor's and target's rows as locked (see changeWithBothLocked). */
   async apply(action: AdminAction, actorId: string, targetId: string, ip: string): Promise<User> {
-    const updated = await this.dataSource.transaction(async (manager) => {
-      const rows = await manager
-        .getRepository(User)
-        .createQueryBuilder('user')
-        .where('user.id IN (:...ids)', { ids: [actorId, targetId] })
-        .orderBy('user.id')
-        .setLock('pessimistic_write')
-        .getMany();
-      const actor = rows.find((row) => row.id === actorId);
-      const target = rows.find((row) => row.id === targetId);
+    const updated = await this.users.changeWithBothLocked(actorId, targetId, (actor, target) => {
       if (!actor?.isSuperuser || !actor.isActive) {
         throw new ForbiddenException(ADMIN_REQUIRED);
       }
       if (!target) {
         throw new NotFoundException('User not found');
       }
-      const change = this.changeFor(action, actor, target);
-      await manager.getRepository(User).update(target.id, change);
-      return manager.getRepository(User).findOneByOrFail({ id: target.id });
+      return changeFor(action, actor, target);
     });
     this.securityLog.log('admin_action', {
       ip,
@@ -73,22 +47,23 @@ export class AdminUsersService {
     });
     return updated;
   }
+}
 
-  private changeFor(action: AdminAction, actor: User, target: User): Partial<User> {
-    const isSelf = actor.id === target.id;
-    switch (action) {
-      case 'activate':
-        return { status: 'active' };
-      case 'deactivate':
-        if (isSelf) throw new BadRequestException('Cannot deactivate your own account');
-        return { status: 'deactivated' };
-      case 'promote':
-        if (target.isSuperuser) throw new BadRequestException('User is already an admin');
-        return { isSuperuser: true };
-      case 'demote':
-        if (isSelf) throw new BadRequestException('Cannot demote yourself');
-        if (!target.isSuperuser) throw new BadRequestException('User is not an admin');
-        return { isSuperuser: false };
-    }
+/** What an action changes, or why it is refused (400). */
+export function changeFor(action: AdminAction, actor: User, target: User): Partial<Pick<User, 'status' | 'isSuperuser'>> {
+  const isSelf = actor.id === target.id;
+  switch (action) {
+    case 'activate':
+      return { status: 'active' };
+    case 'deactivate':
+      if (isSelf) throw new BadRequestException('Cannot deactivate your own account');
+      return { status: 'deactivated' };
+    case 'promote':
+      if (target.isSuperuser) throw new BadRequestException('User is already an admin');
+      return { isSuperuser: true };
+    case 'demote':
+      if (isSelf) throw new BadRequestException('Cannot demote yourself');
+      if (!target.isSuperuser) throw new BadRequestException('User is not an admin');
+      return { isSuperuser: false };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,29 +13,35 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { FastifyRequest } from 'fastify';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ClientIpThrottlerGuard, THROTTLE } from '../common/throttling/client-ip-throttler.guard';
 import { User } from '../database/entities/user.entity';
-import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserResponseDto } from './dto/user-response.dto';
-import { Authenticated, CurrentUser } from './guards/decorators';
-import { bearerToken } from './guards/jwt-auth.guard';
+import { Authenticated, CurrentUser, OptionalCurrentUser } from './guards/decorators';
+import { RegistrationModeGuard } from './guards/registration-mode.guard';
+import { LoginService } from './login.service';
+import { RegistrationService } from './registration.service';
 
 @ApiTags('Auth')
 @Controller('api/auth')
 @ApiUnprocessableEntityResponse({ description: 'Invalid or unknown field', type: ErrorResponseDto })
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly logins: LoginService,
+  ) {}
 
   @Post('register')
-  @UseGuards(ClientIpThrottlerGuard)
+  @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
   @SkipThrottle({ [THROTTLE.login]: true })
-  @ApiTooManyRequestsResponse({ description: 'Over the per-IP registration limit; see Retry-After', type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Over the per-IP registration limit; see Retry-After',
+    type: ErrorResponseDto,
+  })
   @ApiOperation({
     summary: 'Register a user',
     description:
@@ -47,8 +53,12 @@ export class AuthController {
   @ApiConflictResponse({ description: 'Email already registered', type: ErrorResponseDto })
   @ApiUnauthorizedResponse({ description: '`admin_only` mode without a valid token', type: ErrorResponseDto })
   @ApiForbiddenResponse({ description: '`admin_only` mode with a non-superuser token', type: ErrorResponseDto })
-  async register(@Body() dto: RegisterDto, @ClientIp() ip: string, @Req() request: FastifyRequest): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.auth.register(dto, ip, bearerToken(request)));
+  async register(
+    @Body() dto: RegisterDto,
+    @ClientIp() ip: string,
+    @OptionalCurrentUser() actor: User | undefined,
+  ): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.registration.register(dto, ip, actor));
   }
 
   @Post('login')
@@ -62,7 +72,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Incorrect email or password', type: ErrorResponseDto })
   @ApiForbiddenResponse({ description: 'Inactive user (only after a correct password)', type: ErrorResponseDto })
   login(@Body() dto: LoginDto, @ClientIp() ip: string): Promise<TokenResponseDto> {
-    return this.auth.login(dto, ip);
+    return this.logins.login(dto, ip);
   }
 
   @Get('me')
@@ -72,5 +82,4 @@ export class AuthController {
   me(@CurrentUser() user: User): UserResponseDto {
     return UserResponseDto.from(user);
   }
-
 }

@@ -5,11 +5,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { AccessTokenService } from './access-token.service';
+import { AdminProvisioningService } from './admin-provisioning.service';
+import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
 import { AuthController } from './auth.controller';
-import { AuthService } from './auth.service';
 import { ApiKeyOrSuperuserGuard } from './guards/api-key-or-superuser.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { RegistrationModeGuard } from './guards/registration-mode.guard';
 import { SuperuserGuard } from './guards/superuser.guard';
+import { LoginService } from './login.service';
+import { RegistrationService } from './registration.service';
+import { UsersRepository } from './users.repository';
 
 @Module({
   imports: [
@@ -26,7 +32,26 @@ import { SuperuserGuard } from './guards/superuser.guard';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtAuthGuard, SuperuserGuard, ApiKeyOrSuperuserGuard],
-  exports: [AuthService, JwtAuthGuard, SuperuserGuard, ApiKeyOrSuperuserGuard],
+  providers: [
+    UsersRepository,
+    AccessTokenService,
+    LoginService,
+    RegistrationService,
+    AdminProvisioningService,
+    ApiKeyFailureLimiter,
+    JwtAuthGuard,
+    SuperuserGuard,
+    RegistrationModeGuard,
+    ApiKeyOrSuperuserGuard,
+  ],
+  // The guards run in the modules of the controllers that use them, with what they inject.
+  exports: [
+    AccessTokenService,
+    AdminProvisioningService,
+    ApiKeyFailureLimiter,
+    JwtAuthGuard,
+    SuperuserGuard,
+    ApiKeyOrSuperuserGuard,
+  ],
 })
 export class AuthModule {}

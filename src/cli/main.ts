@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { AuthService } from '../auth/auth.service';
+import { AdminProvisioningService } from '../auth/admin-provisioning.service';
 import { resolveJwtSecret } from '../auth/jwt-secret';
 import { loadConfig } from '../config/app-config';
 import { EmbeddedDatabase } from '../database/embedded-database';
@@ -32,11 +32,11 @@ async function main(): Promise<number> {
 
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, databaseUrl), { logger: ['error'] });
   try {
-    const auth = context.get(AuthService);
-    const password = await auth.userExists(values.email)
+    const provisioning = context.get(AdminProvisioningService);
+    const password = (await provisioning.userExists(values.email))
       ? undefined
       : (process.env.REGSHIELD_ADMIN_PASSWORD ?? (await readHiddenLine('Password for the new admin: ')));
-    const user = await auth.createOrPromoteSuperuser(values.email, password, values.name ?? 'Administrator');
+    const user = await provisioning.createOrPromoteSuperuser(values.email, password, values.name ?? 'Administrator');
     process.stdout.write(`${user.email} is an active superuser (id ${user.id})\n`);
     return 0;
   } finally {

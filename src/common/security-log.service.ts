@@ -14,6 +14,7 @@ export type SecurityEvent =
   | 'admin_action'
   | 'admin_access_denied'
   | 'rate_limit_hit'
+  | 'api_key_rejected'
   | 'sip_ban_created'
   | 'sip_ban_lifted';
 
@@ -23,6 +24,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'login_inactive_user',
   'admin_access_denied',
   'rate_limit_hit',
+  'api_key_rejected',
   'sip_ban_created',
 ]);
 

@@ -11,6 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { normalizeDomain, normalizeEmail, normalizeEmailLeniently } from '../auth/email';
 import { parseCidrList } from '../common/cidr';
 import { formatValidationErrors } from '../common/validation-messages';
 
@@ -70,7 +71,11 @@ class EnvironmentVariables {
   @Min(1)
   JWT_EXPIRES_IN: number = 900;
 
-  @Transform(emptyToUndefined)
+  /** Checked in its normal form (see normalizeEmail), as it will be stored. */
+  @Transform((params) => {
+    const value = emptyToUndefined(params);
+    return typeof value === 'string' ? normalizeEmailLeniently(value) : value;
+  })
   @IsOptional()
   @IsEmail()
   ADMIN_EMAIL?: string;
@@ -106,6 +111,17 @@ class EnvironmentVariables {
   @IsInt()
   @Min(1)
   LOGIN_RATE_TTL: number = 60;
+
+  /** Wrong X-Api-Key values per client IP per API_KEY_RATE_TTL seconds before 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  API_KEY_RATE_LIMIT: number = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  API_KEY_RATE_TTL: number = 60;
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -214,6 +230,7 @@ export interface AppConfig {
   registrationAllowedDomains: string[];
   registerRateLimit: { limit: number; ttlSeconds: number };
   loginRateLimit: { limit: number; ttlSeconds: number };
+  apiKeyRateLimit: { limit: number; ttlSeconds: number };
   trustProxy: TrustProxySetting;
   redisUrl?: string;
   securityLogFile?: string;
@@ -282,10 +299,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (error) {
     problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
   }
-  const domains = vars.REGISTRATION_ALLOWED_DOMAINS.map((domain) => domain.toLowerCase().replace(/^@/, ''));
-  const badDomain = domains.find((domain) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain));
-  if (badDomain !== undefined) {
-    problems.push(`REGISTRATION_ALLOWED_DOMAINS: "${badDomain}" is not a domain name`);
+  // Compared with the domain of normalised e-mails, so in the same (ASCII) form.
+  const domains = vars.REGISTRATION_ALLOWED_DOMAINS.flatMap((domain) => {
+    try {
+      return [normalizeDomain(domain.replace(/^@/, ''))];
+    } catch {
+      problems.push(`REGISTRATION_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
+      return [];
+    }
+  });
+  let adminEmail = vars.ADMIN_EMAIL;
+  try {
+    adminEmail = adminEmail === undefined ? undefined : normalizeEmail(adminEmail);
+  } catch (error) {
+    problems.push(`ADMIN_EMAIL: ${(error as Error).message}`);
   }
   if (problems.length > 0) {
     throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -299,11 +326,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret: vars.JWT_SECRET,
     jwtExpiresInSeconds: vars.JWT_EXPIRES_IN,
     initialAdmin:
-      vars.ADMIN_EMAIL && vars.ADMIN_PASSWORD ? { email: vars.ADMIN_EMAIL, password: vars.ADMIN_PASSWORD } : undefined,
+      adminEmail && vars.ADMIN_PASSWORD ? { email: adminEmail, password: vars.ADMIN_PASSWORD } : undefined,
     registrationMode: vars.REGISTRATION_MODE,
     registrationAllowedDomains: domains,
     registerRateLimit: { limit: vars.REGISTER_RATE_LIMIT, ttlSeconds: vars.REGISTER_RATE_TTL },
     loginRateLimit: { limit: vars.LOGIN_RATE_LIMIT, ttlSeconds: vars.LOGIN_RATE_TTL },
+    apiKeyRateLimit: { limit: vars.API_KEY_RATE_LIMIT, ttlSeconds: vars.API_KEY_RATE_TTL },
     trustProxy,
     redisUrl: vars.REDIS_URL,
     securityLogFile: vars.SECURITY_LOG_FILE,

@@ -1,4 +1,5 @@
-import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { createHmac } from 'node:crypto';
+import { ADMIN, credentials, newUser, startTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 
 describe('Auth (real HTTP, real PostgreSQL)', () => {
   let t: TestApp;
@@ -203,6 +204,92 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
         await expired.db.end();
         await expired.app.close();
       }
+    });
+  });
+
+  describe('tokens with missing or malformed claims (issue 6, defect 12)', () => {
+    /** An HS256 token of exactly these claims, signed with the app's own secret (no library to refuse odd claims). */
+    const sign = (claims: object) => {
+      const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+      return `${unsigned}.${createHmac('sha256', TEST_JWT_SECRET).update(unsigned).digest('base64url')}`;
+    };
+    const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
+    let adminId: string;
+
+    beforeAll(async () => {
+      const token = await t.login(ADMIN.email, ADMIN.password);
+      adminId = (await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200)).body.id;
+    });
+
+    it('accepts a token of the same shape that carries exp (the control case)', async () => {
+      const token = sign({ sub: adminId, exp: inAMinute() });
+      await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('refuses a token without exp, which would never expire (401)', async () => {
+      const token = sign({ sub: adminId });
+      const response = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(response.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid or expired token' });
+      await t.http.get('/api/admin/users').set('Authorization', `Bearer ${token}`).expect(401);
+    });
+
+    it.each([
+      ['a sub that is not a UUID', () => ({ sub: 'not-a-uuid', exp: inAMinute() })],
+      ['a numeric sub', () => ({ sub: 12345, exp: inAMinute() })],
+      ['an object sub', () => ({ sub: { id: 'x' }, exp: inAMinute() })],
+      ['a string exp', () => ({ sub: adminId, exp: String(inAMinute()) })],
+      ['no sub', () => ({ exp: inAMinute() })],
+    ])('answers a token with %s with 401, never 500', async (_, claims) => {
+      const token = sign(claims());
+      const response = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(401);
+    });
+  });
+
+  describe('equivalent and look-alike e-mails (issue 6, defect 14)', () => {
+    it('makes a Unicode domain and its ASCII form one account (409 on the second), and logs in with either', async () => {
+      const user = newUser({ email: `idn-${Date.now()}@bücher.example` });
+      const created = await t.http.post('/api/auth/register').send(user).expect(201);
+      const ascii = user.email.replace('bücher', 'xn--bcher-kva');
+      expect(created.body.email).toBe(ascii);
+      await t.http.post('/api/auth/register').send(newUser({ email: ascii })).expect(409);
+      await t.http.post('/api/auth/register').send(newUser({ email: user.email.toUpperCase() })).expect(409);
+      const token = await t.login(ADMIN.email, ADMIN.password);
+      await t.http.post(`/api/admin/users/${created.body.id}/activate`).set('Authorization', `Bearer ${token}`).expect(200);
+      await t.http.post('/api/auth/login').send(credentials(user)).expect(200);
+      await t.http.post('/api/auth/login').send({ ...credentials(user), email: ascii }).expect(200);
+    });
+
+    it('stores a composed and a decomposed é as one address (NFC)', async () => {
+      const local = `jos${Date.now()}`;
+      await t.http.post('/api/auth/register').send(newUser({ email: `${local}\u00e9@example.com` })).expect(201);
+      await t.http.post('/api/auth/register').send(newUser({ email: `${local}e\u0301@example.com` })).expect(409);
+    });
+
+    it('never stores "i" + combining dot: ADMİN@EXAMPLE.COM is the admin address, taken (409)', async () => {
+      const response = await t.http.post('/api/auth/register').send(newUser({ email: 'ADMİN@EXAMPLE.COM' })).expect(409);
+      expect(response.body.message).toBe('Email already registered');
+      const { rows } = await t.db.query(`SELECT email FROM users WHERE email LIKE '%' || chr(775) || '%'`);
+      expect(rows).toEqual([]);
+    });
+
+    it.each([
+      ['a Cyrillic а in a Latin local part', 'аdmin@example.com', 'аdmin'],
+      ['a Cyrillic а in a Latin domain label', 'someone@exаmple.com', 'exаmple'],
+      ['a Cyrillic о in a Latin label, in punycode', 'someone@xn--gogle-jye.com', 'gоogle'],
+      ['a Greek α in a Latin local part', 'αdmin@example.com', 'αdmin'],
+    ])('refuses %s with 422 and stores nothing', async (_, email, label) => {
+      const count = async () => (await t.db.query('SELECT count(*)::int AS n FROM users')).rows[0].n as number;
+      const before = await count();
+      const response = await t.http.post('/api/auth/register').send(newUser({ email })).expect(422);
+      expect(response.body.message).toContainEqual(expect.stringContaining(`mix scripts within "${label}"`));
+      expect(await count()).toBe(before);
+    });
+
+    it('accepts an address written in one other script', async () => {
+      const response = await t.http.post('/api/auth/register').send(newUser({ email: `иван${Date.now()}@пример.рф` })).expect(201);
+      expect(response.body.email).toMatch(/^иван\d+@xn--e1afmkfd\.xn--p1ai$/);
     });
   });
 

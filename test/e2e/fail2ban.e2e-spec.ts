@@ -258,11 +258,9 @@ if (!available) {
       expect(sip.hosts).toEqual(['203.0.113.9', '2001:db8:5:6::/64']);
     });
 
-    it('has jails that fail2ban-client accepts (configuration test and dump, no server)', () => {
-      if (!existsSync('/etc/fail2ban/jail.conf')) {
-        console.warn('Skipping the jail check: no /etc/fail2ban/jail.conf');
-        return;
-      }
+    const stockJailConf = existsSync('/etc/fail2ban/jail.conf');
+    if (!stockJailConf) console.warn('Skipping the jail check: no /etc/fail2ban/jail.conf');
+    (stockJailConf ? it : it.skip)('has jails that fail2ban-client accepts (configuration test and dump, no server)', () => {
       // The distribution's stock configuration (not the host's local changes) plus ours, the log path
       // pointed at the log the app wrote.
       const confDir = join(workDir, 'etc-fail2ban');
@@ -306,6 +304,42 @@ if (!available) {
       const web = actions('regshield-web');
       expect(web).toHaveLength(1);
       expect(web[0].line).toContain(`['port', 'http,https']`);
+    });
+  });
+
+  describe('Fail2Ban filter and wrong X-Api-Key values (issue 6, defect 15)', () => {
+    let t: TestApp;
+    let workDir: string;
+
+    beforeAll(async () => {
+      t = await startTestApp({ env: { TRUST_PROXY: 'loopback', SIP_INGEST_API_KEY: API_KEY, API_KEY_RATE_LIMIT: '2' } });
+      const knock = (ip: string, key: string) =>
+        t.http.post('/api/sip-security/door-knocks').set('X-Forwarded-For', ip).set('X-Api-Key', key).send(doorKnock('198.51.100.77'));
+      await knock('192.0.2.40', 'wrong-key-0123456789').expect(401);
+      await knock('192.0.2.40', 'wrong-key-9876543210').expect(401);
+      await knock('192.0.2.40', 'wrong-key-5555555555').expect(429);
+      await knock('2001:db8:40::1', 'wrong-key-0123456789').expect(401);
+      // The proxy, with the right key: never counted.
+      await knock('192.0.2.41', API_KEY).expect(202);
+      workDir = mkdtempSync(join(tmpdir(), 'regshield-fail2ban-'));
+    });
+    afterAll(async () => {
+      await t?.close();
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+    });
+
+    it('matches every api_key_rejected line (and the 429 after them) with the client address, in the web jail', () => {
+      const logFile = join(workDir, 'security.log');
+      writeFileSync(logFile, t.securityLogText());
+      const rejected = t.securityEvents().filter((event) => event.event === 'api_key_rejected');
+      // The third request from 192.0.2.40 is refused (429, rate_limit_hit) before its key is looked at.
+      expect(rejected.map((event) => event.ip)).toEqual(['192.0.2.40', '192.0.2.40', '2001:db8:40::1']);
+      const web = runFail2banRegex(logFile, `${FILTER}[mode=web]`);
+      // Two wrong keys and the rate_limit_hit from 192.0.2.40, one wrong key from the IPv6 client.
+      expect(web.hosts).toEqual(['192.0.2.40', '192.0.2.40', '192.0.2.40', '2001:db8:40::1']);
+      expect(web.matched.filter((line) => line.includes('"event":"api_key_rejected"'))).toHaveLength(3);
+      expect(web.hosts).not.toContain('192.0.2.41');
+      expect(runFail2banRegex(logFile, `${FILTER}[mode=sip]`).lines.matched).toBe(0);
     });
   });
 }

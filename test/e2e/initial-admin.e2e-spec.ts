@@ -1,6 +1,9 @@
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 
+// Each test starts the app up to three times, with argon2 hashing at each: more than Jest's 5 s on a busy machine.
+jest.setTimeout(60_000);
+
 describe('ADMIN_EMAIL / ADMIN_PASSWORD at start', () => {
   const stop = async (t: TestApp) => {
     await t.db.end();
@@ -44,5 +47,23 @@ describe('ADMIN_EMAIL / ADMIN_PASSWORD at start', () => {
       /ADMIN_PASSWORD is not acceptable/,
     );
     expect(ADMIN.password).toBe('AdminPass123');
+  });
+
+  it('stores ADMIN_EMAIL in the normal form, so that either spelling of its domain logs in (defect 14)', async () => {
+    const t = await startTestApp({ env: { ADMIN_EMAIL: ' Boss@Bücher.Example ', ADMIN_PASSWORD: 'BossPass123' } });
+    try {
+      const { rows } = await t.db.query('SELECT email FROM users WHERE is_superuser');
+      expect(rows).toEqual([{ email: 'boss@xn--bcher-kva.example' }]);
+      await t.http.post('/api/auth/login').send({ email: 'boss@bücher.example', password: 'BossPass123' }).expect(200);
+      await t.http.post('/api/auth/login').send({ email: 'BOSS@xn--bcher-kva.example', password: 'BossPass123' }).expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses to start with an ADMIN_EMAIL that mixes scripts, naming the variable', async () => {
+    await expect(startTestApp({ env: { ADMIN_EMAIL: 'аdmin@example.com', ADMIN_PASSWORD: 'AdminPass123' } })).rejects.toThrow(
+      /ADMIN_EMAIL: email must not mix scripts/,
+    );
   });
 });

@@ -59,6 +59,36 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
       expect(response.body).toMatchObject({ is_active: true, is_superuser: false, status: 'active' });
     });
 
+    it('logs refused attempts as before the guard: attempt, then rejection or denied access (with the client IP)', async () => {
+      const anonymous = newUser();
+      await t.http.post('/api/auth/register').send(anonymous).expect(401);
+      const byUser = newUser();
+      await t.http.post('/api/auth/register').set('Authorization', `Bearer ${userToken}`).send(byUser).expect(403);
+      const events = t.securityEvents();
+      const attempts = events.filter((event) => event.event === 'registration_attempt');
+      expect(attempts).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', email: anonymous.email, mode: 'admin_only' }));
+      expect(attempts).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', email: byUser.email, mode: 'admin_only' }));
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'registration_rejected', ip: '127.0.0.1', reason: 'admin_token_required' }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'admin_access_denied', ip: '127.0.0.1', action: 'register' }),
+      );
+    });
+
+    it('asks for the token before it looks at the body (401, not 422, without one)', async () => {
+      await t.http.post('/api/auth/register').send({ email: 'not-an-email' }).expect(401);
+    });
+
+    it("logs the superuser as the new user's creator", async () => {
+      const body = newUser();
+      await t.http.post('/api/auth/register').set('Authorization', `Bearer ${adminToken}`).send(body).expect(201);
+      const me = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${adminToken}`).expect(200);
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'user_created', email: body.email, actor_id: me.body.id, is_active: true }),
+      );
+    });
+
     it('still rejects privilege fields from a superuser (422)', async () => {
       await t.http
         .post('/api/auth/register')
@@ -94,6 +124,20 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
     it('accepts listed domains in any case, as pending users', async () => {
       const response = await t.http.post('/api/auth/register').send(newUser({ email: 'X@PARTNER.ORG' })).expect(201);
       expect(response.body).toMatchObject({ email: 'x@partner.org', status: 'pending', is_active: false });
+    });
+  });
+
+  describe('allowed domains written in Unicode (defect 14)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { REGISTRATION_ALLOWED_DOMAINS: 'Bücher.example', REGISTER_RATE_LIMIT: '100' } });
+    });
+    afterAll(() => t.close());
+
+    it('compares the ASCII forms: either spelling of the domain may register, others may not', async () => {
+      await t.http.post('/api/auth/register').send(newUser({ email: 'a@bücher.example' })).expect(201);
+      await t.http.post('/api/auth/register').send(newUser({ email: 'b@xn--bcher-kva.example' })).expect(201);
+      await t.http.post('/api/auth/register').send(newUser({ email: 'c@bucher.example' })).expect(422);
     });
   });
 });

@@ -1,13 +1,15 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { ApiKeyFailureLimiter } from '../api-key-failure-limiter';
 import { AuthenticatedRequest, JwtAuthGuard } from './jwt-auth.guard';
 import { SuperuserGuard } from './superuser.guard';
 
 /**
  * The SIP proxy's door: `X-Api-Key` equal to SIP_INGEST_API_KEY, or else a superuser's bearer token.
- * A wrong key is a 401 (it does not fall back to the token).
+ * A wrong key is a 401 (it does not fall back to the token), logged and limited per client.
  */
 @Injectable()
 export class ApiKeyOrSuperuserGuard implements CanActivate {
@@ -16,20 +18,24 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
   constructor(
     private readonly jwtGuard: JwtAuthGuard,
     private readonly superuserGuard: SuperuserGuard,
+    private readonly failures: ApiKeyFailureLimiter,
     @InjectConfig() config: AppConfig,
   ) {
     this.keyDigest = config.sipIngestApiKey ? digest(config.sipIngestApiKey) : undefined;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
     const key = request.headers['x-api-key'];
     if (key !== undefined) {
+      const reply = http.getResponse<FastifyReply>();
+      this.failures.refuseIfBlocked(request, reply);
       // Comparing digests keeps the comparison constant-time whatever the lengths.
       if (this.keyDigest && typeof key === 'string' && timingSafeEqual(digest(key), this.keyDigest)) {
         return true;
       }
-      throw new UnauthorizedException('Invalid API key');
+      return this.failures.reject(request, reply);
     }
     return (await this.jwtGuard.canActivate(context)) && this.superuserGuard.canActivate(context);
   }

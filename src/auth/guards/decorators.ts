@@ -1,5 +1,11 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { API_KEY_SECURITY } from '../../common/api-key-security';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { User } from '../../database/entities/user.entity';
@@ -29,6 +35,12 @@ export const CurrentUser = createParamDecorator(
   (_: unknown, context: ExecutionContext): User => context.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
 
+/** The user a guard put on the request, if any (RegistrationModeGuard: the superuser in `admin_only` mode). */
+export const OptionalCurrentUser = createParamDecorator(
+  (_: unknown, context: ExecutionContext): User | undefined =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().user,
+);
+
 /** The SIP proxy's `X-Api-Key`, or a superuser's bearer token. */
 export const ApiKeyOrSuperuser = () =>
   applyDecorators(
@@ -37,4 +49,8 @@ export const ApiKeyOrSuperuser = () =>
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'Missing or wrong API key, or no valid token', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: 'A token that is not a superuser’s', type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({
+      description: 'Too many wrong API keys from this client (API_KEY_RATE_LIMIT); see Retry-After',
+      type: ErrorResponseDto,
+    }),
   );

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { User } from '../../database/entities/user.entity';
-import { AuthService } from '../auth.service';
+import { AccessTokenService } from '../access-token.service';
 
 export type AuthenticatedRequest = FastifyRequest & { user?: User };
 
@@ -14,7 +14,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 /** Requires a valid bearer token of an active user, and puts that (freshly loaded) user on the request. */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly tokens: AccessTokenService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -22,7 +22,7 @@ export class JwtAuthGuard implements CanActivate {
     if (!token) {
       throw new UnauthorizedException('Not authenticated');
     }
-    request.user = await this.auth.authenticate(token);
+    request.user = await this.tokens.authenticate(token);
     return true;
   }
 }

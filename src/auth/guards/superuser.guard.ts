@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { clientIp } from '../../common/client-ip';
 import { SecurityLogService } from '../../common/security-log.service';
-import { ADMIN_REQUIRED } from '../auth.service';
 import { AuthenticatedRequest } from './jwt-auth.guard';
+
+export const ADMIN_REQUIRED = 'Admin privileges required';
 
 /** Runs after JwtAuthGuard: lets superusers through, logs and refuses everyone else. */
 @Injectable()

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Not, Repository } from 'typeorm';
+import { Page } from '../common/total-count';
+import { User } from '../database/entities/user.entity';
+import { InactiveStatus } from './dto/list-inactive-users-query.dto';
+
+/** What an admin's change does to the target, decided from both rows as locked; see changeWithBothLocked. */
+export type UserChange = (actor: User | undefined, target: User | undefined) => Partial<Pick<User, 'status' | 'isSuperuser'>>;
+
+/** The users table as the admin routes see it: listings, and changes made under row locks. */
+@Injectable()
+export class AdminUsersRepository {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Every user, oldest first. */
+  async findPage(skip: number, limit: number): Promise<Page<User>> {
+    const [items, total] = await this.users.findAndCount({ order: { createdAt: 'ASC', id: 'ASC' }, skip, take: limit });
+    return { items, total };
+  }
+
+  /** Inactive users (or those of one inactive status), oldest first. */
+  async findInactivePage(skip: number, limit: number, status?: InactiveStatus): Promise<Page<User>> {
+    const [items, total] = await this.users.findAndCount({
+      where: { status: status ?? Not(In(['active'])) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip,
+      take: limit,
+    });
+    return { items, total };
+  }
+
+  /**
+   * In one transaction: locks the actor's and the target's rows (in id order, so that two admins acting
+   * on each other wait instead of deadlocking), asks `change` what to do with them (it throws to refuse,
+   * and must refuse a missing row), applies it and returns the target as stored. Two admins demoting or deactivating each other
+   * at once therefore cannot both succeed and leave no admin behind.
+   */
+  changeWithBothLocked(actorId: string, targetId: string, change: UserChange): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const users = manager.getRepository(User);
+      const rows = await users.find({
+        where: { id: In([actorId, targetId]) },
+        order: { id: 'ASC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const update = change(
+        rows.find((row) => row.id === actorId),
+        rows.find((row) => row.id === targetId),
+      );
+      await users.update(targetId, update);
+      return users.findOneByOrFail({ id: targetId });
+    });
+  }
+}

@@ -1,0 +1,80 @@
+import { UnauthorizedException } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { User } from '../database/entities/user.entity';
+import { AccessTokenService, userIdFromClaims } from './access-token.service';
+import { UsersRepository } from './users.repository';
+
+const SECRET = 'unit-test-secret-that-is-at-least-32-characters';
+const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
+
+describe('AccessTokenService', () => {
+  const user = (overrides: Partial<User> = {}) =>
+    Object.assign(new User(), { id: USER_ID, email: 'a@example.com', status: 'active', isSuperuser: false, ...overrides });
+  let stored: User | null;
+  const loadById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
+  const jwt = new JwtService({ secret: SECRET, signOptions: { expiresIn: 900 }, verifyOptions: { algorithms: ['HS256'] } });
+  /** Signs whatever claims it is given, `exp` only when they carry one: what a holder of the secret could do. */
+  const raw = new JwtService({ secret: SECRET });
+  const service = new AccessTokenService(
+    jwt,
+    { loadById } as unknown as UsersRepository,
+    { jwtExpiresInSeconds: 900 } as AppConfig,
+  );
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeEach(() => {
+    stored = user();
+    loadById.mockClear();
+  });
+
+  it('issues a bearer token that authenticates as its user', async () => {
+    const issued = await service.issue(user());
+    expect(issued).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
+    await expect(service.authenticate(issued.access_token)).resolves.toBe(stored);
+    expect(jwt.decode<{ exp: number; iat: number }>(issued.access_token)).toMatchObject({ sub: USER_ID, exp: expect.any(Number) });
+  });
+
+  it.each([
+    ['no exp (it would never expire)', { sub: USER_ID }],
+    ['a sub that is not a UUID', { sub: 'admin', exp: now() + 60 }],
+    ['a numeric sub', { sub: 42, exp: now() + 60 }],
+    ['an object sub', { sub: { id: USER_ID }, exp: now() + 60 }],
+    ['no sub', { exp: now() + 60 }],
+    ['an exp in the past', { sub: USER_ID, exp: now() - 10 }],
+  ])('refuses a correctly signed token with %s (401, no database query)', async (_, claims) => {
+    const token = await raw.signAsync(claims);
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+    expect(loadById).not.toHaveBeenCalled();
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const token = await new JwtService({ secret: `${SECRET}-other` }).signAsync({ sub: USER_ID, exp: now() + 60 });
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+  });
+
+  it('refuses the token of an unknown or inactive user', async () => {
+    const token = (await service.issue(user())).access_token;
+    stored = user({ status: 'deactivated' });
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+    stored = null;
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+  });
+});
+
+describe('userIdFromClaims', () => {
+  it.each([
+    [null],
+    ['a string payload'],
+    [{ sub: USER_ID, exp: '9999999999' }],
+    [{ sub: USER_ID, exp: Number.POSITIVE_INFINITY }],
+    [{ sub: `${USER_ID}x`, exp: 1 }],
+    [{ sub: [USER_ID], exp: 1 }],
+  ])('finds no user id in %j', (claims) => {
+    expect(userIdFromClaims(claims)).toBeUndefined();
+  });
+
+  it('takes sub when it is a UUID and exp a number', () => {
+    expect(userIdFromClaims({ sub: USER_ID, exp: 1, iat: 0 })).toBe(USER_ID);
+  });
+});

@@ -1,0 +1,102 @@
+import { AppConfig } from '../config/app-config';
+import { User } from '../database/entities/user.entity';
+import { AdminProvisioningService } from './admin-provisioning.service';
+import { EmailTakenError, NewUser, UsersRepository } from './users.repository';
+
+/** The users table as a list, with the repository methods provisioning uses. */
+function fakeUsers(initial: Array<Partial<User>>) {
+  const rows = initial.map((row, i) => Object.assign(new User(), { id: `id-${i}`, hashedPassword: 'old-hash', ...row }));
+  const byEmail = (email: string) => rows.find((row) => row.email === email) ?? null;
+  const repository = {
+    existsSuperuser: () => Promise.resolve(rows.some((row) => row.isSuperuser)),
+    existsByEmail: (email: string) => Promise.resolve(byEmail(email) !== null),
+    findByEmailWithPassword: (email: string) => Promise.resolve(byEmail(email)),
+    insertUser: (user: NewUser) => {
+      if (byEmail(user.email)) return Promise.reject(new EmailTakenError(user.email));
+      const row = Object.assign(new User(), { ...user, id: `id-${rows.length}` });
+      rows.push(row);
+      return Promise.resolve(row);
+    },
+    makeActiveSuperuser: (id: string) => {
+      const row = rows.find((candidate) => candidate.id === id) ?? null;
+      if (row) Object.assign(row, { isSuperuser: true, status: 'active' });
+      return Promise.resolve(row);
+    },
+  };
+  return { rows, repository: repository as unknown as UsersRepository };
+}
+
+const service = (users: UsersRepository, initialAdmin?: { email: string; password: string }) =>
+  new AdminProvisioningService(users, { initialAdmin } as AppConfig);
+
+describe('AdminProvisioningService at start (ADMIN_EMAIL)', () => {
+  it('creates the active superuser when none exists', async () => {
+    const { rows, repository } = fakeUsers([]);
+    await service(repository, { email: 'Boss@Bücher.example', password: 'BossPass123' }).onApplicationBootstrap();
+    expect(rows).toEqual([
+      expect.objectContaining({ email: 'boss@xn--bcher-kva.example', status: 'active', isSuperuser: true }),
+    ]);
+    expect(rows[0].hashedPassword).toMatch(/^\$argon2id\$/);
+  });
+
+  it('does nothing when a superuser exists', async () => {
+    const { rows, repository } = fakeUsers([{ email: 'root@example.com', isSuperuser: true, status: 'active' }]);
+    await service(repository, { email: 'boss@example.com', password: 'BossPass123' }).onApplicationBootstrap();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('never overwrites the user who has the e-mail', async () => {
+    const { rows, repository } = fakeUsers([{ email: 'boss@example.com', isSuperuser: false, status: 'pending' }]);
+    await service(repository, { email: 'BOSS@example.com', password: 'BossPass123' }).onApplicationBootstrap();
+    expect(rows).toEqual([
+      expect.objectContaining({ email: 'boss@example.com', status: 'pending', isSuperuser: false, hashedPassword: 'old-hash' }),
+    ]);
+  });
+
+  it('refuses a password that breaks the rules', async () => {
+    const { repository } = fakeUsers([]);
+    await expect(service(repository, { email: 'boss@example.com', password: 'weak' }).onApplicationBootstrap()).rejects.toThrow(
+      /ADMIN_PASSWORD is not acceptable/,
+    );
+  });
+
+  it('does nothing without ADMIN_EMAIL', async () => {
+    const { rows, repository } = fakeUsers([]);
+    await service(repository).onApplicationBootstrap();
+    expect(rows).toEqual([]);
+  });
+});
+
+describe('AdminProvisioningService for the CLI (create-admin)', () => {
+  it('promotes and activates an existing user without touching the password', async () => {
+    const { rows, repository } = fakeUsers([{ email: 'keep@example.com', isSuperuser: false, status: 'deactivated' }]);
+    const user = await service(repository).createOrPromoteSuperuser(' Keep@Example.com ', undefined, 'Ignored');
+    expect(user).toMatchObject({ email: 'keep@example.com', isSuperuser: true, status: 'active', hashedPassword: 'old-hash' });
+    expect(rows).toHaveLength(1);
+  });
+
+  it('creates a new superuser when a password is given', async () => {
+    const { rows, repository } = fakeUsers([]);
+    await service(repository).createOrPromoteSuperuser('New@Example.com', 'NewPass123', 'New Admin');
+    expect(rows).toEqual([
+      expect.objectContaining({ email: 'new@example.com', fullName: 'New Admin', isSuperuser: true, status: 'active' }),
+    ]);
+  });
+
+  it('needs an acceptable password to create one', async () => {
+    const { repository } = fakeUsers([]);
+    await expect(service(repository).createOrPromoteSuperuser('new@example.com', undefined, 'X')).rejects.toThrow(
+      /a password is needed/,
+    );
+    await expect(service(repository).createOrPromoteSuperuser('new@example.com', 'weak', 'X')).rejects.toThrow(
+      /not acceptable/,
+    );
+  });
+
+  it('refuses an address that mixes scripts', async () => {
+    const { repository } = fakeUsers([]);
+    await expect(service(repository).createOrPromoteSuperuser('аdmin@example.com', 'NewPass123', 'X')).rejects.toThrow(
+      /mix scripts/,
+    );
+  });
+});

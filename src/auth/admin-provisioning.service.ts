@@ -1,0 +1,79 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { User } from '../database/entities/user.entity';
+import { normalizeEmail } from './email';
+import { hashPassword } from './password-hasher';
+import { passwordProblems } from './password-policy';
+import { EmailTakenError, UsersRepository } from './users.repository';
+
+/**
+ * Superusers made outside the API: the initial admin from ADMIN_EMAIL / ADMIN_PASSWORD at start, and the
+ * CLI's `create-admin`. Neither ever changes an existing user's password.
+ */
+@Injectable()
+export class AdminProvisioningService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AdminProvisioningService.name);
+
+  constructor(
+    private readonly users: UsersRepository,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.initialAdmin) {
+      await this.ensureInitialAdmin(this.config.initialAdmin.email, this.config.initialAdmin.password);
+    }
+  }
+
+  userExists(email: string): Promise<boolean> {
+    return this.users.existsByEmail(normalizeEmail(email));
+  }
+
+  /** Creates an active superuser, or promotes and activates the user with that e-mail (password unchanged). */
+  async createOrPromoteSuperuser(email: string, password: string | undefined, fullName: string): Promise<User> {
+    const normalized = normalizeEmail(email);
+    const existing = await this.users.findByEmailWithPassword(normalized);
+    if (existing) {
+      const promoted = await this.users.makeActiveSuperuser(existing.id);
+      if (!promoted) throw new Error(`User ${normalized} was deleted meanwhile`);
+      return promoted;
+    }
+    if (password === undefined) {
+      throw new Error(`No user ${normalized} exists: a password is needed to create one`);
+    }
+    const problems = passwordProblems(password);
+    if (problems.length > 0) {
+      throw new Error(`The admin password is not acceptable: ${problems.join('; ')}`);
+    }
+    return this.insertSuperuser(normalized, fullName, password);
+  }
+
+  /** When no superuser exists, creates one from ADMIN_EMAIL; an existing user with that e-mail is left as it is. */
+  private async ensureInitialAdmin(email: string, password: string): Promise<void> {
+    if (await this.users.existsSuperuser()) {
+      return;
+    }
+    const normalized = normalizeEmail(email);
+    if (await this.users.existsByEmail(normalized)) {
+      this.logger.warn(`ADMIN_EMAIL ${normalized} belongs to an existing user, who is left unchanged`);
+      return;
+    }
+    const problems = passwordProblems(password);
+    if (problems.length > 0) {
+      throw new Error(`ADMIN_PASSWORD is not acceptable: ${problems.join('; ')}`);
+    }
+    try {
+      await this.insertSuperuser(normalized, 'Administrator', password);
+      this.logger.log(`Created the initial superuser ${normalized} from ADMIN_EMAIL`);
+    } catch (error) {
+      // Another instance starting at the same time created it first.
+      if (!(error instanceof EmailTakenError)) throw error;
+    }
+  }
+
+  private async insertSuperuser(email: string, fullName: string, password: string): Promise<User> {
+    const hashedPassword = await hashPassword(password);
+    return this.users.insertUser({ email, fullName, hashedPassword, status: 'active', isSuperuser: true });
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
+import { User, UserStatus } from '../database/entities/user.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** insertUser's answer when the e-mail is taken: the unique index, not a check-then-insert, decides. */
+export class EmailTakenError extends Error {
+  constructor(email: string) {
+    super(`${email} is already registered`);
+  }
+}
+
+export interface NewUser {
+  email: string;
+  fullName: string;
+  hashedPassword: string;
+  status: UserStatus;
+  isSuperuser: boolean;
+}
+
+/**
+ * The users table as sign-up, login, token authentication and admin provisioning use it. E-mails given
+ * to it are already normalised (see normalizeEmail).
+ */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  /** The user with this e-mail, password hash included: only for checking a password. */
+  findByEmailWithPassword(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email });
+  }
+
+  existsByEmail(email: string): Promise<boolean> {
+    return this.users.existsBy({ email });
+  }
+
+  existsSuperuser(): Promise<boolean> {
+    return this.users.existsBy({ isSuperuser: true });
+  }
+
+  /**
+   * A user without the password hash, as one plain primary-key query: it runs on every authenticated
+   * request, where TypeORM's findOneBy cost ~4× as much CPU per call (docs/BENCHMARKS.md).
+   */
+  async loadById(id: string): Promise<User | null> {
+    const rows: Array<Record<string, unknown>> = await this.users.query(
+      'SELECT id, email, full_name, status, is_superuser, created_at, updated_at FROM users WHERE id = $1',
+      [id],
+    );
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    return this.users.create({
+      id: row.id as string,
+      email: row.email as string,
+      fullName: row.full_name as string,
+      status: row.status as UserStatus,
+      isSuperuser: row.is_superuser as boolean,
+      createdAt: row.created_at as Date,
+      updatedAt: row.updated_at as Date,
+    });
+  }
+
+  /** Inserts a user; throws EmailTakenError when the e-mail is registered (concurrent sign-ups included). */
+  async insertUser(user: NewUser): Promise<User> {
+    try {
+      return await this.users.save(this.users.create(user));
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new EmailTakenError(user.email);
+      }
+      throw error;
+    }
+  }
+
+  /** Makes the user an active superuser and returns it as stored. */
+  async makeActiveSuperuser(id: string): Promise<User | null> {
+    await this.users.update(id, { isSuperuser: true, status: 'active' });
+    return this.loadById(id);
+  }
+}
