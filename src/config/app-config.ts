@@ -168,6 +168,10 @@ class EnvironmentVariables {
   @Max(128)
   SIP_MIN_PREFIX_IPV6: number = 32;
 
+  @Transform(toList)
+  @Matches(/^https?:\/\/[^\s]+$/, { each: true, message: 'SIP_PROXY_RPC_URLS must be a comma list of http:// or https:// URLs' })
+  SIP_PROXY_RPC_URLS: string[] = [];
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 }
@@ -202,6 +206,8 @@ export interface AppConfig {
   sipAllowlist: string[];
   /** The widest ban or allowlist prefix taken without `"force": true`. */
   sipMinPrefix: { ipv4: number; ipv6: number };
+  /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
+  sipProxyRpcUrls: string[];
   logLevel: string;
   bodyLimitBytes: number;
 }
@@ -287,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
+    sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
   };

@@ -3,12 +3,13 @@
  *
  *   missingSipTools()  -> [] or the Debian packages to install; call it at load time to pick describe.skip
  *   await createSubscriber(databaseUrl, '1000', 'secret', 'regshield.test');   // creates `subscriber` if missing
- *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', banCacheSeconds: 1 });
+ *   const rpcPort = await freeTcpPort();   // regshield's SIP_PROXY_RPC_URLS=http://127.0.0.1:<rpcPort>/RPC
+ *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', rpcPort });
  *   await sipRegister({ port: kam.port, username: '1000', password: 'secret', domain: 'regshield.test' });
  *   await kam.stop();
  *
  * The database must already have regshield's schema (failed_registrations, door_knock_attempts, sip_bans,
- * sip_allowlist, regshield_is_banned()). The `subscriber` table is Kamailio's, not regshield's: the test
+ * sip_allowlist, the views Kamailio loads its ban tables from). The `subscriber` table is Kamailio's, not regshield's: the test
  * owns it (createSubscriber creates it from deploy/kamailio/subscriber.sql).
  *
  * Only node's child_process / dgram / fs and `pg` are used. Every child process is killed on stop() or
@@ -17,6 +18,7 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -60,6 +62,23 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now (for Kamailio's JSON-RPC). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The URL regshield pushes bans to (SIP_PROXY_RPC_URLS) for a Kamailio started with this RPC port. */
+export function rpcUrl(rpcPort: number): string {
+  return `http://127.0.0.1:${rpcPort}/RPC`;
+}
+
 /** postgres://user:pass@host:port/db as Kamailio's db_postgres wants it (no query string, no quotes). */
 export function toKamailioDbUrl(databaseUrl: string): string {
   const u = new URL(databaseUrl);
@@ -77,8 +96,14 @@ export interface KamailioOptions {
   host?: string;
   /** UDP port; default: a free one */
   port?: number;
-  /** ban-check cache per source IP (the effective period is this to this + 1 s); default 30 */
-  banCacheSeconds?: number;
+  /** TCP port of Kamailio's JSON-RPC (regshield pushes bans there); default: a free one */
+  rpcPort?: number;
+  /** CHALLENGE_TIMEOUT, UNANSWERED_LIMIT, SWEEP_LIMIT of kamailio.cfg */
+  challengeTimeoutSeconds?: number;
+  unansweredLimit?: number;
+  sweepLimit?: number;
+  /** FAIL_CLOSED: 503 to every non-allowlisted source while regshield's heartbeat is missing */
+  failClosed?: boolean;
   floodLogIntervalSeconds?: number;
   /** pike reqs_density_per_unit; default 30 per 2 s */
   pikeDensity?: number;
@@ -91,6 +116,8 @@ export interface KamailioOptions {
 export interface KamailioInstance {
   host: string;
   port: number;
+  /** regshield's SIP_PROXY_RPC_URLS entry for this instance */
+  rpcUrl: string;
   pid: number;
   /** the exact argv used */
   args: string[];
@@ -100,7 +127,7 @@ export interface KamailioInstance {
 }
 
 /** Kamailio's argv for these options (useful for docs and debugging). */
-export function kamailioArgs(opts: KamailioOptions & { port: number }, runDir: string): string[] {
+export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: number }, runDir: string): string[] {
   const host = opts.host ?? '127.0.0.1';
   const dbUrl = toKamailioDbUrl(opts.databaseUrl);
   const domains = (Array.isArray(opts.domain) ? opts.domain : [opts.domain ?? 'regshield.test']).map((d) => d.toLowerCase());
@@ -117,17 +144,24 @@ export function kamailioArgs(opts: KamailioOptions & { port: number }, runDir: s
     '-A', `DBURL="${dbUrl}"`,
     '-A', `SQLCON="rs=>${dbUrl}"`,
     '-A', `SIP_DOMAINS="${domains.join(',')}"`,
-    '-A', `BAN_CACHE=${Math.max(1, Math.floor(opts.banCacheSeconds ?? 30))}`,
+    '-A', `RPC_PORT=${opts.rpcPort}`,
     '-A', 'CHILDREN=2',
   ];
+  if (opts.challengeTimeoutSeconds) args.push('-A', `CHALLENGE_TIMEOUT=${Math.floor(opts.challengeTimeoutSeconds)}`);
+  if (opts.unansweredLimit) args.push('-A', `UNANSWERED_LIMIT=${Math.floor(opts.unansweredLimit)}`);
+  if (opts.sweepLimit) args.push('-A', `SWEEP_LIMIT=${Math.floor(opts.sweepLimit)}`);
+  if (opts.failClosed) args.push('-A', 'FAIL_CLOSED');
   if (opts.floodLogIntervalSeconds) args.push('-A', `FLOOD_LOG_INTERVAL=${Math.floor(opts.floodLogIntervalSeconds)}`);
   if (opts.pikeDensity) args.push('-A', `PIKE_DENSITY=${Math.floor(opts.pikeDensity)}`);
   if (opts.asyncWrites) args.push('-A', 'WITH_ASYNC_WRITES');
   return args;
 }
 
-/** Sends one OPTIONS for a served domain and resolves with the status line's code, or null on timeout. */
-export function sipPing(host: string, port: number, domain: string, timeoutMs = 500): Promise<number | null> {
+/**
+ * Sends one OPTIONS for a served domain from `from` (default: the proxy's own address) and resolves with the
+ * status line's code, or null on timeout.
+ */
+export function sipPing(host: string, port: number, domain: string, timeoutMs = 500, from = host): Promise<number | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let done = false;
@@ -144,7 +178,7 @@ export function sipPing(host: string, port: number, domain: string, timeoutMs = 
       if (m) finish(Number(m[1]));
     });
     sock.on('error', () => finish(null));
-    sock.bind(0, host, () => {
+    sock.bind(0, from, () => {
       const local = sock.address();
       const lh = host.includes(':') ? `[${local.address}]` : local.address;
       const tag = Math.random().toString(36).slice(2);
@@ -198,9 +232,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function startKamailio(opts: KamailioOptions): Promise<KamailioInstance> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freeUdpPort(host));
+  const rpcPort = opts.rpcPort ?? (await freeTcpPort());
   const domain = (Array.isArray(opts.domain) ? opts.domain[0] : opts.domain) ?? 'regshield.test';
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'regshield-kamailio-'));
-  const args = kamailioArgs({ ...opts, port }, runDir);
+  const args = kamailioArgs({ ...opts, port, rpcPort }, runDir);
   const child = spawn('kamailio', args, { cwd: runDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const append = (b: Buffer) => {
@@ -236,7 +271,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   while (Date.now() < deadline && !exited) {
     if ((await sipPing(host, port, domain, 300)) !== null) {
-      return { host, port, pid: child.pid!, args, log: () => log, stop };
+      return { host, port, rpcUrl: rpcUrl(rpcPort), pid: child.pid!, args, log: () => log, stop };
     }
   }
   await stop();
@@ -386,4 +421,30 @@ export function sendUnknownDomainRequest(
 /** One OPTIONS to a served domain (200 when the source is not banned; nothing when it is). */
 export function sendOptions(opts: SippOptions & { username?: string }): Promise<SippResult> {
   return runSipp('options.xml', opts, ['-s', opts.username ?? '100']);
+}
+
+export interface ProbeOptions {
+  kamailio: KamailioInstance;
+  from: string;
+  domain: string;
+  /** wait for a probe that is answered (true) or dropped (false) */
+  answered: boolean;
+  /** give up after this long; default 5 s */
+  timeoutMs?: number;
+}
+
+/**
+ * Probes the proxy from `from` every ~10 ms (each probe waits 100 ms for its answer) until one is answered or
+ * dropped as asked, and resolves with the moment that probe was sent (Date.now()), or null when it never
+ * happened. Measuring from the send time gives the enforcement latency to within one probe interval.
+ */
+export async function probeUntil(opts: ProbeOptions): Promise<number | null> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  while (Date.now() < deadline) {
+    const sentAt = Date.now();
+    const code = await sipPing(opts.kamailio.host, opts.kamailio.port, opts.domain, 100, opts.from);
+    if ((code !== null) === opts.answered) return sentAt;
+    if (code !== null) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
 }
