@@ -418,6 +418,11 @@ export function sendUnknownDomainRequest(
   return runSipp(scenario, { ...opts, domain }, ['-s', user, '-au', user, '-ap', 'x']);
 }
 
+/** `calls` OPTIONS at `rate` per second to a served domain (a flood, or a trunk's keep-alives). */
+export function sendOptionsFlood(opts: SippOptions & { calls: number; rate: number }): Promise<SippResult> {
+  return runSipp('options.xml', opts, ['-s', '100'], opts.calls, opts.rate);
+}
+
 /** One OPTIONS to a served domain (200 when the source is not banned; nothing when it is). */
 export function sendOptions(opts: SippOptions & { username?: string }): Promise<SippResult> {
   return runSipp('options.xml', opts, ['-s', opts.username ?? '100']);
@@ -447,4 +452,91 @@ export async function probeUntil(opts: ProbeOptions): Promise<number | null> {
     if (code !== null) await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return null;
+}
+
+/** Where a command is on PATH, or undefined. */
+function which(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** ['sipvicious'] when SIPVicious' tools are missing (decided at load time, like missingSipTools). */
+export function missingScannerTools(): string[] {
+  return ['svwar', 'svcrack', 'svmap'].every((tool) => which(tool) !== undefined) ? [] : ['sipvicious'];
+}
+
+const SIPVICIOUS_FROM = path.join(__dirname, 'tools', 'sipvicious-from.py');
+
+export interface ScanResult {
+  exitCode: number | null;
+  output: string;
+}
+
+/**
+ * Runs a real SIPVicious tool (svwar, svcrack, svmap) from the source address `from`, through
+ * tools/sipvicious-from.py (Debian's 0.3.3 ignores -b in svwar and svcrack), with the interpreter the tool's
+ * own script names, so that its modules are found as when it runs by itself.
+ */
+export async function runSipvicious(from: string, tool: 'svwar' | 'svcrack' | 'svmap', args: string[], timeoutMs = 60_000): Promise<ScanResult> {
+  const script = fs.realpathSync(which(tool)!);
+  const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(script, 'utf8').split('\n', 1)[0]);
+  const python = shebang?.[1] ?? '/usr/bin/python3';
+  const child = spawn(python, [SIPVICIOUS_FROM, from, tool, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      resolve(null);
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  return { exitCode, output };
+}
+
+/**
+ * A REGISTER without credentials for `username` from `from`, whose 401 challenge is never answered (what a
+ * scanner collecting challenges does). Resolves with the answer's status code, or null.
+ */
+export function sendUnansweredRegister(kamailio: KamailioInstance, from: string, username: string, domain: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => finish(null), 500);
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(code);
+    };
+    sock.on('message', (msg) => {
+      const m = /^SIP\/2\.0 (\d{3})/.exec(msg.toString('latin1'));
+      if (m) finish(Number(m[1]));
+    });
+    sock.bind(0, from, () => {
+      const { port } = sock.address();
+      const tag = Math.random().toString(36).slice(2);
+      const msg = [
+        `REGISTER sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${from}:${port};rport;branch=z9hG4bK${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:${username}@${domain}>;tag=${tag}`,
+        `To: <sip:${username}@${domain}>`,
+        `Call-ID: ${tag}@regshield-test`,
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:${username}@${from}:${port}>`,
+        'Expires: 300',
+        'User-Agent: regshield-test-unanswered',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(msg, kamailio.port, kamailio.host);
+    });
+  });
 }
