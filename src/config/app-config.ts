@@ -191,6 +191,13 @@ class EnvironmentVariables {
   @Max(128)
   SIP_MIN_PREFIX_IPV6: number = 32;
 
+  @Transform(toList)
+  @Matches(/^https?:\/\/[^\s]+$/, {
+    each: true,
+    message: 'SIP_PROXY_RPC_URLS must be a comma list of http:// or https:// URLs',
+  })
+  SIP_PROXY_RPC_URLS: string[] = [];
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -246,6 +253,8 @@ export interface AppConfig {
   sipAllowlist: string[];
   /** The widest ban or allowlist prefix taken without `"force": true`. */
   sipMinPrefix: { ipv4: number; ipv6: number };
+  /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
+  sipProxyRpcUrls: string[];
   logLevel: LogLevel;
   bodyLimitBytes: number;
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
@@ -346,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
+    sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },

@@ -8,12 +8,14 @@ import { User } from './entities/user.entity';
 import { CreateUsers1764000000000 } from './migrations/1764000000000-CreateUsers';
 import { CreateSipSecurity1764000001000 } from './migrations/1764000001000-CreateSipSecurity';
 import { SipActiveBansAndAllowlistOrigin1764000002100 } from './migrations/1764000002100-SipActiveBansAndAllowlistOrigin';
+import { SipProxyFeedsAndBouncers1764000003000 } from './migrations/1764000003000-SipProxyFeedsAndBouncers';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry];
 export const MIGRATIONS = [
   CreateUsers1764000000000,
   CreateSipSecurity1764000001000,
   SipActiveBansAndAllowlistOrigin1764000002100,
+  SipProxyFeedsAndBouncers1764000003000,
 ];
 
 /**

@@ -23,6 +23,12 @@ export interface BanCheck {
   reason: string | null;
 }
 
+/** What the indexes hold, for whoever mirrors them elsewhere (the proxy, ProxySyncService). */
+export interface BanSnapshot {
+  bans: IndexedBan[];
+  allowlist: string[];
+}
+
 /** The channel the sip_bans and sip_allowlist triggers notify on (migration CreateSipSecurity). */
 export const BAN_CHANGES_CHANNEL = 'regshield_bans';
 /** How this instance's LISTEN connection shows in pg_stat_activity. */
@@ -44,6 +50,8 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(BanIndexService.name);
   private bans = new CidrIndex<IndexedBan>();
   private allowlist = new CidrIndex<true>();
+  private loaded: BanSnapshot = { bans: [], allowlist: [] };
+  private readonly reloadListeners: Array<(snapshot: BanSnapshot) => void> = [];
   private readonly listener: PgListener;
   private fullReloadTimer?: NodeJS.Timeout;
   private pendingNotification?: NodeJS.Timeout;
@@ -108,6 +116,16 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
     };
   }
 
+  /** The active bans and the allowlist as last loaded (expired bans may remain until the next reload). */
+  snapshot(): BanSnapshot {
+    return this.loaded;
+  }
+
+  /** Called after every reload, with what was loaded. */
+  onReload(listener: (snapshot: BanSnapshot) => void): void {
+    this.reloadListeners.push(listener);
+  }
+
   /**
    * Reloads both indexes from the database. Reloads never overlap: one asked for while another runs
    * starts after it (and later callers share that one), so an older read never replaces a newer one.
@@ -139,6 +157,8 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
     ]);
     this.bans = new CidrIndex(bans.map((ban) => [ban.cidr, ban] as [string, IndexedBan]));
     this.allowlist = new CidrIndex(allowlist.map((cidr) => [cidr, true] as [string, true]));
+    this.loaded = { bans, allowlist };
+    for (const listener of this.reloadListeners) listener(this.loaded);
   }
 
   private scheduleReload(): void {

@@ -35,7 +35,9 @@ import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
 import { AllowlistService } from './allowlist.service';
 import { BanIndexService } from './ban-index.service';
+import { BouncerKeyApiKeyOrSuperuser } from './ban-export-access.guard';
 import { BanService } from './ban.service';
+import { DecisionsService } from './decisions.service';
 import { CreateAllowlistEntryDto, CreateBanDto } from './dto/ban-requests.dto';
 import { IngestResultDto } from './dto/events.dto';
 import { DoorKnockQueryDto, ExportQueryDto, FailedRegistrationQueryDto, StatsQueryDto } from './dto/queries.dto';
@@ -78,6 +80,7 @@ export class SipSecurityController {
     private readonly bans: BanService,
     private readonly allowlist: AllowlistService,
     private readonly banIndex: BanIndexService,
+    private readonly decisions: DecisionsService,
   ) {}
 
   @Post('failed-registrations')
@@ -143,12 +146,18 @@ export class SipSecurityController {
   }
 
   @Get('bans/export')
-  @ApiKeyOrSuperuser()
-  @ApiOperation({ summary: 'Active bans for firewalls and the proxy: one CIDR a line (plain) or JSON' })
+  @BouncerKeyApiKeyOrSuperuser()
+  @ApiOperation({
+    summary: 'Active bans for firewalls and the proxy: one CIDR a line (plain), JSON, an `nft -f` script or an `ipset restore` file',
+  })
   @ApiProduces('text/plain', 'application/json')
-  @ApiOkResponse({ description: 'plain: `203.0.113.7/32\\n…`; json: an array of bans' })
+  @ApiOkResponse({ description: 'plain: `203.0.113.7/32\\n…`; json: an array of bans; nftables / ipset: a script' })
   @ApiUnprocessableEntityResponse({ description: 'Unknown format', type: ErrorResponseDto })
   async exportBans(@Query() query: ExportQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | BanDto[]> {
+    if (query.format === 'nftables' || query.format === 'ipset') {
+      void reply.type('text/plain; charset=utf-8');
+      return this.decisions.firewallScript(query.format);
+    }
     const bans = (await this.bans.listActive()).map(BanDto.from);
     if (query.format === 'json') {
       return bans;

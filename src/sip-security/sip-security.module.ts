@@ -3,7 +3,15 @@ import { AuthModule } from '../auth/auth.module';
 import { AllowlistService } from './allowlist.service';
 import { BanEngineService } from './ban-engine.service';
 import { BanIndexService } from './ban-index.service';
+import { BanExportAccessGuard } from './ban-export-access.guard';
 import { BanService } from './ban.service';
+import { BouncerKeyGuard } from './bouncer-key.guard';
+import { BouncersController } from './bouncers.controller';
+import { BouncersRepository } from './bouncers.repository';
+import { BouncersService } from './bouncers.service';
+import { DecisionsController } from './decisions.controller';
+import { DecisionsService } from './decisions.service';
+import { ProxySyncService } from './proxy-sync.service';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
 import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsRepository } from './sip-events.repository';
@@ -12,7 +20,7 @@ import { SipSecurityController } from './sip-security.controller';
 
 @Module({
   imports: [AuthModule],
-  controllers: [SipSecurityController],
+  controllers: [SipSecurityController, BouncersController, DecisionsController],
   providers: [
     SipEventsRepository,
     SipBansRepository,
@@ -22,6 +30,12 @@ import { SipSecurityController } from './sip-security.controller';
     AllowlistService,
     BanEngineService,
     SipEventsService,
+    ProxySyncService,
+    BouncersRepository,
+    BouncersService,
+    DecisionsService,
+    BouncerKeyGuard,
+    BanExportAccessGuard,
   ],
 })
 export class SipSecurityModule {}

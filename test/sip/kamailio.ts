@@ -3,12 +3,13 @@
  *
  *   missingSipTools()  -> [] or the Debian packages to install; call it at load time to pick describe.skip
  *   await createSubscriber(databaseUrl, '1000', 'secret', 'regshield.test');   // creates `subscriber` if missing
- *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', banCacheSeconds: 1 });
+ *   const rpcPort = await freeTcpPort();   // regshield's SIP_PROXY_RPC_URLS=http://127.0.0.1:<rpcPort>/RPC
+ *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', rpcPort });
  *   await sipRegister({ port: kam.port, username: '1000', password: 'secret', domain: 'regshield.test' });
  *   await kam.stop();
  *
  * The database must already have regshield's schema (failed_registrations, door_knock_attempts, sip_bans,
- * sip_allowlist, regshield_is_banned()). The `subscriber` table is Kamailio's, not regshield's: the test
+ * sip_allowlist, the views Kamailio loads its ban tables from). The `subscriber` table is Kamailio's, not regshield's: the test
  * owns it (createSubscriber creates it from deploy/kamailio/subscriber.sql).
  *
  * Only node's child_process / dgram / fs and `pg` are used. Every child process is killed on stop() or
@@ -17,6 +18,7 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -60,6 +62,23 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now (for Kamailio's JSON-RPC). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The URL regshield pushes bans to (SIP_PROXY_RPC_URLS) for a Kamailio started with this RPC port. */
+export function rpcUrl(rpcPort: number): string {
+  return `http://127.0.0.1:${rpcPort}/RPC`;
+}
+
 /** postgres://user:pass@host:port/db as Kamailio's db_postgres wants it (no query string, no quotes). */
 export function toKamailioDbUrl(databaseUrl: string): string {
   const u = new URL(databaseUrl);
@@ -77,8 +96,14 @@ export interface KamailioOptions {
   host?: string;
   /** UDP port; default: a free one */
   port?: number;
-  /** ban-check cache per source IP (the effective period is this to this + 1 s); default 30 */
-  banCacheSeconds?: number;
+  /** TCP port of Kamailio's JSON-RPC (regshield pushes bans there); default: a free one */
+  rpcPort?: number;
+  /** CHALLENGE_TIMEOUT, UNANSWERED_LIMIT, SWEEP_LIMIT of kamailio.cfg */
+  challengeTimeoutSeconds?: number;
+  unansweredLimit?: number;
+  sweepLimit?: number;
+  /** FAIL_CLOSED: 503 to every non-allowlisted source while regshield's heartbeat is missing */
+  failClosed?: boolean;
   floodLogIntervalSeconds?: number;
   /** pike reqs_density_per_unit; default 30 per 2 s */
   pikeDensity?: number;
@@ -91,6 +116,8 @@ export interface KamailioOptions {
 export interface KamailioInstance {
   host: string;
   port: number;
+  /** regshield's SIP_PROXY_RPC_URLS entry for this instance */
+  rpcUrl: string;
   pid: number;
   /** the exact argv used */
   args: string[];
@@ -100,7 +127,7 @@ export interface KamailioInstance {
 }
 
 /** Kamailio's argv for these options (useful for docs and debugging). */
-export function kamailioArgs(opts: KamailioOptions & { port: number }, runDir: string): string[] {
+export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: number }, runDir: string): string[] {
   const host = opts.host ?? '127.0.0.1';
   const dbUrl = toKamailioDbUrl(opts.databaseUrl);
   const domains = (Array.isArray(opts.domain) ? opts.domain : [opts.domain ?? 'regshield.test']).map((d) => d.toLowerCase());
@@ -117,17 +144,24 @@ export function kamailioArgs(opts: KamailioOptions & { port: number }, runDir: s
     '-A', `DBURL="${dbUrl}"`,
     '-A', `SQLCON="rs=>${dbUrl}"`,
     '-A', `SIP_DOMAINS="${domains.join(',')}"`,
-    '-A', `BAN_CACHE=${Math.max(1, Math.floor(opts.banCacheSeconds ?? 30))}`,
+    '-A', `RPC_PORT=${opts.rpcPort}`,
     '-A', 'CHILDREN=2',
   ];
+  if (opts.challengeTimeoutSeconds) args.push('-A', `CHALLENGE_TIMEOUT=${Math.floor(opts.challengeTimeoutSeconds)}`);
+  if (opts.unansweredLimit) args.push('-A', `UNANSWERED_LIMIT=${Math.floor(opts.unansweredLimit)}`);
+  if (opts.sweepLimit) args.push('-A', `SWEEP_LIMIT=${Math.floor(opts.sweepLimit)}`);
+  if (opts.failClosed) args.push('-A', 'FAIL_CLOSED');
   if (opts.floodLogIntervalSeconds) args.push('-A', `FLOOD_LOG_INTERVAL=${Math.floor(opts.floodLogIntervalSeconds)}`);
   if (opts.pikeDensity) args.push('-A', `PIKE_DENSITY=${Math.floor(opts.pikeDensity)}`);
   if (opts.asyncWrites) args.push('-A', 'WITH_ASYNC_WRITES');
   return args;
 }
 
-/** Sends one OPTIONS for a served domain and resolves with the status line's code, or null on timeout. */
-export function sipPing(host: string, port: number, domain: string, timeoutMs = 500): Promise<number | null> {
+/**
+ * Sends one OPTIONS for a served domain from `from` (default: the proxy's own address) and resolves with the
+ * status line's code, or null on timeout.
+ */
+export function sipPing(host: string, port: number, domain: string, timeoutMs = 500, from = host): Promise<number | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let done = false;
@@ -144,7 +178,7 @@ export function sipPing(host: string, port: number, domain: string, timeoutMs = 
       if (m) finish(Number(m[1]));
     });
     sock.on('error', () => finish(null));
-    sock.bind(0, host, () => {
+    sock.bind(0, from, () => {
       const local = sock.address();
       const lh = host.includes(':') ? `[${local.address}]` : local.address;
       const tag = Math.random().toString(36).slice(2);
@@ -198,9 +232,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function startKamailio(opts: KamailioOptions): Promise<KamailioInstance> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freeUdpPort(host));
+  const rpcPort = opts.rpcPort ?? (await freeTcpPort());
   const domain = (Array.isArray(opts.domain) ? opts.domain[0] : opts.domain) ?? 'regshield.test';
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'regshield-kamailio-'));
-  const args = kamailioArgs({ ...opts, port }, runDir);
+  const args = kamailioArgs({ ...opts, port, rpcPort }, runDir);
   const child = spawn('kamailio', args, { cwd: runDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const append = (b: Buffer) => {
@@ -236,7 +271,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   while (Date.now() < deadline && !exited) {
     if ((await sipPing(host, port, domain, 300)) !== null) {
-      return { host, port, pid: child.pid!, args, log: () => log, stop };
+      return { host, port, rpcUrl: rpcUrl(rpcPort), pid: child.pid!, args, log: () => log, stop };
     }
   }
   await stop();
@@ -383,7 +418,125 @@ export function sendUnknownDomainRequest(
   return runSipp(scenario, { ...opts, domain }, ['-s', user, '-au', user, '-ap', 'x']);
 }
 
+/** `calls` OPTIONS at `rate` per second to a served domain (a flood, or a trunk's keep-alives). */
+export function sendOptionsFlood(opts: SippOptions & { calls: number; rate: number }): Promise<SippResult> {
+  return runSipp('options.xml', opts, ['-s', '100'], opts.calls, opts.rate);
+}
+
 /** One OPTIONS to a served domain (200 when the source is not banned; nothing when it is). */
 export function sendOptions(opts: SippOptions & { username?: string }): Promise<SippResult> {
   return runSipp('options.xml', opts, ['-s', opts.username ?? '100']);
+}
+
+export interface ProbeOptions {
+  kamailio: KamailioInstance;
+  from: string;
+  domain: string;
+  /** wait for a probe that is answered (true) or dropped (false) */
+  answered: boolean;
+  /** give up after this long; default 5 s */
+  timeoutMs?: number;
+}
+
+/**
+ * Probes the proxy from `from` every ~10 ms (each probe waits 100 ms for its answer) until one is answered or
+ * dropped as asked, and resolves with the moment that probe was sent (Date.now()), or null when it never
+ * happened. Measuring from the send time gives the enforcement latency to within one probe interval.
+ */
+export async function probeUntil(opts: ProbeOptions): Promise<number | null> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  while (Date.now() < deadline) {
+    const sentAt = Date.now();
+    const code = await sipPing(opts.kamailio.host, opts.kamailio.port, opts.domain, 100, opts.from);
+    if ((code !== null) === opts.answered) return sentAt;
+    if (code !== null) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
+}
+
+/** Where a command is on PATH, or undefined. */
+function which(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** ['sipvicious'] when SIPVicious' tools are missing (decided at load time, like missingSipTools). */
+export function missingScannerTools(): string[] {
+  return ['svwar', 'svcrack', 'svmap'].every((tool) => which(tool) !== undefined) ? [] : ['sipvicious'];
+}
+
+const SIPVICIOUS_FROM = path.join(__dirname, 'tools', 'sipvicious-from.py');
+
+export interface ScanResult {
+  exitCode: number | null;
+  output: string;
+}
+
+/**
+ * Runs a real SIPVicious tool (svwar, svcrack, svmap) from the source address `from`, through
+ * tools/sipvicious-from.py (Debian's 0.3.3 ignores -b in svwar and svcrack), with the interpreter the tool's
+ * own script names, so that its modules are found as when it runs by itself.
+ */
+export async function runSipvicious(from: string, tool: 'svwar' | 'svcrack' | 'svmap', args: string[], timeoutMs = 60_000): Promise<ScanResult> {
+  const script = fs.realpathSync(which(tool)!);
+  const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(script, 'utf8').split('\n', 1)[0]);
+  const python = shebang?.[1] ?? '/usr/bin/python3';
+  const child = spawn(python, [SIPVICIOUS_FROM, from, tool, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      resolve(null);
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  return { exitCode, output };
+}
+
+/**
+ * A REGISTER without credentials for `username` from `from`, whose 401 challenge is never answered (what a
+ * scanner collecting challenges does). Resolves with the answer's status code, or null.
+ */
+export function sendUnansweredRegister(kamailio: KamailioInstance, from: string, username: string, domain: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => finish(null), 500);
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(code);
+    };
+    sock.on('message', (msg) => {
+      const m = /^SIP\/2\.0 (\d{3})/.exec(msg.toString('latin1'));
+      if (m) finish(Number(m[1]));
+    });
+    sock.bind(0, from, () => {
+      const { port } = sock.address();
+      const tag = Math.random().toString(36).slice(2);
+      const msg = [
+        `REGISTER sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${from}:${port};rport;branch=z9hG4bK${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:${username}@${domain}>;tag=${tag}`,
+        `To: <sip:${username}@${domain}>`,
+        `Call-ID: ${tag}@regshield-test`,
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:${username}@${from}:${port}>`,
+        'Expires: 300',
+        'User-Agent: regshield-test-unanswered',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(msg, kamailio.port, kamailio.host);
+    });
+  });
 }

@@ -60,8 +60,8 @@ export class StatsQueryDto {
 }
 
 export class ExportQueryDto {
-  @ApiPropertyOptional({ enum: ['plain', 'json'], default: 'plain' })
+  @ApiPropertyOptional({ enum: ['plain', 'json', 'nftables', 'ipset'], default: 'plain' })
   @IsOptional()
-  @IsIn(['plain', 'json'])
-  format: 'plain' | 'json' = 'plain';
+  @IsIn(['plain', 'json', 'nftables', 'ipset'])
+  format: 'plain' | 'json' | 'nftables' | 'ipset' = 'plain';
 }

@@ -1,0 +1,62 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { SecurityLogService } from '../common/security-log.service';
+import { AdminActor } from './admin-actor';
+import { Bouncer, BouncersRepository } from './bouncers.repository';
+
+/** What the creator sees once: the key is never stored or shown again. */
+export interface CreatedBouncer {
+  bouncer: Bouncer;
+  key: string;
+}
+
+/** The characters of a key kept to tell keys apart in listings (not enough to guess the rest). */
+const KEY_PREFIX_LENGTH = 8;
+
+/** Keys of firewall bouncers: created (shown once), listed, revoked, and checked per request. */
+@Injectable()
+export class BouncersService {
+  constructor(
+    private readonly repository: BouncersRepository,
+    private readonly securityLog: SecurityLogService,
+  ) {}
+
+  list(): Promise<Bouncer[]> {
+    return this.repository.findActiveBouncers();
+  }
+
+  async create(name: string, actor: AdminActor): Promise<CreatedBouncer> {
+    const key = randomBytes(32).toString('base64url');
+    const bouncer = await this.repository.insertBouncer({
+      name,
+      keySha256: sha256(key),
+      keyPrefix: key.slice(0, KEY_PREFIX_LENGTH),
+      createdBy: actor.id,
+    });
+    this.securityLog.log('admin_action', {
+      ip: actor.ip,
+      action: 'bouncer_create',
+      actor_id: actor.id,
+      bouncer_id: bouncer.id,
+      name,
+    });
+    return { bouncer, key };
+  }
+
+  async revoke(id: string, actor: AdminActor): Promise<void> {
+    const name = await this.repository.revokeBouncer(id, actor.id);
+    if (name === undefined) {
+      throw new NotFoundException('Bouncer not found');
+    }
+    this.securityLog.log('admin_action', { ip: actor.ip, action: 'bouncer_revoke', actor_id: actor.id, bouncer_id: id, name });
+  }
+
+  /** The bouncer's id, or undefined for an unknown or revoked key. */
+  authenticate(key: string): Promise<string | undefined> {
+    return this.repository.findActiveBouncerIdByKey(sha256(key));
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

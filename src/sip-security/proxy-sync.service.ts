@@ -1,0 +1,155 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { BanIndexService } from './ban-index.service';
+import { KamailioRpcClient } from './kamailio-rpc.client';
+import { PROXY_STATE_KEYS, PROXY_TABLES, ProxyBanState, proxyBanState } from './proxy-ban-state';
+
+/** Heartbeat, restart detection and expiry of wide bans: once a second. */
+const TICK_MS = 1000;
+/** How long a proxy counts the service as alive after a heartbeat (FAIL_CLOSED in deploy/kamailio). */
+const ALIVE_TTL_SECONDS = 5;
+/** A full sync now and then renews the bans without expiry, which the proxy would drop after a year. */
+const FULL_SYNC_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Keeps every configured Kamailio's in-memory ban tables equal to the ban index (SIP_PROXY_RPC_URLS), so that
+ * the proxy enforces a ban, or stops enforcing it, within a second and never asks the database per request.
+ * Every index reload (a ban of this instance or, through NOTIFY, of another) is pushed at once as a
+ * difference; a proxy that restarted (its `synced_by` mark is gone) or failed a call gets a full sync.
+ */
+@Injectable()
+export class ProxySyncService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly mirrors: ProxyMirror[];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly index: BanIndexService,
+    @InjectConfig() config: AppConfig,
+  ) {
+    const instanceId = randomUUID();
+    this.mirrors = config.sipProxyRpcUrls.map((url) => new ProxyMirror(new KamailioRpcClient(url), instanceId));
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.mirrors.length === 0) return;
+    this.index.onReload(() => this.pushAll(false));
+    this.pushAll(true);
+    this.timer = setInterval(() => this.pushAll(true), TICK_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.mirrors.map((mirror) => mirror.idle()));
+  }
+
+  private pushAll(heartbeat: boolean): void {
+    for (const mirror of this.mirrors) {
+      mirror.schedule(() => proxyBanState(this.index.snapshot(), Date.now()), heartbeat);
+    }
+  }
+}
+
+/** One proxy: what it was last told, and a queue so that its calls never overlap or reorder. */
+class ProxyMirror {
+  private readonly logger = new Logger(ProxySyncService.name);
+  /** What the proxy holds as far as we know; undefined: unknown, the next push is a full sync. */
+  private pushed?: ProxyBanState;
+  private lastFullSync = 0;
+  private running: Promise<void> = Promise.resolve();
+  private queued = false;
+  private queuedHeartbeat = false;
+  private reachable = true;
+
+  constructor(
+    private readonly rpc: KamailioRpcClient,
+    private readonly instanceId: string,
+  ) {}
+
+  /** Pushes of a burst of reloads collapse into one, run after the one in progress. */
+  schedule(desired: () => ProxyBanState, heartbeat: boolean): void {
+    this.queuedHeartbeat ||= heartbeat;
+    if (this.queued) return;
+    this.queued = true;
+    this.running = this.running.then(async () => {
+      this.queued = false;
+      const withHeartbeat = this.queuedHeartbeat;
+      this.queuedHeartbeat = false;
+      try {
+        await this.push(desired(), withHeartbeat);
+        if (!this.reachable) this.logger.log(`proxy ${this.rpc.url} is in step again`);
+        this.reachable = true;
+      } catch (error) {
+        this.pushed = undefined;
+        if (this.reachable) {
+          this.logger.warn(`proxy ${this.rpc.url}: ${error instanceof Error ? error.message : String(error)}; retrying every second`);
+        }
+        this.reachable = false;
+      }
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.running;
+  }
+
+  private async push(desired: ProxyBanState, heartbeat: boolean): Promise<void> {
+    if (heartbeat && this.pushed !== undefined) {
+      const mark = await this.rpc.get(PROXY_TABLES.state, PROXY_STATE_KEYS.syncedBy);
+      if (mark === undefined || Date.now() - this.lastFullSync > FULL_SYNC_INTERVAL_MS) this.pushed = undefined;
+    }
+    if (this.pushed === undefined) {
+      await this.fullSync(desired);
+    } else {
+      await this.pushDifference(this.pushed, desired);
+    }
+    this.pushed = desired;
+    if (heartbeat) {
+      await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.alive, this.instanceId, ALIVE_TTL_SECONDS);
+    }
+  }
+
+  /** Every desired key set, every other key the proxy holds deleted, then the mark that says so. */
+  private async fullSync(desired: ProxyBanState): Promise<void> {
+    const held = await this.rpc.keys(PROXY_TABLES.hostBans);
+    for (const [address, expiresAt] of desired.hostBans) {
+      await this.setHostBan(address, expiresAt);
+    }
+    for (const address of held) {
+      if (!desired.hostBans.has(address)) await this.rpc.delete(PROXY_TABLES.hostBans, address);
+    }
+    await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.allowlist, desired.allowlist);
+    await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.wideBans, desired.wideBans);
+    await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.syncedBy, this.instanceId);
+    this.lastFullSync = Date.now();
+  }
+
+  /** Additions before deletions: a source that both the old and the new state drop is never let through in between. */
+  private async pushDifference(pushed: ProxyBanState, desired: ProxyBanState): Promise<void> {
+    if (pushed.allowlist !== desired.allowlist) {
+      await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.allowlist, desired.allowlist);
+    }
+    for (const [address, expiresAt] of desired.hostBans) {
+      if (!pushed.hostBans.has(address) || pushed.hostBans.get(address) !== expiresAt) {
+        await this.setHostBan(address, expiresAt);
+      }
+    }
+    if (pushed.wideBans !== desired.wideBans) {
+      await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.wideBans, desired.wideBans);
+    }
+    const now = Date.now();
+    for (const [address, expiresAt] of pushed.hostBans) {
+      // An expired ban left the proxy's table on its own.
+      if (!desired.hostBans.has(address) && (expiresAt === null || expiresAt > now)) {
+        await this.rpc.delete(PROXY_TABLES.hostBans, address);
+      }
+    }
+  }
+
+  private setHostBan(address: string, expiresAt: number | null): Promise<void> {
+    const ttlSeconds = expiresAt === null ? undefined : (expiresAt - Date.now()) / 1000;
+    return this.rpc.setString(PROXY_TABLES.hostBans, address, 'ban', ttlSeconds);
+  }
+}
