@@ -71,6 +71,10 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     // The proxy's ingest key is not a bouncer key.
     await t.http.get('/v1/decisions/stream?startup=true').set('X-Api-Key', INGEST_KEY).expect(401);
     await t.http.get('/v1/decisions/stream?startup=true').set('X-Api-Key', 'not-a-key').expect(401);
+    // Wrong bouncer keys are logged like wrong ingest keys (fail2ban reads them), never with the key.
+    const rejected = t.securityEvents().filter((event) => event.event === 'api_key_rejected');
+    expect(rejected.filter((event) => event.path === '/v1/decisions/stream')).toHaveLength(3);
+    expect(t.securityLogText()).not.toContain('not-a-key');
   });
 
   it('streams every active ban at startup, then only what changed, in CrowdSec decision format', async () => {
