@@ -158,6 +158,15 @@ class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
+
+  @IsIn(['true', 'false'])
+  METRICS_ENABLED: 'true' | 'false' = 'true';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
+  METRICS_TOKEN?: string;
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
@@ -190,6 +199,8 @@ export interface AppConfig {
   sipAllowlist: string[];
   logLevel: string;
   bodyLimitBytes: number;
+  /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
+  metrics: { enabled: boolean; token?: string };
 }
 
 export class ConfigValidationError extends Error {}
@@ -274,5 +285,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipAllowlist: vars.SIP_ALLOWLIST,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
+    metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
   };
 }
