@@ -68,7 +68,13 @@ async function startInstance(name: string, port: number, env: Record<string, str
   const base = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null || attempt > 600) throw new Error(`${name} did not start: ${output}`);
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((done) => setTimeout(done, 100));
   }
   return { name, base, process: child, okRequests: 0, seconds: 0, cpuSeconds: 0 };
@@ -104,11 +110,9 @@ async function stop(instance: Instance): Promise<void> {
 
 /** Nanoseconds one request's recording takes, over a realistic spread of series. */
 function recordingNanoseconds(): number {
-  const metrics = new MetricsService(
-    { metrics: { enabled: true } } as AppConfig,
-    {} as MetricsRepository,
-    { countActiveBans: () => Promise.resolve(0) },
-  );
+  const metrics = new MetricsService({ metrics: { enabled: true } } as AppConfig, {} as MetricsRepository, {
+    countActiveBans: () => Promise.resolve(0),
+  });
   const series = ['/api/auth/me', '/api/auth/login', '/api/admin/users/:id/activate', 'unmatched'].flatMap((route) =>
     [200, 401, 404].map((status) => ({ route, status })),
   );
@@ -159,12 +163,18 @@ async function main(): Promise<void> {
     }
     const rate = (instance: Instance) => instance.okRequests / instance.seconds;
     const recording = recordingNanoseconds();
-    const series = (await (await fetch(`${on.base}/metrics`)).text()).split('\n').filter((l) => l.startsWith('regshield_http_requests_total{'));
-    console.log(`GET /api/auth/me, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS_PER_ROUND} s each, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
+    const series = (await (await fetch(`${on.base}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('regshield_http_requests_total{'));
+    console.log(
+      `GET /api/auth/me, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS_PER_ROUND} s each, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})`,
+    );
     console.log(`metrics on:  ${rate(on).toFixed(0)} requests/s`);
     console.log(`metrics off: ${rate(off).toFixed(0)} requests/s`);
     console.log(`on/off ratio over the whole run: ${(rate(on) / rate(off)).toFixed(3)}`);
-    console.log(`median of the rounds' on/off ratios: ${median(ratios).toFixed(3)} (cost ${((1 - median(ratios)) * 100).toFixed(1)} %)`);
+    console.log(
+      `median of the rounds' on/off ratios: ${median(ratios).toFixed(3)} (cost ${((1 - median(ratios)) * 100).toFixed(1)} %)`,
+    );
     if (measureCpu) {
       const cpuPerRequest = (instance: Instance) => (instance.cpuSeconds / instance.okRequests) * 1e6;
       console.log(

@@ -22,7 +22,7 @@ export class MetricsController {
   @ApiOperation({
     summary: 'Prometheus metrics',
     description:
-      "Prometheus text exposition format. With METRICS_TOKEN set, send it as `Authorization: Bearer <token>` " +
+      'Prometheus text exposition format. With METRICS_TOKEN set, send it as `Authorization: Bearer <token>` ' +
       "(it is not a user's access token); unset, the route is open. Not rate limited.",
   })
   @ApiBearerAuth()

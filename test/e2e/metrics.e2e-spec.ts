@@ -12,7 +12,9 @@ function samples(text: string, name: string): Sample[] {
   return text.split('\n').flatMap((row) => {
     const match = line.exec(row);
     if (match === null) return [];
-    const labels = Object.fromEntries([...(match[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    const labels = Object.fromEntries(
+      [...(match[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
     return [{ labels, value: Number(match[2]) }];
   });
 }
@@ -73,12 +75,16 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     const after = await scrape();
 
     const labels = { method: 'POST', route, status_code: '404' };
-    expect(value(after, 'regshield_http_requests_total', labels) - value(before, 'regshield_http_requests_total', labels)).toBe(2);
+    expect(
+      value(after, 'regshield_http_requests_total', labels) - value(before, 'regshield_http_requests_total', labels),
+    ).toBe(2);
     expect(
       value(after, 'regshield_http_request_duration_seconds_count', labels) -
         value(before, 'regshield_http_request_duration_seconds_count', labels),
     ).toBe(2);
-    expect(value(after, 'regshield_http_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBeGreaterThanOrEqual(2);
+    expect(
+      value(after, 'regshield_http_request_duration_seconds_bucket', { ...labels, le: '+Inf' }),
+    ).toBeGreaterThanOrEqual(2);
     const unmatched = { method: 'GET', route: 'unmatched', status_code: '404' };
     expect(value(after, 'regshield_http_requests_total', unmatched)).toBeGreaterThanOrEqual(1);
     for (const raw of [first, second, unknownPath]) expect(after).not.toContain(raw);
@@ -90,7 +96,10 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     await t.http.post('/api/auth/register').send(pending).expect(201);
     await t.http.post('/api/auth/register').send(pending).expect(409);
     await t.http.post('/api/auth/login').send(credentials(pending)).expect(403);
-    await t.http.post('/api/auth/login').send({ ...credentials(pending), password: 'Wrong1234' }).expect(401);
+    await t.http
+      .post('/api/auth/login')
+      .send({ ...credentials(pending), password: 'Wrong1234' })
+      .expect(401);
     await t.http.post('/api/auth/login').send(credentials(ADMIN)).expect(200);
     const after = await scrape();
 
@@ -115,7 +124,10 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     );
 
     const manual = { source: 'manual' };
-    expect(value(after, 'regshield_sip_bans_created_total', manual) - value(before, 'regshield_sip_bans_created_total', manual)).toBe(1);
+    expect(
+      value(after, 'regshield_sip_bans_created_total', manual) -
+        value(before, 'regshield_sip_bans_created_total', manual),
+    ).toBe(1);
     expect(value(after, 'regshield_sip_active_bans')).toBe(rows[0].count);
   });
 
@@ -131,7 +143,10 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     let guarded: TestApp;
 
     beforeAll(async () => {
-      guarded = await startTestApp({ databaseUrl: t.databaseUrl, env: { METRICS_TOKEN: token, LOGIN_RATE_LIMIT: '1' } });
+      guarded = await startTestApp({
+        databaseUrl: t.databaseUrl,
+        env: { METRICS_TOKEN: token, LOGIN_RATE_LIMIT: '1' },
+      });
     });
     afterAll(() => guarded.close());
 
@@ -139,7 +154,11 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
       for (const headers of [{}, auth('not-the-token-0123456789'), auth(adminToken), { Authorization: token }]) {
         const response = await guarded.http.get('/metrics').set(headers).expect(401);
         expect(response.headers['www-authenticate']).toBe('Bearer realm="metrics"');
-        expect(response.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid or missing metrics token' });
+        expect(response.body).toEqual({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: 'Invalid or missing metrics token',
+        });
       }
       await guarded.http.get('/metrics').set(auth(token)).expect(200);
     });
