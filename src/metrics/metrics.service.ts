@@ -125,8 +125,13 @@ export class MetricsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    const { enabled, token } = this.config.metrics;
+    if (!enabled) return;
     // Process metrics keep their standard names (process_*, nodejs_*), which stock dashboards expect.
-    if (this.config.metrics.enabled) collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry });
+    if (token === undefined && this.config.nodeEnv === 'production') {
+      this.logger.warn('METRICS_TOKEN is unset: GET /metrics answers anyone who reaches this port');
+    }
   }
 
   get contentType(): string {
