@@ -16,9 +16,9 @@ export class HttpMetricsHook implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // The CLI runs the same modules without an HTTP server.
-    const httpAdapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
-    if (httpAdapter === undefined) return;
+    // The CLI runs the same modules in an application context, where there is no HTTP adapter (null).
+    const httpAdapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | null | undefined;
+    if (!httpAdapter) return;
     httpAdapter.getInstance<FastifyInstance>().addHook('onResponse', (request, reply, done) => {
       this.metrics.recordHttpRequest(
         request.method,
