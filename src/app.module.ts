@@ -12,6 +12,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -33,6 +34,7 @@ export class AppModule {
           storage: createThrottlerStorage(config.redisUrl),
         }),
         HealthModule,
+        MetricsModule.forRoot(config.metrics),
         AuthModule,
         AdminUsersModule,
         SipSecurityModule,

@@ -28,6 +28,9 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'sip_ban_created',
 ]);
 
+/** Told of every event after it is written (metrics count them); it must not throw or block. */
+export type SecurityEventListener = (event: SecurityEvent, fields: Readonly<Record<string, unknown>>) => void;
+
 /** Fields that must never reach a log line, whatever a caller passes by mistake. */
 const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'access_token', 'authorization'];
 
@@ -39,7 +42,8 @@ const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'acc
 @Injectable()
 export class SecurityLogService {
   private readonly logger: Logger;
-  private readonly file?: pino.DestinationStream & { end?: () => void };
+  private readonly file?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
+  private readonly listeners: SecurityEventListener[] = [];
 
   constructor(@InjectConfig() config: AppConfig) {
     // LOG_LEVEL quiets the console only: the file always gets every event.
@@ -66,6 +70,12 @@ export class SecurityLogService {
   log(event: SecurityEvent, fields: { ip?: string } & Record<string, unknown>): void {
     const level = WARNINGS.has(event) ? 'warn' : 'info';
     this.logger[level]({ event, ...fields });
+    for (const listener of this.listeners) listener(event, fields);
+  }
+
+  /** Lets another module observe the events without the code that logs them knowing about it. */
+  onEvent(listener: SecurityEventListener): void {
+    this.listeners.push(listener);
   }
 
   /**

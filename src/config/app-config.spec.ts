@@ -86,4 +86,14 @@ describe('loadConfig', () => {
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
   });
+
+  it('reads the metrics switch and token', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true, token: undefined });
+    expect(loadConfig({ METRICS_ENABLED: 'false', METRICS_TOKEN: 'm'.repeat(16) }).metrics).toEqual({
+      enabled: false,
+      token: 'm'.repeat(16),
+    });
+    expect(() => loadConfig({ METRICS_ENABLED: 'yes' })).toThrow('METRICS_ENABLED');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN');
+  });
 });

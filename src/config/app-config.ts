@@ -220,6 +220,15 @@ class EnvironmentVariables {
   @IsInt()
   @Min(0)
   SHUTDOWN_DRAIN_DELAY_MS: number = 0;
+
+  @IsIn(['true', 'false'])
+  METRICS_ENABLED: 'true' | 'false' = 'true';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
+  METRICS_TOKEN?: string;
 }
 
 /** Express/Fastify `trust proxy`: a hop count, or addresses/CIDRs (and proxy-addr's names such as `loopback`). */
@@ -257,6 +266,8 @@ export interface AppConfig {
   sipProxyRpcUrls: string[];
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
+  metrics: { enabled: boolean; token?: string };
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
   databaseTimeouts: DatabaseTimeouts;
   /** How long SIGTERM waits for in-flight requests before cutting what is left. */
@@ -361,5 +372,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
+    metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
   };
 }

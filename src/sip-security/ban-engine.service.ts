@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
 import { BanService } from './ban.service';
@@ -34,6 +35,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     private readonly repository: SipBansRepository,
     private readonly bans: BanService,
     private readonly index: BanIndexService,
+    private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -69,6 +71,8 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async lookAtNewEvents(): Promise<SipBan[]> {
+    // Every event committed before this moment is among those the look reads.
+    const lookStartedAt = new Date();
     const created = await this.repository.inEngineTransaction(async (manager) => {
       const latest = await this.repository.findLatestEventIds(manager);
       const offenders = await this.repository.countRecentEventsBySource(manager, this.watermark, latest, this.config.sipBan);
@@ -80,7 +84,10 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
       }
       return bans;
     });
-    if (created === undefined || created.length === 0) return [];
+    // undefined: another instance holds the engine's lock and evaluates this tick.
+    if (created === undefined) return [];
+    this.metrics.setBanEngineWatermark(lookStartedAt);
+    if (created.length === 0) return [];
     this.bans.recordAutomaticBans(created);
     // One reload for the whole tick: a burst of new bans must not rebuild the index once per ban.
     await this.index.reload();

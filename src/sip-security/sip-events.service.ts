@@ -3,6 +3,7 @@ import { normalizeIp } from '../common/cidr';
 import { Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
+import { MetricsService } from '../metrics/metrics.service';
 import { BanCheck, BanIndexService } from './ban-index.service';
 import { isDigestChallenge } from './digest-challenge';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
@@ -38,6 +39,7 @@ export class SipEventsService {
   constructor(
     private readonly repository: SipEventsRepository,
     private readonly index: BanIndexService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async ingestFailedRegistrations(events: FailedRegistrationEvent[]): Promise<IngestResult> {
@@ -45,11 +47,13 @@ export class SipEventsService {
       .filter((event) => !isDigestChallenge(event.response_code))
       .map((event) => ({ ...event, source_ip: normalizeIp(event.source_ip) }));
     await this.repository.insertFailedRegistrations(kept);
+    this.metrics.recordIngested('failed_registrations', kept.length);
     return { accepted: kept.length, ignored: events.length - kept.length };
   }
 
   async ingestDoorKnocks(events: DoorKnockEvent[]): Promise<IngestResult> {
     await this.repository.insertDoorKnocks(events.map((event) => ({ ...event, source_ip: normalizeIp(event.source_ip) })));
+    this.metrics.recordIngested('door_knock_attempts', events.length);
     return { accepted: events.length, ignored: 0 };
   }
 

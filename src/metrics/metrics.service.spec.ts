@@ -1,0 +1,91 @@
+import { AppConfig } from '../config/app-config';
+import { SecurityEventListener, SecurityLogService } from '../common/security-log.service';
+import { MetricsRepository } from './metrics.repository';
+import { MetricsService } from './metrics.service';
+import { SecurityEventMetrics } from './security-event-metrics';
+
+function metricsWith(activeBans: () => Promise<number> = () => Promise.resolve(3)) {
+  const repository = { readPoolUsage: () => ({ total: 4, idle: 3, waiting: 0 }) } as unknown as MetricsRepository;
+  return new MetricsService({ metrics: { enabled: true } } as AppConfig, repository, { countActiveBans: activeBans });
+}
+
+function line(text: string, prefix: string): string | undefined {
+  return text.split('\n').find((row) => row.startsWith(prefix));
+}
+
+describe('MetricsService', () => {
+  it('reads the gauges at scrape time', async () => {
+    let bans = 3;
+    const metrics = metricsWith(() => Promise.resolve(bans));
+    expect(line(await metrics.render(), 'regshield_sip_active_bans ')).toBe('regshield_sip_active_bans 3');
+    bans = 5;
+    const text = await metrics.render();
+    expect(line(text, 'regshield_sip_active_bans ')).toBe('regshield_sip_active_bans 5');
+    expect(line(text, 'regshield_db_pool_connections{state="idle"}')).toBe(
+      'regshield_db_pool_connections{state="idle"} 3',
+    );
+  });
+
+  it('still answers a scrape when the active bans cannot be counted', async () => {
+    const metrics = metricsWith(() => Promise.reject(new Error('database down')));
+    await expect(metrics.render()).resolves.toContain('regshield_sip_active_bans');
+  });
+
+  it('reports the ban-engine lag from its watermark, NaN before the first report', async () => {
+    const metrics = metricsWith();
+    // prom-client writes NaN as `Nan`; Prometheus reads the special values case-insensitively.
+    expect(line(await metrics.render(), 'regshield_ban_engine_lag_seconds ')).toMatch(/ nan$/i);
+    metrics.setBanEngineWatermark(new Date(Date.now() - 30_000));
+    const lag = Number(line(await metrics.render(), 'regshield_ban_engine_lag_seconds ')?.split(' ')[1]);
+    expect(lag).toBeGreaterThanOrEqual(30);
+    expect(lag).toBeLessThan(35);
+  });
+
+  it('counts ingested SIP events by table', async () => {
+    const metrics = metricsWith();
+    metrics.recordIngested('failed_registrations', 1000);
+    metrics.recordIngested('failed_registrations', 0);
+    metrics.recordIngested('door_knock_attempts', 2);
+    const text = await metrics.render();
+    expect(line(text, 'regshield_sip_events_ingested_total{table="failed_registrations"}')).toMatch(/ 1000$/);
+    expect(line(text, 'regshield_sip_events_ingested_total{table="door_knock_attempts"}')).toMatch(/ 2$/);
+  });
+});
+
+describe('SecurityEventMetrics', () => {
+  it('counts each event the metrics know, and ignores the others', async () => {
+    let listener: SecurityEventListener | undefined;
+    const securityLog = {
+      onEvent: (registered: SecurityEventListener) => {
+        listener = registered;
+      },
+    } as unknown as SecurityLogService;
+    const metrics = metricsWith();
+    new SecurityEventMetrics(securityLog, metrics).onModuleInit();
+    const emit = (event: string, fields: Record<string, unknown> = {}) =>
+      listener!(event as Parameters<SecurityEventListener>[0], fields);
+
+    emit('login_succeeded');
+    emit('login_failed', { reason: 'wrong_password' });
+    emit('login_failed', { reason: 'unknown_email' });
+    emit('login_inactive_user');
+    emit('user_created');
+    emit('registration_rejected', { reason: 'email_taken' });
+    emit('sip_ban_created', { source: 'auto' });
+    emit('sip_ban_created', { source: 'something else' });
+    emit('api_key_rejected');
+    emit('rate_limit_hit', { path: '/api/auth/login' });
+    emit('admin_action', { action: 'activate' });
+
+    const text = await metrics.render();
+    expect(line(text, 'regshield_logins_total{result="succeeded"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_logins_total{result="failed"}')).toMatch(/ 2$/);
+    expect(line(text, 'regshield_logins_total{result="inactive"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_registrations_total{result="created"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_registrations_total{result="rejected"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_sip_bans_created_total{source="auto"}')).toMatch(/ 1$/);
+    expect(text).not.toContain('something else');
+    expect(line(text, 'regshield_api_keys_rejected_total ')).toBe('regshield_api_keys_rejected_total 1');
+    expect(line(text, 'regshield_rate_limit_hits_total{route="/api/auth/login"}')).toMatch(/ 1$/);
+  });
+});

@@ -1,0 +1,189 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { ACTIVE_BANS_SOURCE, ActiveBansSource } from './active-bans-source';
+import { MetricsRepository } from './metrics.repository';
+
+export type LoginResult = 'succeeded' | 'failed' | 'inactive';
+export type RegistrationResult = 'created' | 'rejected';
+export type BanSource = 'auto' | 'manual';
+export type SipEventTable = 'failed_registrations' | 'door_knock_attempts';
+
+/** The route label of requests no route matched: one series for every unknown URL, never the URL itself. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+type HttpLabel = 'method' | 'route' | 'status_code';
+
+interface HttpSeries {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<HttpLabel>;
+}
+
+/**
+ * The service's Prometheus metrics, kept in a registry of its own (not prom-client's global one), so two
+ * applications in one process, as in the tests, never share or clash over a series. Counters are recorded
+ * as things happen; gauges read their state when Prometheus scrapes.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  private readonly logger = new Logger(MetricsService.name);
+  private readonly registry = new Registry();
+  private readonly httpRequests = new Counter<HttpLabel>({
+    name: 'regshield_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram<HttpLabel>({
+    name: 'regshield_http_request_duration_seconds',
+    help: 'Time from receiving an HTTP request to the end of its answer, by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [this.registry],
+  });
+  /** The label lookup is the costly part of recording a request; each series is looked up once. */
+  private readonly httpSeries = new Map<string, HttpSeries>();
+  private readonly logins = new Counter<'result'>({
+    name: 'regshield_logins_total',
+    help: 'Login attempts by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly registrations = new Counter<'result'>({
+    name: 'regshield_registrations_total',
+    help: 'Registrations by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly bansCreated = new Counter<'source'>({
+    name: 'regshield_sip_bans_created_total',
+    help: 'SIP bans created, automatic or manual',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly apiKeysRejected = new Counter({
+    name: 'regshield_api_keys_rejected_total',
+    help: 'Requests refused for a wrong X-Api-Key',
+    registers: [this.registry],
+  });
+  private readonly rateLimitHits = new Counter<'route'>({
+    name: 'regshield_rate_limit_hits_total',
+    help: 'Requests refused by a per-IP rate limit, by route template',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  private readonly sipEventsIngested = new Counter<'table'>({
+    name: 'regshield_sip_events_ingested_total',
+    help: 'SIP events stored through the ingest API, by table',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+  private banEngineWatermark?: Date;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    repository: MetricsRepository,
+    @Inject(ACTIVE_BANS_SOURCE) activeBans: ActiveBansSource,
+  ) {
+    const logger = this.logger;
+    // The gauges below need no field: the registry holds them and their collect() runs at each scrape.
+    new Gauge<'state'>({
+      name: 'regshield_db_pool_connections',
+      help: 'Database pool connections: total open, idle, and requests waiting for one',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const usage = repository.readPoolUsage();
+        this.set({ state: 'total' }, usage.total);
+        this.set({ state: 'idle' }, usage.idle);
+        this.set({ state: 'waiting' }, usage.waiting);
+      },
+    });
+    new Gauge({
+      name: 'regshield_sip_active_bans',
+      help: 'SIP bans in force',
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set(await activeBans.countActiveBans());
+        } catch (error) {
+          // A scrape during a database outage still answers, with the last known count.
+          logger.warn(`active bans not counted: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+    });
+    const watermark = () => this.banEngineWatermark;
+    new Gauge({
+      name: 'regshield_ban_engine_lag_seconds',
+      help: 'Seconds since the time up to which the ban engine has evaluated every stored event (NaN before its first report)',
+      registers: [this.registry],
+      collect() {
+        const evaluatedUpTo = watermark();
+        this.set(evaluatedUpTo === undefined ? Number.NaN : Math.max(0, (Date.now() - evaluatedUpTo.getTime()) / 1000));
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    const { enabled, token } = this.config.metrics;
+    if (!enabled) return;
+    // Process metrics keep their standard names (process_*, nodejs_*), which stock dashboards expect.
+    collectDefaultMetrics({ register: this.registry });
+    if (token === undefined && this.config.nodeEnv === 'production') {
+      this.logger.warn('METRICS_TOKEN is unset: GET /metrics answers anyone who reaches this port');
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  recordHttpRequest(method: string, route: string, statusCode: number, durationSeconds: number): void {
+    const key = `${method} ${route} ${statusCode}`;
+    let series = this.httpSeries.get(key);
+    if (series === undefined) {
+      const labels = { method, route, status_code: String(statusCode) };
+      series = { requests: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.httpSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(durationSeconds);
+  }
+
+  recordLogin(result: LoginResult): void {
+    this.logins.inc({ result });
+  }
+
+  recordRegistration(result: RegistrationResult): void {
+    this.registrations.inc({ result });
+  }
+
+  recordBanCreated(source: BanSource): void {
+    this.bansCreated.inc({ source });
+  }
+
+  recordApiKeyRejected(): void {
+    this.apiKeysRejected.inc();
+  }
+
+  recordRateLimitHit(route: string): void {
+    this.rateLimitHits.inc({ route });
+  }
+
+  /** Called by the SIP module after each stored batch. */
+  recordIngested(table: SipEventTable, count: number): void {
+    if (count > 0) this.sipEventsIngested.inc({ table }, count);
+  }
+
+  /**
+   * Called by the ban engine after each tick with the time up to which it has evaluated every stored event
+   * (its snapshot's time), so the lag grows when the engine falls behind or stops, not when attacks stop.
+   */
+  setBanEngineWatermark(evaluatedUpTo: Date): void {
+    this.banEngineWatermark = evaluatedUpTo;
+  }
+}
