@@ -7,12 +7,14 @@ import { User } from './entities/user.entity';
 import { CreateUsers1764000000000 } from './migrations/1764000000000-CreateUsers';
 import { CreateSipSecurity1764000001000 } from './migrations/1764000001000-CreateSipSecurity';
 import { SipActiveBansAndAllowlistOrigin1764000002100 } from './migrations/1764000002100-SipActiveBansAndAllowlistOrigin';
+import { SipEventFilterIndexes1764000003500 } from './migrations/1764000003500-SipEventFilterIndexes';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry];
 export const MIGRATIONS = [
   CreateUsers1764000000000,
   CreateSipSecurity1764000001000,
   SipActiveBansAndAllowlistOrigin1764000002100,
+  SipEventFilterIndexes1764000003500,
 ];
 
 /** The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { And, DataSource, FindOperator, FindOptionsWhere, LessThan, MoreThanOrEqual } from 'typeorm';
-import { Page } from '../common/total-count';
+import { DataSource } from 'typeorm';
+import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
@@ -47,11 +47,20 @@ export interface SourceActivity {
   total: number;
 }
 
+export type EventTable = 'failed_registrations' | 'door_knock_attempts';
+
+/** The columns of a listing, named as the entities' properties. */
+const FAILED_REGISTRATION_COLUMNS = `id::text AS id, username, domain, source_ip AS "sourceIp", source_port AS "sourcePort",
+  user_agent AS "userAgent", response_code AS "responseCode", response_reason AS "responseReason", expires,
+  created_at AS "createdAt"`;
+const DOOR_KNOCK_COLUMNS = `id::text AS id, source_ip AS "sourceIp", source_port AS "sourcePort", method,
+  request_uri AS "requestUri", from_uri AS "fromUri", to_uri AS "toUri", domain, reason, user_agent AS "userAgent",
+  created_at AS "createdAt"`;
+
 /**
- * The two event tables the proxy shares with us. Listings are TypeORM finds on the entities; the batch
- * inserts and the statistics are SQL, where it pays: one `INSERT … SELECT FROM unnest(arrays)` stores a
- * batch of any size in one round trip and one statement (all or nothing), and the aggregates have no
- * entity to map to.
+ * The two event tables the proxy shares with us. All SQL, one style: one `INSERT … SELECT FROM unnest(arrays)`
+ * stores a batch of any size in one round trip and one statement (all or nothing); the listings' capped
+ * counts need a LIMIT inside a subquery, which TypeORM's find options do not express; and the aggregates have no entity to map to.
  */
 @Injectable()
 export class SipEventsRepository {
@@ -99,28 +108,45 @@ export class SipEventsRepository {
   }
 
   async findFailedRegistrations(filter: FailedRegistrationFilter): Promise<Page<FailedRegistration>> {
-    const where: FindOptionsWhere<FailedRegistration> = commonWhere(filter);
-    if (filter.username !== undefined) where.username = filter.username;
-    if (filter.responseCode !== undefined) where.responseCode = filter.responseCode;
-    const [items, total] = await this.dataSource.getRepository(FailedRegistration).findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: filter.skip,
-      take: filter.limit,
-    });
-    return { items, total };
+    const where = eventConditions(filter);
+    if (filter.username !== undefined) where.push(['username', '=', filter.username]);
+    if (filter.responseCode !== undefined) where.push(['response_code', '=', filter.responseCode]);
+    const { items, ...total } = await this.findPage('failed_registrations', FAILED_REGISTRATION_COLUMNS, where, filter);
+    return { items: items.map((row) => Object.assign(new FailedRegistration(), row)), ...total };
   }
 
   async findDoorKnocks(filter: DoorKnockFilter): Promise<Page<DoorKnockAttempt>> {
-    const where: FindOptionsWhere<DoorKnockAttempt> = commonWhere(filter);
-    if (filter.reason !== undefined) where.reason = filter.reason;
-    const [items, total] = await this.dataSource.getRepository(DoorKnockAttempt).findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: filter.skip,
-      take: filter.limit,
-    });
-    return { items, total };
+    const where = eventConditions(filter);
+    if (filter.reason !== undefined) where.push(['reason', '=', filter.reason]);
+    const { items, ...total } = await this.findPage('door_knock_attempts', DOOR_KNOCK_COLUMNS, where, filter);
+    return { items: items.map((row) => Object.assign(new DoorKnockAttempt(), row)), ...total };
+  }
+
+  /**
+   * A page, newest first, and its capped count (src/common/total-count.ts), over one WHERE clause built from
+   * fixed column names and bound values. SQL because the capped count is a LIMIT inside a subquery, which
+   * find options cannot express, and the page and its count must filter alike.
+   */
+  private async findPage(
+    table: EventTable,
+    columns: string,
+    conditions: Condition[],
+    paging: { skip: number; limit: number },
+  ): Promise<Page<Record<string, unknown>>> {
+    const values = conditions.map(([, , value]) => value);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.map(([column, operator], i) => `${column} ${operator} $${i + 1}`).join(' AND ')}`;
+    const next = values.length + 1;
+    const [items, [{ counted }]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT ${columns} FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT $${next} OFFSET $${next + 1}`,
+        [...values, paging.limit, paging.skip],
+      ) as Promise<Array<Record<string, unknown>>>,
+      this.dataSource.query(`SELECT count(*)::int AS counted FROM (SELECT 1 FROM ${table} ${where} LIMIT $${next}) matching`, [
+        ...values,
+        countLimit(paging.skip) + 1,
+      ]) as Promise<Array<{ counted: number }>>,
+    ]);
+    return { items, ...cappedTotal(counted, paging.skip) };
   }
 
   async countEventsSince(since: Date): Promise<EventTotals> {
@@ -161,16 +187,15 @@ export class SipEventsRepository {
   }
 }
 
-/** TypeORM refuses undefined in a where object, so only the filters given are set. */
-function commonWhere(filter: EventFilter): FindOptionsWhere<FailedRegistration & DoorKnockAttempt> {
-  const where: FindOptionsWhere<FailedRegistration & DoorKnockAttempt> = {};
-  if (filter.sourceIp !== undefined) where.sourceIp = filter.sourceIp;
-  if (filter.domain !== undefined) where.domain = filter.domain;
-  const createdAt = [
-    filter.since === undefined ? undefined : MoreThanOrEqual(filter.since),
-    filter.until === undefined ? undefined : LessThan(filter.until),
-  ].filter((operator): operator is FindOperator<Date> => operator !== undefined);
-  if (createdAt.length === 1) where.createdAt = createdAt[0];
-  if (createdAt.length === 2) where.createdAt = And(...createdAt);
-  return where;
+/** A condition of a listing: a fixed column name, an operator, and the value bound to it. */
+type Condition = [column: string, operator: '=' | '>=' | '<', value: unknown];
+
+/** The filters both listings share; only those given become conditions. */
+function eventConditions(filter: EventFilter): Condition[] {
+  const conditions: Condition[] = [];
+  if (filter.sourceIp !== undefined) conditions.push(['source_ip', '=', filter.sourceIp]);
+  if (filter.domain !== undefined) conditions.push(['domain', '=', filter.domain]);
+  if (filter.since !== undefined) conditions.push(['created_at', '>=', filter.since]);
+  if (filter.until !== undefined) conditions.push(['created_at', '<', filter.until]);
+  return conditions;
 }
