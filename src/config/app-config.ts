@@ -175,6 +175,12 @@ class EnvironmentVariables {
   @Max(128)
   SIP_MIN_PREFIX_IPV6: number = 32;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  SIP_EVENT_RETENTION_DAYS: number = 90;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 }
@@ -209,6 +215,8 @@ export interface AppConfig {
   sipAllowlist: string[];
   /** The widest ban or allowlist prefix taken without `"force": true`. */
   sipMinPrefix: { ipv4: number; ipv6: number };
+  /** Events older than this many days are deleted; 0 keeps them forever. */
+  sipEventRetentionDays: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
 }
@@ -250,6 +258,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (error) {
     problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
   }
+  // The ban engine counts events within SIP_BAN_FIND_TIME: retention must not delete them first.
+  if (vars.SIP_EVENT_RETENTION_DAYS > 0 && vars.SIP_EVENT_RETENTION_DAYS * 86400 < vars.SIP_BAN_FIND_TIME) {
+    problems.push('SIP_EVENT_RETENTION_DAYS must be 0 (keep forever) or cover SIP_BAN_FIND_TIME');
+  }
   const domains = vars.REGISTRATION_ALLOWED_DOMAINS.map((domain) => domain.toLowerCase().replace(/^@/, ''));
   const badDomain = domains.find((domain) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain));
   if (badDomain !== undefined) {
@@ -286,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
+    sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
   };

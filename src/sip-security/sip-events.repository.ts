@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
@@ -58,9 +58,25 @@ const DOOR_KNOCK_COLUMNS = `id::text AS id, source_ip AS "sourceIp", source_port
   created_at AS "createdAt"`;
 
 /**
+ * The last row a retention pass deleted in a table, in (created_at, id) order. created_at stays text so that
+ * its microseconds survive the round trip (a JavaScript Date keeps milliseconds).
+ */
+export interface RetentionCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Before every row. */
+export const RETENTION_START: RetentionCursor = { createdAt: '-infinity', id: '0' };
+
+/** One retention pass at a time across instances: a session-level advisory lock, held for the whole pass. */
+export const RETENTION_LOCK_KEY = 0x5265_6752; // "RegR"
+
+/**
  * The two event tables the proxy shares with us. All SQL, one style: one `INSERT … SELECT FROM unnest(arrays)`
  * stores a batch of any size in one round trip and one statement (all or nothing); the listings' capped
- * counts need a LIMIT inside a subquery, which TypeORM's find options do not express; and the aggregates have no entity to map to.
+ * counts need a LIMIT inside a subquery and the retention deletes a keyset-bounded batch, which TypeORM's
+ * find options do not express; and the aggregates have no entity to map to.
  */
 @Injectable()
 export class SipEventsRepository {
@@ -147,6 +163,66 @@ export class SipEventsRepository {
       ]) as Promise<Array<{ counted: number }>>,
     ]);
     return { items, ...cappedTotal(counted, paging.skip) };
+  }
+
+  /**
+   * Runs `work` on one connection holding the retention lock, each of its statements its own short
+   * transaction; undefined when another instance holds the lock (it is doing the same work).
+   */
+  async withRetentionLock<T>(work: (session: EntityManager) => Promise<T>): Promise<T | undefined> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RETENTION_LOCK_KEY])) as Array<{
+        locked: boolean;
+      }>;
+      if (!locked) return undefined;
+      try {
+        return await work(runner.manager);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The database's clock, as created_at is: rows created before the returned time (text) are expired. */
+  async findRetentionCutoff(session: EntityManager, retentionDays: number): Promise<string> {
+    const [{ cutoff }] = (await session.query(`SELECT (now() - make_interval(days => $1))::text AS cutoff`, [
+      retentionDays,
+    ])) as Array<{ cutoff: string }>;
+    return cutoff;
+  }
+
+  /**
+   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`; returns how many and
+   * the last one, where the next batch starts. The keyset bound on the (created_at, id) index makes each batch
+   * start past the index entries of the rows already deleted, which stay until VACUUM: without it, each batch
+   * would step over every earlier batch's dead entries again.
+   */
+  async deleteExpiredEvents(
+    session: EntityManager,
+    table: EventTable,
+    cutoff: string,
+    from: RetentionCursor,
+    batchSize: number,
+  ): Promise<{ deleted: number; last?: RetentionCursor }> {
+    const rows = (await session.query(
+      `WITH doomed AS (
+         SELECT id, created_at FROM ${table}
+          WHERE created_at < $1::timestamptz AND (created_at, id) > ($2::timestamptz, $3::bigint)
+          ORDER BY created_at, id
+          LIMIT $4
+       ),
+       deleted AS (DELETE FROM ${table} WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+       SELECT (SELECT count(*) FROM deleted)::int AS deleted, created_at::text AS "createdAt", id::text AS id
+         FROM doomed ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [cutoff, from.createdAt, from.id, batchSize],
+    )) as Array<{ deleted: number } & RetentionCursor>;
+    if (rows.length === 0) return { deleted: 0 };
+    const [{ deleted, createdAt, id }] = rows;
+    return { deleted, last: { createdAt, id } };
   }
 
   async countEventsSince(since: Date): Promise<EventTotals> {

@@ -4,6 +4,7 @@ import { AllowlistService } from './allowlist.service';
 import { BanEngineService } from './ban-engine.service';
 import { BanIndexService } from './ban-index.service';
 import { BanService } from './ban.service';
+import { EventRetentionService } from './event-retention.service';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
 import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsRepository } from './sip-events.repository';
@@ -22,6 +23,7 @@ import { SipSecurityController } from './sip-security.controller';
     AllowlistService,
     BanEngineService,
     SipEventsService,
+    EventRetentionService,
   ],
 })
 export class SipSecurityModule {}
