@@ -3,7 +3,9 @@ import { cappedTotal, countLimit, TOTAL_COUNT_CAP, withTotalCount } from './tota
 
 function fakeReply(): { reply: FastifyReply; headers: Record<string, unknown> } {
   const headers: Record<string, unknown> = {};
-  const reply = { header: (name: string, value: unknown) => ((headers[name] = value), reply) } as unknown as FastifyReply;
+  const reply = {
+    header: (name: string, value: unknown) => ((headers[name] = value), reply),
+  } as unknown as FastifyReply;
   return { reply, headers };
 }
 

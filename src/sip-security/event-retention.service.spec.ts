@@ -17,7 +17,7 @@ class FakeEventsRepository {
     return Promise.resolve('2026-01-01 00:00:00+00');
   }
 
-  deleteExpiredEvents(_session: EntityManager, table: EventTable, _cutoff: string, from: RetentionCursor, size: number) {
+  deleteExpiredEvents(session: EntityManager, table: EventTable, cutoff: string, from: RetentionCursor, size: number) {
     this.batches.push({ table, from: from.id, size });
     const doomed = this.expired[table].filter((id) => id > Number(from.id)).slice(0, size);
     this.expired[table] = this.expired[table].filter((id) => !doomed.includes(id));
@@ -30,7 +30,8 @@ class FakeEventsRepository {
 }
 
 function service(repository: FakeEventsRepository, retentionDays = 90): EventRetentionService {
-  return new EventRetentionService(repository as unknown as SipEventsRepository, { sipEventRetentionDays: retentionDays } as AppConfig);
+  const config = { sipEventRetentionDays: retentionDays } as AppConfig;
+  return new EventRetentionService(repository as unknown as SipEventsRepository, config);
 }
 
 const ids = (count: number) => Array.from({ length: count }, (_, i) => i + 1);

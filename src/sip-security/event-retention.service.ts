@@ -98,9 +98,9 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
       void this.purgeExpiredEvents()
         .then((result) => {
           if (result && result.failedRegistrations + result.doorKnocks > 0) {
-            this.logger.log(
-              `deleted ${result.failedRegistrations} failed registrations and ${result.doorKnocks} door knocks older than ${this.config.sipEventRetentionDays} days`,
-            );
+            const { failedRegistrations, doorKnocks } = result;
+            const days = this.config.sipEventRetentionDays;
+            this.logger.log(`deleted ${failedRegistrations} failed registrations, ${doorKnocks} door knocks (> ${days} days)`);
           }
         })
         .catch((error: unknown) =>

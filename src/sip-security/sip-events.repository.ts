@@ -150,17 +150,18 @@ export class SipEventsRepository {
     paging: { skip: number; limit: number },
   ): Promise<Page<Record<string, unknown>>> {
     const values = conditions.map(([, , value]) => value);
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.map(([column, operator], i) => `${column} ${operator} $${i + 1}`).join(' AND ')}`;
+    const predicates = conditions.map(([column, operator], i) => `${column} ${operator} $${i + 1}`);
+    const where = predicates.length === 0 ? '' : `WHERE ${predicates.join(' AND ')}`;
     const next = values.length + 1;
     const [items, [{ counted }]] = await Promise.all([
       this.dataSource.query(
         `SELECT ${columns} FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT $${next} OFFSET $${next + 1}`,
         [...values, paging.limit, paging.skip],
       ) as Promise<Array<Record<string, unknown>>>,
-      this.dataSource.query(`SELECT count(*)::int AS counted FROM (SELECT 1 FROM ${table} ${where} LIMIT $${next}) matching`, [
-        ...values,
-        countLimit(paging.skip) + 1,
-      ]) as Promise<Array<{ counted: number }>>,
+      this.dataSource.query(
+        `SELECT count(*)::int AS counted FROM (SELECT 1 FROM ${table} ${where} LIMIT $${next}) matching`,
+        [...values, countLimit(paging.skip) + 1],
+      ) as Promise<Array<{ counted: number }>>,
     ]);
     return { items, ...cappedTotal(counted, paging.skip) };
   }
@@ -173,9 +174,9 @@ export class SipEventsRepository {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RETENTION_LOCK_KEY])) as Array<{
-        locked: boolean;
-      }>;
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        RETENTION_LOCK_KEY,
+      ])) as Array<{ locked: boolean }>;
       if (!locked) return undefined;
       try {
         return await work(runner.manager);

@@ -72,7 +72,8 @@ describe('SIP events at scale (real HTTP, real PostgreSQL)', () => {
       } finally {
         await t.db.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
       }
-      expect(await t.app.get(EventRetentionService).purgeExpiredEvents()).toEqual({ failedRegistrations: 3, doorKnocks: 0 });
+      const result = await t.app.get(EventRetentionService).purgeExpiredEvents();
+      expect(result).toEqual({ failedRegistrations: 3, doorKnocks: 0 });
     });
 
     it('keeps everything with SIP_EVENT_RETENTION_DAYS=0', async () => {
