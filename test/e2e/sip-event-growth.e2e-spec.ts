@@ -106,6 +106,16 @@ describe('SIP events at scale (real HTTP, real PostgreSQL)', () => {
       expect(later.headers['x-total-count-capped']).toBe('false');
     });
 
+    it('documents both headers in the OpenAPI document', async () => {
+      const document = (await t.http.get('/docs-json').expect(200)).body as {
+        paths: Record<string, { get: { responses: Record<string, { headers: Record<string, unknown> }> } }>;
+      };
+      for (const path of ['/api/sip-security/failed-registrations', '/api/sip-security/door-knocks']) {
+        const headers = document.paths[path].get.responses['200'].headers;
+        expect(Object.keys(headers).sort()).toEqual(['X-Total-Count', 'X-Total-Count-Capped']);
+      }
+    });
+
     it('is exact, and says so, when fewer rows match', async () => {
       await insertFailedRegistrations(t, 3, '1 minute', 'few', 'few-rows');
       const response = await list('username=few-rows');
