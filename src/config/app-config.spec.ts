@@ -83,6 +83,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
   });
 
+  it('keeps SIP events 90 days by default; 0 keeps them forever; a retention shorter than the ban window is refused', () => {
+    expect(loadConfig({}).sipEventRetentionDays).toBe(90);
+    expect(loadConfig({ SIP_EVENT_RETENTION_DAYS: '0' }).sipEventRetentionDays).toBe(0);
+    expect(() => loadConfig({ SIP_EVENT_RETENTION_DAYS: '-1' })).toThrow('SIP_EVENT_RETENTION_DAYS');
+    expect(() => loadConfig({ SIP_EVENT_RETENTION_DAYS: '1', SIP_BAN_FIND_TIME: '172800' })).toThrow(
+      /SIP_EVENT_RETENTION_DAYS must be 0 \(keep forever\) or cover SIP_BAN_FIND_TIME/,
+    );
+  });
+
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
   });

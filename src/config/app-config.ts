@@ -198,6 +198,12 @@ class EnvironmentVariables {
   })
   SIP_PROXY_RPC_URLS: string[] = [];
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  SIP_EVENT_RETENTION_DAYS: number = 90;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -264,6 +270,8 @@ export interface AppConfig {
   sipMinPrefix: { ipv4: number; ipv6: number };
   /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
   sipProxyRpcUrls: string[];
+  /** Events older than this many days are deleted; 0 keeps them forever. */
+  sipEventRetentionDays: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
   /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
@@ -319,6 +327,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (error) {
     problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
   }
+  // The ban engine counts events within SIP_BAN_FIND_TIME: retention must not delete them first.
+  if (vars.SIP_EVENT_RETENTION_DAYS > 0 && vars.SIP_EVENT_RETENTION_DAYS * 86400 < vars.SIP_BAN_FIND_TIME) {
+    problems.push('SIP_EVENT_RETENTION_DAYS must be 0 (keep forever) or cover SIP_BAN_FIND_TIME');
+  }
   // Compared with the domain of normalised e-mails, so in the same (ASCII) form.
   const domains = vars.REGISTRATION_ALLOWED_DOMAINS.flatMap((domain) => {
     try {
@@ -367,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
+    sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     logLevel: vars.LOG_LEVEL,
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },

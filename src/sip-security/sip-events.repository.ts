@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { And, DataSource, FindOperator, FindOptionsWhere, LessThan, MoreThanOrEqual } from 'typeorm';
-import { Page } from '../common/total-count';
+import { DataSource, EntityManager } from 'typeorm';
+import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
@@ -47,11 +47,36 @@ export interface SourceActivity {
   total: number;
 }
 
+export type EventTable = 'failed_registrations' | 'door_knock_attempts';
+
+/** The columns of a listing, named as the entities' properties. */
+const FAILED_REGISTRATION_COLUMNS = `id::text AS id, username, domain, source_ip AS "sourceIp", source_port AS "sourcePort",
+  user_agent AS "userAgent", response_code AS "responseCode", response_reason AS "responseReason", expires,
+  created_at AS "createdAt"`;
+const DOOR_KNOCK_COLUMNS = `id::text AS id, source_ip AS "sourceIp", source_port AS "sourcePort", method,
+  request_uri AS "requestUri", from_uri AS "fromUri", to_uri AS "toUri", domain, reason, user_agent AS "userAgent",
+  created_at AS "createdAt"`;
+
 /**
- * The two event tables the proxy shares with us. Listings are TypeORM finds on the entities; the batch
- * inserts and the statistics are SQL, where it pays: one `INSERT … SELECT FROM unnest(arrays)` stores a
- * batch of any size in one round trip and one statement (all or nothing), and the aggregates have no
- * entity to map to.
+ * The last row a retention pass deleted in a table, in (created_at, id) order. created_at stays text so that
+ * its microseconds survive the round trip (a JavaScript Date keeps milliseconds).
+ */
+export interface RetentionCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Before every row. */
+export const RETENTION_START: RetentionCursor = { createdAt: '-infinity', id: '0' };
+
+/** One retention pass at a time across instances: a session-level advisory lock, held for the whole pass. */
+export const RETENTION_LOCK_KEY = 0x5265_6752; // "RegR"
+
+/**
+ * The two event tables the proxy shares with us. All SQL, one style: one `INSERT … SELECT FROM unnest(arrays)`
+ * stores a batch of any size in one round trip and one statement (all or nothing); the listings' capped
+ * counts need a LIMIT inside a subquery and the retention deletes a keyset-bounded batch, which TypeORM's
+ * find options do not express; and the aggregates have no entity to map to.
  */
 @Injectable()
 export class SipEventsRepository {
@@ -99,28 +124,108 @@ export class SipEventsRepository {
   }
 
   async findFailedRegistrations(filter: FailedRegistrationFilter): Promise<Page<FailedRegistration>> {
-    const where: FindOptionsWhere<FailedRegistration> = commonWhere(filter);
-    if (filter.username !== undefined) where.username = filter.username;
-    if (filter.responseCode !== undefined) where.responseCode = filter.responseCode;
-    const [items, total] = await this.dataSource.getRepository(FailedRegistration).findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: filter.skip,
-      take: filter.limit,
-    });
-    return { items, total };
+    const where = eventConditions(filter);
+    if (filter.username !== undefined) where.push(['username', '=', filter.username]);
+    if (filter.responseCode !== undefined) where.push(['response_code', '=', filter.responseCode]);
+    const { items, ...total } = await this.findPage('failed_registrations', FAILED_REGISTRATION_COLUMNS, where, filter);
+    return { items: items.map((row) => Object.assign(new FailedRegistration(), row)), ...total };
   }
 
   async findDoorKnocks(filter: DoorKnockFilter): Promise<Page<DoorKnockAttempt>> {
-    const where: FindOptionsWhere<DoorKnockAttempt> = commonWhere(filter);
-    if (filter.reason !== undefined) where.reason = filter.reason;
-    const [items, total] = await this.dataSource.getRepository(DoorKnockAttempt).findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: filter.skip,
-      take: filter.limit,
-    });
-    return { items, total };
+    const where = eventConditions(filter);
+    if (filter.reason !== undefined) where.push(['reason', '=', filter.reason]);
+    const { items, ...total } = await this.findPage('door_knock_attempts', DOOR_KNOCK_COLUMNS, where, filter);
+    return { items: items.map((row) => Object.assign(new DoorKnockAttempt(), row)), ...total };
+  }
+
+  /**
+   * A page, newest first, and its capped count (src/common/total-count.ts), over one WHERE clause built from
+   * fixed column names and bound values. SQL because the capped count is a LIMIT inside a subquery, which
+   * find options cannot express, and the page and its count must filter alike.
+   */
+  private async findPage(
+    table: EventTable,
+    columns: string,
+    conditions: Condition[],
+    paging: { skip: number; limit: number },
+  ): Promise<Page<Record<string, unknown>>> {
+    const values = conditions.map(([, , value]) => value);
+    const predicates = conditions.map(([column, operator], i) => `${column} ${operator} $${i + 1}`);
+    const where = predicates.length === 0 ? '' : `WHERE ${predicates.join(' AND ')}`;
+    const next = values.length + 1;
+    const [items, [{ counted }]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT ${columns} FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT $${next} OFFSET $${next + 1}`,
+        [...values, paging.limit, paging.skip],
+      ) as Promise<Array<Record<string, unknown>>>,
+      this.dataSource.query(
+        `SELECT count(*)::int AS counted FROM (SELECT 1 FROM ${table} ${where} LIMIT $${next}) matching`,
+        [...values, countLimit(paging.skip) + 1],
+      ) as Promise<Array<{ counted: number }>>,
+    ]);
+    return { items, ...cappedTotal(counted, paging.skip) };
+  }
+
+  /**
+   * Runs `work` on one connection holding the retention lock, each of its statements its own short
+   * transaction; undefined when another instance holds the lock (it is doing the same work).
+   */
+  async withRetentionLock<T>(work: (session: EntityManager) => Promise<T>): Promise<T | undefined> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        RETENTION_LOCK_KEY,
+      ])) as Array<{ locked: boolean }>;
+      if (!locked) return undefined;
+      try {
+        return await work(runner.manager);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The database's clock, as created_at is: rows created before the returned time (text) are expired. */
+  async findRetentionCutoff(session: EntityManager, retentionDays: number): Promise<string> {
+    const [{ cutoff }] = (await session.query(`SELECT (now() - make_interval(days => $1))::text AS cutoff`, [
+      retentionDays,
+    ])) as Array<{ cutoff: string }>;
+    return cutoff;
+  }
+
+  /**
+   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`; returns how many and
+   * the last one, where the next batch starts. The keyset bound on the (created_at, id) index makes each batch
+   * start past the index entries of the rows already deleted, which stay until VACUUM: without it, each batch
+   * would step over every earlier batch's dead entries again.
+   */
+  async deleteExpiredEvents(
+    session: EntityManager,
+    table: EventTable,
+    cutoff: string,
+    from: RetentionCursor,
+    batchSize: number,
+  ): Promise<{ deleted: number; last?: RetentionCursor }> {
+    const rows = (await session.query(
+      // By ctid, the row's physical address, read in the same statement: a TID scan, where a join on id
+      // could be planned as a scan of the whole table.
+      `WITH doomed AS (
+         SELECT ctid, id, created_at FROM ${table}
+          WHERE created_at < $1::timestamptz AND (created_at, id) > ($2::timestamptz, $3::bigint)
+          ORDER BY created_at, id
+          LIMIT $4
+       ),
+       deleted AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1)
+       SELECT (SELECT count(*) FROM deleted)::int AS deleted, last.created_at::text AS "createdAt", last.id::text AS id
+         FROM (SELECT created_at, id FROM doomed ORDER BY created_at DESC, id DESC LIMIT 1) last`,
+      [cutoff, from.createdAt, from.id, batchSize],
+    )) as Array<{ deleted: number } & RetentionCursor>;
+    if (rows.length === 0) return { deleted: 0 };
+    const [{ deleted, createdAt, id }] = rows;
+    return { deleted, last: { createdAt, id } };
   }
 
   async countEventsSince(since: Date): Promise<EventTotals> {
@@ -161,16 +266,15 @@ export class SipEventsRepository {
   }
 }
 
-/** TypeORM refuses undefined in a where object, so only the filters given are set. */
-function commonWhere(filter: EventFilter): FindOptionsWhere<FailedRegistration & DoorKnockAttempt> {
-  const where: FindOptionsWhere<FailedRegistration & DoorKnockAttempt> = {};
-  if (filter.sourceIp !== undefined) where.sourceIp = filter.sourceIp;
-  if (filter.domain !== undefined) where.domain = filter.domain;
-  const createdAt = [
-    filter.since === undefined ? undefined : MoreThanOrEqual(filter.since),
-    filter.until === undefined ? undefined : LessThan(filter.until),
-  ].filter((operator): operator is FindOperator<Date> => operator !== undefined);
-  if (createdAt.length === 1) where.createdAt = createdAt[0];
-  if (createdAt.length === 2) where.createdAt = And(...createdAt);
-  return where;
+/** A condition of a listing: a fixed column name, an operator, and the value bound to it. */
+type Condition = [column: string, operator: '=' | '>=' | '<', value: unknown];
+
+/** The filters both listings share; only those given become conditions. */
+function eventConditions(filter: EventFilter): Condition[] {
+  const conditions: Condition[] = [];
+  if (filter.sourceIp !== undefined) conditions.push(['source_ip', '=', filter.sourceIp]);
+  if (filter.domain !== undefined) conditions.push(['domain', '=', filter.domain]);
+  if (filter.since !== undefined) conditions.push(['created_at', '>=', filter.since]);
+  if (filter.until !== undefined) conditions.push(['created_at', '<', filter.until]);
+  return conditions;
 }

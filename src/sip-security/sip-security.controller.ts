@@ -108,7 +108,7 @@ export class SipSecurityController {
   @Get('failed-registrations')
   @SuperuserOnly()
   @ApiOperation({ summary: 'Failed registrations, newest first' })
-  @ApiPagedResponse(FailedRegistrationDto)
+  @ApiPagedResponse(FailedRegistrationDto, undefined, { capped: true })
   @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
   async listFailedRegistrations(
     @Query() query: FailedRegistrationQueryDto,
@@ -121,7 +121,7 @@ export class SipSecurityController {
   @Get('door-knocks')
   @SuperuserOnly()
   @ApiOperation({ summary: 'Door knocks, newest first' })
-  @ApiPagedResponse(DoorKnockDto)
+  @ApiPagedResponse(DoorKnockDto, undefined, { capped: true })
   @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
   async listDoorKnocks(@Query() query: DoorKnockQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DoorKnockDto[]> {
     const filter = { ...eventFilter(query), reason: query.reason };

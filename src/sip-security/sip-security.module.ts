@@ -12,6 +12,7 @@ import { BouncersService } from './bouncers.service';
 import { DecisionsController } from './decisions.controller';
 import { DecisionsService } from './decisions.service';
 import { ProxySyncService } from './proxy-sync.service';
+import { EventRetentionService } from './event-retention.service';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
 import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsRepository } from './sip-events.repository';
@@ -36,6 +37,7 @@ import { SipSecurityController } from './sip-security.controller';
     DecisionsService,
     BouncerKeyGuard,
     BanExportAccessGuard,
+    EventRetentionService,
   ],
 })
 export class SipSecurityModule {}
