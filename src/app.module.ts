@@ -27,7 +27,11 @@ export class AppModule {
         TypeOrmModule.forRoot(buildDataSourceOptions(databaseUrl, config.databaseTimeouts)),
         ThrottlerModule.forRoot({
           throttlers: [
-            { name: THROTTLE.register, limit: config.registerRateLimit.limit, ttl: config.registerRateLimit.ttlSeconds * 1000 },
+            {
+              name: THROTTLE.register,
+              limit: config.registerRateLimit.limit,
+              ttl: config.registerRateLimit.ttlSeconds * 1000,
+            },
             { name: THROTTLE.login, limit: config.loginRateLimit.limit, ttl: config.loginRateLimit.ttlSeconds * 1000 },
           ],
           setHeaders: false,

@@ -6,7 +6,10 @@ import { User } from '../database/entities/user.entity';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
 
 /** What an admin's change does to the target, decided from both rows as locked; see changeWithBothLocked. */
-export type UserChange = (actor: User | undefined, target: User | undefined) => Partial<Pick<User, 'status' | 'isSuperuser'>>;
+export type UserChange = (
+  actor: User | undefined,
+  target: User | undefined,
+) => Partial<Pick<User, 'status' | 'isSuperuser'>>;
 
 /** The users table as the admin routes see it: listings, and changes made under row locks. */
 @Injectable()

@@ -50,7 +50,11 @@ export class AdminUsersService {
 }
 
 /** What an action changes, or why it is refused (400). */
-export function changeFor(action: AdminAction, actor: User, target: User): Partial<Pick<User, 'status' | 'isSuperuser'>> {
+export function changeFor(
+  action: AdminAction,
+  actor: User,
+  target: User,
+): Partial<Pick<User, 'status' | 'isSuperuser'>> {
   const isSelf = actor.id === target.id;
   switch (action) {
     case 'activate':

@@ -10,10 +10,20 @@ const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
 
 describe('AccessTokenService', () => {
   const user = (overrides: Partial<User> = {}) =>
-    Object.assign(new User(), { id: USER_ID, email: 'a@example.com', status: 'active', isSuperuser: false, ...overrides });
+    Object.assign(new User(), {
+      id: USER_ID,
+      email: 'a@example.com',
+      status: 'active',
+      isSuperuser: false,
+      ...overrides,
+    });
   let stored: User | null;
   const loadById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
-  const jwt = new JwtService({ secret: SECRET, signOptions: { expiresIn: 900 }, verifyOptions: { algorithms: ['HS256'] } });
+  const jwt = new JwtService({
+    secret: SECRET,
+    signOptions: { expiresIn: 900 },
+    verifyOptions: { algorithms: ['HS256'] },
+  });
   /** Signs whatever claims it is given, `exp` only when they carry one: what a holder of the secret could do. */
   const raw = new JwtService({ secret: SECRET });
   const service = new AccessTokenService(
@@ -32,7 +42,10 @@ describe('AccessTokenService', () => {
     const issued = await service.issue(user());
     expect(issued).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
     await expect(service.authenticate(issued.access_token)).resolves.toBe(stored);
-    expect(jwt.decode<{ exp: number; iat: number }>(issued.access_token)).toMatchObject({ sub: USER_ID, exp: expect.any(Number) });
+    expect(jwt.decode<{ exp: number; iat: number }>(issued.access_token)).toMatchObject({
+      sub: USER_ID,
+      exp: expect.any(Number),
+    });
   });
 
   it.each([

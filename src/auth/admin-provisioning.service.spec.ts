@@ -5,7 +5,9 @@ import { EmailTakenError, NewUser, UsersRepository } from './users.repository';
 
 /** The users table as a list, with the repository methods provisioning uses. */
 function fakeUsers(initial: Array<Partial<User>>) {
-  const rows = initial.map((row, i) => Object.assign(new User(), { id: `id-${i}`, hashedPassword: 'old-hash', ...row }));
+  const rows = initial.map((row, i) =>
+    Object.assign(new User(), { id: `id-${i}`, hashedPassword: 'old-hash', ...row }),
+  );
   const byEmail = (email: string) => rows.find((row) => row.email === email) ?? null;
   const repository = {
     existsSuperuser: () => Promise.resolve(rows.some((row) => row.isSuperuser)),
@@ -49,15 +51,20 @@ describe('AdminProvisioningService at start (ADMIN_EMAIL)', () => {
     const { rows, repository } = fakeUsers([{ email: 'boss@example.com', isSuperuser: false, status: 'pending' }]);
     await service(repository, { email: 'BOSS@example.com', password: 'BossPass123' }).onApplicationBootstrap();
     expect(rows).toEqual([
-      expect.objectContaining({ email: 'boss@example.com', status: 'pending', isSuperuser: false, hashedPassword: 'old-hash' }),
+      expect.objectContaining({
+        email: 'boss@example.com',
+        status: 'pending',
+        isSuperuser: false,
+        hashedPassword: 'old-hash',
+      }),
     ]);
   });
 
   it('refuses a password that breaks the rules', async () => {
     const { repository } = fakeUsers([]);
-    await expect(service(repository, { email: 'boss@example.com', password: 'weak' }).onApplicationBootstrap()).rejects.toThrow(
-      /ADMIN_PASSWORD is not acceptable/,
-    );
+    await expect(
+      service(repository, { email: 'boss@example.com', password: 'weak' }).onApplicationBootstrap(),
+    ).rejects.toThrow(/ADMIN_PASSWORD is not acceptable/);
   });
 
   it('does nothing without ADMIN_EMAIL', async () => {
@@ -71,7 +78,12 @@ describe('AdminProvisioningService for the CLI (create-admin)', () => {
   it('promotes and activates an existing user without touching the password', async () => {
     const { rows, repository } = fakeUsers([{ email: 'keep@example.com', isSuperuser: false, status: 'deactivated' }]);
     const user = await service(repository).createOrPromoteSuperuser(' Keep@Example.com ', undefined, 'Ignored');
-    expect(user).toMatchObject({ email: 'keep@example.com', isSuperuser: true, status: 'active', hashedPassword: 'old-hash' });
+    expect(user).toMatchObject({
+      email: 'keep@example.com',
+      isSuperuser: true,
+      status: 'active',
+      hashedPassword: 'old-hash',
+    });
     expect(rows).toHaveLength(1);
   });
 

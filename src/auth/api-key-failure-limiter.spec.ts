@@ -10,15 +10,24 @@ describe('ApiKeyFailureLimiter', () => {
   const header = jest.fn();
   const reply = { header } as unknown as FastifyReply;
   const request = (ip: string) =>
-    ({ ip, method: 'GET', url: '/x', routeOptions: { url: '/api/sip-security/check/:ip' } }) as unknown as FastifyRequest;
+    ({
+      ip,
+      method: 'GET',
+      url: '/x',
+      routeOptions: { url: '/api/sip-security/check/:ip' },
+    }) as unknown as FastifyRequest;
   let limiter: ApiKeyFailureLimiter;
 
   beforeEach(() => {
     log.mockClear();
     header.mockClear();
-    limiter = new ApiKeyFailureLimiter(new ThrottlerStorageService(), { log } as unknown as SecurityLogService, {
-      apiKeyRateLimit: { limit: 2, ttlSeconds: 60 },
-    } as AppConfig);
+    limiter = new ApiKeyFailureLimiter(
+      new ThrottlerStorageService(),
+      { log } as unknown as SecurityLogService,
+      {
+        apiKeyRateLimit: { limit: 2, ttlSeconds: 60 },
+      } as AppConfig,
+    );
   });
 
   it('logs every failure without the key, answers 401 within the limit, then blocks the client', async () => {
@@ -32,7 +41,10 @@ describe('ApiKeyFailureLimiter', () => {
     });
     expect(() => limiter.refuseIfBlocked(request('192.0.2.1'), reply)).toThrow(ThrottlerException);
     expect(header).toHaveBeenCalledWith('Retry-After', expect.any(Number));
-    expect(log).toHaveBeenCalledWith('rate_limit_hit', expect.objectContaining({ ip: '192.0.2.1', limit: 2, window_seconds: 60 }));
+    expect(log).toHaveBeenCalledWith(
+      'rate_limit_hit',
+      expect.objectContaining({ ip: '192.0.2.1', limit: 2, window_seconds: 60 }),
+    );
   });
 
   it('counts clients apart, IPv6 ones per /64', async () => {

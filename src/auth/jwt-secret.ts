@@ -8,10 +8,7 @@ import { AppConfig } from '../config/app-config';
  * JWT_SECRET when set; otherwise (never in production: config validation refuses that) a secret generated
  * once and kept in DATA_DIR so that tokens survive a restart of a development instance.
  */
-export async function resolveJwtSecret(
-  config: AppConfig,
-  warn: (message: string) => void,
-): Promise<string> {
+export async function resolveJwtSecret(config: AppConfig, warn: (message: string) => void): Promise<string> {
   if (config.jwtSecret) return config.jwtSecret;
   const file = resolve(config.dataDir, 'jwt-secret');
   if (existsSync(file)) {

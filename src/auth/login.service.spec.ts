@@ -13,7 +13,9 @@ describe('LoginService', () => {
   );
   const users = new Map<string, User>();
   const service = new LoginService(
-    { findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null) } as unknown as UsersRepository,
+    {
+      findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
+    } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
   );
@@ -25,7 +27,10 @@ describe('LoginService', () => {
       ['active-id', 'active'],
       ['pending-id', 'pending'],
     ] as const) {
-      users.set(`${status}@example.com`, Object.assign(new User(), { id, email: `${status}@example.com`, status, hashedPassword }));
+      users.set(
+        `${status}@example.com`,
+        Object.assign(new User(), { id, email: `${status}@example.com`, status, hashedPassword }),
+      );
     }
   });
   beforeEach(() => {

@@ -16,10 +16,14 @@ describe('RegistrationService', () => {
     },
   } as unknown as UsersRepository;
   const service = (mode: RegistrationMode, allowedDomains: string[] = []) =>
-    new RegistrationService(users, { log } as unknown as SecurityLogService, {
-      registrationMode: mode,
-      registrationAllowedDomains: allowedDomains,
-    } as unknown as AppConfig);
+    new RegistrationService(
+      users,
+      { log } as unknown as SecurityLogService,
+      {
+        registrationMode: mode,
+        registrationAllowedDomains: allowedDomains,
+      } as unknown as AppConfig,
+    );
   const ip = '192.0.2.1';
   const dto = (email = 'new@example.com') => ({ email, password: 'Test1234', full_name: 'New User' });
 
@@ -54,13 +58,19 @@ describe('RegistrationService', () => {
     await expect(allowed.register(dto('a@evil-company.com'), ip)).rejects.toThrow(UnprocessableEntityException);
     await expect(allowed.register(dto('a@company.com.evil.net'), ip)).rejects.toThrow(UnprocessableEntityException);
     expect(inserted).toEqual([]);
-    expect(log).toHaveBeenCalledWith('registration_rejected', { ip, email: 'a@evil-company.com', reason: 'domain_not_allowed' });
+    expect(log).toHaveBeenCalledWith('registration_rejected', {
+      ip,
+      email: 'a@evil-company.com',
+      reason: 'domain_not_allowed',
+    });
     await expect(allowed.register(dto('a@xn--bcher-kva.example'), ip)).resolves.toBeInstanceOf(User);
   });
 
   it('answers a taken e-mail with 409 and logs it', async () => {
     await service('approval').register(dto(), ip);
-    await expect(service('approval').register(dto(), ip)).rejects.toEqual(new ConflictException('Email already registered'));
+    await expect(service('approval').register(dto(), ip)).rejects.toEqual(
+      new ConflictException('Email already registered'),
+    );
     expect(log).toHaveBeenCalledWith('registration_rejected', { ip, email: 'new@example.com', reason: 'email_taken' });
   });
 });

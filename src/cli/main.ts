@@ -27,10 +27,14 @@ async function main(): Promise<number> {
   // The CLI never creates the ADMIN_EMAIL user itself: that stays the app's start-up job.
   const loaded = loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined, LOG_LEVEL: 'warn' });
   const config = { ...loaded, jwtSecret: await resolveJwtSecret(loaded, () => undefined) };
-  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase(config.dataDir, { debug: () => undefined, error: () => undefined });
+  const embedded = config.databaseUrl
+    ? undefined
+    : new EmbeddedDatabase(config.dataDir, { debug: () => undefined, error: () => undefined });
   const databaseUrl = config.databaseUrl ?? (await embedded!.runningUrl()) ?? (await embedded!.start());
 
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, databaseUrl), { logger: ['error'] });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, databaseUrl), {
+    logger: ['error'],
+  });
   try {
     const provisioning = context.get(AdminProvisioningService);
     const password = (await provisioning.userExists(values.email))

@@ -21,6 +21,11 @@ describe('nestsDeeperThan', () => {
   });
 
   it('walks a million levels without running out of stack', () => {
-    expect(nestsDeeperThan(nested(1_000_000, (inner) => [inner]), 32)).toBe(true);
+    expect(
+      nestsDeeperThan(
+        nested(1_000_000, (inner) => [inner]),
+        32,
+      ),
+    ).toBe(true);
   });
 });

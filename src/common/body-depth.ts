@@ -30,7 +30,9 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 export function limitBodyDepth(fastify: FastifyInstance, maxDepth = MAX_BODY_DEPTH): void {
   fastify.addHook('preValidation', async (request) => {
     if (nestsDeeperThan(request.body, maxDepth)) {
-      throw new UnprocessableEntityException([`the request body nests objects or arrays deeper than ${maxDepth} levels`]);
+      throw new UnprocessableEntityException([
+        `the request body nests objects or arrays deeper than ${maxDepth} levels`,
+      ]);
     }
   });
 }

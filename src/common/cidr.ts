@@ -66,7 +66,9 @@ export function parseCidr(text: string): Cidr {
   }
   if (isIpv4Mapped(written)) {
     if (prefix < IPV4_MAPPED_PREFIX) {
-      throw new Error(`"${text}" is IPv4-mapped: its prefix length must be 96 to 128 (::ffff:a.b.c.d/N is a.b.c.d/N-96)`);
+      throw new Error(
+        `"${text}" is IPv4-mapped: its prefix length must be 96 to 128 (::ffff:a.b.c.d/N is a.b.c.d/N-96)`,
+      );
     }
     const ipv4Prefix = prefix - IPV4_MAPPED_PREFIX;
     return { address: networkAddress(written.toIPv4Address(), ipv4Prefix), prefix: ipv4Prefix };

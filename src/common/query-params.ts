@@ -18,8 +18,7 @@ export const QueryInt = (range: { min: number; max: number }) =>
     Max(range.max),
   );
 
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
  * Reads an ISO 8601 date (`2026-11-25`, midnight UTC) or date-time (`2026-11-25T17:00:00Z`, offset
@@ -48,7 +47,9 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
  */
 export const QueryIsoDate = () =>
   applyDecorators(
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? (parseIsoDateTime(value) ?? value) : value)),
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' ? (parseIsoDateTime(value) ?? value) : value,
+    ),
     IsDate({ message: ({ property }) => `${property} must be an ISO 8601 date-time` }),
     MinDate(new Date('0001-01-01T00:00:00Z')),
     MaxDate(new Date('9999-12-31T23:59:59Z')),

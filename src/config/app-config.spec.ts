@@ -12,7 +12,14 @@ describe('loadConfig', () => {
       registerRateLimit: { limit: 3, ttlSeconds: 3600 },
       loginRateLimit: { limit: 10, ttlSeconds: 60 },
       trustProxy: false,
-      sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800, ipv6Prefix: 64 },
+      sipBan: {
+        maxRetry: 5,
+        findTimeSeconds: 600,
+        banTimeSeconds: 3600,
+        timeFactor: 2,
+        maxTimeSeconds: 604800,
+        ipv6Prefix: 64,
+      },
       sipAllowlist: ['127.0.0.0/8', '::1/128'],
       bodyLimitBytes: 102400,
     });
@@ -66,7 +73,9 @@ describe('loadConfig', () => {
     const load = () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', NODE_ENV: 'staging' });
     expect(load).toThrow('PORT must be an integer number');
     expect(load).toThrow('NODE_ENV must be one of the following values: development, production, test');
-    expect(load).toThrow('LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent');
+    expect(load).toThrow(
+      'LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent',
+    );
   });
 
   it('takes every documented NODE_ENV and LOG_LEVEL', () => {

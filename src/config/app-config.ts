@@ -357,8 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: vars.DATA_DIR,
     jwtSecret: vars.JWT_SECRET,
     jwtExpiresInSeconds: vars.JWT_EXPIRES_IN,
-    initialAdmin:
-      adminEmail && vars.ADMIN_PASSWORD ? { email: adminEmail, password: vars.ADMIN_PASSWORD } : undefined,
+    initialAdmin: adminEmail && vars.ADMIN_PASSWORD ? { email: adminEmail, password: vars.ADMIN_PASSWORD } : undefined,
     registrationMode: vars.REGISTRATION_MODE,
     registrationAllowedDomains: domains,
     registerRateLimit: { limit: vars.REGISTER_RATE_LIMIT, ttlSeconds: vars.REGISTER_RATE_TTL },

@@ -1,4 +1,11 @@
-import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit, UnprocessableEntityException } from '@nestjs/common';
+import {
+  ConflictException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleInit,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { formatCidr, normalizeCidr, parseCidr } from '../common/cidr';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';

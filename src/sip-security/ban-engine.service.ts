@@ -75,7 +75,12 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     const lookStartedAt = new Date();
     const created = await this.repository.inEngineTransaction(async (manager) => {
       const latest = await this.repository.findLatestEventIds(manager);
-      const offenders = await this.repository.countRecentEventsBySource(manager, this.watermark, latest, this.config.sipBan);
+      const offenders = await this.repository.countRecentEventsBySource(
+        manager,
+        this.watermark,
+        latest,
+        this.config.sipBan,
+      );
       this.watermark = latest;
       const bans: Array<{ ban: SipBan; hits: number }> = [];
       for (const offender of offenders) {
@@ -100,7 +105,12 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     const { maxRetry, findTimeSeconds } = this.config.sipBan;
     const repeat = previousAutomaticBans > 0 ? `; ban #${previousAutomaticBans + 1}` : '';
     const reason = `at least ${maxRetry} failed registrations or door knocks within ${findTimeSeconds} s${repeat}`;
-    return this.repository.insertAutomaticBan(manager, unit, reason, banDurationSeconds(this.config.sipBan, previousAutomaticBans));
+    return this.repository.insertAutomaticBan(
+      manager,
+      unit,
+      reason,
+      banDurationSeconds(this.config.sipBan, previousAutomaticBans),
+    );
   }
 }
 

@@ -18,14 +18,26 @@ describe('BanIndexService.check', () => {
     const expiresAt = inOneHour();
     const index = indexWith([{ cidr: '203.0.113.0/24', reason: 'scan', expiresAt }], []);
     await index.reload();
-    expect(index.check('203.0.113.9')).toEqual({ ip: '203.0.113.9', banned: true, allowlisted: false, expiresAt, reason: 'scan' });
+    expect(index.check('203.0.113.9')).toEqual({
+      ip: '203.0.113.9',
+      banned: true,
+      allowlisted: false,
+      expiresAt,
+      reason: 'scan',
+    });
     expect(index.check('203.0.114.9')).toMatchObject({ banned: false, expiresAt: null, reason: null });
   });
 
   it('gives the allowlist precedence: an allowlisted address is never banned, as in regshield_is_banned()', async () => {
     const index = indexWith([{ cidr: '198.51.100.0/24', reason: 'scan', expiresAt: null }], ['198.51.100.7/32']);
     await index.reload();
-    expect(index.check('198.51.100.7')).toEqual({ ip: '198.51.100.7', banned: false, allowlisted: true, expiresAt: null, reason: null });
+    expect(index.check('198.51.100.7')).toEqual({
+      ip: '198.51.100.7',
+      banned: false,
+      allowlisted: true,
+      expiresAt: null,
+      reason: null,
+    });
     expect(index.check('198.51.100.8')).toMatchObject({ banned: true, allowlisted: false });
   });
 

@@ -80,7 +80,10 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   async onApplicationBootstrap(): Promise<void> {
     await this.reload();
     await this.listener.start();
-    this.fullReloadTimer = setInterval(() => void this.reload().catch((error) => this.warn(error)), FULL_RELOAD_INTERVAL_MS);
+    this.fullReloadTimer = setInterval(
+      () => void this.reload().catch((error) => this.warn(error)),
+      FULL_RELOAD_INTERVAL_MS,
+    );
     this.fullReloadTimer.unref();
   }
 

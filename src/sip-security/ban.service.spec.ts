@@ -16,13 +16,24 @@ function serviceWith(allowlisted?: string) {
     insertManualBan: (ban: NewManualBan) => {
       inserted.push(ban);
       return Promise.resolve(
-        Object.assign(new SipBan(), { id: '1', cidr: ban.cidr, reason: ban.reason, source: 'manual', createdAt: new Date(), expiresAt: null }),
+        Object.assign(new SipBan(), {
+          id: '1',
+          cidr: ban.cidr,
+          reason: ban.reason,
+          source: 'manual',
+          createdAt: new Date(),
+          expiresAt: null,
+        }),
       );
     },
   } as unknown as SipBansRepository;
-  const allowlistRepository = { findOverlapping: () => Promise.resolve(allowlisted) } as unknown as SipAllowlistRepository;
+  const allowlistRepository = {
+    findOverlapping: () => Promise.resolve(allowlisted),
+  } as unknown as SipAllowlistRepository;
   const index = { reload: () => Promise.resolve() } as unknown as BanIndexService;
-  const securityLog = { log: (event: string, fields: Record<string, unknown>) => logged.push({ event, ...fields }) } as unknown as SecurityLogService;
+  const securityLog = {
+    log: (event: string, fields: Record<string, unknown>) => logged.push({ event, ...fields }),
+  } as unknown as SecurityLogService;
   const config = { sipMinPrefix: { ipv4: 8, ipv6: 32 } } as AppConfig;
   return { service: new BanService(banRepository, allowlistRepository, index, securityLog, config), inserted, logged };
 }
@@ -46,7 +57,9 @@ describe('BanService.createManual', () => {
     const { service, inserted } = serviceWith();
     const refusal = service.createManual(request({ cidr: '128.0.0.0/1' }), actor);
     await expect(refusal).rejects.toThrow(UnprocessableEntityException);
-    await expect(refusal).rejects.toHaveProperty('response.message', [expect.stringContaining('minimum prefix /8 (SIP_MIN_PREFIX_IPV4)')]);
+    await expect(refusal).rejects.toHaveProperty('response.message', [
+      expect.stringContaining('minimum prefix /8 (SIP_MIN_PREFIX_IPV4)'),
+    ]);
     expect(inserted).toEqual([]);
   });
 
@@ -54,7 +67,9 @@ describe('BanService.createManual', () => {
     const { service, inserted, logged } = serviceWith();
     await service.createManual(request({ cidr: '128.0.0.0/1', force: true }), actor);
     expect(inserted.map((ban) => ban.cidr)).toEqual(['128.0.0.0/1']);
-    expect(logged).toEqual([expect.objectContaining({ event: 'sip_ban_created', cidr: '128.0.0.0/1', forced: true, actor_id: actor.id })]);
+    expect(logged).toEqual([
+      expect.objectContaining({ event: 'sip_ban_created', cidr: '128.0.0.0/1', forced: true, actor_id: actor.id }),
+    ]);
   });
 
   it('does not mark an ordinary ban as forced', async () => {

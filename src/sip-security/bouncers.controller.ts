@@ -35,7 +35,11 @@ export class BouncersController {
   @ApiOperation({ summary: 'Create a bouncer key for /v1/decisions and the ban export; the key is shown once' })
   @ApiCreatedResponse({ type: CreatedBouncerDto })
   @ApiUnprocessableEntityResponse({ description: 'Missing or bad name', type: ErrorResponseDto })
-  async create(@Body() dto: CreateBouncerDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<CreatedBouncerDto> {
+  async create(
+    @Body() dto: CreateBouncerDto,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<CreatedBouncerDto> {
     return CreatedBouncerDto.fromCreated(await this.bouncers.create(dto.name, { id: actor.id, ip }));
   }
 
@@ -46,7 +50,11 @@ export class BouncersController {
   @ApiParam({ name: 'id', type: 'integer' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiNotFoundResponse({ description: 'No bouncer key in force with this id', type: ErrorResponseDto })
-  revoke(@Param('id', parseBigintIdOr404('Bouncer')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
+  revoke(
+    @Param('id', parseBigintIdOr404('Bouncer')) id: string,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<void> {
     return this.bouncers.revoke(id, { id: actor.id, ip });
   }
 }

@@ -100,7 +100,9 @@ export class BouncersRepository {
 
   /** Active bans covering the address (an IPv4-mapped one is its IPv4 address, as everywhere). */
   findActiveDecisionsCovering(ip: string): Promise<BanDecision[]> {
-    return this.dataSource.query(`${ACTIVE_DECISIONS} WHERE cidr >>= regshield_unmap_ipv4($1::inet) ${LONGEST_FIRST}`, [ip]);
+    return this.dataSource.query(`${ACTIVE_DECISIONS} WHERE cidr >>= regshield_unmap_ipv4($1::inet) ${LONGEST_FIRST}`, [
+      ip,
+    ]);
   }
 
   findActiveDecisionsCreatedAfter(after: Date): Promise<BanDecision[]> {

@@ -48,7 +48,13 @@ export class BouncersService {
     if (name === undefined) {
       throw new NotFoundException('Bouncer not found');
     }
-    this.securityLog.log('admin_action', { ip: actor.ip, action: 'bouncer_revoke', actor_id: actor.id, bouncer_id: id, name });
+    this.securityLog.log('admin_action', {
+      ip: actor.ip,
+      action: 'bouncer_revoke',
+      actor_id: actor.id,
+      bouncer_id: id,
+      name,
+    });
   }
 
   /** The bouncer's id, or undefined for an unknown or revoked key. */

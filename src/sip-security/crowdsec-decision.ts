@@ -21,7 +21,8 @@ export const UNTIL_LIFTED_DURATION_SECONDS = 40 * 24 * 3600;
 export function toCrowdsecDecision(ban: BanDecision): CrowdsecDecision {
   const [address, prefix] = ban.cidr.split('/');
   const single = prefix === (address.includes(':') ? '128' : '32');
-  const seconds = ban.secondsLeft === null ? UNTIL_LIFTED_DURATION_SECONDS : Math.min(ban.secondsLeft, UNTIL_LIFTED_DURATION_SECONDS);
+  const seconds =
+    ban.secondsLeft === null ? UNTIL_LIFTED_DURATION_SECONDS : Math.min(ban.secondsLeft, UNTIL_LIFTED_DURATION_SECONDS);
   return {
     id: Number(ban.id),
     origin: 'regshield',

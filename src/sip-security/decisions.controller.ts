@@ -1,5 +1,12 @@
 import { Controller, Get, Header, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { API_KEY_SECURITY } from '../common/api-key-security';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { BouncerKeyGuard, BouncerRequest } from './bouncer-key.guard';

@@ -42,7 +42,9 @@ export class DecisionsService {
   /** The bans covering the address, or every active ban without one. */
   async covering(ip: string | undefined): Promise<CrowdsecDecision[]> {
     const bans =
-      ip === undefined ? await this.repository.findActiveDecisions() : await this.repository.findActiveDecisionsCovering(ip);
+      ip === undefined
+        ? await this.repository.findActiveDecisions()
+        : await this.repository.findActiveDecisionsCovering(ip);
     return bans.map(toCrowdsecDecision);
   }
 

@@ -100,7 +100,9 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
           if (result && result.failedRegistrations + result.doorKnocks > 0) {
             const { failedRegistrations, doorKnocks } = result;
             const days = this.config.sipEventRetentionDays;
-            this.logger.log(`deleted ${failedRegistrations} failed registrations, ${doorKnocks} door knocks (> ${days} days)`);
+            this.logger.log(
+              `deleted ${failedRegistrations} failed registrations, ${doorKnocks} door knocks (> ${days} days)`,
+            );
           }
         })
         .catch((error: unknown) =>

@@ -9,7 +9,12 @@ export type SchemaObject = Exclude<Extract<ApiBodyOptions, { schema: unknown }>[
  * than class-validator's per-object decorators, and at 10 000 events a request that decides the ingest rate.
  */
 const TEXT_MAX = 1024;
-const text = (example: string, maxLength = TEXT_MAX): SchemaObject => ({ type: 'string', nullable: true, maxLength, example });
+const text = (example: string, maxLength = TEXT_MAX): SchemaObject => ({
+  type: 'string',
+  nullable: true,
+  maxLength,
+  example,
+});
 const port: SchemaObject = { type: 'integer', nullable: true, minimum: 0, maximum: 65535, example: 5060 };
 const sourceIp: SchemaObject = { type: 'string', format: 'ip', description: 'IPv4 or IPv6', example: '203.0.113.7' };
 

@@ -42,7 +42,9 @@ describe('firewall exports', () => {
 
   it('writes an nft script that replaces its table, with timeouts only where a ban ends', () => {
     const script = toNftablesScript(bans);
-    expect(script.startsWith('add table inet regshield\ndelete table inet regshield\ntable inet regshield {')).toBe(true);
+    expect(script.startsWith('add table inet regshield\ndelete table inet regshield\ntable inet regshield {')).toBe(
+      true,
+    );
     expect(script).toContain('elements = { 198.51.100.7/32 timeout 3600s, 203.0.113.0/24 }');
     expect(script).toContain('elements = { 2001:db8:5::/64 timeout 60s }');
     expect(toNftablesScript([])).not.toContain('elements');

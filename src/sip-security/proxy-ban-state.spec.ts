@@ -11,7 +11,13 @@ describe('proxyBanState', () => {
   it('keys single addresses by the address and lists wider CIDRs, dropping expired bans', () => {
     const state = proxyBanState(
       {
-        bans: [ban('198.51.100.7/32', 60), ban('2001:db8::1/128', null), ban('203.0.113.0/24', null), ban('2001:db8:1::/64', 5), ban('192.0.2.1/32', -1)],
+        bans: [
+          ban('198.51.100.7/32', 60),
+          ban('2001:db8::1/128', null),
+          ban('203.0.113.0/24', null),
+          ban('2001:db8:1::/64', 5),
+          ban('192.0.2.1/32', -1),
+        ],
         allowlist: ['127.0.0.1/32', '10.0.0.0/8'],
       },
       now,
@@ -25,9 +31,15 @@ describe('proxyBanState', () => {
   });
 
   it('keeps the longest-lasting of two bans on one address', () => {
-    const state = proxyBanState({ bans: [ban('198.51.100.7/32', 60), ban('198.51.100.7/32', null), ban('198.51.100.7/32', 600)], allowlist: [] }, now);
+    const state = proxyBanState(
+      { bans: [ban('198.51.100.7/32', 60), ban('198.51.100.7/32', null), ban('198.51.100.7/32', 600)], allowlist: [] },
+      now,
+    );
     expect(state.hostBans.get('198.51.100.7')).toBeNull();
-    const timed = proxyBanState({ bans: [ban('198.51.100.8/32', 600), ban('198.51.100.8/32', 60)], allowlist: [] }, now);
+    const timed = proxyBanState(
+      { bans: [ban('198.51.100.8/32', 600), ban('198.51.100.8/32', 60)], allowlist: [] },
+      now,
+    );
     expect(timed.hostBans.get('198.51.100.8')).toBe(now + 600_000);
   });
 });

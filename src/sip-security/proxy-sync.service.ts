@@ -84,7 +84,9 @@ class ProxyMirror {
       } catch (error) {
         this.pushed = undefined;
         if (this.reachable) {
-          this.logger.warn(`proxy ${this.rpc.url}: ${error instanceof Error ? error.message : String(error)}; retrying every second`);
+          this.logger.warn(
+            `proxy ${this.rpc.url}: ${error instanceof Error ? error.message : String(error)}; retrying every second`,
+          );
         }
         this.reachable = false;
       }

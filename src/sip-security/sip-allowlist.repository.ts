@@ -57,9 +57,10 @@ export class SipAllowlistRepository {
 
   /** Returns the removed entry's CIDR, or undefined when there was no such entry. */
   async deleteEntry(id: string): Promise<string | undefined> {
-    const [rows] = (await this.dataSource.query('DELETE FROM sip_allowlist WHERE id = $1 RETURNING cidr::text AS cidr', [
-      id,
-    ])) as [Array<{ cidr: string }>, number];
+    const [rows] = (await this.dataSource.query(
+      'DELETE FROM sip_allowlist WHERE id = $1 RETURNING cidr::text AS cidr',
+      [id],
+    )) as [Array<{ cidr: string }>, number];
     return rows[0]?.cidr;
   }
 

@@ -188,7 +188,15 @@ export class SipBansRepository {
            FROM windows
        ) counted
        WHERE hits >= $7`,
-      [after.failed, upTo.failed, after.knocks, upTo.knocks, settings.findTimeSeconds, settings.ipv6Prefix, settings.maxRetry],
+      [
+        after.failed,
+        upTo.failed,
+        after.knocks,
+        upTo.knocks,
+        settings.findTimeSeconds,
+        settings.ipv6Prefix,
+        settings.maxRetry,
+      ],
     );
   }
 
@@ -202,7 +210,12 @@ export class SipBansRepository {
     return eligibility;
   }
 
-  async insertAutomaticBan(manager: EntityManager, unit: string, reason: string, durationSeconds: number): Promise<SipBan> {
+  async insertAutomaticBan(
+    manager: EntityManager,
+    unit: string,
+    reason: string,
+    durationSeconds: number,
+  ): Promise<SipBan> {
     const [row] = (await manager.query(
       `INSERT INTO sip_bans (cidr, reason, source, expires_at)
        VALUES ($1, $2, 'auto', now() + make_interval(secs => $3))

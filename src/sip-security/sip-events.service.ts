@@ -52,7 +52,9 @@ export class SipEventsService {
   }
 
   async ingestDoorKnocks(events: DoorKnockEvent[]): Promise<IngestResult> {
-    await this.repository.insertDoorKnocks(events.map((event) => ({ ...event, source_ip: normalizeIp(event.source_ip) })));
+    await this.repository.insertDoorKnocks(
+      events.map((event) => ({ ...event, source_ip: normalizeIp(event.source_ip) })),
+    );
     this.metrics.recordIngested('door_knock_attempts', events.length);
     return { accepted: events.length, ignored: 0 };
   }

@@ -69,7 +69,10 @@ const ApiEventBatch = (schema: SchemaObject) =>
   applyDecorators(
     ApiBody({ schema: { oneOf: [schema, { type: 'array', items: schema, minItems: 1, maxItems: MAX_BATCH }] } }),
     ApiAcceptedResponse({ type: IngestResultDto }),
-    ApiUnprocessableEntityResponse({ description: 'An invalid event anywhere in the batch: nothing is stored', type: ErrorResponseDto }),
+    ApiUnprocessableEntityResponse({
+      description: 'An invalid event anywhere in the batch: nothing is stored',
+      type: ErrorResponseDto,
+    }),
   );
 
 @ApiTags('SIP security')
@@ -123,7 +126,10 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'Door knocks, newest first' })
   @ApiPagedResponse(DoorKnockDto, undefined, { capped: true })
   @ApiUnprocessableEntityResponse({ description: 'Invalid filter or paging', type: ErrorResponseDto })
-  async listDoorKnocks(@Query() query: DoorKnockQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DoorKnockDto[]> {
+  async listDoorKnocks(
+    @Query() query: DoorKnockQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DoorKnockDto[]> {
     const filter = { ...eventFilter(query), reason: query.reason };
     return withTotalCount(reply, await this.events.listDoorKnocks(filter)).map(DoorKnockDto.from);
   }
@@ -148,12 +154,16 @@ export class SipSecurityController {
   @Get('bans/export')
   @BouncerKeyApiKeyOrSuperuser()
   @ApiOperation({
-    summary: 'Active bans for firewalls and the proxy: one CIDR a line (plain), JSON, an `nft -f` script or an `ipset restore` file',
+    summary:
+      'Active bans for firewalls and the proxy: one CIDR a line (plain), JSON, an `nft -f` script or an `ipset restore` file',
   })
   @ApiProduces('text/plain', 'application/json')
   @ApiOkResponse({ description: 'plain: `203.0.113.7/32\\n…`; json: an array of bans; nftables / ipset: a script' })
   @ApiUnprocessableEntityResponse({ description: 'Unknown format', type: ErrorResponseDto })
-  async exportBans(@Query() query: ExportQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | BanDto[]> {
+  async exportBans(
+    @Query() query: ExportQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | BanDto[]> {
     if (query.format === 'nftables' || query.format === 'ipset') {
       void reply.type('text/plain; charset=utf-8');
       return this.decisions.firewallScript(query.format);
@@ -171,11 +181,17 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'Ban a CIDR by hand, for a duration or until lifted' })
   @ApiCreatedResponse({ type: BanDto })
   @ApiUnprocessableEntityResponse({
-    description: 'Bad CIDR or duration, a CIDR wider than the minimum prefix without force, or one overlapping the allowlist',
+    description:
+      'Bad CIDR or duration, a CIDR wider than the minimum prefix without force, or one overlapping the allowlist',
     type: ErrorResponseDto,
   })
   async createBan(@Body() dto: CreateBanDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<BanDto> {
-    const request = { cidr: dto.cidr, reason: dto.reason, durationSeconds: dto.duration_seconds ?? null, force: dto.force ?? false };
+    const request = {
+      cidr: dto.cidr,
+      reason: dto.reason,
+      durationSeconds: dto.duration_seconds ?? null,
+      force: dto.force ?? false,
+    };
     return BanDto.from(await this.bans.createManual(request, { id: actor.id, ip }));
   }
 
@@ -186,7 +202,11 @@ export class SipSecurityController {
   @ApiParam({ name: 'id', type: 'integer' })
   @ApiNoContentResponse({ description: 'Lifted' })
   @ApiNotFoundResponse({ description: 'No active ban with this id', type: ErrorResponseDto })
-  liftBan(@Param('id', parseBigintIdOr404('Ban')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
+  liftBan(
+    @Param('id', parseBigintIdOr404('Ban')) id: string,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<void> {
     return this.bans.lift(id, { id: actor.id, ip });
   }
 
@@ -202,9 +222,16 @@ export class SipSecurityController {
   @SuperuserOnly()
   @ApiOperation({ summary: 'Allowlist a CIDR (trunks, PBXs: allowlist them before flood checks bite)' })
   @ApiCreatedResponse({ type: AllowlistEntryDto })
-  @ApiUnprocessableEntityResponse({ description: 'Bad CIDR, or one wider than the minimum prefix without force', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Bad CIDR, or one wider than the minimum prefix without force',
+    type: ErrorResponseDto,
+  })
   @ApiConflictResponse({ description: 'Already allowlisted', type: ErrorResponseDto })
-  async addToAllowlist(@Body() dto: CreateAllowlistEntryDto, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<AllowlistEntryDto> {
+  async addToAllowlist(
+    @Body() dto: CreateAllowlistEntryDto,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<AllowlistEntryDto> {
     const request = { cidr: dto.cidr, description: dto.description, force: dto.force ?? false };
     return AllowlistEntryDto.from(await this.allowlist.add(request, { id: actor.id, ip }));
   }
@@ -216,7 +243,11 @@ export class SipSecurityController {
   @ApiParam({ name: 'id', type: 'integer' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiNotFoundResponse({ description: 'Unknown id', type: ErrorResponseDto })
-  removeFromAllowlist(@Param('id', parseBigintIdOr404('Allowlist entry')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string): Promise<void> {
+  removeFromAllowlist(
+    @Param('id', parseBigintIdOr404('Allowlist entry')) id: string,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<void> {
     return this.allowlist.remove(id, { id: actor.id, ip });
   }
 

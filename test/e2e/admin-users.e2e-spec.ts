@@ -40,7 +40,9 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
     const calls = [
       t.http.get('/api/admin/users'),
       t.http.get('/api/admin/users/inactive'),
-      ...['activate', 'deactivate', 'promote', 'demote'].map((action) => t.http.post(`/api/admin/users/${target.id}/${action}`)),
+      ...['activate', 'deactivate', 'promote', 'demote'].map((action) =>
+        t.http.post(`/api/admin/users/${target.id}/${action}`),
+      ),
     ];
     for (const call of calls) {
       const response = await call.set(auth(user.token)).expect(403);
@@ -71,9 +73,17 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
       const created = all.body.map((u: { created_at: string }) => u.created_at);
       expect([...created].sort()).toEqual(created);
       expect(all.body[0].id).toBe(adminId);
-      for (const user of all.body) expect(Object.keys(user).sort()).toEqual(
-        ['created_at', 'email', 'full_name', 'id', 'is_active', 'is_superuser', 'status', 'updated_at'],
-      );
+      for (const user of all.body)
+        expect(Object.keys(user).sort()).toEqual([
+          'created_at',
+          'email',
+          'full_name',
+          'id',
+          'is_active',
+          'is_superuser',
+          'status',
+          'updated_at',
+        ]);
 
       const page = await t.http.get('/api/admin/users?skip=1&limit=2').set(auth(adminToken)).expect(200);
       expect(page.body.map((u: { id: string }) => u.id)).toEqual(all.body.slice(1, 3).map((u: { id: string }) => u.id));
@@ -104,7 +114,10 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
       const created = inactive.body.map((u: { created_at: string }) => u.created_at);
       expect([...created].sort()).toEqual(created);
 
-      const pending = await t.http.get('/api/admin/users/inactive?status=pending&limit=1000').set(auth(adminToken)).expect(200);
+      const pending = await t.http
+        .get('/api/admin/users/inactive?status=pending&limit=1000')
+        .set(auth(adminToken))
+        .expect(200);
       const pendingIds = pending.body.map((u: { id: string }) => u.id);
       expect(pendingIds).toEqual(expect.arrayContaining([first.id, third.id]));
       expect(pendingIds).not.toContain(second.id);
@@ -113,16 +126,26 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
   });
 
   describe('actions', () => {
-    it.each(['activate', 'deactivate', 'promote', 'demote'])('answers 404 to %s on an unknown or malformed id', async (action) => {
-      for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '1', "1' OR '1'='1"]) {
-        const response = await t.http.post(`/api/admin/users/${encodeURIComponent(id)}/${action}`).set(auth(adminToken)).expect(404);
-        expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'User not found' });
-      }
-    });
+    it.each(['activate', 'deactivate', 'promote', 'demote'])(
+      'answers 404 to %s on an unknown or malformed id',
+      async (action) => {
+        for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '1', "1' OR '1'='1"]) {
+          const response = await t.http
+            .post(`/api/admin/users/${encodeURIComponent(id)}/${action}`)
+            .set(auth(adminToken))
+            .expect(404);
+          expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'User not found' });
+        }
+      },
+    );
 
     it('refuses to deactivate or demote oneself with 400', async () => {
       const deactivate = await t.http.post(`/api/admin/users/${adminId}/deactivate`).set(auth(adminToken)).expect(400);
-      expect(deactivate.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Cannot deactivate your own account' });
+      expect(deactivate.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Cannot deactivate your own account',
+      });
       const demote = await t.http.post(`/api/admin/users/${adminId}/demote`).set(auth(adminToken)).expect(400);
       expect(demote.body.message).toBe('Cannot demote yourself');
       await t.http.get('/api/auth/me').set(auth(adminToken)).expect(200);
@@ -172,7 +195,9 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
         t.http.post(`/api/admin/users/${a.id}/demote`).set(auth(b.token)),
       ]);
       expect([ab.status, ba.status].sort()).toEqual([200, 403]);
-      const { rows } = await t.db.query('SELECT count(*)::int AS n FROM users WHERE id = ANY($1) AND is_superuser', [[a.id, b.id]]);
+      const { rows } = await t.db.query('SELECT count(*)::int AS n FROM users WHERE id = ANY($1) AND is_superuser', [
+        [a.id, b.id],
+      ]);
       expect(rows[0].n).toBe(1);
     });
 

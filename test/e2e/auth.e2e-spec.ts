@@ -123,13 +123,19 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
     it('returns a bearer token that works on /me', async () => {
       const response = await t.http.post('/api/auth/login').send(credentials(active)).expect(200);
       expect(response.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
-      const me = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${response.body.access_token}`).expect(200);
+      const me = await t.http
+        .get('/api/auth/me')
+        .set('Authorization', `Bearer ${response.body.access_token}`)
+        .expect(200);
       expect(me.body.email).toBe(active.email);
       expect(me.body.status).toBe('active');
     });
 
     it('accepts the e-mail in another case', async () => {
-      await t.http.post('/api/auth/login').send({ ...credentials(active), email: ` ${active.email.toUpperCase()} ` }).expect(200);
+      await t.http
+        .post('/api/auth/login')
+        .send({ ...credentials(active), email: ` ${active.email.toUpperCase()} ` })
+        .expect(200);
     });
 
     it('answers an unknown e-mail and a wrong password with the same 401 body', async () => {
@@ -163,7 +169,10 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
     it('answers 403 Inactive user only when the password was right (seed test 4)', async () => {
       const right = await t.http.post('/api/auth/login').send(credentials(pending)).expect(403);
       expect(right.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Inactive user' });
-      const wrong = await t.http.post('/api/auth/login').send({ ...credentials(pending), password: 'Wrong1234' }).expect(401);
+      const wrong = await t.http
+        .post('/api/auth/login')
+        .send({ ...credentials(pending), password: 'Wrong1234' })
+        .expect(401);
       expect(wrong.body.message).toBe('Incorrect email or password');
     });
 
@@ -253,22 +262,43 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
       const created = await t.http.post('/api/auth/register').send(user).expect(201);
       const ascii = user.email.replace('bücher', 'xn--bcher-kva');
       expect(created.body.email).toBe(ascii);
-      await t.http.post('/api/auth/register').send(newUser({ email: ascii })).expect(409);
-      await t.http.post('/api/auth/register').send(newUser({ email: user.email.toUpperCase() })).expect(409);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: ascii }))
+        .expect(409);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: user.email.toUpperCase() }))
+        .expect(409);
       const token = await t.login(ADMIN.email, ADMIN.password);
-      await t.http.post(`/api/admin/users/${created.body.id}/activate`).set('Authorization', `Bearer ${token}`).expect(200);
+      await t.http
+        .post(`/api/admin/users/${created.body.id}/activate`)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
       await t.http.post('/api/auth/login').send(credentials(user)).expect(200);
-      await t.http.post('/api/auth/login').send({ ...credentials(user), email: ascii }).expect(200);
+      await t.http
+        .post('/api/auth/login')
+        .send({ ...credentials(user), email: ascii })
+        .expect(200);
     });
 
     it('stores a composed and a decomposed é as one address (NFC)', async () => {
       const local = `jos${Date.now()}`;
-      await t.http.post('/api/auth/register').send(newUser({ email: `${local}\u00e9@example.com` })).expect(201);
-      await t.http.post('/api/auth/register').send(newUser({ email: `${local}e\u0301@example.com` })).expect(409);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: `${local}\u00e9@example.com` }))
+        .expect(201);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: `${local}e\u0301@example.com` }))
+        .expect(409);
     });
 
     it('never stores "i" + combining dot: ADMİN@EXAMPLE.COM is the admin address, taken (409)', async () => {
-      const response = await t.http.post('/api/auth/register').send(newUser({ email: 'ADMİN@EXAMPLE.COM' })).expect(409);
+      const response = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'ADMİN@EXAMPLE.COM' }))
+        .expect(409);
       expect(response.body.message).toBe('Email already registered');
       const { rows } = await t.db.query(`SELECT email FROM users WHERE email LIKE '%' || chr(775) || '%'`);
       expect(rows).toEqual([]);
@@ -288,7 +318,10 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
     });
 
     it('accepts an address written in one other script', async () => {
-      const response = await t.http.post('/api/auth/register').send(newUser({ email: `иван${Date.now()}@пример.рф` })).expect(201);
+      const response = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: `иван${Date.now()}@пример.рф` }))
+        .expect(201);
       expect(response.body.email).toMatch(/^иван\d+@xn--e1afmkfd\.xn--p1ai$/);
     });
   });
@@ -308,7 +341,10 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
         'login_failed',
         'login_inactive_user',
       ]);
-      expect(events.find((event) => event.event === 'user_created')).toMatchObject({ is_active: false, ip: '127.0.0.1' });
+      expect(events.find((event) => event.event === 'user_created')).toMatchObject({
+        is_active: false,
+        ip: '127.0.0.1',
+      });
       expect(events.find((event) => event.event === 'login_failed')).toMatchObject({ reason: 'wrong_password' });
       const text = t.securityLogText();
       for (const secret of ['Secret9876', 'Wrong9876x', ADMIN.password, token, '$argon2']) {

@@ -110,12 +110,32 @@ if (!available) {
       });
 
       // Web door. 192.0.2.1: three failed logins, then the login limit (3) answers 429.
-      await t.http.post('/api/auth/login').set(from('192.0.2.1')).send({ email: ADMIN.email, password: 'Wrong1234' }).expect(401);
-      await t.http.post('/api/auth/login').set(from('192.0.2.1')).send({ email: 'nobody@example.com', password: 'Wrong1234' }).expect(401);
-      await t.http.post('/api/auth/login').set(from('192.0.2.1')).send({ email: ADMIN.email, password: 'Wrong5678' }).expect(401);
-      await t.http.post('/api/auth/login').set(from('192.0.2.1')).send({ email: ADMIN.email, password: 'Wrong1234' }).expect(429);
+      await t.http
+        .post('/api/auth/login')
+        .set(from('192.0.2.1'))
+        .send({ email: ADMIN.email, password: 'Wrong1234' })
+        .expect(401);
+      await t.http
+        .post('/api/auth/login')
+        .set(from('192.0.2.1'))
+        .send({ email: 'nobody@example.com', password: 'Wrong1234' })
+        .expect(401);
+      await t.http
+        .post('/api/auth/login')
+        .set(from('192.0.2.1'))
+        .send({ email: ADMIN.email, password: 'Wrong5678' })
+        .expect(401);
+      await t.http
+        .post('/api/auth/login')
+        .set(from('192.0.2.1'))
+        .send({ email: ADMIN.email, password: 'Wrong1234' })
+        .expect(429);
       // 192.0.2.2: a domain that may not register.
-      await t.http.post('/api/auth/register').set(from('192.0.2.2')).send(newUser({ email: 'mallory@evil.test' })).expect(422);
+      await t.http
+        .post('/api/auth/register')
+        .set(from('192.0.2.2'))
+        .send(newUser({ email: 'mallory@evil.test' }))
+        .expect(422);
       // 192.0.2.3: registers, registers the same address again (taken), then hits the register limit (2).
       const user = newUser();
       const created = await t.http.post('/api/auth/register').set(from('192.0.2.3')).send(user).expect(201);
@@ -123,9 +143,14 @@ if (!available) {
       await t.http.post('/api/auth/register').set(from('192.0.2.3')).send(newUser()).expect(429);
       // 192.0.2.5: successful logins only (the admin, who activates the new user, and the user): never counted.
       const login = async (email: string, password: string) =>
-        (await t.http.post('/api/auth/login').set(from('192.0.2.5')).send({ email, password }).expect(200)).body.access_token as string;
+        (await t.http.post('/api/auth/login').set(from('192.0.2.5')).send({ email, password }).expect(200)).body
+          .access_token as string;
       const admin = await login(ADMIN.email, ADMIN.password);
-      await t.http.post(`/api/admin/users/${created.body.id}/activate`).set(from('192.0.2.5')).set(bearer(admin)).expect(200);
+      await t.http
+        .post(`/api/admin/users/${created.body.id}/activate`)
+        .set(from('192.0.2.5'))
+        .set(bearer(admin))
+        .expect(200);
       const userToken = await login(user.email, user.password);
       // 192.0.2.4: a normal user's token on an admin route.
       await t.http.get('/api/admin/users').set(from('192.0.2.4')).set(bearer(userToken)).expect(403);
@@ -133,7 +158,11 @@ if (!available) {
       // (Raw HTTP: supertest would percent-encode the quotes.)
       expect(await rawGet(t, INJECTED_PATH, { ...from('192.0.2.4'), ...bearer(userToken) })).toBe(403);
       // An IPv6 client: one failed login.
-      await t.http.post('/api/auth/login').set(from('2001:db8:ffff::7')).send({ email: 'nobody@example.com', password: 'Wrong1234' }).expect(401);
+      await t.http
+        .post('/api/auth/login')
+        .set(from('2001:db8:ffff::7'))
+        .send({ email: 'nobody@example.com', password: 'Wrong1234' })
+        .expect(401);
 
       // SIP door. A manual ban and its lifting by the admin (from 192.0.2.6): never counted, or the admin
       // would be banned.
@@ -143,12 +172,19 @@ if (!available) {
         .set(bearer(admin))
         .send({ cidr: '198.51.100.0/24', reason: 'svcrack from this network' })
         .expect(201);
-      await t.http.delete(`/api/sip-security/bans/${manual.body.id}`).set(from('192.0.2.6')).set(bearer(admin)).expect(204);
+      await t.http
+        .delete(`/api/sip-security/bans/${manual.body.id}`)
+        .set(from('192.0.2.6'))
+        .set(bearer(admin))
+        .expect(204);
       // Automatic bans: 5 door knocks from 203.0.113.9, and from five addresses of one IPv6 /64.
       await t.http
         .post('/api/sip-security/door-knocks')
         .set('X-Api-Key', API_KEY)
-        .send([...Array.from({ length: 5 }, () => doorKnock('203.0.113.9')), ...Array.from({ length: 5 }, (_, i) => doorKnock(`2001:db8:5:6::${i + 1}`))])
+        .send([
+          ...Array.from({ length: 5 }, () => doorKnock('203.0.113.9')),
+          ...Array.from({ length: 5 }, (_, i) => doorKnock(`2001:db8:5:6::${i + 1}`)),
+        ])
         .expect(202);
       const banned = async (cidr: string) => {
         const response = await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200);
@@ -156,7 +192,9 @@ if (!available) {
       };
       await waitFor(() => banned('203.0.113.9/32'));
       await waitFor(() => banned('2001:db8:5:6::/64'));
-      await waitFor(async () => (t.securityEvents().filter((e) => e.event === 'sip_ban_created').length === 3 ? true : undefined));
+      await waitFor(async () =>
+        t.securityEvents().filter((e) => e.event === 'sip_ban_created').length === 3 ? true : undefined,
+      );
 
       workDir = mkdtempSync(join(tmpdir(), 'regshield-fail2ban-'));
       logFile = join(workDir, 'security.log');
@@ -169,13 +207,16 @@ if (!available) {
 
     /** The log lines the filter must match, in log order: what Fail2Ban should count. */
     const expectedFailures = () =>
-      t.securityLogText()
+      t
+        .securityLogText()
         .split('\n')
         .filter((line) => line !== '')
         .filter((line) => {
           const event = JSON.parse(line) as Record<string, unknown>;
           return (
-            ['login_failed', 'registration_rejected', 'rate_limit_hit', 'admin_access_denied'].includes(event.event as string) ||
+            ['login_failed', 'registration_rejected', 'rate_limit_hit', 'admin_access_denied'].includes(
+              event.event as string,
+            ) ||
             (event.event === 'sip_ban_created' && event.source === 'auto')
           );
         });
@@ -196,13 +237,21 @@ if (!available) {
         expect(events).toContain(event);
       }
       expect(t.securityEvents()).toContainEqual(
-        expect.objectContaining({ event: 'sip_ban_created', source: 'auto', ip: '2001:db8:5:6::/64', cidr: '2001:db8:5:6::/64' }),
+        expect.objectContaining({
+          event: 'sip_ban_created',
+          source: 'auto',
+          ip: '2001:db8:5:6::/64',
+          cidr: '2001:db8:5:6::/64',
+        }),
       );
     });
 
     it('matches exactly the failure lines, and takes the client address (or banned /64) from each', () => {
       const run = runFail2banRegex(logFile, FILTER);
-      const all = t.securityLogText().split('\n').filter((line) => line !== '');
+      const all = t
+        .securityLogText()
+        .split('\n')
+        .filter((line) => line !== '');
       const expected = expectedFailures();
       expect(expected).toHaveLength(12);
       expect(run.lines).toEqual({ total: all.length, ignored: 0, matched: 12, missed: all.length - 12 });
@@ -222,10 +271,14 @@ if (!available) {
         '2001:db8:5:6::/64', // sip_ban_created (auto, IPv6 /64)
       ]);
       for (const line of run.matched) {
-        expect(line).not.toMatch(/"event":"(login_succeeded|user_created|registration_attempt|admin_action|sip_ban_lifted)"/);
+        expect(line).not.toMatch(
+          /"event":"(login_succeeded|user_created|registration_attempt|admin_action|sip_ban_lifted)"/,
+        );
         expect(line).not.toMatch(/"source":"manual"/);
       }
-      expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'admin_access_denied', path: INJECTED_PATH }));
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'admin_access_denied', path: INJECTED_PATH }),
+      );
       expect(run.hosts).not.toContain('10.9.9.9');
       expect(run.hosts).not.toContain('192.0.2.5');
       expect(run.hosts).not.toContain('192.0.2.6');
@@ -252,7 +305,9 @@ if (!available) {
     it('splits the doors with mode=web and mode=sip', () => {
       const web = runFail2banRegex(logFile, `${FILTER}[mode=web]`);
       expect(web.lines.matched).toBe(10);
-      expect(new Set(web.hosts)).toEqual(new Set(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '2001:db8:ffff::7']));
+      expect(new Set(web.hosts)).toEqual(
+        new Set(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '2001:db8:ffff::7']),
+      );
       const sip = runFail2banRegex(logFile, `${FILTER}[mode=sip]`);
       expect(sip.lines.matched).toBe(2);
       expect(sip.hosts).toEqual(['203.0.113.9', '2001:db8:5:6::/64']);
@@ -260,51 +315,60 @@ if (!available) {
 
     const stockJailConf = existsSync('/etc/fail2ban/jail.conf');
     if (!stockJailConf) console.warn('Skipping the jail check: no /etc/fail2ban/jail.conf');
-    (stockJailConf ? it : it.skip)('has jails that fail2ban-client accepts (configuration test and dump, no server)', () => {
-      // The distribution's stock configuration (not the host's local changes) plus ours, the log path
-      // pointed at the log the app wrote.
-      const confDir = join(workDir, 'etc-fail2ban');
-      mkdirSync(confDir);
-      for (const entry of readdirSync('/etc/fail2ban')) {
-        if (entry === 'fail2ban.conf' || entry === 'jail.conf' || /^paths-.*\.conf$/.test(entry) || entry === 'action.d' || entry === 'filter.d') {
-          cpSync(join('/etc/fail2ban', entry), join(confDir, entry), { recursive: true });
+    (stockJailConf ? it : it.skip)(
+      'has jails that fail2ban-client accepts (configuration test and dump, no server)',
+      () => {
+        // The distribution's stock configuration (not the host's local changes) plus ours, the log path
+        // pointed at the log the app wrote.
+        const confDir = join(workDir, 'etc-fail2ban');
+        mkdirSync(confDir);
+        for (const entry of readdirSync('/etc/fail2ban')) {
+          if (
+            entry === 'fail2ban.conf' ||
+            entry === 'jail.conf' ||
+            /^paths-.*\.conf$/.test(entry) ||
+            entry === 'action.d' ||
+            entry === 'filter.d'
+          ) {
+            cpSync(join('/etc/fail2ban', entry), join(confDir, entry), { recursive: true });
+          }
         }
-      }
-      mkdirSync(join(confDir, 'jail.d'));
-      copyFileSync(FILTER, join(confDir, 'filter.d/regshield.conf'));
-      copyFileSync(JAIL, join(confDir, 'jail.d/regshield.conf'));
-      writeFileSync(
-        join(confDir, 'jail.d/regshield.local'),
-        `[regshield-web]\nlogpath = ${logFile}\n[regshield-sip]\nlogpath = ${logFile}\n`,
-      );
-      const test = spawnSync('fail2ban-client', ['-c', confDir, '-t'], { encoding: 'utf8' });
-      expect({ status: test.status, output: test.stdout + test.stderr }).toMatchObject({ status: 0 });
-      const dump = spawnSync('fail2ban-client', ['-c', confDir, '-d'], { encoding: 'utf8' });
-      expect(dump.status).toBe(0);
-      const settings = dump.stdout.split('\n');
-      const has = (line: string) => expect(settings).toContain(line);
-      has(`['add', 'regshield-web', 'auto']`);
-      has(`['add', 'regshield-sip', 'auto']`);
-      has(`['set', 'regshield-web', 'maxretry', 5]`);
-      has(`['set', 'regshield-sip', 'maxretry', 1]`);
-      has(`['set', 'regshield-web', 'bantime.increment', True]`);
-      has(`['set', 'regshield-sip', 'bantime.increment', True]`);
-      has(`['set', 'regshield-sip', 'addignoreip', '127.0.0.1/8', '::1']`);
-      // The SIP door is closed on its ports, UDP and TCP (one action each); the web door on the HTTP ports.
-      const actions = (jail: string) =>
-        settings
-          .filter((line) => line.startsWith(`['multi-set', '${jail}', 'action', `))
-          .map((line) => ({ name: /'action', '([^']+)'/.exec(line)![1], line }));
-      const sip = actions('regshield-sip');
-      expect(sip.map((action) => action.name.replace(/.*-/, '')).sort()).toEqual(['tcp', 'udp']);
-      for (const action of sip) {
-        expect(action.line).toContain(`['protocol', '${action.name.replace(/.*-/, '')}']`);
-        expect(action.line).toContain(`['port', '5060,5061']`);
-      }
-      const web = actions('regshield-web');
-      expect(web).toHaveLength(1);
-      expect(web[0].line).toContain(`['port', 'http,https']`);
-    });
+        mkdirSync(join(confDir, 'jail.d'));
+        copyFileSync(FILTER, join(confDir, 'filter.d/regshield.conf'));
+        copyFileSync(JAIL, join(confDir, 'jail.d/regshield.conf'));
+        writeFileSync(
+          join(confDir, 'jail.d/regshield.local'),
+          `[regshield-web]\nlogpath = ${logFile}\n[regshield-sip]\nlogpath = ${logFile}\n`,
+        );
+        const test = spawnSync('fail2ban-client', ['-c', confDir, '-t'], { encoding: 'utf8' });
+        expect({ status: test.status, output: test.stdout + test.stderr }).toMatchObject({ status: 0 });
+        const dump = spawnSync('fail2ban-client', ['-c', confDir, '-d'], { encoding: 'utf8' });
+        expect(dump.status).toBe(0);
+        const settings = dump.stdout.split('\n');
+        const has = (line: string) => expect(settings).toContain(line);
+        has(`['add', 'regshield-web', 'auto']`);
+        has(`['add', 'regshield-sip', 'auto']`);
+        has(`['set', 'regshield-web', 'maxretry', 5]`);
+        has(`['set', 'regshield-sip', 'maxretry', 1]`);
+        has(`['set', 'regshield-web', 'bantime.increment', True]`);
+        has(`['set', 'regshield-sip', 'bantime.increment', True]`);
+        has(`['set', 'regshield-sip', 'addignoreip', '127.0.0.1/8', '::1']`);
+        // The SIP door is closed on its ports, UDP and TCP (one action each); the web door on the HTTP ports.
+        const actions = (jail: string) =>
+          settings
+            .filter((line) => line.startsWith(`['multi-set', '${jail}', 'action', `))
+            .map((line) => ({ name: /'action', '([^']+)'/.exec(line)![1], line }));
+        const sip = actions('regshield-sip');
+        expect(sip.map((action) => action.name.replace(/.*-/, '')).sort()).toEqual(['tcp', 'udp']);
+        for (const action of sip) {
+          expect(action.line).toContain(`['protocol', '${action.name.replace(/.*-/, '')}']`);
+          expect(action.line).toContain(`['port', '5060,5061']`);
+        }
+        const web = actions('regshield-web');
+        expect(web).toHaveLength(1);
+        expect(web[0].line).toContain(`['port', 'http,https']`);
+      },
+    );
   });
 
   describe('Fail2Ban filter and wrong X-Api-Key values (issue 6, defect 15)', () => {
@@ -312,9 +376,15 @@ if (!available) {
     let workDir: string;
 
     beforeAll(async () => {
-      t = await startTestApp({ env: { TRUST_PROXY: 'loopback', SIP_INGEST_API_KEY: API_KEY, API_KEY_RATE_LIMIT: '2' } });
+      t = await startTestApp({
+        env: { TRUST_PROXY: 'loopback', SIP_INGEST_API_KEY: API_KEY, API_KEY_RATE_LIMIT: '2' },
+      });
       const knock = (ip: string, key: string) =>
-        t.http.post('/api/sip-security/door-knocks').set('X-Forwarded-For', ip).set('X-Api-Key', key).send(doorKnock('198.51.100.77'));
+        t.http
+          .post('/api/sip-security/door-knocks')
+          .set('X-Forwarded-For', ip)
+          .set('X-Api-Key', key)
+          .send(doorKnock('198.51.100.77'));
       await knock('192.0.2.40', 'wrong-key-0123456789').expect(401);
       await knock('192.0.2.40', 'wrong-key-9876543210').expect(401);
       await knock('192.0.2.40', 'wrong-key-5555555555').expect(429);

@@ -24,7 +24,15 @@ describe('Faults: the service killed with SIGKILL', () => {
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    service = new ServiceProcess('service', serviceEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, SIP_INGEST_API_KEY: API_KEY, SIP_BAN_MAX_RETRY: '1000000' }));
+    service = new ServiceProcess(
+      'service',
+      serviceEnv({
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        SIP_INGEST_API_KEY: API_KEY,
+        SIP_BAN_MAX_RETRY: '1000000',
+      }),
+    );
     await service.start();
   });
 

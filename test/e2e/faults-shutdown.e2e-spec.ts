@@ -37,13 +37,17 @@ describe('Faults: SIGTERM', () => {
 
   it('while bans are being created: every committed ban has its sip_ban_created line in the security log', async () => {
     const securityLogFile = join(dir, 'security.log');
-    service = new ServiceProcess('service', serviceEnv({ PORT: String(await freePort()),
+    service = new ServiceProcess(
+      'service',
+      serviceEnv({
+        PORT: String(await freePort()),
         DATABASE_URL: database.url,
         DATA_DIR: dir,
         SECURITY_LOG_FILE: securityLogFile,
         SIP_INGEST_API_KEY: API_KEY,
         SIP_BAN_MAX_RETRY: '2',
-      }));
+      }),
+    );
     await service.start();
     const db = new Client({ connectionString: database.url });
     await db.connect();
@@ -91,13 +95,17 @@ describe('Faults: SIGTERM', () => {
   });
 
   it('under load: every request that reached the service gets a complete answer, and the process exits 0', async () => {
-    service = new ServiceProcess('service', serviceEnv({ PORT: String(await freePort()),
+    service = new ServiceProcess(
+      'service',
+      serviceEnv({
+        PORT: String(await freePort()),
         DATABASE_URL: database.url,
         DATA_DIR: dir,
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
         LOGIN_RATE_LIMIT: '1000000',
-      }));
+      }),
+    );
     await service.start();
     const outcomes: Outcome[] = [];
     let signalled = false;

@@ -55,15 +55,18 @@ describe('ADMIN_EMAIL / ADMIN_PASSWORD at start', () => {
       const { rows } = await t.db.query('SELECT email FROM users WHERE is_superuser');
       expect(rows).toEqual([{ email: 'boss@xn--bcher-kva.example' }]);
       await t.http.post('/api/auth/login').send({ email: 'boss@bücher.example', password: 'BossPass123' }).expect(200);
-      await t.http.post('/api/auth/login').send({ email: 'BOSS@xn--bcher-kva.example', password: 'BossPass123' }).expect(200);
+      await t.http
+        .post('/api/auth/login')
+        .send({ email: 'BOSS@xn--bcher-kva.example', password: 'BossPass123' })
+        .expect(200);
     } finally {
       await t.close();
     }
   });
 
   it('refuses to start with an ADMIN_EMAIL that mixes scripts, naming the variable', async () => {
-    await expect(startTestApp({ env: { ADMIN_EMAIL: 'аdmin@example.com', ADMIN_PASSWORD: 'AdminPass123' } })).rejects.toThrow(
-      /ADMIN_EMAIL: email must not mix scripts/,
-    );
+    await expect(
+      startTestApp({ env: { ADMIN_EMAIL: 'аdmin@example.com', ADMIN_PASSWORD: 'AdminPass123' } }),
+    ).rejects.toThrow(/ADMIN_EMAIL: email must not mix scripts/);
   });
 });

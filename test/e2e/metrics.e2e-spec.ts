@@ -140,7 +140,11 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
       .set(auth(adminToken))
       .send([failedRegistration('198.51.100.201'), failedRegistration('198.51.100.201', { response_code: 401 })])
       .expect(202);
-    await t.http.post('/api/sip-security/door-knocks').set(auth(adminToken)).send(doorKnock('198.51.100.202')).expect(202);
+    await t.http
+      .post('/api/sip-security/door-knocks')
+      .set(auth(adminToken))
+      .send(doorKnock('198.51.100.202'))
+      .expect(202);
     await t.app.get(BanEngineService).evaluate();
     const after = await scrape();
     const ingested = (text: string, table: string) => value(text, 'regshield_sip_events_ingested_total', { table });

@@ -6,7 +6,11 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
   const t = useTestApp();
 
   it('answers malformed JSON with 400 in the contract shape', async () => {
-    const response = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email":').expect(400);
+    const response = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email":')
+      .expect(400);
     expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
   });
 
@@ -86,11 +90,16 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(document.paths['/api/admin/users'].get.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/api/admin/users'].get.tags).toEqual(['Admin - User Management']);
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(document.components.securitySchemes['api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Api-Key' });
+    expect(document.components.securitySchemes['api-key']).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-Api-Key',
+    });
     expect(document.paths['/api/sip-security/check/{ip}'].get.security).toEqual(
       expect.arrayContaining([{ 'api-key': [] }, { bearer: [] }]),
     );
-    const ingest = document.paths['/api/sip-security/failed-registrations'].post.requestBody.content['application/json'].schema;
+    const ingest =
+      document.paths['/api/sip-security/failed-registrations'].post.requestBody.content['application/json'].schema;
     expect(ingest.oneOf).toHaveLength(2);
     expect(ingest.oneOf[1]).toMatchObject({ type: 'array', maxItems: 10000 });
     const register = document.components.schemas.RegisterDto;
@@ -200,7 +209,11 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
 
     it.each([
       ['login', '/api/auth/login', (deep: string) => `{"email":${deep},"password":"Test1234"}`],
-      ['register', '/api/auth/register', (deep: string) => `{"email":"a@example.com","password":"Test1234","full_name":${deep}}`],
+      [
+        'register',
+        '/api/auth/register',
+        (deep: string) => `{"email":"a@example.com","password":"Test1234","full_name":${deep}}`,
+      ],
       ['bans', '/api/sip-security/bans', (deep: string) => `{"cidr":"192.0.2.0/24","reason":${deep}}`],
       ['allowlist', '/api/sip-security/allowlist', (deep: string) => `{"cidr":"192.0.2.0/24","description":${deep}}`],
       ['ingest', '/api/sip-security/door-knocks', (deep: string) => `[${deep}]`],

@@ -97,7 +97,11 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
   it('starts with nothing set up, keeps data across a SIGTERM restart, and logs no secret', async () => {
     await service.start();
     expect((await fetch(url('/health'))).status).toBe(200);
-    const registered = await post('/api/auth/register', { email: 'keep@example.com', password: USER_PASSWORD, full_name: 'Kept' });
+    const registered = await post('/api/auth/register', {
+      email: 'keep@example.com',
+      password: USER_PASSWORD,
+      full_name: 'Kept',
+    });
     expect(registered.status).toBe(201);
     const token = await login('admin@example.com', ADMIN_PASSWORD);
 
@@ -156,7 +160,11 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     const fromFile = new Service(env, envDir);
     await fromFile.start();
     try {
-      const registered = await post('/api/auth/register', { email: 'open@example.com', password: USER_PASSWORD, full_name: 'Open' });
+      const registered = await post('/api/auth/register', {
+        email: 'open@example.com',
+        password: USER_PASSWORD,
+        full_name: 'Open',
+      });
       expect(registered.status).toBe(201);
       expect(((await registered.json()) as { is_active: boolean }).is_active).toBe(true);
     } finally {

@@ -8,7 +8,8 @@ describe('Rate limits per client IP', () => {
       .set('X-Forwarded-For', forwardedFor)
       .send({ email: 'nobody@example.com', password: 'Wrong1234' });
   const loggedIps = (t: TestApp, event: string) =>
-    t.securityEvents()
+    t
+      .securityEvents()
       .filter((entry) => entry.event === event)
       .map((entry) => entry.ip);
 

@@ -66,8 +66,12 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
       await t.http.post('/api/auth/register').set('Authorization', `Bearer ${userToken}`).send(byUser).expect(403);
       const events = t.securityEvents();
       const attempts = events.filter((event) => event.event === 'registration_attempt');
-      expect(attempts).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', email: anonymous.email, mode: 'admin_only' }));
-      expect(attempts).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', email: byUser.email, mode: 'admin_only' }));
+      expect(attempts).toContainEqual(
+        expect.objectContaining({ ip: '127.0.0.1', email: anonymous.email, mode: 'admin_only' }),
+      );
+      expect(attempts).toContainEqual(
+        expect.objectContaining({ ip: '127.0.0.1', email: byUser.email, mode: 'admin_only' }),
+      );
       expect(events).toContainEqual(
         expect.objectContaining({ event: 'registration_rejected', ip: '127.0.0.1', reason: 'admin_token_required' }),
       );
@@ -101,7 +105,9 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
   describe('allowed domains (seed option C) with approval', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ env: { REGISTRATION_ALLOWED_DOMAINS: 'company.com,Partner.org', REGISTER_RATE_LIMIT: '100' } });
+      t = await startTestApp({
+        env: { REGISTRATION_ALLOWED_DOMAINS: 'company.com,Partner.org', REGISTER_RATE_LIMIT: '100' },
+      });
     });
     afterAll(() => t.close());
 
@@ -117,12 +123,21 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
     });
 
     it('does not take a subdomain or look-alike for an allowed domain', async () => {
-      await t.http.post('/api/auth/register').send(newUser({ email: 'a@evil-company.com' })).expect(422);
-      await t.http.post('/api/auth/register').send(newUser({ email: 'a@company.com.evil.net' })).expect(422);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'a@evil-company.com' }))
+        .expect(422);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'a@company.com.evil.net' }))
+        .expect(422);
     });
 
     it('accepts listed domains in any case, as pending users', async () => {
-      const response = await t.http.post('/api/auth/register').send(newUser({ email: 'X@PARTNER.ORG' })).expect(201);
+      const response = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'X@PARTNER.ORG' }))
+        .expect(201);
       expect(response.body).toMatchObject({ email: 'x@partner.org', status: 'pending', is_active: false });
     });
   });
@@ -135,9 +150,18 @@ describe('Registration modes (REGISTRATION_MODE, REGISTRATION_ALLOWED_DOMAINS)',
     afterAll(() => t.close());
 
     it('compares the ASCII forms: either spelling of the domain may register, others may not', async () => {
-      await t.http.post('/api/auth/register').send(newUser({ email: 'a@bücher.example' })).expect(201);
-      await t.http.post('/api/auth/register').send(newUser({ email: 'b@xn--bcher-kva.example' })).expect(201);
-      await t.http.post('/api/auth/register').send(newUser({ email: 'c@bucher.example' })).expect(422);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'a@bücher.example' }))
+        .expect(201);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'b@xn--bcher-kva.example' }))
+        .expect(201);
+      await t.http
+        .post('/api/auth/register')
+        .send(newUser({ email: 'c@bucher.example' }))
+        .expect(422);
     });
   });
 });

@@ -21,7 +21,8 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
       expires_at: string | null;
     };
   const ban = (body: Record<string, unknown>) => t.http.post('/api/sip-security/bans').set(bearer(admin)).send(body);
-  const allowlist = (body: Record<string, unknown>) => t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send(body);
+  const allowlist = (body: Record<string, unknown>) =>
+    t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send(body);
 
   beforeAll(async () => {
     t = await startTestApp({ env: { SIP_INGEST_API_KEY: API_KEY, SIP_ALLOWLIST: '127.0.0.0/8,::1/128' } });
@@ -72,7 +73,9 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
     it('takes a wide ban with "force": true and logs it as forced', async () => {
       const created = await ban({ cidr: '8000::/1', reason: 'forced', force: true }).expect(201);
       expect(await check('8000::1')).toMatchObject({ banned: true });
-      expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'sip_ban_created', cidr: '8000::/1', forced: true }));
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'sip_ban_created', cidr: '8000::/1', forced: true }),
+      );
       await t.http.delete(`/api/sip-security/bans/${created.body.id}`).set(bearer(admin)).expect(204);
     });
 
@@ -105,7 +108,9 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
     });
 
     it('reads ::ffff:0:0/96 as 0.0.0.0/0 (so refused as too wide), and refuses a mapped prefix under /96', async () => {
-      expect((await ban({ cidr: '::ffff:0:0/96', reason: 'x' }).expect(422)).body.message.join(' ')).toContain('0.0.0.0/0 is wider');
+      expect((await ban({ cidr: '::ffff:0:0/96', reason: 'x' }).expect(422)).body.message.join(' ')).toContain(
+        '0.0.0.0/0 is wider',
+      );
       expect((await ban({ cidr: '::ffff:1.2.3.4/32', reason: 'x' }).expect(422)).body.message.join(' ')).toContain(
         'prefix length must be 96 to 128',
       );
@@ -121,14 +126,20 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
 
     it('stores an ingested mapped source as its IPv4 address', async () => {
       await t.http.post('/api/sip-security/door-knocks').set(key).send(doorKnock('::ffff:198.18.8.1')).expect(202);
-      const { rows } = await t.db.query(`SELECT host(source_ip) AS ip FROM door_knock_attempts WHERE source_ip = '198.18.8.1'`);
+      const { rows } = await t.db.query(
+        `SELECT host(source_ip) AS ip FROM door_knock_attempts WHERE source_ip = '198.18.8.1'`,
+      );
       expect(rows).toEqual([{ ip: '198.18.8.1' }]);
     });
   });
 
   it('keeps one active-ban predicate: a ban until lifted is active for the proxy and the service alike', async () => {
-    await t.db.query(`INSERT INTO sip_bans (cidr, reason, source) VALUES ('198.18.9.0/24', 'by SQL, no expiry', 'manual')`);
-    const { rows } = await t.db.query(`SELECT regshield_is_banned('198.18.9.1') AS banned, (SELECT count(*)::int FROM sip_active_bans() WHERE cidr = '198.18.9.0/24') AS n`);
+    await t.db.query(
+      `INSERT INTO sip_bans (cidr, reason, source) VALUES ('198.18.9.0/24', 'by SQL, no expiry', 'manual')`,
+    );
+    const { rows } = await t.db.query(
+      `SELECT regshield_is_banned('198.18.9.1') AS banned, (SELECT count(*)::int FROM sip_active_bans() WHERE cidr = '198.18.9.0/24') AS n`,
+    );
     expect(rows[0]).toEqual({ banned: true, n: 1 });
     await waitFor(async () => ((await check('198.18.9.1')).banned ? true : undefined), 5000);
     const listed = await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200);
@@ -156,7 +167,9 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
       await new Promise((resolve) => setTimeout(resolve, 2500));
       await server.query(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS true`);
       await waitFor(async () => ((await listenerPids()).some((pid) => pid !== before) ? true : undefined), 30_000);
-      await t.db.query(`INSERT INTO sip_bans (cidr, reason, source) VALUES ('198.18.10.7/32', 'after the outage', 'manual')`);
+      await t.db.query(
+        `INSERT INTO sip_bans (cidr, reason, source) VALUES ('198.18.10.7/32', 'after the outage', 'manual')`,
+      );
       await waitFor(async () => ((await check('198.18.10.7')).banned ? true : undefined), 5000);
     } finally {
       await server.query(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS true`);
@@ -172,11 +185,17 @@ describe('SIP_ALLOWLIST entries follow the variable (#4)', () => {
     const database = await createTestDatabase();
     const cidrs = async (app: TestApp) => {
       const token = await app.login(ADMIN.email, ADMIN.password);
-      const response = await app.http.get('/api/sip-security/allowlist').set({ Authorization: `Bearer ${token}` }).expect(200);
+      const response = await app.http
+        .get('/api/sip-security/allowlist')
+        .set({ Authorization: `Bearer ${token}` })
+        .expect(200);
       return (response.body as Array<{ cidr: string }>).map((entry) => entry.cidr).sort();
     };
     try {
-      const first = await startTestApp({ databaseUrl: database.url, env: { SIP_ALLOWLIST: '127.0.0.0/8,192.0.2.0/28' } });
+      const first = await startTestApp({
+        databaseUrl: database.url,
+        env: { SIP_ALLOWLIST: '127.0.0.0/8,192.0.2.0/28' },
+      });
       const token = await first.login(ADMIN.email, ADMIN.password);
       await first.http
         .post('/api/sip-security/allowlist')
@@ -187,10 +206,20 @@ describe('SIP_ALLOWLIST entries follow the variable (#4)', () => {
       await first.db.end();
       await first.app.close();
 
-      const second = await startTestApp({ databaseUrl: database.url, env: { SIP_ALLOWLIST: '127.0.0.0/8,198.51.100.0/24,::1' } });
+      const second = await startTestApp({
+        databaseUrl: database.url,
+        env: { SIP_ALLOWLIST: '127.0.0.0/8,198.51.100.0/24,::1' },
+      });
       try {
         expect(await cidrs(second)).toEqual(['127.0.0.0/8', '198.51.100.0/24', '::1/128']);
-        expect((await second.http.get('/api/sip-security/check/192.0.2.1').set({ Authorization: `Bearer ${await second.login(ADMIN.email, ADMIN.password)}` }).expect(200)).body.allowlisted).toBe(false);
+        expect(
+          (
+            await second.http
+              .get('/api/sip-security/check/192.0.2.1')
+              .set({ Authorization: `Bearer ${await second.login(ADMIN.email, ADMIN.password)}` })
+              .expect(200)
+          ).body.allowlisted,
+        ).toBe(false);
       } finally {
         await second.db.end();
         await second.app.close();

@@ -29,7 +29,11 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
   });
 
   const createBouncer = async (name: string): Promise<{ id: number; key: string }> => {
-    const response = await t.http.post('/api/sip-security/bouncers').set('Authorization', `Bearer ${admin}`).send({ name }).expect(201);
+    const response = await t.http
+      .post('/api/sip-security/bouncers')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name })
+      .expect(201);
     return response.body as { id: number; key: string };
   };
   const ban = async (cidr: string, durationSeconds?: number): Promise<string> => {
@@ -48,7 +52,11 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
 
   it('creates a key shown once, lists bouncers without keys, and logs the creation without the key', async () => {
     const created = await createBouncer('fw1');
-    expect(created).toMatchObject({ id: expect.any(Number), name: 'fw1', key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(created).toMatchObject({
+      id: expect.any(Number),
+      name: 'fw1',
+      key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect((created as unknown as { key_prefix: string }).key_prefix).toBe(created.key.slice(0, 8));
 
     const listed = await t.http.get('/api/sip-security/bouncers').set('Authorization', `Bearer ${admin}`).expect(200);
@@ -56,10 +64,15 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     expect(entry).toMatchObject({ name: 'fw1', last_pull_at: null });
     expect(entry).not.toHaveProperty('key');
 
-    const logged = t.securityEvents().find((event) => event.action === 'bouncer_create' && event.bouncer_id === String(created.id));
+    const logged = t
+      .securityEvents()
+      .find((event) => event.action === 'bouncer_create' && event.bouncer_id === String(created.id));
     expect(logged).toMatchObject({ event: 'admin_action', name: 'fw1' });
     expect(t.securityLogText()).not.toContain(created.key);
-    const { rows } = await t.db.query('SELECT encode(key_sha256, $2) AS stored FROM sip_bouncers WHERE id = $1', [created.id, 'hex']);
+    const { rows } = await t.db.query('SELECT encode(key_sha256, $2) AS stored FROM sip_bouncers WHERE id = $1', [
+      created.id,
+      'hex',
+    ]);
     expect(rows[0].stored).not.toContain(Buffer.from(created.key).toString('hex'));
   });
 
@@ -88,8 +101,24 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     expect(first.deleted).toEqual([]);
     expect(first.new).toEqual(
       expect.arrayContaining([
-        { id: Number(hostBan), origin: 'regshield', type: 'ban', scope: 'Ip', value: '198.51.100.7', duration: expect.stringMatching(/^(59m\d+s|1h0m0s)$/), scenario: 'svcrack' },
-        { id: Number(rangeBan), origin: 'regshield', type: 'ban', scope: 'Range', value: '203.0.113.0/24', duration: '960h0m0s', scenario: 'svcrack' },
+        {
+          id: Number(hostBan),
+          origin: 'regshield',
+          type: 'ban',
+          scope: 'Ip',
+          value: '198.51.100.7',
+          duration: expect.stringMatching(/^(59m\d+s|1h0m0s)$/),
+          scenario: 'svcrack',
+        },
+        {
+          id: Number(rangeBan),
+          origin: 'regshield',
+          type: 'ban',
+          scope: 'Range',
+          value: '203.0.113.0/24',
+          duration: '960h0m0s',
+          scenario: 'svcrack',
+        },
       ]),
     );
 
@@ -102,12 +131,15 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     const changes = await stream(key, false);
     expect(changes.new.map((decision) => decision.value)).toEqual(['198.51.100.8']);
     expect(changes.new[0].id).toBe(Number(laterBan));
-    expect(changes.deleted).toEqual([expect.objectContaining({ id: Number(hostBan), scope: 'Ip', value: '198.51.100.7' })]);
+    expect(changes.deleted).toEqual([
+      expect.objectContaining({ id: Number(hostBan), scope: 'Ip', value: '198.51.100.7' }),
+    ]);
 
     const listed = await t.http.get('/api/sip-security/bouncers').set('Authorization', `Bearer ${admin}`).expect(200);
-    expect((listed.body as Array<{ name: string; last_pull_at: string | null }>).find((b) => b.name === 'fw-stream')?.last_pull_at).toEqual(
-      expect.any(String),
-    );
+    expect(
+      (listed.body as Array<{ name: string; last_pull_at: string | null }>).find((b) => b.name === 'fw-stream')
+        ?.last_pull_at,
+    ).toEqual(expect.any(String));
   });
 
   it('answers /v1/decisions?ip= with the bans covering the address', async () => {
@@ -132,7 +164,10 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     expect(nft.text).toMatch(/set banned_ipv6 \{[^}]*2001:db8:5::\/64 timeout \d+s/);
     expect(nft.text).toContain('ip saddr @banned_ipv4 drop');
 
-    const ipset = await t.http.get('/api/sip-security/bans/export?format=ipset').set('X-Api-Key', INGEST_KEY).expect(200);
+    const ipset = await t.http
+      .get('/api/sip-security/bans/export?format=ipset')
+      .set('X-Api-Key', INGEST_KEY)
+      .expect(200);
     expect(ipset.text).toContain('create regshield-v4 hash:net family inet timeout 0 -exist');
     expect(ipset.text).toContain('add regshield-v4-next 203.0.113.0/24 timeout 0');
     expect(ipset.text).toMatch(/add regshield-v6-next 2001:db8:5::\/64 timeout \d+/);
@@ -150,6 +185,8 @@ describe('Firewall bouncers: keys, the CrowdSec decision stream, nftables and ip
     await t.http.delete(`/api/sip-security/bouncers/${id}`).set('Authorization', `Bearer ${admin}`).expect(404);
     const listed = await t.http.get('/api/sip-security/bouncers').set('Authorization', `Bearer ${admin}`).expect(200);
     expect((listed.body as Array<{ id: number }>).map((bouncer) => bouncer.id)).not.toContain(id);
-    expect(t.securityEvents().find((event) => event.action === 'bouncer_revoke')).toMatchObject({ bouncer_id: String(id) });
+    expect(t.securityEvents().find((event) => event.action === 'bouncer_revoke')).toMatchObject({
+      bouncer_id: String(id),
+    });
   });
 });

@@ -90,7 +90,10 @@ describe('SIP events at scale (real HTTP, real PostgreSQL)', () => {
 
   describe('X-Total-Count on the event listings', () => {
     const list = (query: string) =>
-      t.http.get(`/api/sip-security/failed-registrations?${query}`).set({ Authorization: `Bearer ${admin}` }).expect(200);
+      t.http
+        .get(`/api/sip-security/failed-registrations?${query}`)
+        .set({ Authorization: `Bearer ${admin}` })
+        .expect(200);
 
     it(`counts at most ${TOTAL_COUNT_CAP} rows past the page's start, and says so when there are more`, async () => {
       await insertFailedRegistrations(t, TOTAL_COUNT_CAP + 2, '1 minute', 'many', 'capped-count');

@@ -59,7 +59,9 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
   const measured: Record<string, number> = {};
 
   const nftSet = (): string => {
-    const result = spawnSync('nsenter', ['-t', String(bouncer.pid), '-n', 'nft', 'list', 'set', ...NFT_SET], { encoding: 'utf8' });
+    const result = spawnSync('nsenter', ['-t', String(bouncer.pid), '-n', 'nft', 'list', 'set', ...NFT_SET], {
+      encoding: 'utf8',
+    });
     return `${result.stdout}${result.stderr}`;
   };
   const elementsOf = (listing: string): string => /elements = \{([^}]*)\}/.exec(listing)?.[1] ?? '';
@@ -81,7 +83,11 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
     await new Promise<void>((resolve) => hostBridge.listen(socketPath, resolve));
     fs.writeFileSync(path.join(dir, 'bridge.js'), BRIDGE_SCRIPT);
 
-    const created = await t.http.post('/api/sip-security/bouncers').set('Authorization', `Bearer ${admin}`).send({ name: 'nft-test' }).expect(201);
+    const created = await t.http
+      .post('/api/sip-security/bouncers')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'nft-test' })
+      .expect(201);
     fs.writeFileSync(
       path.join(dir, 'bouncer.yaml'),
       [
@@ -122,9 +128,11 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
     bouncer = spawn('unshare', ['-n', 'sh', '-c', inner], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     bouncer.stdout!.on('data', (b: Buffer) => (bouncerLog += b.toString()));
     bouncer.stderr!.on('data', (b: Buffer) => (bouncerLog += b.toString()));
-    await waitFor(async () => (nftSet().includes('crowdsec-blacklists') ? true : undefined), 15_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n--- bouncer log ---\n${bouncerLog.slice(-3000)}`);
-    });
+    await waitFor(async () => (nftSet().includes('crowdsec-blacklists') ? true : undefined), 15_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n--- bouncer log ---\n${bouncerLog.slice(-3000)}`);
+      },
+    );
   });
 
   afterAll(async () => {
@@ -138,7 +146,8 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
     hostBridge?.close();
     await t?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    if (Object.keys(measured).length > 0) console.log(`bouncer latencies (ms, update_frequency 1s): ${JSON.stringify(measured)}`);
+    if (Object.keys(measured).length > 0)
+      console.log(`bouncer latencies (ms, update_frequency 1s): ${JSON.stringify(measured)}`);
   });
 
   it('adds a banned address to its nftables set, and removes it when the ban is lifted', async () => {
@@ -148,17 +157,24 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
       .set('Authorization', `Bearer ${admin}`)
       .send({ cidr: '198.51.100.23', reason: 'bouncer test', duration_seconds: 3600 })
       .expect(201);
-    const added = await waitFor(async () => (elementsOf(nftSet()).includes('198.51.100.23') ? Date.now() : undefined), 10_000).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\n${nftSet()}\n--- bouncer log ---\n${bouncerLog.slice(-3000)}`);
-      },
-    );
+    const added = await waitFor(
+      async () => (elementsOf(nftSet()).includes('198.51.100.23') ? Date.now() : undefined),
+      10_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${nftSet()}\n--- bouncer log ---\n${bouncerLog.slice(-3000)}`);
+    });
     measured.add = added - bannedAt;
     expect(measured.add).toBeLessThanOrEqual(LIMIT_MS);
 
     const liftedAt = Date.now();
-    await t.http.delete(`/api/sip-security/bans/${(response.body as { id: string }).id}`).set('Authorization', `Bearer ${admin}`).expect(204);
-    const removed = await waitFor(async () => (elementsOf(nftSet()).includes('198.51.100.23') ? undefined : Date.now()), 10_000);
+    await t.http
+      .delete(`/api/sip-security/bans/${(response.body as { id: string }).id}`)
+      .set('Authorization', `Bearer ${admin}`)
+      .expect(204);
+    const removed = await waitFor(
+      async () => (elementsOf(nftSet()).includes('198.51.100.23') ? undefined : Date.now()),
+      10_000,
+    );
     measured.remove = removed - liftedAt;
     expect(measured.remove).toBeLessThanOrEqual(LIMIT_MS);
   });

@@ -90,7 +90,9 @@ describeWithSipTools('Ban enforcement at the proxy (Kamailio htables pushed over
     const { id, at } = await ban('127.0.0.31/32', 3600);
     measured.ban = await latency('127.0.0.31', false, at);
     expect(measured.ban).toBeLessThanOrEqual(LIMIT_MS);
-    expect((await sipRegister({ from: '127.0.0.1', port: kamailio!.port, domain: DOMAIN, ...SUBSCRIBER })).statuses).toEqual([401, 200]);
+    expect(
+      (await sipRegister({ from: '127.0.0.1', port: kamailio!.port, domain: DOMAIN, ...SUBSCRIBER })).statuses,
+    ).toEqual([401, 200]);
 
     measured.lift = await latency('127.0.0.31', true, await lift(id));
     expect(measured.lift).toBeLessThanOrEqual(LIMIT_MS);
@@ -131,7 +133,12 @@ describeWithSipTools('Ban enforcement at the proxy (Kamailio htables pushed over
     // Fail open (the default): everyone else is served.
     expect(await sipPing(kamailio.host, kamailio.port, DOMAIN, 500, '127.0.0.34')).toBe(200);
 
-    closedKamailio = await startKamailio({ databaseUrl: database.url, domain: DOMAIN, rpcPort: closedRpcPort, failClosed: true });
+    closedKamailio = await startKamailio({
+      databaseUrl: database.url,
+      domain: DOMAIN,
+      rpcPort: closedRpcPort,
+      failClosed: true,
+    });
     expect(await sipPing(closedKamailio.host, closedKamailio.port, DOMAIN, 500, '127.0.0.34')).toBe(503);
     expect(await sipPing(closedKamailio.host, closedKamailio.port, DOMAIN, 500, '127.0.0.1')).toBe(200);
 

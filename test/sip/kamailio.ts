@@ -27,7 +27,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const KAMAILIO_CFG = path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg');
 export const SUBSCRIBER_SQL = path.join(ROOT, 'deploy', 'kamailio', 'subscriber.sql');
 const SCENARIOS = path.join(__dirname, 'scenarios');
-const KAMAILIO_MODULES = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules', '/usr/local/lib64/kamailio/modules'];
+const KAMAILIO_MODULES = [
+  '/usr/lib/x86_64-linux-gnu/kamailio/modules',
+  '/usr/lib/kamailio/modules',
+  '/usr/local/lib64/kamailio/modules',
+];
 
 /** stdout + stderr of a short command ('' if it cannot run). Synchronous, so a spec can decide at load time. */
 function output(cmd: string, args: string[], timeoutMs = 5000): string {
@@ -83,7 +87,9 @@ export function rpcUrl(rpcPort: number): string {
 export function toKamailioDbUrl(databaseUrl: string): string {
   const u = new URL(databaseUrl);
   if (!/^postgres(ql)?:$/.test(u.protocol)) throw new Error(`not a postgres URL: ${databaseUrl}`);
-  const auth = u.username ? `${decodeURIComponent(u.username)}${u.password ? `:${decodeURIComponent(u.password)}` : ''}@` : '';
+  const auth = u.username
+    ? `${decodeURIComponent(u.username)}${u.password ? `:${decodeURIComponent(u.password)}` : ''}@`
+    : '';
   const url = `postgres://${auth}${u.hostname || '127.0.0.1'}${u.port ? `:${u.port}` : ''}${u.pathname}`;
   if (/["\s]/.test(url)) throw new Error('database URL must not contain double quotes or spaces (Kamailio define)');
   return url;
@@ -130,22 +136,37 @@ export interface KamailioInstance {
 export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: number }, runDir: string): string[] {
   const host = opts.host ?? '127.0.0.1';
   const dbUrl = toKamailioDbUrl(opts.databaseUrl);
-  const domains = (Array.isArray(opts.domain) ? opts.domain : [opts.domain ?? 'regshield.test']).map((d) => d.toLowerCase());
+  const domains = (Array.isArray(opts.domain) ? opts.domain : [opts.domain ?? 'regshield.test']).map((d) =>
+    d.toLowerCase(),
+  );
   for (const d of domains) if (!/^[a-z0-9.-]+$/.test(d)) throw new Error(`bad SIP domain ${d}`);
   const listenHost = host.includes(':') ? `[${host}]` : host;
   const args = [
-    '-f', opts.cfgPath ?? KAMAILIO_CFG,
-    '-DD', '-E',
-    '-Y', runDir,
-    '-P', path.join(runDir, 'kamailio.pid'),
-    '-m', '32', '-M', '8',
-    '-A', `LISTEN=udp:${listenHost}:${opts.port}`,
+    '-f',
+    opts.cfgPath ?? KAMAILIO_CFG,
+    '-DD',
+    '-E',
+    '-Y',
+    runDir,
+    '-P',
+    path.join(runDir, 'kamailio.pid'),
+    '-m',
+    '32',
+    '-M',
+    '8',
+    '-A',
+    `LISTEN=udp:${listenHost}:${opts.port}`,
     // string defines keep their double quotes: -A 'NAME="value"'
-    '-A', `DBURL="${dbUrl}"`,
-    '-A', `SQLCON="rs=>${dbUrl}"`,
-    '-A', `SIP_DOMAINS="${domains.join(',')}"`,
-    '-A', `RPC_PORT=${opts.rpcPort}`,
-    '-A', 'CHILDREN=2',
+    '-A',
+    `DBURL="${dbUrl}"`,
+    '-A',
+    `SQLCON="rs=>${dbUrl}"`,
+    '-A',
+    `SIP_DOMAINS="${domains.join(',')}"`,
+    '-A',
+    `RPC_PORT=${opts.rpcPort}`,
+    '-A',
+    'CHILDREN=2',
   ];
   if (opts.challengeTimeoutSeconds) args.push('-A', `CHALLENGE_TIMEOUT=${Math.floor(opts.challengeTimeoutSeconds)}`);
   if (opts.unansweredLimit) args.push('-A', `UNANSWERED_LIMIT=${Math.floor(opts.unansweredLimit)}`);
@@ -161,7 +182,13 @@ export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: nu
  * Sends one OPTIONS for a served domain from `from` (default: the proxy's own address) and resolves with the
  * status line's code, or null on timeout.
  */
-export function sipPing(host: string, port: number, domain: string, timeoutMs = 500, from = host): Promise<number | null> {
+export function sipPing(
+  host: string,
+  port: number,
+  domain: string,
+  timeoutMs = 500,
+  from = host,
+): Promise<number | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let done = false;
@@ -292,7 +319,12 @@ async function withClient<T>(db: Queryable | string, fn: (q: Queryable) => Promi
 }
 
 /** Creates Kamailio's `subscriber` table if missing, and the (username, domain) account with a plaintext password. */
-export async function createSubscriber(db: Queryable | string, username: string, password: string, domain: string): Promise<void> {
+export async function createSubscriber(
+  db: Queryable | string,
+  username: string,
+  password: string,
+  domain: string,
+): Promise<void> {
   await withClient(db, async (q) => {
     await q.query(fs.readFileSync(SUBSCRIBER_SQL, 'utf8'));
     await q.query(
@@ -332,25 +364,47 @@ export interface SippOptions {
 
 const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
-async function runSipp(scenario: string, opts: SippOptions, extra: string[], calls = 1, rate = 10): Promise<SippResult> {
+async function runSipp(
+  scenario: string,
+  opts: SippOptions,
+  extra: string[],
+  calls = 1,
+  rate = 10,
+): Promise<SippResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'regshield-sipp-'));
   const traceFile = path.join(dir, 'messages.log');
   const recvTimeout = opts.recvTimeoutMs ?? 2000;
   const args = [
     `${bracket(opts.host ?? '127.0.0.1')}:${opts.port}`,
-    '-sf', path.join(SCENARIOS, scenario),
-    '-i', opts.from ?? '127.0.0.1',
-    '-t', 'u1',
-    '-m', String(calls),
-    '-r', String(rate),
-    '-l', String(Math.max(1, calls)),
-    '-key', 'domain', opts.domain,
-    '-key', 'from_domain', opts.fromDomain ?? opts.domain,
-    '-key', 'ua', opts.userAgent ?? 'regshield-test',
-    '-recv_timeout', String(recvTimeout),
-    '-timeout', `${Math.ceil((recvTimeout * 2 + (calls / rate) * 1000) / 1000) + 5}s`,
+    '-sf',
+    path.join(SCENARIOS, scenario),
+    '-i',
+    opts.from ?? '127.0.0.1',
+    '-t',
+    'u1',
+    '-m',
+    String(calls),
+    '-r',
+    String(rate),
+    '-l',
+    String(Math.max(1, calls)),
+    '-key',
+    'domain',
+    opts.domain,
+    '-key',
+    'from_domain',
+    opts.fromDomain ?? opts.domain,
+    '-key',
+    'ua',
+    opts.userAgent ?? 'regshield-test',
+    '-recv_timeout',
+    String(recvTimeout),
+    '-timeout',
+    `${Math.ceil((recvTimeout * 2 + (calls / rate) * 1000) / 1000) + 5}s`,
     '-nostdin',
-    '-trace_msg', '-message_file', traceFile,
+    '-trace_msg',
+    '-message_file',
+    traceFile,
     ...extra,
   ];
   const child = spawn('sipp', args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -379,7 +433,13 @@ async function runSipp(scenario: string, opts: SippOptions, extra: string[], cal
   const re = /message received[^\n]*\n\s*SIP\/2\.0 (\d{3})/g;
   for (let m = re.exec(trace); m; m = re.exec(trace)) statuses.push(Number(m[1]));
   if (!trace && exitCode !== 0) throw new Error(`sipp failed (exit ${exitCode}): ${stderr.slice(-2000)}`);
-  return { answered: statuses.length > 0, status: statuses.length ? statuses[statuses.length - 1] : null, statuses, exitCode, trace };
+  return {
+    answered: statuses.length > 0,
+    status: statuses.length ? statuses[statuses.length - 1] : null,
+    statuses,
+    exitCode,
+    trace,
+  };
 }
 
 export interface RegisterOptions extends SippOptions {
@@ -391,7 +451,14 @@ export interface RegisterOptions extends SippOptions {
 
 /** One REGISTER (answering one 401 challenge with digest credentials). status 200 = registered. */
 export function sipRegister(opts: RegisterOptions): Promise<SippResult> {
-  return runSipp('register.xml', opts, ['-s', opts.username, '-au', opts.authUsername ?? opts.username, '-ap', opts.password]);
+  return runSipp('register.xml', opts, [
+    '-s',
+    opts.username,
+    '-au',
+    opts.authUsername ?? opts.username,
+    '-ap',
+    opts.password,
+  ]);
 }
 
 /** `count` REGISTERs with a wrong password (each: 401 challenge, then digest, then 403 from regshield's cfg). */
@@ -480,11 +547,19 @@ export interface ScanResult {
  * tools/sipvicious-from.py (Debian's 0.3.3 ignores -b in svwar and svcrack), with the interpreter the tool's
  * own script names, so that its modules are found as when it runs by itself.
  */
-export async function runSipvicious(from: string, tool: 'svwar' | 'svcrack' | 'svmap', args: string[], timeoutMs = 60_000): Promise<ScanResult> {
+export async function runSipvicious(
+  from: string,
+  tool: 'svwar' | 'svcrack' | 'svmap',
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<ScanResult> {
   const script = fs.realpathSync(which(tool)!);
   const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(script, 'utf8').split('\n', 1)[0]);
   const python = shebang?.[1] ?? '/usr/bin/python3';
-  const child = spawn(python, [SIPVICIOUS_FROM, from, tool, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(python, [SIPVICIOUS_FROM, from, tool, ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
@@ -505,7 +580,12 @@ export async function runSipvicious(from: string, tool: 'svwar' | 'svcrack' | 's
  * A REGISTER without credentials for `username` from `from`, whose 401 challenge is never answered (what a
  * scanner collecting challenges does). Resolves with the answer's status code, or null.
  */
-export function sendUnansweredRegister(kamailio: KamailioInstance, from: string, username: string, domain: string): Promise<number | null> {
+export function sendUnansweredRegister(
+  kamailio: KamailioInstance,
+  from: string,
+  username: string,
+  domain: string,
+): Promise<number | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket('udp4');
     const timer = setTimeout(() => finish(null), 500);

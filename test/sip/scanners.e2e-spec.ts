@@ -50,9 +50,8 @@ describeWithScanners('Scanners and floods against the shipped Kamailio config', 
       return (response.body as Ban[]).find((ban) => ban.cidr === `${address}/32`);
     }, timeoutMs);
   const knocks = async (address: string): Promise<Array<{ reason: string }>> =>
-    (
-      await t.db.query('SELECT reason FROM door_knock_attempts WHERE source_ip = $1 ORDER BY id', [address])
-    ).rows as Array<{ reason: string }>;
+    (await t.db.query('SELECT reason FROM door_knock_attempts WHERE source_ip = $1 ORDER BY id', [address]))
+      .rows as Array<{ reason: string }>;
   const target = () => `udp://${kamailio.host}:${kamailio.port}`;
 
   beforeAll(async () => {
@@ -89,7 +88,17 @@ describeWithScanners('Scanners and floods against the shipped Kamailio config', 
 
   it('svcrack is banned after its fifth wrong password and cut off within 1 s of the ban', async () => {
     const scan = await runSipvicious('127.0.0.43', 'svcrack', [
-      '-u', SUBSCRIBER.username, '-r', '1-60', '-t', '0.2', '--maximumtime', '10', '--domain', DOMAIN, target(),
+      '-u',
+      SUBSCRIBER.username,
+      '-r',
+      '1-60',
+      '-t',
+      '0.2',
+      '--maximumtime',
+      '10',
+      '--domain',
+      DOMAIN,
+      target(),
     ]);
     expect(scan.output).not.toContain('Traceback');
     const ban = await findBan('127.0.0.43');
@@ -118,7 +127,14 @@ describeWithScanners('Scanners and floods against the shipped Kamailio config', 
     expect(rows.map((row) => row.reason)).toContain('username_sweep');
     expect(rows.every((row) => ['username_sweep', 'unanswered_challenges'].includes(row.reason))).toBe(true);
 
-    const afterBan = await runSipvicious('127.0.0.45', 'svwar', ['--force', '-e', '600-610', '--domain', DOMAIN, target()]);
+    const afterBan = await runSipvicious('127.0.0.45', 'svwar', [
+      '--force',
+      '-e',
+      '600-610',
+      '--domain',
+      DOMAIN,
+      target(),
+    ]);
     expect(afterBan.output).toContain('timed out');
   });
 
@@ -137,7 +153,13 @@ describeWithScanners('Scanners and floods against the shipped Kamailio config', 
     for (let round = 0; round < 2; round++) {
       const registrations = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          sipRegister({ from: nat, port: kamailio.port, domain: DOMAIN, username: String(2001 + i), password: `Phone-${2001 + i}-secret` }),
+          sipRegister({
+            from: nat,
+            port: kamailio.port,
+            domain: DOMAIN,
+            username: String(2001 + i),
+            password: `Phone-${2001 + i}-secret`,
+          }),
         ),
       );
       for (const registration of registrations) expect(registration.statuses).toEqual([401, 200]);
@@ -155,8 +177,22 @@ describeWithScanners('Scanners and floods against the shipped Kamailio config', 
       .send({ cidr: '127.0.0.61/32', description: 'trunk' })
       .expect(201);
     const [flood, trunk] = await Promise.all([
-      sendOptionsFlood({ from: '127.0.0.60', port: kamailio.port, domain: DOMAIN, calls: 2400, rate: 300, recvTimeoutMs: 1000 }),
-      sendOptionsFlood({ from: '127.0.0.61', port: kamailio.port, domain: DOMAIN, calls: 1500, rate: 300, recvTimeoutMs: 1000 }),
+      sendOptionsFlood({
+        from: '127.0.0.60',
+        port: kamailio.port,
+        domain: DOMAIN,
+        calls: 2400,
+        rate: 300,
+        recvTimeoutMs: 1000,
+      }),
+      sendOptionsFlood({
+        from: '127.0.0.61',
+        port: kamailio.port,
+        domain: DOMAIN,
+        calls: 1500,
+        rate: 300,
+        recvTimeoutMs: 1000,
+      }),
     ]);
     await findBan('127.0.0.60');
     expect(new Set((await knocks('127.0.0.60')).map((row) => row.reason))).toEqual(new Set(['flood']));

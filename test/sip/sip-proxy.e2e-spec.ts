@@ -103,7 +103,9 @@ describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio en
         response_reason: 'Forbidden',
       });
     }
-    const { rows: challenges } = await t.db.query('SELECT count(*)::int AS n FROM failed_registrations WHERE response_code = 401');
+    const { rows: challenges } = await t.db.query(
+      'SELECT count(*)::int AS n FROM failed_registrations WHERE response_code = 401',
+    );
     expect(challenges[0].n).toBe(0);
   });
 
@@ -120,28 +122,36 @@ describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio en
     expect(row).toEqual({ method: 'OPTIONS', domain: 'victim.invalid', reason: 'unknown_domain', source_ip: ATTACKER });
   });
 
-  itWithKamailio('bans the attacker after the fifth event; within 1 s Kamailio stops answering it, not the subscriber', async () => {
-    await sendUnknownDomainRequest({ from: ATTACKER, port: kamailio.port, domain: 'victim.invalid' });
-    const ban = await waitFor(async () => {
-      const response = await t.http.get('/api/sip-security/bans').set('Authorization', `Bearer ${admin}`).expect(200);
-      return (response.body as Array<{ cidr: string; source: string; created_at: string }>).find(
-        (b) => b.cidr === `${ATTACKER}/32`,
-      );
-    }, 10_000);
-    expect(ban).toMatchObject({ source: 'auto' });
+  itWithKamailio(
+    'bans the attacker after the fifth event; within 1 s Kamailio stops answering it, not the subscriber',
+    async () => {
+      await sendUnknownDomainRequest({ from: ATTACKER, port: kamailio.port, domain: 'victim.invalid' });
+      const ban = await waitFor(async () => {
+        const response = await t.http.get('/api/sip-security/bans').set('Authorization', `Bearer ${admin}`).expect(200);
+        return (response.body as Array<{ cidr: string; source: string; created_at: string }>).find(
+          (b) => b.cidr === `${ATTACKER}/32`,
+        );
+      }, 10_000);
+      expect(ban).toMatchObject({ source: 'auto' });
 
-    // An upper bound: the ban was found by polling, so the proxy may have dropped the source even earlier.
-    const droppedAt = await probeUntil({ kamailio, from: ATTACKER, domain: DOMAIN, answered: false });
-    expect(droppedAt).not.toBeNull();
-    expect(droppedAt! - Date.parse(ban.created_at)).toBeLessThanOrEqual(ENFORCEMENT_LIMIT_MS);
-    const blocked = await sendOptions({ from: ATTACKER, port: kamailio.port, domain: DOMAIN, recvTimeoutMs: 1500 });
-    expect(blocked.answered).toBe(false);
-    const stillBlocked = await sendWrongPasswordRegisters({
-      from: ATTACKER, port: kamailio.port, domain: DOMAIN, username: SUBSCRIBER.username, count: 1, recvTimeoutMs: 1500,
-    });
-    expect(stillBlocked.answered).toBe(false);
+      // An upper bound: the ban was found by polling, so the proxy may have dropped the source even earlier.
+      const droppedAt = await probeUntil({ kamailio, from: ATTACKER, domain: DOMAIN, answered: false });
+      expect(droppedAt).not.toBeNull();
+      expect(droppedAt! - Date.parse(ban.created_at)).toBeLessThanOrEqual(ENFORCEMENT_LIMIT_MS);
+      const blocked = await sendOptions({ from: ATTACKER, port: kamailio.port, domain: DOMAIN, recvTimeoutMs: 1500 });
+      expect(blocked.answered).toBe(false);
+      const stillBlocked = await sendWrongPasswordRegisters({
+        from: ATTACKER,
+        port: kamailio.port,
+        domain: DOMAIN,
+        username: SUBSCRIBER.username,
+        count: 1,
+        recvTimeoutMs: 1500,
+      });
+      expect(stillBlocked.answered).toBe(false);
 
-    const subscriber = await sipRegister({ from: '127.0.0.1', port: kamailio.port, domain: DOMAIN, ...SUBSCRIBER });
-    expect(subscriber.statuses).toEqual([401, 200]);
-  });
+      const subscriber = await sipRegister({ from: '127.0.0.1', port: kamailio.port, domain: DOMAIN, ...SUBSCRIBER });
+      expect(subscriber.statuses).toEqual([401, 200]);
+    },
+  );
 });

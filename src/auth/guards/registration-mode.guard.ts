@@ -56,5 +56,7 @@ export class RegistrationModeGuard implements CanActivate {
 /** The e-mail a sign-up body asks for, before validation (guards run first). */
 function requestedEmail(body: unknown): string | undefined {
   const email = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).email : undefined;
-  return typeof email === 'string' && email.length <= MAX_LOGGED_EMAIL_LENGTH ? normalizeEmailLeniently(email) : undefined;
+  return typeof email === 'string' && email.length <= MAX_LOGGED_EMAIL_LENGTH
+    ? normalizeEmailLeniently(email)
+    : undefined;
 }

@@ -37,7 +37,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     this.redis.defineCommand('regshieldSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   }
 
-  async increment(key: string, ttl: number, limit: number, _blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    _blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const [hits, blocked, msLeft] = (await (
       this.redis as Redis & { regshieldSlidingWindow(...args: unknown[]): Promise<number[]> }
     ).regshieldSlidingWindow(`regshield:throttle:${throttlerName}:${key}`, ttl, limit, randomUUID())) as number[];

@@ -17,7 +17,9 @@ export class CreateUsers1764000000000 implements MigrationInterface {
       )`);
     // The unique index, not a check-then-insert, is what makes concurrent duplicate sign-ups fail.
     await queryRunner.query(`CREATE UNIQUE INDEX users_email_key ON users (email)`);
-    await queryRunner.query(`CREATE INDEX users_inactive_queue_idx ON users (status, created_at) WHERE status <> 'active'`);
+    await queryRunner.query(
+      `CREATE INDEX users_inactive_queue_idx ON users (status, created_at) WHERE status <> 'active'`,
+    );
     await queryRunner.query(`CREATE INDEX users_created_at_idx ON users (created_at, id)`);
   }
 

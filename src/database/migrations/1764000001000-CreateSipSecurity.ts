@@ -24,7 +24,9 @@ export class CreateSipSecurity1764000001000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     // "Events of one IP in a time window" (the ban engine, filters) and "newest first" (listings).
-    await queryRunner.query(`CREATE INDEX failed_registrations_source_time_idx ON failed_registrations (source_ip, created_at)`);
+    await queryRunner.query(
+      `CREATE INDEX failed_registrations_source_time_idx ON failed_registrations (source_ip, created_at)`,
+    );
     await queryRunner.query(`CREATE INDEX failed_registrations_time_idx ON failed_registrations (created_at, id)`);
 
     await queryRunner.query(`
@@ -41,7 +43,9 @@ export class CreateSipSecurity1764000001000 implements MigrationInterface {
         user_agent text,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX door_knock_attempts_source_time_idx ON door_knock_attempts (source_ip, created_at)`);
+    await queryRunner.query(
+      `CREATE INDEX door_knock_attempts_source_time_idx ON door_knock_attempts (source_ip, created_at)`,
+    );
     await queryRunner.query(`CREATE INDEX door_knock_attempts_time_idx ON door_knock_attempts (created_at, id)`);
 
     await queryRunner.query(`
@@ -56,7 +60,9 @@ export class CreateSipSecurity1764000001000 implements MigrationInterface {
         lifted_at timestamptz,
         lifted_by uuid REFERENCES users (id) ON DELETE SET NULL
       )`);
-    await queryRunner.query(`CREATE INDEX sip_bans_active_cidr_idx ON sip_bans USING gist (cidr inet_ops) WHERE lifted_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX sip_bans_active_cidr_idx ON sip_bans USING gist (cidr inet_ops) WHERE lifted_at IS NULL`,
+    );
     await queryRunner.query(`CREATE INDEX sip_bans_cidr_history_idx ON sip_bans (cidr, created_at)`);
 
     await queryRunner.query(`

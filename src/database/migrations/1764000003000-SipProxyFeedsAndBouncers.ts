@@ -49,7 +49,9 @@ export class SipProxyFeedsAndBouncers1764000003000 implements MigrationInterface
       )`);
     // The stream's "deleted": bans lifted or expired since a bouncer's last pull.
     await queryRunner.query(`CREATE INDEX sip_bans_lifted_at_idx ON sip_bans (lifted_at) WHERE lifted_at IS NOT NULL`);
-    await queryRunner.query(`CREATE INDEX sip_bans_expires_at_idx ON sip_bans (expires_at) WHERE expires_at IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX sip_bans_expires_at_idx ON sip_bans (expires_at) WHERE expires_at IS NOT NULL`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

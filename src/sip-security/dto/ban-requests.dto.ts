@@ -50,7 +50,13 @@ export class CreateAllowlistEntryDto {
   @IsCidr()
   cidr: string;
 
-  @ApiPropertyOptional({ example: 'Trunk provider', maxLength: 500, default: '', nullable: true, description: 'null: empty' })
+  @ApiPropertyOptional({
+    example: 'Trunk provider',
+    maxLength: 500,
+    default: '',
+    nullable: true,
+    description: 'null: empty',
+  })
   // The column is NOT NULL: null means "no description", as an omitted one does.
   @Transform(({ value }: { value: unknown }) => value ?? '')
   @IsString()

@@ -49,7 +49,11 @@ class BouncerFiltersDto {
 }
 
 export class DecisionStreamQueryDto extends BouncerFiltersDto {
-  @ApiPropertyOptional({ type: 'boolean', default: false, description: 'true: every active ban as new (a bouncer starting)' })
+  @ApiPropertyOptional({
+    type: 'boolean',
+    default: false,
+    description: 'true: every active ban as new (a bouncer starting)',
+  })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()

@@ -6,12 +6,18 @@ import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
 
 class TimeWindowQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events at or after this time (ISO 8601; without an offset: UTC)' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events at or after this time (ISO 8601; without an offset: UTC)',
+  })
   @IsOptional()
   @QueryIsoDate()
   since?: Date;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events before this time (ISO 8601; without an offset: UTC)' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events before this time (ISO 8601; without an offset: UTC)',
+  })
   @IsOptional()
   @QueryIsoDate()
   until?: Date;
@@ -53,7 +59,10 @@ export class DoorKnockQueryDto extends TimeWindowQueryDto {
 }
 
 export class StatsQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Start of the window (ISO 8601; without an offset: UTC); default: 24 hours ago' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Start of the window (ISO 8601; without an offset: UTC); default: 24 hours ago',
+  })
   @IsOptional()
   @QueryIsoDate()
   since?: Date;

@@ -91,7 +91,12 @@ export class AllowlistEntryDto {
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(entry: SipAllowlistEntry): AllowlistEntryDto {
-    return { id: Number(entry.id), cidr: entry.cidr, description: entry.description, created_at: entry.createdAt.toISOString() };
+    return {
+      id: Number(entry.id),
+      cidr: entry.cidr,
+      description: entry.description,
+      created_at: entry.createdAt.toISOString(),
+    };
   }
 }
 
