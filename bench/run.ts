@@ -3,9 +3,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client, Submittable } from 'pg';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { parseIp } from '../src/common/cidr';
 import { AppConfig } from '../src/config/app-config';
@@ -16,9 +15,7 @@ import { CidrIndex } from '../src/sip-security/cidr-index';
 import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security/event-retention.service';
 import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
-
-// pg-copy-streams ships no type declarations; this is the one function the bench uses from it.
-const { from: copyFrom } = require('pg-copy-streams') as { from: (sql: string) => Writable & Submittable };
+import { from as copyFrom } from 'pg-copy-streams';
 
 const quiet = { debug: () => undefined, error: () => undefined };
 
@@ -85,8 +82,8 @@ async function startService(): Promise<{ process: ChildProcess; databaseUrl: str
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null || attempt > 600) throw new Error(`the service did not start: ${output}`);
     if (
@@ -429,7 +426,7 @@ async function rowCounts(databaseUrl: string): Promise<Row> {
   try {
     // The oldest query still running for the service once the load has stopped: work it has fallen behind on
     // (the ban engine's look at new events is the one candidate).
-    const { rows } = await client.query(
+    const { rows } = await client.query<{ events: number; size: string; busy: number | null }>(
       `SELECT (SELECT count(*) FROM failed_registrations)::int AS events,
               pg_size_pretty(pg_total_relation_size('failed_registrations')) AS size,
               (SELECT extract(epoch FROM max(now() - query_start)) FROM pg_stat_activity

@@ -35,7 +35,7 @@ export class AdminUsersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto[]> {
     const page = await this.adminUsers.list(query.skip, query.limit);
-    return withTotalCount(reply, page).map(UserResponseDto.from);
+    return withTotalCount(reply, page).map((item) => UserResponseDto.from(item));
   }
 
   @Get('inactive')
@@ -46,7 +46,7 @@ export class AdminUsersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto[]> {
     const page = await this.adminUsers.listInactive(query.skip, query.limit, query.status);
-    return withTotalCount(reply, page).map(UserResponseDto.from);
+    return withTotalCount(reply, page).map((item) => UserResponseDto.from(item));
   }
 
   @Post(':id/activate')

@@ -21,7 +21,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
-    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) {
+    if (body.statusCode === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
       // Every 503 (the database, /health) is temporary: tell clients and balancers when to come back.
       void reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     } else if (body.statusCode >= 500) {

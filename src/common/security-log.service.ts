@@ -49,7 +49,7 @@ export class SecurityLogService {
     // LOG_LEVEL quiets the console only: the file always gets every event.
     const streams: pino.StreamEntry[] = [];
     if (config.logLevel !== 'silent') {
-      streams.push({ level: config.logLevel as pino.Level, stream: pino.destination({ dest: 1, sync: true }) });
+      streams.push({ level: config.logLevel, stream: pino.destination({ dest: 1, sync: true }) });
     }
     if (config.securityLogFile) {
       this.file = pino.destination({ dest: config.securityLogFile, mkdir: true, sync: true, append: true });

@@ -5,7 +5,7 @@ export interface PgListenerOptions {
   channels: readonly string[];
   /** Shown in pg_stat_activity, so an operator (or a test) can find this connection. */
   applicationName: string;
-  onNotification(channel: string, payload: string | undefined): void;
+  onNotification: (channel: string, payload: string | undefined) => void;
   /**
    * Called after every reconnection (not the first connection): notifications sent while the connection
    * was down are lost, so whatever they keep current must be reloaded.

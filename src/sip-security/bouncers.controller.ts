@@ -27,7 +27,7 @@ export class BouncersController {
   @ApiOperation({ summary: 'Firewall bouncer keys in force (never the keys themselves)' })
   @ApiOkResponse({ type: [BouncerDto] })
   async list(): Promise<BouncerDto[]> {
-    return (await this.bouncers.list()).map(BouncerDto.from);
+    return (await this.bouncers.list()).map((item) => BouncerDto.from(item));
   }
 
   @Post()

@@ -52,11 +52,11 @@ export class BouncersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async insertBouncer(bouncer: NewBouncer): Promise<Bouncer> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.dataSource.query<Bouncer[]>(
       `INSERT INTO sip_bouncers (name, key_sha256, key_prefix, created_by) VALUES ($1, $2, $3, $4)
        RETURNING ${BOUNCER_COLUMNS}`,
       [bouncer.name, bouncer.keySha256, bouncer.keyPrefix, bouncer.createdBy],
-    )) as Bouncer[];
+    );
     return row;
   }
 
@@ -74,23 +74,23 @@ export class BouncersRepository {
 
   /** Returns the revoked bouncer's name, or undefined when there is no such active bouncer. */
   async revokeBouncer(id: string, revokedBy: string): Promise<string | undefined> {
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[Array<{ name: string }>, number]>(
       `UPDATE sip_bouncers SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL
        RETURNING name`,
       [id, revokedBy],
-    )) as [Array<{ name: string }>, number];
+    );
     return rows[0]?.name;
   }
 
   /** Records this pull and returns the previous one, atomically (two pulls of one bouncer never share a window). */
   async recordPull(bouncerId: string): Promise<StreamPull> {
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[StreamPull[], number]>(
       `UPDATE sip_bouncers b SET last_pull_at = now()
          FROM (SELECT id, last_pull_at FROM sip_bouncers WHERE id = $1 FOR UPDATE) previous
         WHERE b.id = previous.id
         RETURNING previous.last_pull_at AS "previousPull", now() AS now`,
       [bouncerId],
-    )) as [StreamPull[], number];
+    );
     return rows[0];
   }
 

@@ -42,7 +42,8 @@ export class CidrIndex<T> {
   }
 
   find(address: IpAddress): T | undefined {
-    return this.matches(address).next().value ?? undefined;
+    const first = this.matches(address).next();
+    return first.done ? undefined : first.value;
   }
 }
 

@@ -80,7 +80,7 @@ function describe(error: ErrorObject): string {
 function stripNullCharacters(item: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(item)) {
     if (typeof value === 'string' && value.includes('\u0000')) {
-      item[key] = value.replace(/\u0000/g, '');
+      item[key] = value.replaceAll('\u0000', '');
     }
   }
 }

@@ -36,7 +36,9 @@ export class KamailioRpcClient {
 
   /** The item's value, or undefined when the key is not there. */
   async get(table: string, key: string): Promise<string | undefined> {
-    const result = (await this.call('htable.get', [table, key], true)) as { item?: { value?: unknown } } | undefined;
+    // htable items hold a string or an integer.
+    const result = (await this.call('htable.get', [table, key], true)) as
+      { item?: { value?: string | number } } | undefined;
     const value = result?.item?.value;
     return value === undefined ? undefined : String(value);
   }

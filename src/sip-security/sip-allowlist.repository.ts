@@ -57,10 +57,10 @@ export class SipAllowlistRepository {
 
   /** Returns the removed entry's CIDR, or undefined when there was no such entry. */
   async deleteEntry(id: string): Promise<string | undefined> {
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[Array<{ cidr: string }>, number]>(
       'DELETE FROM sip_allowlist WHERE id = $1 RETURNING cidr::text AS cidr',
       [id],
-    )) as [Array<{ cidr: string }>, number];
+    );
     return rows[0]?.cidr;
   }
 
@@ -71,10 +71,10 @@ export class SipAllowlistRepository {
    */
   replaceConfigEntries(cidrs: string[], description: string): Promise<ConfigSyncResult> {
     return this.dataSource.transaction(async (manager) => {
-      const [removed] = (await manager.query(
+      const [removed] = await manager.query<[Array<{ cidr: string }>, number]>(
         `DELETE FROM sip_allowlist WHERE origin = 'config' AND NOT (cidr = ANY ($1::cidr[])) RETURNING cidr::text AS cidr`,
         [cidrs],
-      )) as [Array<{ cidr: string }>, number];
+      );
       const added: Array<{ cidr: string }> = await manager.query(
         `INSERT INTO sip_allowlist (cidr, description, origin)
          SELECT DISTINCT unnest($1::cidr[]), $2, 'config' ON CONFLICT (cidr) DO NOTHING RETURNING cidr::text AS cidr`,

@@ -79,31 +79,33 @@ export class SipBansRepository {
   }
 
   async countActiveBans(): Promise<number> {
-    const [{ count }] = (await this.dataSource.query('SELECT count(*)::int AS count FROM sip_active_bans()')) as Array<{
-      count: number;
-    }>;
+    const [{ count }] = await this.dataSource.query<
+      Array<{
+        count: number;
+      }>
+    >('SELECT count(*)::int AS count FROM sip_active_bans()');
     return count;
   }
 
   /** The expiry is computed by the database's clock, like created_at, so it can never precede it. */
   async insertManualBan(ban: NewManualBan): Promise<SipBan> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.dataSource.query<SipBan[]>(
       `INSERT INTO sip_bans (cidr, reason, source, created_by, expires_at)
        VALUES ($1, $2, 'manual', $3, now() + make_interval(secs => $4))
        RETURNING ${BAN_COLUMNS}`,
       [ban.cidr, ban.reason, ban.createdBy, ban.durationSeconds],
-    )) as SipBan[];
+    );
     return Object.assign(new SipBan(), row);
   }
 
   /** Lifts the ban if it is active; returns its CIDR, or undefined when there is no such active ban. */
   async liftActiveBan(id: string, liftedBy: string): Promise<string | undefined> {
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[Array<{ cidr: string }>, number]>(
       `UPDATE sip_bans SET lifted_at = now(), lifted_by = $2
         WHERE id = $1 AND id IN (SELECT id FROM sip_active_bans())
         RETURNING cidr::text AS cidr`,
       [id, liftedBy],
-    )) as [Array<{ cidr: string }>, number];
+    );
     return rows[0]?.cidr;
   }
 
@@ -113,9 +115,10 @@ export class SipBansRepository {
    */
   inEngineTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T | undefined> {
     return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        ENGINE_LOCK_KEY,
-      ])) as Array<{ locked: boolean }>;
+      const [{ locked }] = await manager.query<Array<{ locked: boolean }>>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [ENGINE_LOCK_KEY],
+      );
       if (!locked) return undefined;
       // The per-unit subqueries look expensive to the planner, which would JIT-compile them (~0.5 s)
       // for a query that runs in milliseconds.
@@ -125,10 +128,10 @@ export class SipBansRepository {
   }
 
   async findLatestEventIds(manager: EntityManager): Promise<EventWatermark> {
-    const [watermark] = (await manager.query(
+    const [watermark] = await manager.query<EventWatermark[]>(
       `SELECT COALESCE((SELECT max(id) FROM failed_registrations), 0)::text AS failed,
               COALESCE((SELECT max(id) FROM door_knock_attempts), 0)::text AS knocks`,
-    )) as EventWatermark[];
+    );
     return watermark;
   }
 
@@ -201,12 +204,12 @@ export class SipBansRepository {
   }
 
   async findBanEligibility(manager: EntityManager, unit: string): Promise<BanEligibility> {
-    const [eligibility] = (await manager.query(
+    const [eligibility] = await manager.query<BanEligibility[]>(
       `SELECT EXISTS (SELECT 1 FROM sip_allowlist WHERE cidr && $1::cidr) AS allowlisted,
               EXISTS (SELECT 1 FROM sip_active_bans() WHERE cidr >>= $1::cidr) AS banned,
               (SELECT count(*)::int FROM sip_bans WHERE cidr = $1::cidr AND source = 'auto') AS "previousAutomaticBans"`,
       [unit],
-    )) as BanEligibility[];
+    );
     return eligibility;
   }
 
@@ -216,12 +219,12 @@ export class SipBansRepository {
     reason: string,
     durationSeconds: number,
   ): Promise<SipBan> {
-    const [row] = (await manager.query(
+    const [row] = await manager.query<SipBan[]>(
       `INSERT INTO sip_bans (cidr, reason, source, expires_at)
        VALUES ($1, $2, 'auto', now() + make_interval(secs => $3))
        RETURNING ${BAN_COLUMNS}`,
       [unit, reason, durationSeconds],
-    )) as SipBan[];
+    );
     return Object.assign(new SipBan(), row);
   }
 }

@@ -154,14 +154,14 @@ export class SipEventsRepository {
     const where = predicates.length === 0 ? '' : `WHERE ${predicates.join(' AND ')}`;
     const next = values.length + 1;
     const [items, [{ counted }]] = await Promise.all([
-      this.dataSource.query(
+      this.dataSource.query<Array<Record<string, unknown>>>(
         `SELECT ${columns} FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT $${next} OFFSET $${next + 1}`,
         [...values, paging.limit, paging.skip],
-      ) as Promise<Array<Record<string, unknown>>>,
-      this.dataSource.query(
+      ),
+      this.dataSource.query<Array<{ counted: number }>>(
         `SELECT count(*)::int AS counted FROM (SELECT 1 FROM ${table} ${where} LIMIT $${next}) matching`,
         [...values, countLimit(paging.skip) + 1],
-      ) as Promise<Array<{ counted: number }>>,
+      ),
     ]);
     return { items, ...cappedTotal(counted, paging.skip) };
   }
@@ -190,9 +190,10 @@ export class SipEventsRepository {
 
   /** The database's clock, as created_at is: rows created before the returned time (text) are expired. */
   async findRetentionCutoff(session: EntityManager, retentionDays: number): Promise<string> {
-    const [{ cutoff }] = (await session.query(`SELECT (now() - make_interval(days => $1))::text AS cutoff`, [
-      retentionDays,
-    ])) as Array<{ cutoff: string }>;
+    const [{ cutoff }] = await session.query<Array<{ cutoff: string }>>(
+      `SELECT (now() - make_interval(days => $1))::text AS cutoff`,
+      [retentionDays],
+    );
     return cutoff;
   }
 
@@ -209,7 +210,7 @@ export class SipEventsRepository {
     from: RetentionCursor,
     batchSize: number,
   ): Promise<{ deleted: number; last?: RetentionCursor }> {
-    const rows = (await session.query(
+    const rows = await session.query<Array<{ deleted: number } & RetentionCursor>>(
       // By ctid, the row's physical address, read in the same statement: a TID scan, where a join on id
       // could be planned as a scan of the whole table.
       `WITH doomed AS (
@@ -222,18 +223,18 @@ export class SipEventsRepository {
        SELECT (SELECT count(*) FROM deleted)::int AS deleted, last.created_at::text AS "createdAt", last.id::text AS id
          FROM (SELECT created_at, id FROM doomed ORDER BY created_at DESC, id DESC LIMIT 1) last`,
       [cutoff, from.createdAt, from.id, batchSize],
-    )) as Array<{ deleted: number } & RetentionCursor>;
+    );
     if (rows.length === 0) return { deleted: 0 };
     const [{ deleted, createdAt, id }] = rows;
     return { deleted, last: { createdAt, id } };
   }
 
   async countEventsSince(since: Date): Promise<EventTotals> {
-    const [totals] = (await this.dataSource.query(
+    const [totals] = await this.dataSource.query<EventTotals[]>(
       `SELECT (SELECT count(*) FROM failed_registrations WHERE created_at >= $1)::int AS "failedRegistrations",
               (SELECT count(*) FROM door_knock_attempts WHERE created_at >= $1)::int AS "doorKnocks"`,
       [since],
-    )) as EventTotals[];
+    );
     return totals;
   }
 

@@ -118,7 +118,9 @@ export class SipSecurityController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FailedRegistrationDto[]> {
     const filter = { ...eventFilter(query), username: query.username, responseCode: query.response_code };
-    return withTotalCount(reply, await this.events.listFailedRegistrations(filter)).map(FailedRegistrationDto.from);
+    return withTotalCount(reply, await this.events.listFailedRegistrations(filter)).map((item) =>
+      FailedRegistrationDto.from(item),
+    );
   }
 
   @Get('door-knocks')
@@ -131,7 +133,7 @@ export class SipSecurityController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DoorKnockDto[]> {
     const filter = { ...eventFilter(query), reason: query.reason };
-    return withTotalCount(reply, await this.events.listDoorKnocks(filter)).map(DoorKnockDto.from);
+    return withTotalCount(reply, await this.events.listDoorKnocks(filter)).map((item) => DoorKnockDto.from(item));
   }
 
   @Get('stats')
@@ -148,7 +150,7 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'Active bans, newest first' })
   @ApiOkResponse({ type: [BanDto] })
   async listBans(): Promise<BanDto[]> {
-    return (await this.bans.listActive()).map(BanDto.from);
+    return (await this.bans.listActive()).map((item) => BanDto.from(item));
   }
 
   @Get('bans/export')
@@ -168,7 +170,7 @@ export class SipSecurityController {
       void reply.type('text/plain; charset=utf-8');
       return this.decisions.firewallScript(query.format);
     }
-    const bans = (await this.bans.listActive()).map(BanDto.from);
+    const bans = (await this.bans.listActive()).map((item) => BanDto.from(item));
     if (query.format === 'json') {
       return bans;
     }
@@ -215,7 +217,7 @@ export class SipSecurityController {
   @ApiOperation({ summary: 'CIDRs never banned automatically' })
   @ApiOkResponse({ type: [AllowlistEntryDto] })
   async listAllowlist(): Promise<AllowlistEntryDto[]> {
-    return (await this.allowlist.list()).map(AllowlistEntryDto.from);
+    return (await this.allowlist.list()).map((item) => AllowlistEntryDto.from(item));
   }
 
   @Post('allowlist')

@@ -269,8 +269,8 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
     log += b.toString();
     if (log.length > 2_000_000) log = log.slice(-1_000_000);
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   let exited = false;
   child.on('exit', (code, signal) => {
     exited = true;
@@ -409,7 +409,7 @@ async function runSipp(
   ];
   const child = spawn('sipp', args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const hardLimit = recvTimeout * 3 + (calls / rate) * 1000 + 10_000;
   const exitCode = await new Promise<number | null>((resolve) => {
     const t = setTimeout(() => {
@@ -561,8 +561,8 @@ export async function runSipvicious(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const exitCode = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => {
       killGroup(child, 'SIGKILL');

@@ -64,7 +64,9 @@ describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio en
       try {
         await fn();
       } catch (error) {
-        throw new Error(`${(error as Error).message}\n--- kamailio log (tail) ---\n${kamailio?.log().slice(-4000)}`);
+        throw new Error(`${(error as Error).message}\n--- kamailio log (tail) ---\n${kamailio?.log().slice(-4000)}`, {
+          cause: error,
+        });
       }
     });
 
@@ -92,7 +94,7 @@ describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio en
       return rows.length === 3 ? rows : undefined;
     });
     expect(rows).toHaveLength(3);
-    for (const row of rows!) {
+    for (const row of rows) {
       expect(row).toEqual({
         username: SUBSCRIBER.username,
         domain: DOMAIN,

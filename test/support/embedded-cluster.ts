@@ -94,11 +94,11 @@ export class ClusterProcess {
     this.child = child;
     let output = '';
     return new Promise((ready, fail) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('\n')) ready(output.trim());
       });
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.once('exit', (code) => fail(new Error(`the test cluster exited with ${code}: ${output}`)));
     });
   }

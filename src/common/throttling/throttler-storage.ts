@@ -44,9 +44,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     _blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const [hits, blocked, msLeft] = (await (
+    const [hits, blocked, msLeft] = await (
       this.redis as Redis & { regshieldSlidingWindow(...args: unknown[]): Promise<number[]> }
-    ).regshieldSlidingWindow(`regshield:throttle:${throttlerName}:${key}`, ttl, limit, randomUUID())) as number[];
+    ).regshieldSlidingWindow(`regshield:throttle:${throttlerName}:${key}`, ttl, limit, randomUUID());
     const secondsLeft = Math.max(1, Math.ceil(msLeft / 1000));
     return {
       totalHits: blocked ? hits + 1 : hits,
