@@ -50,8 +50,15 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
   setUpOpenApi(app);
-  await app.init();
-  await fastify.ready();
+  try {
+    await app.init();
+    await fastify.ready();
+  } catch (error) {
+    // A module that started before another failed (the ban index's listener, its reload timer) must not
+    // outlive the failed start.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
 
