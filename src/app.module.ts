@@ -12,6 +12,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
+import { MailModule } from './mail/mail.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -33,6 +34,7 @@ export class AppModule {
           storage: createThrottlerStorage(config.redisUrl),
         }),
         HealthModule,
+        MailModule,
         AuthModule,
         AdminUsersModule,
         SipSecurityModule,

@@ -16,7 +16,8 @@ export type SecurityEvent =
   | 'rate_limit_hit'
   | 'api_key_rejected'
   | 'sip_ban_created'
-  | 'sip_ban_lifted';
+  | 'sip_ban_lifted'
+  | 'mail_failed';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -26,6 +27,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'rate_limit_hit',
   'api_key_rejected',
   'sip_ban_created',
+  'mail_failed',
 ]);
 
 /** Fields that must never reach a log line, whatever a caller passes by mistake. */

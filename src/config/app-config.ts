@@ -25,6 +25,12 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const EMAIL_VERIFICATION_MODES = ['off', 'optional', 'required'] as const;
+export type EmailVerificationMode = (typeof EMAIL_VERIFICATION_MODES)[number];
+
+export const ADMIN_NOTIFY_MODES = ['off', 'each', 'digest'] as const;
+export type AdminNotifyMode = (typeof ADMIN_NOTIFY_MODES)[number];
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -201,6 +207,79 @@ class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Unset: http://localhost:$PORT. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'PUBLIC_URL must be an http:// or https:// URL without query or fragment',
+  })
+  PUBLIC_URL?: string;
+
+  /** Unset: every e-mail is written as an .eml file under DATA_DIR/mail/. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @IsString()
+  @MinLength(3)
+  MAIL_FROM: string = 'regshield <no-reply@localhost>';
+
+  /** Sending attempts of one e-mail before it is given up as failed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAIL_MAX_ATTEMPTS: number = 10;
+
+  /** The first retry waits about this long; each further one twice as long (with jitter), up to an hour. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAIL_RETRY_BASE_MS: number = 5000;
+
+  /** How often each instance looks for e-mails due; one enqueued by this instance is sent at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  MAIL_POLL_INTERVAL_MS: number = 1000;
+
+  @IsIn(EMAIL_VERIFICATION_MODES)
+  EMAIL_VERIFICATION: EmailVerificationMode = 'optional';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  EMAIL_VERIFICATION_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  PASSWORD_RESET_TTL: number = 1800;
+
+  @IsIn(ADMIN_NOTIFY_MODES)
+  ADMIN_NOTIFY: AdminNotifyMode = 'digest';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ADMIN_NOTIFY_INTERVAL: number = 900;
+
+  /** Password-reset requests per e-mail address per PASSWORD_FORGOT_TTL (the per-IP limit is separate). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_FORGOT_RATE_LIMIT: number = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_FORGOT_RATE_TTL: number = 3600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUDIT_RETENTION_DAYS: number = 365;
+
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -256,6 +335,15 @@ export interface AppConfig {
   /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
   sipProxyRpcUrls: string[];
   logLevel: LogLevel;
+  /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
+  publicUrl: string;
+  mail: MailConfig;
+  emailVerification: { mode: EmailVerificationMode; ttlSeconds: number };
+  passwordResetTtlSeconds: number;
+  /** Per client IP and, separately, per e-mail address. */
+  passwordForgotRateLimit: { limit: number; ttlSeconds: number };
+  adminNotify: { mode: AdminNotifyMode; intervalSeconds: number };
+  auditRetentionDays: number;
   bodyLimitBytes: number;
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
   databaseTimeouts: DatabaseTimeouts;
@@ -263,6 +351,15 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
+}
+
+export interface MailConfig {
+  /** Unset: the file transport (DATA_DIR/mail/). */
+  smtpUrl?: string;
+  from: string;
+  maxAttempts: number;
+  retryBaseMs: number;
+  pollIntervalMs: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -357,6 +454,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     logLevel: vars.LOG_LEVEL,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
+    mail: {
+      smtpUrl: vars.SMTP_URL,
+      from: vars.MAIL_FROM,
+      maxAttempts: vars.MAIL_MAX_ATTEMPTS,
+      retryBaseMs: vars.MAIL_RETRY_BASE_MS,
+      pollIntervalMs: vars.MAIL_POLL_INTERVAL_MS,
+    },
+    emailVerification: { mode: vars.EMAIL_VERIFICATION, ttlSeconds: vars.EMAIL_VERIFICATION_TTL },
+    passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL,
+    passwordForgotRateLimit: { limit: vars.PASSWORD_FORGOT_RATE_LIMIT, ttlSeconds: vars.PASSWORD_FORGOT_RATE_TTL },
+    adminNotify: { mode: vars.ADMIN_NOTIFY, intervalSeconds: vars.ADMIN_NOTIFY_INTERVAL },
+    auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

@@ -9,6 +9,7 @@ import { CreateUsers1764000000000 } from './migrations/1764000000000-CreateUsers
 import { CreateSipSecurity1764000001000 } from './migrations/1764000001000-CreateSipSecurity';
 import { SipActiveBansAndAllowlistOrigin1764000002100 } from './migrations/1764000002100-SipActiveBansAndAllowlistOrigin';
 import { SipProxyFeedsAndBouncers1764000003000 } from './migrations/1764000003000-SipProxyFeedsAndBouncers';
+import { MailOutbox1764000004000 } from './migrations/1764000004000-MailOutbox';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry];
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   CreateSipSecurity1764000001000,
   SipActiveBansAndAllowlistOrigin1764000002100,
   SipProxyFeedsAndBouncers1764000003000,
+  MailOutbox1764000004000,
 ];
 
 /**
