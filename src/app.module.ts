@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminUsersModule } from './admin-users/admin-users.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -37,6 +38,7 @@ export class AppModule {
         MailModule,
         AuthModule,
         AdminUsersModule,
+        AuditModule,
         SipSecurityModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

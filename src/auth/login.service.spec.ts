@@ -13,7 +13,10 @@ describe('LoginService', () => {
   );
   const users = new Map<string, User>();
   const service = new LoginService(
-    { findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null) } as unknown as UsersRepository,
+    {
+      findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
+      recordLogin: () => Promise.resolve(),
+    } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
   );
