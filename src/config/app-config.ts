@@ -25,12 +25,6 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const EMAIL_VERIFICATION_MODES = ['off', 'optional', 'required'] as const;
-export type EmailVerificationMode = (typeof EMAIL_VERIFICATION_MODES)[number];
-
-export const ADMIN_NOTIFY_MODES = ['off', 'each', 'digest'] as const;
-export type AdminNotifyMode = (typeof ADMIN_NOTIFY_MODES)[number];
-
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -243,38 +237,6 @@ class EnvironmentVariables {
   @Min(10)
   MAIL_POLL_INTERVAL_MS: number = 1000;
 
-  @IsIn(EMAIL_VERIFICATION_MODES)
-  EMAIL_VERIFICATION: EmailVerificationMode = 'optional';
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
-  EMAIL_VERIFICATION_TTL: number = 86400;
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
-  PASSWORD_RESET_TTL: number = 1800;
-
-  @IsIn(ADMIN_NOTIFY_MODES)
-  ADMIN_NOTIFY: AdminNotifyMode = 'digest';
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  ADMIN_NOTIFY_INTERVAL: number = 900;
-
-  /** Password-reset requests per e-mail address per PASSWORD_FORGOT_TTL (the per-IP limit is separate). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  PASSWORD_FORGOT_RATE_LIMIT: number = 5;
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  PASSWORD_FORGOT_RATE_TTL: number = 3600;
-
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -338,11 +300,6 @@ export interface AppConfig {
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
   mail: MailConfig;
-  emailVerification: { mode: EmailVerificationMode; ttlSeconds: number };
-  passwordResetTtlSeconds: number;
-  /** Per client IP and, separately, per e-mail address. */
-  passwordForgotRateLimit: { limit: number; ttlSeconds: number };
-  adminNotify: { mode: AdminNotifyMode; intervalSeconds: number };
   auditRetentionDays: number;
   bodyLimitBytes: number;
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
@@ -462,10 +419,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryBaseMs: vars.MAIL_RETRY_BASE_MS,
       pollIntervalMs: vars.MAIL_POLL_INTERVAL_MS,
     },
-    emailVerification: { mode: vars.EMAIL_VERIFICATION, ttlSeconds: vars.EMAIL_VERIFICATION_TTL },
-    passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL,
-    passwordForgotRateLimit: { limit: vars.PASSWORD_FORGOT_RATE_LIMIT, ttlSeconds: vars.PASSWORD_FORGOT_RATE_TTL },
-    adminNotify: { mode: vars.ADMIN_NOTIFY, intervalSeconds: vars.ADMIN_NOTIFY_INTERVAL },
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },

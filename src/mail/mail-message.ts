@@ -1,10 +1,5 @@
 /** Every kind of e-mail the service sends; stored with each outbox row and named in the logs. */
-export type MailKind =
-  | 'email_verification'
-  | 'password_reset'
-  | 'account_activated'
-  | 'admin_signup_notice'
-  | 'admin_signup_digest';
+export type MailKind = 'account_activated';
 
 /** One rendered e-mail: the sender comes from MAIL_FROM when it is sent. */
 export interface MailMessage {

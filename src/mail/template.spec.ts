@@ -8,7 +8,7 @@ describe('renderEmail', () => {
       paragraphs: ["It's <script>alert(1)</script>"],
       action: { label: 'Open', url: 'https://example.com/reset-password?token=a&b' },
     },
-    { kind: 'password_reset', to: 'eve@example.com' },
+    { kind: 'account_activated', to: 'eve@example.com' },
     'https://example.com',
   );
 
