@@ -72,7 +72,17 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
       expect([...created].sort()).toEqual(created);
       expect(all.body[0].id).toBe(adminId);
       for (const user of all.body) expect(Object.keys(user).sort()).toEqual(
-        ['created_at', 'email', 'full_name', 'id', 'is_active', 'is_superuser', 'status', 'updated_at'],
+        [
+          'created_at',
+          'email',
+          'full_name',
+          'id',
+          'is_active',
+          'is_superuser',
+          'last_login_at',
+          'status',
+          'updated_at',
+        ],
       );
 
       const page = await t.http.get('/api/admin/users?skip=1&limit=2').set(auth(adminToken)).expect(200);

@@ -101,6 +101,17 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
     await t.http.get('/api/admin/audit').set('Authorization', `Bearer ${memberToken}`).expect(403);
   });
 
+  it("keeps the user's last_login_at: null before the first login, then the time of the last", async () => {
+    const member = newUser();
+    const created = await t.http.post('/api/auth/register').send(member).expect(201);
+    expect(created.body.last_login_at).toBeNull();
+    await t.http.post(`/api/admin/users/${created.body.id as string}/activate`).set('Authorization', `Bearer ${token}`);
+    const before = Date.now();
+    const memberToken = await t.login(member.email, member.password);
+    const me = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${memberToken}`).expect(200);
+    expect(Date.parse(me.body.last_login_at as string)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
   it('prunes events older than AUDIT_RETENTION_DAYS', async () => {
     await t.db.query(
       `INSERT INTO audit_events (time, event, details)
