@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminUsersModule } from './admin-users/admin-users.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -13,6 +14,7 @@ import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MailModule } from './mail/mail.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -39,8 +41,10 @@ export class AppModule {
         }),
         HealthModule,
         MetricsModule.forRoot(config.metrics),
+        MailModule,
         AuthModule,
         AdminUsersModule,
+        AuditModule,
         SipSecurityModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Not, Repository } from 'typeorm';
 import { Page } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
@@ -40,10 +40,11 @@ export class AdminUsersRepository {
    * In one transaction: locks the actor's and the target's rows (in id order, so that two admins acting
    * on each other wait instead of deadlocking), asks `change` what to do with them (it throws to refuse,
    * and must refuse a missing row), applies it and returns the target as stored. Two admins demoting or deactivating each other
-   * at once therefore cannot both succeed and leave no admin behind.
+   * at once therefore cannot both succeed and leave no admin behind. Inside `tx` when given (so that what
+   * the change causes, such as an e-mail, commits with it).
    */
-  changeWithBothLocked(actorId: string, targetId: string, change: UserChange): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
+  changeWithBothLocked(actorId: string, targetId: string, change: UserChange, tx?: EntityManager): Promise<User> {
+    const work = async (manager: EntityManager) => {
       const users = manager.getRepository(User);
       const rows = await users.find({
         where: { id: In([actorId, targetId]) },
@@ -56,6 +57,7 @@ export class AdminUsersRepository {
       );
       await users.update(targetId, update);
       return users.findOneByOrFail({ id: targetId });
-    });
+    };
+    return tx ? work(tx) : this.dataSource.transaction(work);
   }
 }

@@ -1,6 +1,9 @@
 import { BadRequestException, ForbiddenException, NotFoundException } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
+import { MailService } from '../mail/mail.service';
 import { AdminUsersRepository, UserChange } from './admin-users.repository';
 import { AdminAction, AdminUsersService } from './admin-users.service';
 
@@ -18,12 +21,21 @@ describe('AdminUsersService.apply', () => {
       return Promise.resolve(Object.assign(target!, update));
     },
   } as unknown as AdminUsersRepository;
-  const service = new AdminUsersService(repository, { log } as unknown as SecurityLogService);
+  const enqueue = jest.fn(() => Promise.resolve());
+  const transactions = { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions;
+  const service = new AdminUsersService(
+    repository,
+    { log } as unknown as SecurityLogService,
+    transactions,
+    { enqueue } as unknown as MailService,
+    { publicUrl: 'https://regshield.example' } as AppConfig,
+  );
   const user = (id: string, overrides: Partial<User> = {}) =>
     Object.assign(new User(), { id, email: `${id}@example.com`, status: 'active', isSuperuser: false, ...overrides });
 
   beforeEach(() => {
     log.mockClear();
+    enqueue.mockClear();
     rows = [
       user('admin', { isSuperuser: true }),
       user('other-admin', { isSuperuser: true }),
@@ -60,5 +72,18 @@ describe('AdminUsersService.apply', () => {
     await expect(service.apply('promote', 'admin', 'member', '192.0.2.9')).rejects.toThrow(ForbiddenException);
     rows[0].status = 'active';
     await expect(service.apply('promote', 'admin', 'nobody', '192.0.2.9')).rejects.toThrow(NotFoundException);
+  });
+
+  it('queues the activation notice for a user who was not active, and none for one who already was', async () => {
+    rows[2].fullName = 'Pat <Pending>';
+    await service.apply('activate', 'admin', 'pending', '192.0.2.9');
+    expect(enqueue).toHaveBeenCalledTimes(1);
+    expect(enqueue).toHaveBeenCalledWith(
+      expect.objectContaining({ kind: 'account_activated', to: 'pending@example.com' }),
+      expect.anything(),
+    );
+    enqueue.mockClear();
+    await service.apply('activate', 'admin', 'member', '192.0.2.9');
+    expect(enqueue).not.toHaveBeenCalled();
   });
 });

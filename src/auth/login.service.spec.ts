@@ -15,6 +15,7 @@ describe('LoginService', () => {
   const service = new LoginService(
     {
       findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
+      recordLogin: () => Promise.resolve(),
     } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,

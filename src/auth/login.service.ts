@@ -34,6 +34,7 @@ export class LoginService {
       throw new ForbiddenException('Inactive user');
     }
     this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id });
+    await this.users.recordLogin(user.id);
     return this.tokens.issue(user);
   }
 }

@@ -47,7 +47,8 @@ export class UsersRepository {
    */
   async loadById(id: string): Promise<User | null> {
     const rows: Array<Record<string, unknown>> = await this.users.query(
-      'SELECT id, email, full_name, status, is_superuser, created_at, updated_at FROM users WHERE id = $1',
+      `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at
+         FROM users WHERE id = $1`,
       [id],
     );
     if (rows.length === 0) return null;
@@ -60,7 +61,13 @@ export class UsersRepository {
       isSuperuser: row.is_superuser as boolean,
       createdAt: row.created_at as Date,
       updatedAt: row.updated_at as Date,
+      lastLoginAt: row.last_login_at as Date | null,
     });
+  }
+
+  /** Notes a successful login; updated_at is left alone (it tracks changes to the account). */
+  async recordLogin(id: string): Promise<void> {
+    await this.users.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
   }
 
   /** Inserts a user; throws EmailTakenError when the e-mail is registered (concurrent sign-ups included). */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { AuditBuffer } from './audit-buffer';
 
 /** Every security event the contract names; the names are part of the SECURITY_LOG_FILE format. */
 export type SecurityEvent =
@@ -16,7 +17,8 @@ export type SecurityEvent =
   | 'rate_limit_hit'
   | 'api_key_rejected'
   | 'sip_ban_created'
-  | 'sip_ban_lifted';
+  | 'sip_ban_lifted'
+  | 'mail_failed';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -26,6 +28,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'rate_limit_hit',
   'api_key_rejected',
   'sip_ban_created',
+  'mail_failed',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */
@@ -37,15 +40,21 @@ const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'acc
 /**
  * Structured security events: one JSON line each on stdout and, when SECURITY_LOG_FILE is set, appended
  * to that file (the lines deploy/fail2ban/ parses). Every write is synchronous: a line is in the file
- * when log() returns, whatever happens to the process next.
+ * when log() returns, whatever happens to the process next. The same event, with the line's time, then
+ * goes to the audit table through AuditBuffer (which says why not in the same step).
  */
 @Injectable()
 export class SecurityLogService {
   private readonly logger: Logger;
   private readonly file?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
   private readonly listeners: SecurityEventListener[] = [];
+  /** The time of the event being written, read by pino's timestamp function during the (synchronous) write. */
+  private eventTime = new Date();
 
-  constructor(@InjectConfig() config: AppConfig) {
+  constructor(
+    @InjectConfig() config: AppConfig,
+    private readonly auditBuffer: AuditBuffer,
+  ) {
     // LOG_LEVEL quiets the console only: the file always gets every event.
     const streams: pino.StreamEntry[] = [];
     if (config.logLevel !== 'silent') {
@@ -59,7 +68,7 @@ export class SecurityLogService {
       {
         level: 'info',
         base: { log: 'security' },
-        timestamp: pino.stdTimeFunctions.isoTime,
+        timestamp: () => `,"time":"${this.eventTime.toISOString()}"`,
         formatters: { level: (label) => ({ level: label }) },
         redact: { paths: REDACTED.flatMap((key) => [key, `*.${key}`]), censor: '[redacted]' },
       },
@@ -69,7 +78,9 @@ export class SecurityLogService {
 
   log(event: SecurityEvent, fields: { ip?: string } & Record<string, unknown>): void {
     const level = WARNINGS.has(event) ? 'warn' : 'info';
+    this.eventTime = new Date();
     this.logger[level]({ event, ...fields });
+    this.auditBuffer.add(this.eventTime, event, withoutSecrets(fields));
     for (const listener of this.listeners) listener(event, fields);
   }
 
@@ -85,4 +96,9 @@ export class SecurityLogService {
   close(): void {
     this.file?.end?.();
   }
+}
+
+/** The fields without any REDACTED key (the stored copy gets what the line shows, minus the placeholders). */
+function withoutSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([key]) => !REDACTED.includes(key)));
 }

@@ -207,6 +207,47 @@ class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Unset: http://localhost:$PORT. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'PUBLIC_URL must be an http:// or https:// URL without query or fragment',
+  })
+  PUBLIC_URL?: string;
+
+  /** Unset: every e-mail is written as an .eml file under DATA_DIR/mail/. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @IsString()
+  @MinLength(3)
+  MAIL_FROM: string = 'regshield <no-reply@localhost>';
+
+  /** Sending attempts of one e-mail before it is given up as failed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAIL_MAX_ATTEMPTS: number = 10;
+
+  /** The first retry waits about this long; each further one twice as long (with jitter), up to an hour. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAIL_RETRY_BASE_MS: number = 5000;
+
+  /** How often each instance looks for e-mails due; one enqueued by this instance is sent at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  MAIL_POLL_INTERVAL_MS: number = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUDIT_RETENTION_DAYS: number = 365;
+
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -273,6 +314,10 @@ export interface AppConfig {
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
   logLevel: LogLevel;
+  /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
+  publicUrl: string;
+  mail: MailConfig;
+  auditRetentionDays: number;
   bodyLimitBytes: number;
   /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
   metrics: { enabled: boolean; token?: string };
@@ -282,6 +327,15 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
+}
+
+export interface MailConfig {
+  /** Unset: the file transport (DATA_DIR/mail/). */
+  smtpUrl?: string;
+  from: string;
+  maxAttempts: number;
+  retryBaseMs: number;
+  pollIntervalMs: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -380,6 +434,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     logLevel: vars.LOG_LEVEL,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
+    mail: {
+      smtpUrl: vars.SMTP_URL,
+      from: vars.MAIL_FROM,
+      maxAttempts: vars.MAIL_MAX_ATTEMPTS,
+      retryBaseMs: vars.MAIL_RETRY_BASE_MS,
+      pollIntervalMs: vars.MAIL_POLL_INTERVAL_MS,
+    },
+    auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,
     databaseTimeouts: { statementMs: vars.DB_STATEMENT_TIMEOUT_MS, connectMs: vars.DB_CONNECT_TIMEOUT_MS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

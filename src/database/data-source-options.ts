@@ -1,5 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseTimeouts } from '../config/app-config';
+import { AuditEvent } from './entities/audit-event.entity';
 import { DoorKnockAttempt } from './entities/door-knock-attempt.entity';
 import { FailedRegistration } from './entities/failed-registration.entity';
 import { SipAllowlistEntry } from './entities/sip-allowlist-entry.entity';
@@ -10,14 +11,18 @@ import { CreateSipSecurity1764000001000 } from './migrations/1764000001000-Creat
 import { SipActiveBansAndAllowlistOrigin1764000002100 } from './migrations/1764000002100-SipActiveBansAndAllowlistOrigin';
 import { SipProxyFeedsAndBouncers1764000003000 } from './migrations/1764000003000-SipProxyFeedsAndBouncers';
 import { SipEventFilterIndexes1764000003500 } from './migrations/1764000003500-SipEventFilterIndexes';
+import { MailOutbox1764000004000 } from './migrations/1764000004000-MailOutbox';
+import { AuditEventsAndLastLogin1764000004100 } from './migrations/1764000004100-AuditEventsAndLastLogin';
 
-export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry];
+export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
   CreateUsers1764000000000,
   CreateSipSecurity1764000001000,
   SipActiveBansAndAllowlistOrigin1764000002100,
   SipProxyFeedsAndBouncers1764000003000,
   SipEventFilterIndexes1764000003500,
+  MailOutbox1764000004000,
+  AuditEventsAndLastLogin1764000004100,
 ];
 
 /**

@@ -81,6 +81,7 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
           'id',
           'is_active',
           'is_superuser',
+          'last_login_at',
           'status',
           'updated_at',
         ]);

@@ -30,6 +30,9 @@ export class UserResponseDto {
   @ApiProperty({ format: 'date-time' })
   updated_at: string;
 
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'The last successful login' })
+  last_login_at: string | null;
+
   static from(user: User): UserResponseDto {
     return {
       id: user.id,
@@ -40,6 +43,7 @@ export class UserResponseDto {
       status: user.status,
       created_at: user.createdAt.toISOString(),
       updated_at: user.updatedAt.toISOString(),
+      last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
     };
   }
 }

@@ -31,6 +31,10 @@ export class User {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 
+  /** Set at each successful login; null until the first. */
+  @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
+  lastLoginAt: Date | null;
+
   get isActive(): boolean {
     return this.status === 'active';
   }

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { And, DataSource, FindOperator, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditRecord } from '../common/audit-buffer';
+import { Page } from '../common/total-count';
+import { AuditEvent } from '../database/entities/audit-event.entity';
+
+export interface AuditFilter {
+  event?: string;
+  actorId?: string;
+  targetId?: string;
+  ip?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** The audit_events table: batches in, filtered pages out, old rows pruned. */
+@Injectable()
+export class AuditRepository {
+  constructor(
+    @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** One multi-row INSERT per batch. */
+  async insertEvents(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // TypeORM's partial-entity type cannot see through a jsonb column's Record type; the shapes match.
+    await this.events.insert(records as QueryDeepPartialEntity<AuditEvent>[]);
+  }
+
+  /** Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). */
+  async findPage(filter: AuditFilter, skip: number, limit: number): Promise<Page<AuditEvent>> {
+    // TypeORM refuses undefined in a where object, so only the filters given are set.
+    const where: FindOptionsWhere<AuditEvent> = {};
+    if (filter.event !== undefined) where.event = filter.event;
+    if (filter.actorId !== undefined) where.actorId = filter.actorId;
+    if (filter.targetId !== undefined) where.targetId = filter.targetId;
+    if (filter.ip !== undefined) where.ip = filter.ip;
+    const time = [
+      filter.since === undefined ? undefined : MoreThanOrEqual(filter.since),
+      filter.until === undefined ? undefined : LessThan(filter.until),
+    ].filter((operator): operator is FindOperator<Date> => operator !== undefined);
+    if (time.length === 1) where.time = time[0];
+    if (time.length === 2) where.time = And(...time);
+    const [items, total] = await this.events.findAndCount({
+      where,
+      order: { time: 'DESC', id: 'DESC' },
+      skip,
+      take: limit,
+    });
+    return { items, total };
+  }
+
+  /**
+   * Deletes up to `batchSize` events older than `before` and returns how many. Plain SQL: DELETE has no
+   * LIMIT, and small batches keep each transaction (and its locks and WAL) short on a large table.
+   */
+  async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < $1 LIMIT $2)`,
+      [before, batchSize],
+    );
+    return result[1];
+  }
+}

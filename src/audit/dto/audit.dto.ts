@@ -1,0 +1,86 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIpAddress } from '../../common/cidr';
+import { PaginationQueryDto } from '../../common/pagination.dto';
+import { QueryIsoDate } from '../../common/query-params';
+import { AuditEvent } from '../../database/entities/audit-event.entity';
+
+export class AuditQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ example: 'login_failed', description: 'A security-log event name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[a-z_]+$/, { message: 'event must be an event name (lower-case letters and underscores)' })
+  event?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The admin who acted' })
+  @IsOptional()
+  @IsUUID()
+  actor_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user the event is about' })
+  @IsOptional()
+  @IsUUID()
+  target_id?: string;
+
+  @ApiPropertyOptional({ example: '203.0.113.7', description: 'The client IP of the event' })
+  @IsOptional()
+  @IsIpAddress()
+  ip?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events at or after this time (ISO 8601; without an offset: UTC)',
+  })
+  @IsOptional()
+  @QueryIsoDate()
+  since?: Date;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events before this time (ISO 8601; without an offset: UTC)',
+  })
+  @IsOptional()
+  @QueryIsoDate()
+  until?: Date;
+}
+
+export class AuditEventResponseDto {
+  @ApiProperty({ type: 'integer', example: 42 })
+  id: number;
+
+  @ApiProperty({ format: 'date-time', description: 'The time of the security-log line' })
+  time: string;
+
+  @ApiProperty({ example: 'admin_action' })
+  event: string;
+
+  @ApiProperty({ type: 'string', nullable: true, example: '203.0.113.7' })
+  ip: string | null;
+
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true })
+  actor_id: string | null;
+
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'The user the event is about' })
+  target_id: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The event's other fields, as in the security log",
+    example: { action: 'activate', target_email: 'user@example.com' },
+  })
+  details: Record<string, unknown>;
+
+  static from(event: AuditEvent): AuditEventResponseDto {
+    return {
+      id: Number(event.id),
+      time: event.time.toISOString(),
+      event: event.event,
+      ip: event.ip,
+      actor_id: event.actorId,
+      target_id: event.targetId,
+      details: event.details,
+    };
+  }
+}

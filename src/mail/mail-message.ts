@@ -1,0 +1,11 @@
+/** Every kind of e-mail the service sends; stored with each outbox row and named in the logs. */
+export type MailKind = 'account_activated';
+
+/** One rendered e-mail: the sender comes from MAIL_FROM when it is sent. */
+export interface MailMessage {
+  kind: MailKind;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
