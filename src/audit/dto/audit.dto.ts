@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { IsIpAddress } from '../../common/cidr';
-import { PaginationQueryDto } from '../../common/pagination.dto';
-import { QueryIsoDate } from '../../common/query-params';
+import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
 import { AuditEvent } from '../../database/entities/audit-event.entity';
 
-export class AuditQueryDto extends PaginationQueryDto {
+export class AuditQueryDto extends TimeWindowQueryDto {
   @ApiPropertyOptional({ example: 'login_failed', description: 'A security-log event name' })
   @IsOptional()
   @IsString()
@@ -27,22 +26,6 @@ export class AuditQueryDto extends PaginationQueryDto {
   @IsOptional()
   @IsIpAddress()
   ip?: string;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Only events at or after this time (ISO 8601; without an offset: UTC)',
-  })
-  @IsOptional()
-  @QueryIsoDate()
-  since?: Date;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Only events before this time (ISO 8601; without an offset: UTC)',
-  })
-  @IsOptional()
-  @QueryIsoDate()
-  until?: Date;
 }
 
 export class AuditEventResponseDto {

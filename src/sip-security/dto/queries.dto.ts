@@ -1,27 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsIpAddress } from '../../common/cidr';
-import { PaginationQueryDto } from '../../common/pagination.dto';
 import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
+import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
 
-class TimeWindowQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Only events at or after this time (ISO 8601; without an offset: UTC)',
-  })
-  @IsOptional()
-  @QueryIsoDate()
-  since?: Date;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Only events before this time (ISO 8601; without an offset: UTC)',
-  })
-  @IsOptional()
-  @QueryIsoDate()
-  until?: Date;
-
+/** The filters both SIP event listings take. */
+class SipEventQueryDto extends TimeWindowQueryDto {
   @ApiPropertyOptional({ example: '203.0.113.7' })
   @IsOptional()
   @IsIpAddress()
@@ -35,7 +20,7 @@ class TimeWindowQueryDto extends PaginationQueryDto {
   domain?: string;
 }
 
-export class FailedRegistrationQueryDto extends TimeWindowQueryDto {
+export class FailedRegistrationQueryDto extends SipEventQueryDto {
   @ApiPropertyOptional({ example: '1000' })
   @IsOptional()
   @IsString()
@@ -49,7 +34,7 @@ export class FailedRegistrationQueryDto extends TimeWindowQueryDto {
   response_code?: number;
 }
 
-export class DoorKnockQueryDto extends TimeWindowQueryDto {
+export class DoorKnockQueryDto extends SipEventQueryDto {
   @ApiPropertyOptional({ example: 'unknown_domain' })
   @IsOptional()
   @IsString()
