@@ -5,7 +5,7 @@ import { InjectConfig } from '../config/config.module';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
 import { BanService } from './ban.service';
-import { EventWatermark, Offender, SipBansRepository } from './sip-bans.repository';
+import { EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
 
 /** How often new events are looked at. */
 const ENGINE_INTERVAL_MS = 1000;
@@ -73,12 +73,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
       const latest = await this.repository.findLatestEventIds(manager);
       const offenders = await this.repository.countRecentEventsBySource(manager, this.watermark, latest, this.config.sipBan);
       this.watermark = latest;
-      const bans: Array<{ ban: SipBan; hits: number }> = [];
-      for (const offender of offenders) {
-        const ban = await this.banIfEligible(manager, offender);
-        if (ban) bans.push({ ban, hits: offender.hits });
-      }
-      return bans;
+      return this.banEligible(manager, offenders);
     });
     if (created === undefined || created.length === 0) return [];
     this.bans.recordAutomaticBans(created);
@@ -87,13 +82,29 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     return created.map(({ ban }) => ban);
   }
 
-  private async banIfEligible(manager: EntityManager, { unit }: Offender): Promise<SipBan | undefined> {
-    const { allowlisted, banned, previousAutomaticBans } = await this.repository.findBanEligibility(manager, unit);
-    if (allowlisted || banned) return undefined;
+  private async banEligible(
+    manager: EntityManager,
+    offenders: Offender[],
+  ): Promise<Array<{ ban: SipBan; hits: number }>> {
+    if (offenders.length === 0) return [];
+    const eligibility = await this.repository.findBanEligibilities(
+      manager,
+      offenders.map(({ unit }) => unit),
+    );
     const { maxRetry, findTimeSeconds } = this.config.sipBan;
-    const repeat = previousAutomaticBans > 0 ? `; ban #${previousAutomaticBans + 1}` : '';
-    const reason = `at least ${maxRetry} failed registrations or door knocks within ${findTimeSeconds} s${repeat}`;
-    return this.repository.insertAutomaticBan(manager, unit, reason, banDurationSeconds(this.config.sipBan, previousAutomaticBans));
+    const hitsByUnit = new Map<string, number>();
+    const bans: NewAutomaticBan[] = [];
+    for (const { unit, hits } of offenders) {
+      const found = eligibility.get(unit);
+      if (!found || found.allowlisted || found.banned) continue;
+      const { previousAutomaticBans } = found;
+      const repeat = previousAutomaticBans > 0 ? `; ban #${previousAutomaticBans + 1}` : '';
+      const reason = `at least ${maxRetry} failed registrations or door knocks within ${findTimeSeconds} s${repeat}`;
+      hitsByUnit.set(unit, hits);
+      bans.push({ unit, reason, durationSeconds: banDurationSeconds(this.config.sipBan, previousAutomaticBans) });
+    }
+    const created = await this.repository.insertAutomaticBans(manager, bans);
+    return created.map((ban) => ({ ban, hits: hitsByUnit.get(ban.cidr) ?? 0 }));
   }
 }
 
