@@ -166,7 +166,7 @@ export class SipBansRepository {
              FROM fresh
          ) candidates
          -- Allowlisted and already banned sources need no counting (a busy trunk would otherwise be
-         -- counted again every second).
+         -- counted again at every look).
          WHERE NOT EXISTS (SELECT 1 FROM sip_allowlist a WHERE a.cidr && candidates.unit)
            AND NOT EXISTS (SELECT 1 FROM sip_active_bans() b WHERE b.cidr >>= candidates.unit)
        ),
