@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -180,14 +180,17 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
     ...['-A', `SIP_DOMAINS="${DOMAIN}"`, '-A', `RPC_PORT=${rpcPort}`],
     ...mode.defines.flatMap((define) => ['-A', define]),
   ];
+  // Kamailio logs a line per failed registration. Into a pipe, a reader that falls behind (this process,
+  // busy with the attack) would block Kamailio's workers on write(2); a file never does.
+  const logFile = join(runDir, 'kamailio.log');
+  const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn('kamailio', args, {
     cwd: runDir,
     detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', logFd],
   });
-  let log = '';
-  // Kamailio logs a line per failed registration: keep only the end, but keep reading so it never blocks
-  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+  closeSync(logFd);
+  const log = () => readFileSync(logFile, 'utf8').slice(-20_000);
   const stop = async () => {
     if (child.pid !== undefined && child.exitCode === null) {
       process.kill(-child.pid, 'SIGTERM');
@@ -199,13 +202,14 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
   await probe.bind();
   try {
     for (let attempt = 0; attempt < 50 && child.exitCode === null; attempt++) {
-      if ((await probe.ping(DOMAIN, 200)).response) return { stop, log: () => log };
+      if ((await probe.ping(DOMAIN, 200)).response) return { stop };
     }
   } finally {
     probe.close();
   }
+  const tail = log();
   await stop();
-  throw new Error(`kamailio did not start (kamailio ${args.join(' ')}):\n${log}`);
+  throw new Error(`kamailio did not start (kamailio ${args.join(' ')}):\n${tail}`);
 }
 
 async function withDatabase<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -433,7 +437,8 @@ function report(results: ModeResult[], databaseNote: string): string {
     `its bans over JSON-RPC (SIP_BAN_MAX_RETRY ${MAX_RETRY}, the default), on ${databaseNote}. Meanwhile the real subscriber`,
     `registers from ${PHONES} phones (127.0.0.2–${1 + PHONES}), each every ${PHONE_INTERVAL_MS} ms: the round trip is from its first REGISTER`,
     `to the 200. A request unanswered within ${ANSWER_TIMEOUT_MS} ms counts as unanswered (the client does not retransmit).`,
-    'Each column is one Kamailio write mode, with its own block of 200 sources.',
+    'Each column is one Kamailio write mode (its defines), with its own block of 200 sources',
+    '(`SIP_BENCH_MODES=queued npm run bench:sip` runs only the listed ones: `sync`, `async`, `queued`).',
     '',
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machineNote()}; 2 cores shared by client, proxy, service and PostgreSQL`,
