@@ -470,6 +470,9 @@ function report(results: ModeResult[], databaseNote: string): string {
     '',
     '"Last request answered" is the send time of the last request of that source that got any answer, minus the',
     'time its fifth 403 arrived: a source keeps guessing after its ban, and everything it sends later is dropped.',
+    'Every column runs the same service (bans of one look in two queries, a burst pushed as one `htable.reload`):',
+    'the columns differ only in how Kamailio writes rows. On a machine shared with other work the subscriber’s p99',
+    'varies from run to run; docs/SIP.md gives the range seen over several runs.',
   ];
   return lines.join('\n');
 }
