@@ -135,7 +135,7 @@ async function startService(databaseUrl: string | undefined, rpcPort: number) {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null || attempt > 600) throw new Error(`the service did not start: ${output}`);
     if (

@@ -203,27 +203,27 @@ export class SipBansRepository {
    * and a query per offender kept the engine's transaction (and every ban in it) open for seconds.
    */
   async findBanEligibilities(manager: EntityManager, units: string[]): Promise<Map<string, BanEligibility>> {
-    const rows = (await manager.query(
+    const rows = await manager.query<Array<BanEligibility & { unit: string }>>(
       `SELECT u.unit::text AS unit,
               EXISTS (SELECT 1 FROM sip_allowlist WHERE cidr && u.unit) AS allowlisted,
               EXISTS (SELECT 1 FROM sip_active_bans() WHERE cidr >>= u.unit) AS banned,
               (SELECT count(*)::int FROM sip_bans WHERE cidr = u.unit AND source = 'auto') AS "previousAutomaticBans"
        FROM unnest($1::cidr[]) AS u(unit)`,
       [units],
-    )) as Array<BanEligibility & { unit: string }>;
+    );
     return new Map(rows.map(({ unit, ...eligibility }) => [unit, eligibility]));
   }
 
   /** The engine's bans of one look, in one INSERT. */
   async insertAutomaticBans(manager: EntityManager, bans: NewAutomaticBan[]): Promise<SipBan[]> {
     if (bans.length === 0) return [];
-    const rows = (await manager.query(
+    const rows = await manager.query<SipBan[]>(
       `INSERT INTO sip_bans (cidr, reason, source, expires_at)
        SELECT b.cidr, b.reason, 'auto', now() + make_interval(secs => b.seconds)
        FROM unnest($1::cidr[], $2::text[], $3::float8[]) AS b(cidr, reason, seconds)
        RETURNING ${BAN_COLUMNS}`,
       [bans.map((ban) => ban.unit), bans.map((ban) => ban.reason), bans.map((ban) => ban.durationSeconds)],
-    )) as SipBan[];
+    );
     return rows.map((row) => Object.assign(new SipBan(), row));
   }
 }
