@@ -16,6 +16,7 @@ import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security
 import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
 import { from as copyFrom } from 'pg-copy-streams';
+import { withClient } from './pg-client';
 import { machineNote, percentile, writeReportSection } from './report';
 
 const quiet = { debug: () => undefined, error: () => undefined };
@@ -513,16 +514,6 @@ async function* bigTableCsv(count: number): AsyncGenerator<string> {
       );
     }
     yield lines.join('');
-  }
-}
-
-async function withClient<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }
 

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
+import { withClient } from './pg-client';
 import { machineNote, percentile, writeReportSection } from './report';
 import { Registration, SipAccount, SipEndpoint, SipTarget } from './sip-client';
 
@@ -212,16 +213,6 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
   throw new Error(`kamailio did not start (kamailio ${args.join(' ')}):\n${tail}`);
 }
 
-async function withDatabase<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 interface PhonesPlan {
   target: SipTarget;
   attackStartsAt: number;
@@ -347,7 +338,7 @@ async function collect(databaseUrl: string, attackers: Attacker[], block: number
   }
   const rejected = [...rejectedBySource.values()].reduce((sum, times) => sum + times.length, 0);
   const cidr = `127.0.${block}.0/24`;
-  return withDatabase(databaseUrl, async (db) => {
+  return withClient(databaseUrl, async (db) => {
     let rows = 0;
     let lastChange = Date.now();
     // the rows may trail the answers (queued or async writes): wait until every one is there, or for 30 s
@@ -483,7 +474,7 @@ async function main(): Promise<void> {
   const service = await startService(database.url, rpcPort);
   const results: ModeResult[] = [];
   try {
-    await withDatabase(service.databaseUrl, async (db) => {
+    await withClient(service.databaseUrl, async (db) => {
       await db.query(readFileSync(join(ROOT, 'deploy/kamailio/subscriber.sql'), 'utf8'));
       await db.query('INSERT INTO subscriber (username, domain, password) VALUES ($1, $2, $3)', [
         SUBSCRIBER.username,
