@@ -1,5 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { waitFor } from './sip-events';
 
 export interface ReceivedMail {
   from: string;
@@ -93,13 +94,7 @@ export function linkIn(mail: ReceivedMail, page: string): { url: string; token: 
   return { url: match[1], token: decodeURIComponent(match[2]) };
 }
 
-/** Polls `check` until it returns something truthy. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result) return result;
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls `check` until it returns something truthy (the shared waitFor, for checks that answer false or null). */
+export function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  return waitFor(async () => (await check()) || undefined, timeoutMs);
 }
