@@ -426,5 +426,5 @@ describe('Session expiry (REFRESH_TOKEN_TTL=2)', () => {
     }, 10_000);
     const expired = await t.http.post('/api/auth/refresh').send({ refresh_token: second.refresh_token }).expect(401);
     expect(expired.body).toEqual(INVALID_REFRESH);
-  });
+  }, 20_000);
 });
