@@ -12,13 +12,20 @@ export type SecurityEvent =
   | 'login_succeeded'
   | 'login_failed'
   | 'login_inactive_user'
+  | 'login_unverified_email'
   | 'admin_action'
   | 'admin_access_denied'
   | 'rate_limit_hit'
   | 'api_key_rejected'
   | 'sip_ban_created'
   | 'sip_ban_lifted'
-  | 'mail_failed';
+  | 'mail_failed'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_changed'
+  | 'password_change_failed'
+  | 'account_locked'
+  | 'account_unlocked';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -29,6 +36,8 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'api_key_rejected',
   'sip_ban_created',
   'mail_failed',
+  'password_change_failed',
+  'account_locked',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */

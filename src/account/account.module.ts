@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { AccountAdminController } from './account-admin.controller';
+import { AccountCoreModule } from './account-core.module';
+import { AccountEmailThrottleGuard } from './account-email-throttle.guard';
+import { AccountController } from './account.controller';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordService } from './password.service';
+
+/** The routes of the e-mail flows (verification, forgotten and changed passwords) and the admin's unlock. */
+@Module({
+  imports: [AuthModule, AccountCoreModule],
+  controllers: [AccountController, AccountAdminController],
+  providers: [EmailVerificationService, PasswordService, AccountEmailThrottleGuard],
+})
+export class AccountModule {}
