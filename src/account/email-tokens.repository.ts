@@ -39,7 +39,7 @@ export class EmailTokensRepository {
    * statement, so that of two requests racing with one token exactly one gets the id.
    */
   async consume(kind: EmailTokenKind, hash: Buffer, tx?: EntityManager): Promise<string | undefined> {
-    const rows: Array<{ user_id: string }> = await (tx ?? this.dataSource.manager).query(
+    const [rows]: [Array<{ user_id: string }>, number] = await (tx ?? this.dataSource.manager).query(
       `UPDATE email_tokens SET used_at = now()
         WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING user_id`,
