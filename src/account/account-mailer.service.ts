@@ -46,14 +46,6 @@ export class AccountMailer {
     await this.mail.enqueue(accountLockedEmail(user, lockedUntil, token, ttl, this.config.publicUrl), tx);
   }
 
-  /**
-   * What a reset request costs when the address names nobody: the same token statements (which store
-   * nothing for an id that names no user), so that the answer takes about as long (PasswordResetService).
-   */
-  async spendResetWorkForNobody(tx: EntityManager): Promise<void> {
-    await this.newResetToken(NOBODY, tx);
-  }
-
   private async newResetToken(userId: string, tx: EntityManager): Promise<string> {
     const { token, hash } = newEmailToken();
     await this.tokens.insertToken(
@@ -67,6 +59,3 @@ export class AccountMailer {
     return token;
   }
 }
-
-/** A user id no row has (users get random v4 UUIDs). */
-const NOBODY = '00000000-0000-0000-0000-000000000000';

@@ -8,8 +8,8 @@ import { User } from '../database/entities/user.entity';
 export class AccountUsersRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
-  findByEmail(email: string): Promise<User | null> {
-    return this.users.findOneBy({ email });
+  findByEmail(email: string, tx?: EntityManager): Promise<User | null> {
+    return (tx ? tx.getRepository(User) : this.users).findOneBy({ email });
   }
 
   findById(id: string, tx?: EntityManager): Promise<User | null> {

@@ -14,6 +14,7 @@ import { Authenticated, CurrentUser } from '../auth/guards/decorators';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { User } from '../database/entities/user.entity';
+import { AccountEmailRequestsService } from './account-email-requests.service';
 import { AccountEmailThrottleGuard } from './account-email-throttle.guard';
 import { AcceptedResponseDto } from './dto/accepted-response.dto';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -36,6 +37,7 @@ export class AccountController {
   constructor(
     private readonly verification: EmailVerificationService,
     private readonly passwords: PasswordService,
+    private readonly linkRequests: AccountEmailRequestsService,
   ) {}
 
   @Post('verify-email')
@@ -56,8 +58,8 @@ export class AccountController {
   })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiTooManyRequestsResponse({ description: OVER_LIMIT, type: ErrorResponseDto })
-  async resendVerification(@Body() dto: EmailAddressDto): Promise<AcceptedResponseDto> {
-    await this.verification.resend(dto.email);
+  async resendVerification(@Body() dto: EmailAddressDto, @ClientIp() ip: string): Promise<AcceptedResponseDto> {
+    await this.linkRequests.submit({ kind: 'email_verification', email: dto.email }, ip);
     return ACCEPTED;
   }
 
@@ -67,13 +69,14 @@ export class AccountController {
   @ApiOperation({
     summary: 'Send a password reset link',
     description:
-      'The same answer, in about the same time, for every address: the link (valid PASSWORD_RESET_TTL ' +
-      'seconds, once) is sent only when an account has it. A new link replaces the earlier ones.',
+      'The same answer, in the same time, for every address (the request is stored and handled in the ' +
+      'background): the link (valid PASSWORD_RESET_TTL seconds, once) is sent only when an account has it. ' +
+      'A new link replaces the earlier ones.',
   })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiTooManyRequestsResponse({ description: OVER_LIMIT, type: ErrorResponseDto })
   async forgotPassword(@Body() dto: ForgotPasswordDto, @ClientIp() ip: string): Promise<AcceptedResponseDto> {
-    await this.passwords.forgot(dto.email, ip);
+    await this.linkRequests.submit({ kind: 'password_reset', email: dto.email }, ip);
     return ACCEPTED;
   }
 

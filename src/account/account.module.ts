@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { AccountAdminController } from './account-admin.controller';
 import { AccountCoreModule } from './account-core.module';
+import { AccountEmailRequestsRepository } from './account-email-requests.repository';
+import { AccountEmailRequestsService } from './account-email-requests.service';
 import { AccountEmailThrottleGuard } from './account-email-throttle.guard';
 import { AccountController } from './account.controller';
 import { EmailVerificationService } from './email-verification.service';
@@ -11,6 +13,12 @@ import { PasswordService } from './password.service';
 @Module({
   imports: [AuthModule, AccountCoreModule],
   controllers: [AccountController, AccountAdminController],
-  providers: [EmailVerificationService, PasswordService, AccountEmailThrottleGuard],
+  providers: [
+    EmailVerificationService,
+    PasswordService,
+    AccountEmailRequestsService,
+    AccountEmailRequestsRepository,
+    AccountEmailThrottleGuard,
+  ],
 })
 export class AccountModule {}

@@ -10,8 +10,7 @@ export class EmailTokensRepository {
 
   /**
    * Stores a token for the user; when `supersede`, the user's earlier unused tokens of that kind are spent
-   * first, so that only the newest link works. A user id that names nobody stores nothing: the forgot route
-   * runs this same statement for unknown addresses (see PasswordResetService.forgot).
+   * first, so that only the newest link works.
    */
   async insertToken(
     kind: EmailTokenKind,
@@ -29,7 +28,7 @@ export class EmailTokensRepository {
     }
     await tx.query(
       `INSERT INTO email_tokens (user_id, kind, token_hash, expires_at)
-       SELECT id, $2, $3, now() + make_interval(secs => $4) FROM users WHERE id = $1`,
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
       [userId, kind, hash, ttlSeconds],
     );
   }

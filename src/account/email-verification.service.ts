@@ -2,20 +2,18 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
-import { AccountMailer } from './account-mailer.service';
 import { AccountUsersRepository } from './account-users.repository';
 import { hashEmailToken } from './email-token';
 import { EmailTokensRepository } from './email-tokens.repository';
 
 export const INVALID_TOKEN = 'Invalid or expired token';
 
-/** Confirms addresses with the link sent at sign-up, and sends a new link on request. */
+/** Confirms addresses with the link sent at sign-up (new links on request: AccountEmailRequestsService). */
 @Injectable()
 export class EmailVerificationService {
   constructor(
     private readonly tokens: EmailTokensRepository,
     private readonly users: AccountUsersRepository,
-    private readonly mailer: AccountMailer,
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
   ) {}
@@ -29,15 +27,5 @@ export class EmailVerificationService {
     if (!user) throw new BadRequestException(INVALID_TOKEN);
     this.securityLog.log('email_verified', { ip, user_id: user.id, email: user.email });
     return user;
-  }
-
-  /**
-   * A new link for an existing, unverified address; nothing otherwise. The caller answers the same in
-   * every case, so the route tells nobody whether an address is registered.
-   */
-  async resend(email: string): Promise<void> {
-    const user = await this.users.findByEmail(email);
-    if (!user || user.emailVerified) return;
-    await this.transactions.run((tx) => this.mailer.sendVerification(user, tx));
   }
 }

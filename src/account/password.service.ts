@@ -28,19 +28,6 @@ export class PasswordService {
     private readonly securityLog: SecurityLogService,
   ) {}
 
-  /**
-   * A reset link to the address if an account has it. An unknown address goes through the same lookup and
-   * the same token statements in a transaction (which store nothing), so that its answer takes about as
-   * long; only the queued e-mail differs. The caller answers the same in both cases.
-   */
-  async forgot(email: string, ip: string): Promise<void> {
-    const user = await this.users.findByEmail(email);
-    await this.transactions.run((tx) =>
-      user ? this.mailer.sendPasswordReset(user, tx) : this.mailer.spendResetWorkForNobody(tx),
-    );
-    this.securityLog.log('password_reset_requested', { ip, email, user_id: user?.id, known: user !== null });
-  }
-
   /** An admin sends the user a reset link (404 for an unknown user). */
   async sendResetByAdmin(userId: string, actorId: string, ip: string): Promise<void> {
     const user = await this.users.findById(userId);

@@ -9,6 +9,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - users.failed_login_count / lockout_count / locked_until: the lockout state, on the row it protects so
  *   that one UPDATE changes it atomically, every instance shares it and a restart keeps it.
  * - email_tokens: single-use verification and reset tokens, only their SHA-256 stored.
+ * - account_email_requests: forgot-password and resend-verification requests, stored as they come and
+ *   handled by a worker, so that the answer costs the same whether or not the address has an account.
  * - signup_notice_queue and admin_notice_state: the sign-ups waiting to be named in the admins' next
  *   digest, and the one row that says when the last digest went out (locked while one is being sent).
  */
@@ -38,6 +40,13 @@ export class EmailTokensLockoutAndSignupNotices1764000005000 implements Migratio
     );
     await queryRunner.query(`CREATE INDEX email_tokens_expires_idx ON email_tokens (expires_at)`);
     await queryRunner.query(`
+      CREATE TABLE account_email_requests (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('email_verification', 'password_reset')),
+        email text NOT NULL,
+        requested_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await queryRunner.query(`
       CREATE TABLE signup_notice_queue (
         user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
         queued_at timestamptz NOT NULL DEFAULT now()
@@ -53,6 +62,7 @@ export class EmailTokensLockoutAndSignupNotices1764000005000 implements Migratio
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE admin_notice_state`);
     await queryRunner.query(`DROP TABLE signup_notice_queue`);
+    await queryRunner.query(`DROP TABLE account_email_requests`);
     await queryRunner.query(`DROP TABLE email_tokens`);
     await queryRunner.query(`
       ALTER TABLE users
