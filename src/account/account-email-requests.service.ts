@@ -85,7 +85,7 @@ export class AccountEmailRequestsService implements OnApplicationBootstrap, Befo
     if (!user) return;
     if (request.kind === 'password_reset') {
       await this.mailer.sendPasswordReset(user, tx);
-    } else if (!user.emailVerified) {
+    } else if (!user.emailVerified && this.config.accountEmail.verification !== 'off') {
       await this.mailer.sendVerification(user, tx);
     }
   }
