@@ -74,6 +74,13 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
 
   private async insertSuperuser(email: string, fullName: string, password: string): Promise<User> {
     const hashedPassword = await hashPassword(password);
-    return this.users.insertUser({ email, fullName, hashedPassword, status: 'active', isSuperuser: true });
+    return this.users.insertUser({
+      email,
+      fullName,
+      hashedPassword,
+      status: 'active',
+      isSuperuser: true,
+      emailVerified: true,
+    });
   }
 }

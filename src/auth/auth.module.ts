@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountCoreModule } from '../account/account-core.module';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
@@ -22,6 +23,7 @@ import { UsersRepository } from './users.repository';
   imports: [
     TypeOrmModule.forFeature([User]),
     SessionsModule,
+    AccountCoreModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

@@ -1,5 +1,7 @@
 import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig, EmailVerificationMode } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
@@ -22,6 +24,12 @@ describe('LoginService', () => {
     Promise.resolve({ id: `session-of-${userId}`, refreshToken: 'refresh', expiresAt: new Date() }),
   );
   const users = new Map<string, User>();
+  const lockout = {
+    isLocked: (user: User) => user.lockedUntil !== null,
+    recordFailure: jest.fn(() => Promise.resolve()),
+    recordSuccess: jest.fn(() => Promise.resolve()),
+  };
+  const config = { accountEmail: { verification: 'optional' as EmailVerificationMode } };
   const service = new LoginService(
     {
       findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
@@ -30,18 +38,29 @@ describe('LoginService', () => {
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
     { open } as unknown as SessionsService,
+    lockout as unknown as LockoutService,
+    config as unknown as AppConfig,
   );
   const ip = '192.0.2.1';
 
   beforeAll(async () => {
     const hashedPassword = await hashPassword('Right1234');
-    for (const [id, status] of [
-      ['active-id', 'active'],
-      ['pending-id', 'pending'],
+    for (const [id, status, lockedUntil, emailVerified] of [
+      ['active', 'active', null, true],
+      ['pending', 'pending', null, true],
+      ['locked', 'active', new Date(Date.now() + 60_000), true],
+      ['unverified', 'active', null, false],
     ] as const) {
       users.set(
-        `${status}@example.com`,
-        Object.assign(new User(), { id, email: `${status}@example.com`, status, hashedPassword }),
+        `${id}@example.com`,
+        Object.assign(new User(), {
+          id: `${id}-id`,
+          email: `${id}@example.com`,
+          status,
+          hashedPassword,
+          lockedUntil,
+          emailVerified,
+        }),
       );
     }
   });
@@ -49,6 +68,9 @@ describe('LoginService', () => {
     log.mockClear();
     issue.mockClear();
     open.mockClear();
+    lockout.recordFailure.mockClear();
+    lockout.recordSuccess.mockClear();
+    config.accountEmail.verification = 'optional';
   });
 
   it('opens a session for the right password of an active user, and logs the success', async () => {
@@ -57,6 +79,38 @@ describe('LoginService', () => {
     ).resolves.toMatchObject({ access_token: 'token-of-active-id-in-session-of-active-id' });
     expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' });
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'));
+  });
+
+  it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
+    await expect(service.login({ email: 'active@example.com', password: 'Wrong1234' }, ip)).rejects.toThrow();
+    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('active@example.com'), ip);
+    lockout.recordFailure.mockClear();
+    await expect(service.login({ email: 'nobody@example.com', password: 'Wrong1234' }, ip)).rejects.toThrow();
+    expect(lockout.recordFailure).not.toHaveBeenCalled();
+  });
+
+  it('answers a locked account as a wrong password even with the right one, and issues nothing', async () => {
+    await expect(service.login({ email: 'locked@example.com', password: 'Right1234' }, ip)).rejects.toEqual(
+      new UnauthorizedException('Incorrect email or password'),
+    );
+    expect(log).toHaveBeenCalledWith('login_failed', { ip, email: 'locked@example.com', reason: 'account_locked' });
+    expect(lockout.recordFailure).not.toHaveBeenCalled();
+    expect(lockout.recordSuccess).not.toHaveBeenCalled();
+    expect(issue).not.toHaveBeenCalled();
+  });
+
+  it('with EMAIL_VERIFICATION=required answers 403 Email not verified, only after the right password', async () => {
+    config.accountEmail.verification = 'required';
+    await expect(service.login({ email: 'unverified@example.com', password: 'Wrong1234' }, ip)).rejects.toEqual(
+      new UnauthorizedException('Incorrect email or password'),
+    );
+    await expect(service.login({ email: 'unverified@example.com', password: 'Right1234' }, ip)).rejects.toEqual(
+      new ForbiddenException('Email not verified'),
+    );
+    expect(issue).not.toHaveBeenCalled();
+    config.accountEmail.verification = 'optional';
+    await expect(service.login({ email: 'unverified@example.com', password: 'Right1234' }, ip)).resolves.toBeDefined();
   });
 
   it.each([

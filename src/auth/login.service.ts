@@ -1,6 +1,9 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
 import { LoginDto } from './dto/login.dto';
@@ -21,21 +24,35 @@ export class LoginService {
     private readonly tokens: AccessTokenService,
     private readonly securityLog: SecurityLogService,
     private readonly sessions: SessionsService,
+    private readonly lockout: LockoutService,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** 401 for an unknown e-mail and a wrong password alike; 403 for an inactive user only after the right password. */
+  /**
+   * 401 for an unknown e-mail, a wrong password and a locked account alike (the password is verified in
+   * every case, so all three cost the same); 403 for an inactive user, then for an unverified address when
+   * EMAIL_VERIFICATION=required, only after the right password.
+   */
   async login(dto: LoginDto, ip: string, userAgent?: string): Promise<TokenResponseDto> {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const passwordMatches = await verifyPassword(user?.hashedPassword ?? (await this.dummyHash), dto.password);
-    if (!user || !passwordMatches) {
-      this.securityLog.log('login_failed', { ip, email: dto.email, reason: user ? 'wrong_password' : 'unknown_email' });
+    const locked = user !== null && this.lockout.isLocked(user);
+    if (!user || !passwordMatches || locked) {
+      const reason = !user ? 'unknown_email' : locked ? 'account_locked' : 'wrong_password';
+      this.securityLog.log('login_failed', { ip, email: dto.email, reason });
+      if (user && !passwordMatches) await this.lockout.recordFailure(user, ip);
       throw new UnauthorizedException(INCORRECT_CREDENTIALS);
     }
     if (!user.isActive) {
       this.securityLog.log('login_inactive_user', { ip, email: user.email, user_id: user.id, status: user.status });
       throw new ForbiddenException('Inactive user');
     }
+    if (this.config.accountEmail.verification === 'required' && !user.emailVerified) {
+      this.securityLog.log('login_unverified_email', { ip, email: user.email, user_id: user.id });
+      throw new ForbiddenException('Email not verified');
+    }
     this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id });
+    await this.lockout.recordSuccess(user);
     await this.users.recordLogin(user.id);
     return this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
   }

@@ -1,7 +1,9 @@
 import { ConflictException, UnprocessableEntityException } from '@nestjs/common';
+import { SignupNoticesService } from '../account/signup-notices.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig, RegistrationMode } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
 import { RegistrationService } from './registration.service';
 import { EmailTakenError, NewUser, UsersRepository } from './users.repository';
 
@@ -15,6 +17,9 @@ describe('RegistrationService', () => {
       return Promise.resolve(Object.assign(new User(), { ...user, id: `id-${inserted.length}` }));
     },
   } as unknown as UsersRepository;
+  const onSignUp = jest.fn((_user: User, _tx: unknown) => Promise.resolve());
+  const tx = { name: 'the sign-up transaction' };
+  const transactions = { run: (work: (manager: unknown) => Promise<unknown>) => work(tx) };
   const service = (mode: RegistrationMode, allowedDomains: string[] = []) =>
     new RegistrationService(
       users,
@@ -23,6 +28,8 @@ describe('RegistrationService', () => {
         registrationMode: mode,
         registrationAllowedDomains: allowedDomains,
       } as unknown as AppConfig,
+      transactions as unknown as Transactions,
+      { onSignUp } as unknown as SignupNoticesService,
     );
   const ip = '192.0.2.1';
   const dto = (email = 'new@example.com') => ({ email, password: 'Test1234', full_name: 'New User' });
@@ -30,6 +37,7 @@ describe('RegistrationService', () => {
   beforeEach(() => {
     inserted = [];
     log.mockClear();
+    onSignUp.mockClear();
   });
 
   it.each([
@@ -45,6 +53,14 @@ describe('RegistrationService', () => {
       'user_created',
       expect.objectContaining({ email: 'new@example.com', is_active: status === 'active' }),
     );
+  });
+
+  it("queues the sign-up's e-mails in the transaction that inserts the user, and none for a taken e-mail", async () => {
+    const user = await service('approval').register(dto(), ip);
+    expect(onSignUp).toHaveBeenCalledWith(user, tx);
+    onSignUp.mockClear();
+    await expect(service('approval').register(dto(), ip)).rejects.toThrow(ConflictException);
+    expect(onSignUp).not.toHaveBeenCalled();
   });
 
   it('logs the superuser who registered the user', async () => {

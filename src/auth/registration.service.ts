@@ -1,8 +1,10 @@
 import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { SignupNoticesService } from '../account/signup-notices.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User, UserStatus } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
 import { RegisterDto } from './dto/register.dto';
 import { hashPassword } from './password-hasher';
 import { EmailTakenError, UsersRepository } from './users.repository';
@@ -17,6 +19,8 @@ export class RegistrationService {
     private readonly users: UsersRepository,
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly transactions: Transactions,
+    private readonly signupNotices: SignupNoticesService,
   ) {}
 
   /** `actor`: the superuser registering the user in `admin_only` mode. */
@@ -30,13 +34,16 @@ export class RegistrationService {
       throw new UnprocessableEntityException(['email domain is not allowed to register']);
     }
     const status: UserStatus = mode === 'approval' ? 'pending' : 'active';
+    const hashedPassword = await hashPassword(dto.password);
     try {
-      const user = await this.users.insertUser({
-        email: dto.email,
-        fullName: dto.full_name,
-        hashedPassword: await hashPassword(dto.password),
-        status,
-        isSuperuser: false,
+      // The e-mails a sign-up causes (verification link, admins' notice) commit with the user or not at all.
+      const user = await this.transactions.run(async (tx) => {
+        const inserted = await this.users.insertUser(
+          { email: dto.email, fullName: dto.full_name, hashedPassword, status, isSuperuser: false },
+          tx,
+        );
+        await this.signupNotices.onSignUp(inserted, tx);
+        return inserted;
       });
       this.securityLog.log('user_created', {
         ip,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { User, UserStatus } from '../database/entities/user.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -18,6 +18,8 @@ export interface NewUser {
   hashedPassword: string;
   status: UserStatus;
   isSuperuser: boolean;
+  /** Left false for sign-ups (they get a verification link); true for admins an operator provisions. */
+  emailVerified?: boolean;
 }
 
 /**
@@ -47,7 +49,8 @@ export class UsersRepository {
    */
   async loadById(id: string): Promise<User | null> {
     const rows: Array<Record<string, unknown>> = await this.users.query(
-      `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at
+      `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at, email_verified,
+              locked_until
          FROM users WHERE id = $1`,
       [id],
     );
@@ -62,6 +65,8 @@ export class UsersRepository {
       createdAt: row.created_at as Date,
       updatedAt: row.updated_at as Date,
       lastLoginAt: row.last_login_at as Date | null,
+      emailVerified: row.email_verified as boolean,
+      lockedUntil: row.locked_until as Date | null,
     });
   }
 
@@ -70,10 +75,14 @@ export class UsersRepository {
     await this.users.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
   }
 
-  /** Inserts a user; throws EmailTakenError when the e-mail is registered (concurrent sign-ups included). */
-  async insertUser(user: NewUser): Promise<User> {
+  /**
+   * Inserts a user, inside `tx` when given; throws EmailTakenError when the e-mail is registered (concurrent
+   * sign-ups included).
+   */
+  async insertUser(user: NewUser, tx?: EntityManager): Promise<User> {
+    const users = tx ? tx.getRepository(User) : this.users;
     try {
-      return await this.users.save(this.users.create(user));
+      return await users.save(users.create(user));
     } catch (error) {
       if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new EmailTakenError(user.email);

@@ -12,6 +12,7 @@ export type SecurityEvent =
   | 'login_succeeded'
   | 'login_failed'
   | 'login_inactive_user'
+  | 'login_unverified_email'
   | 'admin_action'
   | 'admin_access_denied'
   | 'rate_limit_hit'
@@ -21,7 +22,13 @@ export type SecurityEvent =
   | 'mail_failed'
   | 'logout'
   | 'session_revoked'
-  | 'refresh_token_reused';
+  | 'refresh_token_reused'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_changed'
+  | 'password_change_failed'
+  | 'account_locked'
+  | 'account_unlocked';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -33,6 +40,8 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'sip_ban_created',
   'mail_failed',
   'refresh_token_reused',
+  'password_change_failed',
+  'account_locked',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */

@@ -119,4 +119,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_ENABLED: 'yes' })).toThrow('METRICS_ENABLED');
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN');
   });
+
+  it('reads the e-mail flows and lockout settings, with the contract defaults', () => {
+    expect(loadConfig({}).accountEmail).toEqual({
+      verification: 'optional',
+      verificationTtlSeconds: 86400,
+      passwordResetTtlSeconds: 1800,
+      requestRateLimit: { perIp: 10, perEmail: 3, ttlSeconds: 3600 },
+      adminNotify: 'digest',
+      adminNotifyIntervalSeconds: 900,
+    });
+    expect(loadConfig({}).lockout).toEqual({ maxFailures: 10, lockSeconds: 60, maxLockSeconds: 900 });
+    const set = loadConfig({
+      EMAIL_VERIFICATION: 'required',
+      ADMIN_NOTIFY: 'each',
+      ACCOUNT_LOCKOUT_MAX_FAILURES: '0',
+      PASSWORD_FORGOT_EMAIL_RATE_LIMIT: '5',
+    });
+    expect(set.accountEmail).toMatchObject({ verification: 'required', adminNotify: 'each' });
+    expect(set.accountEmail.requestRateLimit.perEmail).toBe(5);
+    expect(set.lockout.maxFailures).toBe(0);
+  });
+
+  it('refuses unknown e-mail flow modes and a lockout maximum below the first lock', () => {
+    expect(() => loadConfig({ EMAIL_VERIFICATION: 'maybe' })).toThrow('EMAIL_VERIFICATION');
+    expect(() => loadConfig({ ADMIN_NOTIFY: 'weekly' })).toThrow('ADMIN_NOTIFY');
+    expect(() => loadConfig({ PASSWORD_RESET_TTL: '0' })).toThrow('PASSWORD_RESET_TTL');
+    expect(() => loadConfig({ ACCOUNT_LOCKOUT_MAX_FAILURES: '-1' })).toThrow('ACCOUNT_LOCKOUT_MAX_FAILURES');
+    expect(() => loadConfig({ ACCOUNT_LOCKOUT_TIME: '600', ACCOUNT_LOCKOUT_MAX_TIME: '60' })).toThrow(
+      /ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME/,
+    );
+  });
 });

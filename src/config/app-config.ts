@@ -18,6 +18,12 @@ import { formatValidationErrors } from '../common/validation-messages';
 export const REGISTRATION_MODES = ['approval', 'admin_only', 'open'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 
+export const EMAIL_VERIFICATION_MODES = ['off', 'optional', 'required'] as const;
+export type EmailVerificationMode = (typeof EMAIL_VERIFICATION_MODES)[number];
+
+export const ADMIN_NOTIFY_MODES = ['off', 'each', 'digest'] as const;
+export type AdminNotifyMode = (typeof ADMIN_NOTIFY_MODES)[number];
+
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
@@ -249,6 +255,60 @@ class EnvironmentVariables {
   @Min(10)
   MAIL_POLL_INTERVAL_MS: number = 1000;
 
+  @IsIn(EMAIL_VERIFICATION_MODES)
+  EMAIL_VERIFICATION: EmailVerificationMode = 'optional';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  EMAIL_VERIFICATION_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_RESET_TTL: number = 1800;
+
+  /** Forgot-password and verification-resend requests per client IP per PASSWORD_FORGOT_RATE_TTL. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_FORGOT_RATE_LIMIT: number = 10;
+
+  /** The same requests per e-mail address (whoever sends them) per PASSWORD_FORGOT_RATE_TTL. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_FORGOT_EMAIL_RATE_LIMIT: number = 3;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PASSWORD_FORGOT_RATE_TTL: number = 3600;
+
+  @IsIn(ADMIN_NOTIFY_MODES)
+  ADMIN_NOTIFY: AdminNotifyMode = 'digest';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ADMIN_NOTIFY_INTERVAL: number = 900;
+
+  /** 0 turns lockout off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  ACCOUNT_LOCKOUT_MAX_FAILURES: number = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACCOUNT_LOCKOUT_TIME: number = 60;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACCOUNT_LOCKOUT_MAX_TIME: number = 900;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -325,6 +385,8 @@ export interface AppConfig {
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
   mail: MailConfig;
+  accountEmail: AccountEmailConfig;
+  lockout: LockoutConfig;
   auditRetentionDays: number;
   bodyLimitBytes: number;
   /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
@@ -344,6 +406,24 @@ export interface MailConfig {
   maxAttempts: number;
   retryBaseMs: number;
   pollIntervalMs: number;
+}
+
+/** The e-mail flows of accounts: verification, password reset, sign-up notices to admins. */
+export interface AccountEmailConfig {
+  verification: EmailVerificationMode;
+  verificationTtlSeconds: number;
+  passwordResetTtlSeconds: number;
+  /** Forgot-password and verification-resend requests: per client IP and per address, in one window. */
+  requestRateLimit: { perIp: number; perEmail: number; ttlSeconds: number };
+  adminNotify: AdminNotifyMode;
+  adminNotifyIntervalSeconds: number;
+}
+
+/** Consecutive failures before an account locks (0: never), and how long the locks last, in seconds. */
+export interface LockoutConfig {
+  maxFailures: number;
+  lockSeconds: number;
+  maxLockSeconds: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -408,6 +488,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (error) {
     problems.push(`ADMIN_EMAIL: ${(error as Error).message}`);
   }
+  if (vars.ACCOUNT_LOCKOUT_MAX_TIME < vars.ACCOUNT_LOCKOUT_TIME) {
+    problems.push('ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME');
+  }
   if (problems.length > 0) {
     throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
@@ -450,6 +533,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAttempts: vars.MAIL_MAX_ATTEMPTS,
       retryBaseMs: vars.MAIL_RETRY_BASE_MS,
       pollIntervalMs: vars.MAIL_POLL_INTERVAL_MS,
+    },
+    accountEmail: {
+      verification: vars.EMAIL_VERIFICATION,
+      verificationTtlSeconds: vars.EMAIL_VERIFICATION_TTL,
+      passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL,
+      requestRateLimit: {
+        perIp: vars.PASSWORD_FORGOT_RATE_LIMIT,
+        perEmail: vars.PASSWORD_FORGOT_EMAIL_RATE_LIMIT,
+        ttlSeconds: vars.PASSWORD_FORGOT_RATE_TTL,
+      },
+      adminNotify: vars.ADMIN_NOTIFY,
+      adminNotifyIntervalSeconds: vars.ADMIN_NOTIFY_INTERVAL,
+    },
+    lockout: {
+      maxFailures: vars.ACCOUNT_LOCKOUT_MAX_FAILURES,
+      lockSeconds: vars.ACCOUNT_LOCKOUT_TIME,
+      maxLockSeconds: vars.ACCOUNT_LOCKOUT_MAX_TIME,
     },
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,

@@ -77,11 +77,13 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
         expect(Object.keys(user).sort()).toEqual([
           'created_at',
           'email',
+          'email_verified',
           'full_name',
           'id',
           'is_active',
           'is_superuser',
           'last_login_at',
+          'locked_until',
           'status',
           'updated_at',
         ]);

@@ -33,6 +33,17 @@ export class UserResponseDto {
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'The last successful login' })
   last_login_at: string | null;
 
+  @ApiProperty({ description: 'Whether the owner followed a link sent to this address' })
+  email_verified: boolean;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    description: 'Until when the account is locked after repeated failed logins; null when it is not locked',
+  })
+  locked_until: string | null;
+
   static from(user: User): UserResponseDto {
     return {
       id: user.id,
@@ -44,6 +55,8 @@ export class UserResponseDto {
       created_at: user.createdAt.toISOString(),
       updated_at: user.updatedAt.toISOString(),
       last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
+      email_verified: user.emailVerified,
+      locked_until: user.lockedUntil && user.lockedUntil.getTime() > Date.now() ? user.lockedUntil.toISOString() : null,
     };
   }
 }

@@ -35,6 +35,22 @@ export class User {
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt: Date | null;
 
+  /** Whether the owner followed a verification (or reset) link sent to this address. */
+  @Column({ name: 'email_verified', type: 'boolean', default: false })
+  emailVerified: boolean;
+
+  /** Consecutive failed logins since the last success or lock (src/account/lockout.service.ts). */
+  @Column({ name: 'failed_login_count', type: 'integer', default: 0, select: false })
+  failedLoginCount: number;
+
+  /** Locks since the last successful login: each one lasts twice as long as the one before. */
+  @Column({ name: 'lockout_count', type: 'integer', default: 0, select: false })
+  lockoutCount: number;
+
+  /** While in the future, login is refused as if the password were wrong. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil: Date | null;
+
   get isActive(): boolean {
     return this.status === 'active';
   }

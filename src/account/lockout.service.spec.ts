@@ -1,0 +1,69 @@
+import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig } from '../config/app-config';
+import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
+import { AccountMailer } from './account-mailer.service';
+import { LockoutRepository } from './lockout.repository';
+import { LockoutService } from './lockout.service';
+
+describe('LockoutService', () => {
+  const user = Object.assign(new User(), { id: 'user-id', email: 'u@example.com', lockedUntil: null });
+  const lockedUntil = new Date(Date.now() + 60_000);
+  let counted: { failures: number; locks: number } | undefined;
+  const lockouts = {
+    countFailure: jest.fn(() => Promise.resolve(counted)),
+    lock: jest.fn((_id: string, _max: number, _seconds: number, _tx: unknown) => Promise.resolve(lockedUntil)),
+  };
+  const mailer = { sendAccountLocked: jest.fn(() => Promise.resolve()) };
+  const log = jest.fn();
+  const service = (maxFailures: number) =>
+    new LockoutService(
+      lockouts as unknown as LockoutRepository,
+      mailer as unknown as AccountMailer,
+      { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
+      { log } as unknown as SecurityLogService,
+      { lockout: { maxFailures, lockSeconds: 60, maxLockSeconds: 900 } } as AppConfig,
+    );
+
+  beforeEach(() => {
+    jest.clearAllMocks();
+    counted = undefined;
+  });
+
+  it('does nothing at all with ACCOUNT_LOCKOUT_MAX_FAILURES=0, and never calls an account locked', async () => {
+    await service(0).recordFailure(user, '192.0.2.1');
+    expect(lockouts.countFailure).not.toHaveBeenCalled();
+    expect(service(0).isLocked({ lockedUntil })).toBe(false);
+  });
+
+  it('is locked only while locked_until is in the future', () => {
+    expect(service(10).isLocked({ lockedUntil })).toBe(true);
+    expect(service(10).isLocked({ lockedUntil: new Date(Date.now() - 1) })).toBe(false);
+    expect(service(10).isLocked({ lockedUntil: null })).toBe(false);
+  });
+
+  it('counts below the limit without locking', async () => {
+    counted = { failures: 9, locks: 0 };
+    await service(10).recordFailure(user, '192.0.2.1');
+    expect(lockouts.lock).not.toHaveBeenCalled();
+  });
+
+  it('at the limit locks for the grown time, e-mails the owner and logs account_locked', async () => {
+    counted = { failures: 10, locks: 2 };
+    await service(10).recordFailure(user, '192.0.2.1');
+    expect(lockouts.lock).toHaveBeenCalledWith('user-id', 10, 240, expect.anything());
+    expect(mailer.sendAccountLocked).toHaveBeenCalledWith(user, lockedUntil, expect.anything());
+    expect(log).toHaveBeenCalledWith(
+      'account_locked',
+      expect.objectContaining({ user_id: 'user-id', lock_seconds: 240 }),
+    );
+  });
+
+  it('sends and logs nothing when a concurrent failure locked the account first', async () => {
+    counted = { failures: 11, locks: 0 };
+    lockouts.lock.mockResolvedValueOnce(undefined as unknown as Date);
+    await service(10).recordFailure(user, '192.0.2.1');
+    expect(mailer.sendAccountLocked).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+  });
+});
