@@ -13,6 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+import { RequireCaptcha } from '../captcha/captcha.guard';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ClientIpThrottlerGuard, THROTTLE } from '../common/throttling/client-ip-throttler.guard';
@@ -37,6 +38,7 @@ export class AuthController {
 
   @Post('register')
   @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
+  @RequireCaptcha()
   @SkipThrottle({ [THROTTLE.login]: true })
   @ApiTooManyRequestsResponse({
     description: 'Over the per-IP registration limit; see Retry-After',
@@ -69,7 +71,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange e-mail and password for a bearer token' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Incorrect email or password', type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({
+    description:
+      'Incorrect email or password; or, after the right password of an account with a second factor, ' +
+      '`Second factor required` (with `"mfa_required": true`, when `otp` is missing) or `Invalid second factor`',
+    type: ErrorResponseDto,
+  })
   @ApiForbiddenResponse({ description: 'Inactive user (only after a correct password)', type: ErrorResponseDto })
   login(@Body() dto: LoginDto, @ClientIp() ip: string): Promise<TokenResponseDto> {
     return this.logins.login(dto, ip);

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CaptchaModule } from '../captcha/captcha.module';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { MfaCoreModule } from '../mfa/mfa-core.module';
 import { AccessTokenService } from './access-token.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
@@ -20,6 +22,8 @@ import { UsersRepository } from './users.repository';
 @Module({
   imports: [
     TypeOrmModule.forFeature([User]),
+    MfaCoreModule,
+    CaptchaModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -46,6 +50,7 @@ import { UsersRepository } from './users.repository';
   ],
   // The guards run in the modules of the controllers that use them, with what they inject.
   exports: [
+    UsersRepository,
     AccessTokenService,
     AdminProvisioningService,
     ApiKeyFailureLimiter,

@@ -1,6 +1,7 @@
 import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
 import { User } from '../database/entities/user.entity';
+import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
 import { AccessTokenService } from './access-token.service';
 import { LoginService } from './login.service';
 import { hashPassword } from './password-hasher';
@@ -19,19 +20,19 @@ describe('LoginService', () => {
     } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
+    { verify: (_userId: string, code: string) => Promise.resolve(code === '123456') } as SecondFactorVerifier,
   );
   const ip = '192.0.2.1';
 
   beforeAll(async () => {
     const hashedPassword = await hashPassword('Right1234');
-    for (const [id, status] of [
-      ['active-id', 'active'],
-      ['pending-id', 'pending'],
+    for (const [id, status, mfaEnabled] of [
+      ['active-id', 'active', false],
+      ['pending-id', 'pending', false],
+      ['mfa-id', 'active', true],
     ] as const) {
-      users.set(
-        `${status}@example.com`,
-        Object.assign(new User(), { id, email: `${status}@example.com`, status, hashedPassword }),
-      );
+      const email = mfaEnabled ? 'mfa@example.com' : `${status}@example.com`;
+      users.set(email, Object.assign(new User(), { id, email, status, hashedPassword, mfaEnabled }));
     }
   });
   beforeEach(() => {
@@ -69,5 +70,27 @@ describe('LoginService', () => {
       status: 'pending',
     });
     expect(issue).not.toHaveBeenCalled();
+  });
+
+  it('asks an account with a second factor for it, refuses a wrong one (logged) and accepts the right one', async () => {
+    const login = (otp?: string) => service.login({ email: 'mfa@example.com', password: 'Right1234', otp }, ip);
+    await expect(login()).rejects.toEqual(
+      new UnauthorizedException({ message: 'Second factor required', mfa_required: true }),
+    );
+    await expect(login('654321')).rejects.toEqual(new UnauthorizedException('Invalid second factor'));
+    expect(log).toHaveBeenCalledWith('login_failed', {
+      ip,
+      email: 'mfa@example.com',
+      user_id: 'mfa-id',
+      reason: 'wrong_second_factor',
+    });
+    expect(issue).not.toHaveBeenCalled();
+    await expect(login('123456')).resolves.toMatchObject({ access_token: 'token-of-mfa-id' });
+  });
+
+  it('never asks for the second factor before the password is right', async () => {
+    await expect(service.login({ email: 'mfa@example.com', password: 'Wrong1234' }, ip)).rejects.toEqual(
+      new UnauthorizedException('Incorrect email or password'),
+    );
   });
 });

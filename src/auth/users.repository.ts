@@ -47,7 +47,7 @@ export class UsersRepository {
    */
   async loadById(id: string): Promise<User | null> {
     const rows: Array<Record<string, unknown>> = await this.users.query(
-      `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at
+      `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at, mfa_enabled
          FROM users WHERE id = $1`,
       [id],
     );
@@ -62,6 +62,7 @@ export class UsersRepository {
       createdAt: row.created_at as Date,
       updatedAt: row.updated_at as Date,
       lastLoginAt: row.last_login_at as Date | null,
+      mfaEnabled: row.mfa_enabled as boolean,
     });
   }
 

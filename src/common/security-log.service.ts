@@ -18,7 +18,10 @@ export type SecurityEvent =
   | 'api_key_rejected'
   | 'sip_ban_created'
   | 'sip_ban_lifted'
-  | 'mail_failed';
+  | 'mail_failed'
+  | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'captcha_rejected';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -29,6 +32,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'api_key_rejected',
   'sip_ban_created',
   'mail_failed',
+  'captcha_rejected',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */

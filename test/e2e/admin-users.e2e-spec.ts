@@ -82,6 +82,7 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
           'is_active',
           'is_superuser',
           'last_login_at',
+          'mfa_enabled',
           'status',
           'updated_at',
         ]);

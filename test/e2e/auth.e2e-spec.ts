@@ -24,6 +24,7 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
         last_login_at: null,
+        mfa_enabled: false,
       });
       expect(JSON.stringify(response.body)).not.toMatch(/password|hash|argon/i);
       const { rows } = await t.db.query('SELECT hashed_password FROM users WHERE email = $1', [body.email]);

@@ -33,6 +33,9 @@ export class UserResponseDto {
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'The last successful login' })
   last_login_at: string | null;
 
+  @ApiProperty({ description: 'Whether login asks for a second factor (TOTP or a recovery code)' })
+  mfa_enabled: boolean;
+
   static from(user: User): UserResponseDto {
     return {
       id: user.id,
@@ -44,6 +47,7 @@ export class UserResponseDto {
       created_at: user.createdAt.toISOString(),
       updated_at: user.updatedAt.toISOString(),
       last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
+      mfa_enabled: user.mfaEnabled,
     };
   }
 }

@@ -35,6 +35,10 @@ export class User {
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt: Date | null;
 
+  /** True once a TOTP second factor is enabled (src/mfa keeps it in step with totp_credentials). */
+  @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
+  mfaEnabled: boolean;
+
   get isActive(): boolean {
     return this.status === 'active';
   }
