@@ -10,7 +10,7 @@ import { MfaRepository } from './mfa.repository';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes';
 import { SecondFactorVerifier } from './second-factor.verifier';
 import { SecretCipher } from './secret-cipher';
-import { asTotpCode, matchingTimeStep, newTotpSecret, otpauthUrl } from './totp';
+import { newTotpSecret, otpauthUrl } from './totp';
 
 export const ALREADY_ENABLED = 'Second factor already enabled';
 export const NOT_ENABLED = 'Second factor not enabled';
@@ -44,11 +44,7 @@ export class MfaService {
     const credential = await this.mfa.findCredential(user.id);
     if (credential?.enabled) throw new ConflictException(ALREADY_ENABLED);
     if (!credential) throw new ConflictException(NO_SETUP_PENDING);
-    const totpCode = asTotpCode(code);
-    const step =
-      totpCode === undefined
-        ? undefined
-        : matchingTimeStep(this.cipher.decrypt(credential.secretEncrypted, user.id), totpCode);
+    const step = this.verifier.timeStepOf(user.id, credential.secretEncrypted, code);
     if (step === undefined) throw new UnprocessableEntityException([INVALID_CODE]);
     const recoveryCodes = generateRecoveryCodes();
     await this.transactions.run(async (tx) => {

@@ -1,6 +1,9 @@
 import { base32Decode, freshStep, totpCode } from '../support/totp';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 
+// freshStep() may wait up to 5 s for the next time step to begin.
+jest.setTimeout(15_000);
+
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 describe('TOTP second factor (real HTTP, real PostgreSQL)', () => {

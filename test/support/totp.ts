@@ -33,6 +33,6 @@ export function totpCode(secretBase32: string, step: number): string {
  * Waits, when less than `marginMs` are left in the current time step, for the next one to begin, so that a
  * test computing codes around "now" does not straddle a step boundary. Returns the step to work in.
  */
-export async function freshStep(marginMs = 8000): Promise<number> {
+export async function freshStep(marginMs = 5000): Promise<number> {
   return waitFor(() => Promise.resolve(PERIOD_MS - (Date.now() % PERIOD_MS) > marginMs ? currentStep() : undefined));
 }
