@@ -37,8 +37,10 @@ export class AuthController {
   ) {}
 
   @Post('register')
-  @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
+  // Above UseGuards: the decorator nearest the method adds its guards first, and the CAPTCHA is checked
+  // (and spent) only once the throttle and the registration mode have let the request through.
   @RequireCaptcha()
+  @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
   @SkipThrottle({ [THROTTLE.login]: true })
   @ApiTooManyRequestsResponse({
     description: 'Over the per-IP registration limit; see Retry-After',

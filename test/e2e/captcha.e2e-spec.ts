@@ -2,7 +2,7 @@ import { Challenge, createChallenge, solveChallenge } from 'altcha-lib';
 import { deriveKey as pbkdf2DeriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { CaptchaRepository } from '../../src/captcha/captcha.repository';
 import { deriveKey } from '../../src/config/derived-secret';
-import { closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
 
 // Two instances start in one hook.
 jest.setTimeout(30_000);
@@ -146,6 +146,28 @@ describe('CAPTCHA=altcha (real HTTP, real PostgreSQL)', () => {
       `SELECT count(*)::int AS n FROM captcha_spent_challenges WHERE expires_at < now()`,
     );
     expect(rows[0].n).toBe(0);
+  });
+});
+
+describe('CAPTCHA=altcha with REGISTRATION_MODE=admin_only', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ...CAPTCHA_ENV, REGISTRATION_MODE: 'admin_only' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers the missing admin token before looking at the captcha, which stays unspent', async () => {
+    const payload = await solve((await t.http.get('/api/auth/captcha').expect(200)).body as Challenge);
+    await t.http
+      .post('/api/auth/register')
+      .send(newUser({ captcha: payload }))
+      .expect(401);
+    const token = await t.login(ADMIN.email, ADMIN.password);
+    await t.http
+      .post('/api/auth/register')
+      .set({ Authorization: `Bearer ${token}` })
+      .send(newUser({ captcha: payload }))
+      .expect(201);
   });
 });
 
