@@ -6,6 +6,7 @@ import { AccountModule } from './account/account.module';
 import { AdminUsersModule } from './admin-users/admin-users.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { usePasswordBlocklist } from './auth/password-policy';
 import { CommonModule } from './common/common.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createThrottlerStorage } from './common/throttling/throttler-storage';
@@ -17,12 +18,14 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
+import { MfaModule } from './mfa/mfa.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    usePasswordBlocklist(config.passwordBlocklist);
     return {
       module: AppModule,
       imports: [
@@ -48,6 +51,7 @@ export class AppModule {
         AdminUsersModule,
         SessionRoutesModule,
         AccountModule,
+        MfaModule,
         AuditModule,
         SipSecurityModule,
       ],

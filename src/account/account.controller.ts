@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { UserResponseDto } from '../auth/dto/user-response.dto';
 import { Authenticated, CurrentSessionId, CurrentUser } from '../auth/guards/decorators';
+import { RequireCaptcha } from '../captcha/captcha.guard';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { User } from '../database/entities/user.entity';
@@ -65,6 +66,8 @@ export class AccountController {
 
   @Post('password/forgot')
   @HttpCode(HttpStatus.ACCEPTED)
+  // Above UseGuards: the CAPTCHA is checked (and spent) only once the throttle has let the request through.
+  @RequireCaptcha()
   @UseGuards(AccountEmailThrottleGuard)
   @ApiOperation({
     summary: 'Send a password reset link',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { CaptchaModule } from '../captcha/captcha.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AccountAdminController } from './account-admin.controller';
 import { AccountCoreModule } from './account-core.module';
@@ -12,7 +13,7 @@ import { PasswordService } from './password.service';
 
 /** The routes of the e-mail flows (verification, forgotten and changed passwords) and the admin's unlock. */
 @Module({
-  imports: [AuthModule, AccountCoreModule, SessionsModule],
+  imports: [AuthModule, AccountCoreModule, SessionsModule, CaptchaModule],
   controllers: [AccountController, AccountAdminController],
   providers: [
     EmailVerificationService,

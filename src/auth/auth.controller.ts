@@ -13,6 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+import { RequireCaptcha } from '../captcha/captcha.guard';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -38,6 +39,9 @@ export class AuthController {
   ) {}
 
   @Post('register')
+  // Above UseGuards: the decorator nearest the method adds its guards first, and the CAPTCHA is checked
+  // (and spent) only once the throttle and the registration mode have let the request through.
+  @RequireCaptcha()
   @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
   @SkipThrottle({ [THROTTLE.login]: true })
   @ApiTooManyRequestsResponse({
@@ -72,7 +76,12 @@ export class AuthController {
   @RefreshCookieHeader()
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Incorrect email or password', type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({
+    description:
+      'Incorrect email or password; or, after the right password of an account with a second factor, ' +
+      '`Second factor required` (with `"mfa_required": true`, when `otp` is missing) or `Invalid second factor`',
+    type: ErrorResponseDto,
+  })
   @ApiForbiddenResponse({ description: 'Inactive user (only after a correct password)', type: ErrorResponseDto })
   async login(
     @Body() dto: LoginDto,

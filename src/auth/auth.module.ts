@@ -7,6 +7,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { SessionsModule } from '../sessions/sessions.module';
+import { CaptchaModule } from '../captcha/captcha.module';
+import { MfaCoreModule } from '../mfa/mfa-core.module';
 import { AccessTokenService } from './access-token.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
@@ -24,6 +26,8 @@ import { UsersRepository } from './users.repository';
     TypeOrmModule.forFeature([User]),
     SessionsModule,
     AccountCoreModule,
+    MfaCoreModule,
+    CaptchaModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -50,6 +54,7 @@ import { UsersRepository } from './users.repository';
   ],
   // The guards run in the modules of the controllers that use them, with what they inject.
   exports: [
+    UsersRepository,
     AccessTokenService,
     AdminProvisioningService,
     ApiKeyFailureLimiter,

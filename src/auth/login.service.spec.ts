@@ -3,6 +3,7 @@ import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig, EmailVerificationMode } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
+import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
 import { LoginService } from './login.service';
@@ -40,16 +41,18 @@ describe('LoginService', () => {
     { open } as unknown as SessionsService,
     lockout as unknown as LockoutService,
     config as unknown as AppConfig,
+    { verify: (_userId: string, code: string) => Promise.resolve(code === '123456') } as SecondFactorVerifier,
   );
   const ip = '192.0.2.1';
 
   beforeAll(async () => {
     const hashedPassword = await hashPassword('Right1234');
-    for (const [id, status, lockedUntil, emailVerified] of [
-      ['active', 'active', null, true],
-      ['pending', 'pending', null, true],
-      ['locked', 'active', new Date(Date.now() + 60_000), true],
-      ['unverified', 'active', null, false],
+    for (const [id, status, lockedUntil, emailVerified, mfaEnabled] of [
+      ['active', 'active', null, true, false],
+      ['pending', 'pending', null, true, false],
+      ['locked', 'active', new Date(Date.now() + 60_000), true, false],
+      ['unverified', 'active', null, false, false],
+      ['mfa', 'active', null, true, true],
     ] as const) {
       users.set(
         `${id}@example.com`,
@@ -60,6 +63,7 @@ describe('LoginService', () => {
           hashedPassword,
           lockedUntil,
           emailVerified,
+          mfaEnabled,
         }),
       );
     }
@@ -138,5 +142,29 @@ describe('LoginService', () => {
     });
     expect(issue).not.toHaveBeenCalled();
     expect(open).not.toHaveBeenCalled();
+  });
+
+  it('asks an account with a second factor for it, refuses a wrong one (logged, counted toward the lockout) and accepts the right one', async () => {
+    const login = (otp?: string) => service.login({ email: 'mfa@example.com', password: 'Right1234', otp }, ip);
+    await expect(login()).rejects.toEqual(
+      new UnauthorizedException({ message: 'Second factor required', mfa_required: true }),
+    );
+    await expect(login('654321')).rejects.toEqual(new UnauthorizedException('Invalid second factor'));
+    expect(log).toHaveBeenCalledWith('login_failed', {
+      ip,
+      email: 'mfa@example.com',
+      user_id: 'mfa-id',
+      reason: 'wrong_second_factor',
+    });
+    expect(lockout.recordFailure).toHaveBeenCalledTimes(1);
+    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('mfa@example.com'), ip);
+    expect(issue).not.toHaveBeenCalled();
+    await expect(login('123456')).resolves.toMatchObject({ access_token: 'token-of-mfa-id-in-session-of-mfa-id' });
+  });
+
+  it('never asks for the second factor before the password is right', async () => {
+    await expect(service.login({ email: 'mfa@example.com', password: 'Wrong1234' }, ip)).rejects.toEqual(
+      new UnauthorizedException('Incorrect email or password'),
+    );
   });
 });

@@ -4,6 +4,8 @@ import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { User } from '../database/entities/user.entity';
+import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
 import { LoginDto } from './dto/login.dto';
@@ -12,6 +14,8 @@ import { hashPassword, verifyPassword } from './password-hasher';
 import { UsersRepository } from './users.repository';
 
 export const INCORRECT_CREDENTIALS = 'Incorrect email or password';
+export const SECOND_FACTOR_REQUIRED = 'Second factor required';
+export const INVALID_SECOND_FACTOR = 'Invalid second factor';
 
 /** Exchanges an e-mail and password for a new session's token pair. */
 @Injectable()
@@ -26,6 +30,7 @@ export class LoginService {
     private readonly sessions: SessionsService,
     private readonly lockout: LockoutService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly secondFactor: SecondFactorVerifier,
   ) {}
 
   /**
@@ -43,6 +48,7 @@ export class LoginService {
       if (user && !passwordMatches) await this.lockout.recordFailure(user, ip);
       throw new UnauthorizedException(INCORRECT_CREDENTIALS);
     }
+    if (user.mfaEnabled) await this.checkSecondFactor(user, dto.otp, ip);
     if (!user.isActive) {
       this.securityLog.log('login_inactive_user', { ip, email: user.email, user_id: user.id, status: user.status });
       throw new ForbiddenException('Inactive user');
@@ -55,5 +61,21 @@ export class LoginService {
     await this.lockout.recordSuccess(user);
     await this.users.recordLogin(user.id);
     return this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
+  }
+
+  /**
+   * After the right password of an account with a second factor: no `otp` → 401 with `mfa_required`; a
+   * wrong one (TOTP or recovery code, or one already used) → 401 `Invalid second factor`, the one place a
+   * wrong second factor is answered; it counts toward the lockout as a wrong password does.
+   */
+  private async checkSecondFactor(user: User, otp: string | undefined, ip: string): Promise<void> {
+    if (otp === undefined) {
+      throw new UnauthorizedException({ message: SECOND_FACTOR_REQUIRED, mfa_required: true });
+    }
+    if (!(await this.secondFactor.verify(user.id, otp))) {
+      this.securityLog.log('login_failed', { ip, email: user.email, user_id: user.id, reason: 'wrong_second_factor' });
+      await this.lockout.recordFailure(user, ip);
+      throw new UnauthorizedException(INVALID_SECOND_FACTOR);
+    }
   }
 }

@@ -50,7 +50,7 @@ export class UsersRepository {
   async loadById(id: string): Promise<User | null> {
     const rows: Array<Record<string, unknown>> = await this.users.query(
       `SELECT id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at, email_verified,
-              locked_until
+              locked_until, mfa_enabled
          FROM users WHERE id = $1`,
       [id],
     );
@@ -67,6 +67,7 @@ export class UsersRepository {
       lastLoginAt: row.last_login_at as Date | null,
       emailVerified: row.email_verified as boolean,
       lockedUntil: row.locked_until as Date | null,
+      mfaEnabled: row.mfa_enabled as boolean,
     });
   }
 

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The one error shape every route returns (documented once, referenced by every error response). */
 export class ErrorResponseDto {
@@ -13,4 +13,10 @@ export class ErrorResponseDto {
     example: ['password must contain an upper-case letter'],
   })
   message: string | string[];
+
+  @ApiPropertyOptional({
+    example: true,
+    description: "Only on login's 401 `Second factor required`: send the account's TOTP or recovery code as `otp`",
+  })
+  mfa_required?: boolean;
 }

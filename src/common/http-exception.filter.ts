@@ -7,6 +7,8 @@ interface ErrorBody {
   statusCode: number;
   error: string;
   message: string | string[];
+  /** Extra fields an exception was thrown with, e.g. login's `mfa_required`. */
+  [field: string]: unknown;
 }
 
 /**
@@ -38,11 +40,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
-      const message =
-        typeof response === 'string'
-          ? response
-          : ((response as { message?: string | string[] }).message ?? exception.message);
-      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+      if (typeof response === 'string') {
+        return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: response };
+      }
+      const { statusCode: _, error: __, message, ...extra } = response as Record<string, unknown>;
+      return {
+        statusCode: status,
+        error: STATUS_CODES[status] ?? 'Error',
+        message: (message as string | string[] | undefined) ?? exception.message,
+        ...extra,
+      };
     }
     // Fastify's own errors (body too large, malformed JSON, unsupported media type) carry a 4xx statusCode.
     const status = (exception as { statusCode?: unknown } | null)?.statusCode;

@@ -28,7 +28,10 @@ export type SecurityEvent =
   | 'password_changed'
   | 'password_change_failed'
   | 'account_locked'
-  | 'account_unlocked';
+  | 'account_unlocked'
+  | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'captcha_rejected';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -42,6 +45,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'refresh_token_reused',
   'password_change_failed',
   'account_locked',
+  'captcha_rejected',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */

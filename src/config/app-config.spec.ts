@@ -70,6 +70,14 @@ describe('loadConfig', () => {
     ['SIP_INGEST_API_KEY', 'short'],
     ['REFRESH_TOKEN_TTL', '0'],
     ['REFRESH_TOKEN_TTL', '2w'],
+    ['MFA_ENCRYPTION_KEY', 'short'],
+    ['MFA_ENCRYPTION_KEY_PREVIOUS', `${'o'.repeat(32)},short`],
+    ['PASSWORD_BLOCKLIST', 'yes'],
+    ['CAPTCHA', 'hcaptcha'],
+    ['CAPTCHA_HMAC_KEY', 'short'],
+    ['CAPTCHA_EXPIRES', '5'],
+    ['CAPTCHA_COST', '0'],
+    ['CAPTCHA_MAX_COUNTER', '1'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });
@@ -94,7 +102,9 @@ describe('loadConfig', () => {
 
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), MFA_ENCRYPTION_KEY: 'k'.repeat(32) }).jwtSecret,
+    ).toBe('x'.repeat(32));
   });
 
   it('keeps SIP events 90 days by default; 0 keeps them forever; a retention shorter than the ban window is refused', () => {
@@ -149,5 +159,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_TIME: '600', ACCOUNT_LOCKOUT_MAX_TIME: '60' })).toThrow(
       /ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME/,
     );
+  });
+
+  it('reads the second factor, blocklist and CAPTCHA settings, with their defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      mfa: { encryptionKey: undefined, previousEncryptionKeys: [] },
+      passwordBlocklist: true,
+      captcha: { mode: 'off', hmacKey: undefined, expiresSeconds: 600, cost: 5000, maxCounter: 10000 },
+    });
+    const config = loadConfig({
+      MFA_ENCRYPTION_KEY: 'k'.repeat(32),
+      MFA_ENCRYPTION_KEY_PREVIOUS: `${'o'.repeat(32)}, ${'p'.repeat(40)}`,
+      PASSWORD_BLOCKLIST: 'off',
+      CAPTCHA: 'altcha',
+      CAPTCHA_HMAC_KEY: 'c'.repeat(32),
+      CAPTCHA_EXPIRES: '120',
+      CAPTCHA_COST: '1000',
+      CAPTCHA_MAX_COUNTER: '50000',
+    });
+    expect(config.mfa).toEqual({
+      encryptionKey: 'k'.repeat(32),
+      previousEncryptionKeys: ['o'.repeat(32), 'p'.repeat(40)],
+    });
+    expect(config.passwordBlocklist).toBe(false);
+    expect(config.captcha).toEqual({
+      mode: 'altcha',
+      hmacKey: 'c'.repeat(32),
+      expiresSeconds: 120,
+      cost: 1000,
+      maxCounter: 50000,
+    });
+  });
+
+  it('requires MFA_ENCRYPTION_KEY in production, and CAPTCHA_HMAC_KEY there when CAPTCHA=altcha', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(() => loadConfig(production)).toThrow(/MFA_ENCRYPTION_KEY is required when NODE_ENV=production/);
+    const withKey = { ...production, MFA_ENCRYPTION_KEY: 'k'.repeat(32) };
+    expect(loadConfig(withKey).mfa.encryptionKey).toBe('k'.repeat(32));
+    expect(() => loadConfig({ ...withKey, CAPTCHA: 'altcha' })).toThrow(/CAPTCHA_HMAC_KEY is required/);
+    expect(loadConfig({ ...withKey, CAPTCHA: 'altcha', CAPTCHA_HMAC_KEY: 'c'.repeat(32) }).captcha.mode).toBe('altcha');
+    // Outside production both are derived from the JWT secret (with a warning at start).
+    expect(() => loadConfig({ CAPTCHA: 'altcha' })).not.toThrow();
   });
 });

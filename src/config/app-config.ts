@@ -23,6 +23,8 @@ export type EmailVerificationMode = (typeof EMAIL_VERIFICATION_MODES)[number];
 
 export const ADMIN_NOTIFY_MODES = ['off', 'each', 'digest'] as const;
 export type AdminNotifyMode = (typeof ADMIN_NOTIFY_MODES)[number];
+export const CAPTCHA_MODES = ['off', 'altcha'] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -334,6 +336,53 @@ class EnvironmentVariables {
   @Min(0)
   SHUTDOWN_DRAIN_DELAY_MS: number = 0;
 
+  /** Encrypts TOTP secrets at rest; unset outside production: derived from the JWT secret (src/mfa/secret-cipher.ts). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'MFA_ENCRYPTION_KEY must be at least 32 characters long' })
+  MFA_ENCRYPTION_KEY?: string;
+
+  /** Keys that TOTP secrets may still be encrypted with while MFA_ENCRYPTION_KEY is being rotated. */
+  @Transform(toList)
+  @IsString({ each: true })
+  @MinLength(32, { each: true, message: 'MFA_ENCRYPTION_KEY_PREVIOUS must list keys of at least 32 characters' })
+  MFA_ENCRYPTION_KEY_PREVIOUS: string[] = [];
+
+  @IsIn(['on', 'off'])
+  PASSWORD_BLOCKLIST: 'on' | 'off' = 'on';
+
+  @IsIn(CAPTCHA_MODES)
+  CAPTCHA: CaptchaMode = 'off';
+
+  /** Signs ALTCHA challenges; unset outside production: derived from the JWT secret. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'CAPTCHA_HMAC_KEY must be at least 32 characters long' })
+  CAPTCHA_HMAC_KEY?: string;
+
+  /** Seconds a challenge may be solved and submitted in. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  CAPTCHA_EXPIRES: number = 600;
+
+  /** PBKDF2 iterations per attempt of the proof of work. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  CAPTCHA_COST: number = 5000;
+
+  /** The secret counter is drawn between half this and this: the attempts a client makes on average is ~3/4 of it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(10_000_000)
+  CAPTCHA_MAX_COUNTER: number = 10_000;
+
   @IsIn(['true', 'false'])
   METRICS_ENABLED: 'true' | 'false' = 'true';
 
@@ -397,6 +446,26 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
+  mfa: MfaConfig;
+  /** Refuse passwords found in the common-password list (src/auth/password-policy.ts). */
+  passwordBlocklist: boolean;
+  captcha: CaptchaConfig;
+}
+
+export interface MfaConfig {
+  /** Unset outside production: derived from the JWT secret. */
+  encryptionKey?: string;
+  /** Still readable during a rotation; secrets under them are re-encrypted with the current key at start. */
+  previousEncryptionKeys: string[];
+}
+
+export interface CaptchaConfig {
+  mode: CaptchaMode;
+  /** Unset outside production: derived from the JWT secret. */
+  hmacKey?: string;
+  expiresSeconds: number;
+  cost: number;
+  maxCounter: number;
 }
 
 export interface MailConfig {
@@ -459,6 +528,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   if (vars.NODE_ENV === 'production' && !vars.JWT_SECRET) {
     problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
+  }
+  if (vars.NODE_ENV === 'production' && !vars.MFA_ENCRYPTION_KEY) {
+    problems.push('MFA_ENCRYPTION_KEY is required when NODE_ENV=production (at least 32 characters)');
+  }
+  if (vars.NODE_ENV === 'production' && vars.CAPTCHA === 'altcha' && !vars.CAPTCHA_HMAC_KEY) {
+    problems.push('CAPTCHA_HMAC_KEY is required when CAPTCHA=altcha and NODE_ENV=production (at least 32 characters)');
   }
   if ((vars.ADMIN_EMAIL === undefined) !== (vars.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
@@ -557,5 +632,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
     metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
+    mfa: { encryptionKey: vars.MFA_ENCRYPTION_KEY, previousEncryptionKeys: vars.MFA_ENCRYPTION_KEY_PREVIOUS },
+    passwordBlocklist: vars.PASSWORD_BLOCKLIST === 'on',
+    captcha: {
+      mode: vars.CAPTCHA,
+      hmacKey: vars.CAPTCHA_HMAC_KEY,
+      expiresSeconds: vars.CAPTCHA_EXPIRES,
+      cost: vars.CAPTCHA_COST,
+      maxCounter: vars.CAPTCHA_MAX_COUNTER,
+    },
   };
 }

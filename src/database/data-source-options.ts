@@ -15,6 +15,7 @@ import { MailOutbox1764000004000 } from './migrations/1764000004000-MailOutbox';
 import { AuditEventsAndLastLogin1764000004100 } from './migrations/1764000004100-AuditEventsAndLastLogin';
 import { EmailTokensLockoutAndSignupNotices1764000005000 } from './migrations/1764000005000-EmailTokensLockoutAndSignupNotices';
 import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
+import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-SecondFactorAndCaptcha';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   AuditEventsAndLastLogin1764000004100,
   EmailTokensLockoutAndSignupNotices1764000005000,
   Sessions1764000005100,
+  SecondFactorAndCaptcha1764000005200,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { waitFor } from '../support/sip-events';
+import { freshStep, totpCode } from '../support/totp';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
@@ -132,6 +133,28 @@ describe('Account lockout', () => {
         .expect(422);
     }
     await t.http.post('/api/auth/login').send(credentials(user)).expect(401);
+  });
+
+  it('counts a wrong second factor toward the lockout', async () => {
+    const user = await register(t);
+    const token = await t.login(user.email, user.password);
+    const setup = await t.http.post('/api/auth/mfa/totp/setup').set('Authorization', `Bearer ${token}`).expect(200);
+    const step = await freshStep();
+    await t.http
+      .post('/api/auth/mfa/totp/enable')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ code: totpCode(setup.body.secret as string, step - 1) })
+      .expect(200);
+    const wrongOtp = { ...credentials(user), otp: totpCode(setup.body.secret as string, step + 5) };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await t.http.post('/api/auth/login').send(wrongOtp).expect(401);
+    }
+    const locked = await t.http
+      .post('/api/auth/login')
+      .send({ ...credentials(user), otp: totpCode(setup.body.secret as string, step) })
+      .expect(401);
+    expect(locked.body.message).toBe('Incorrect email or password');
+    expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
   });
 
   it('admin unlock: 204, the user logs in again at once, logged; unknown user 404; non-admin 403', async () => {

@@ -1,4 +1,5 @@
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { COMMON_PASSWORDS, expectCommonPasswordRefused } from '../support/passwords';
 import { linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
 
 jest.setTimeout(60_000);
@@ -281,6 +282,29 @@ describe('E-mail flows over real SMTP, followed from the e-mails', () => {
         .send({ current_password: 'x', new_password: 'Changed1234' })
         .expect(401);
       expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'password_changed', via: 'change' }));
+    });
+
+    it('refuses a common password as the new one, at reset and at change', async () => {
+      const user = newUser();
+      await t.http.post('/api/auth/register').send(user).expect(201);
+      const token = await t.login(user.email, user.password);
+      expectCommonPasswordRefused(
+        await t.http
+          .post('/api/auth/password/change')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ current_password: user.password, new_password: COMMON_PASSWORDS[0] }),
+        'new_password',
+      );
+      await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+      const { token: resetToken } = linkIn(await mailTo(sink, user.email, 'Reset'), '/reset-password');
+      expectCommonPasswordRefused(
+        await t.http.post('/api/auth/password/reset').send({ token: resetToken, new_password: COMMON_PASSWORDS[1] }),
+        'new_password',
+      );
+      await t.http
+        .post('/api/auth/password/reset')
+        .send({ token: resetToken, new_password: 'Changed1234' })
+        .expect(204);
     });
 
     it('keeps the session that changed the password and ends every other one', async () => {

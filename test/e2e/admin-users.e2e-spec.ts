@@ -84,6 +84,7 @@ describe('Admin user management (real HTTP, real PostgreSQL)', () => {
           'is_superuser',
           'last_login_at',
           'locked_until',
+          'mfa_enabled',
           'status',
           'updated_at',
         ]);

@@ -26,6 +26,7 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
         last_login_at: null,
         email_verified: false,
         locked_until: null,
+        mfa_enabled: false,
       });
       expect(JSON.stringify(response.body)).not.toMatch(/password|hash|argon/i);
       const { rows } = await t.db.query('SELECT hashed_password FROM users WHERE email = $1', [body.email]);

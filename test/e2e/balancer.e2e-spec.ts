@@ -73,6 +73,7 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
       DATABASE_URL: database.url,
       DATA_DIR: join(workDir, `data-${port}`),
       JWT_SECRET: jwtSecret,
+      MFA_ENCRYPTION_KEY: 'balancer-test-mfa-key-of-32-characters',
       REDIS_URL,
       TRUST_PROXY: '127.0.0.1/32',
       REGISTER_RATE_LIMIT: String(REGISTER_RATE_LIMIT),

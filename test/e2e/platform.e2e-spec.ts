@@ -87,6 +87,11 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['post', '/api/sip-security/allowlist', ['201', '401', '403', '422']],
       ['delete', '/api/sip-security/allowlist/{id}', ['204', '401', '403', '404']],
       ['get', '/api/sip-security/check/{ip}', ['200', '401', '403', '422']],
+      ['get', '/api/auth/captcha', ['200', '404']],
+      ['post', '/api/auth/mfa/totp/setup', ['200', '401', '409']],
+      ['post', '/api/auth/mfa/totp/enable', ['200', '401', '409', '422']],
+      ['post', '/api/auth/mfa/totp/disable', ['204', '401', '409', '422']],
+      ['delete', '/api/admin/users/{id}/mfa', ['204', '401', '403', '404']],
     ] as const;
     for (const [method, path, statuses] of routes) {
       const operation = document.paths[path]?.[method];
@@ -109,7 +114,8 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(ingest.oneOf).toHaveLength(2);
     expect(ingest.oneOf[1]).toMatchObject({ type: 'array', maxItems: 10000 });
     const register = document.components.schemas.RegisterDto;
-    expect(Object.keys(register.properties).sort()).toEqual(['email', 'full_name', 'password']);
+    expect(Object.keys(register.properties).sort()).toEqual(['captcha', 'email', 'full_name', 'password']);
+    expect(register.required.sort()).toEqual(['email', 'full_name', 'password']);
     const user = document.components.schemas.UserResponseDto;
     expect(Object.keys(user.properties)).not.toContain('hashed_password');
     expect(document.paths['/api/admin/users'].get.responses['200'].headers['X-Total-Count']).toBeDefined();

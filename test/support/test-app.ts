@@ -117,7 +117,7 @@ export function newUser(overrides: Record<string, unknown> = {}) {
   counter += 1;
   return {
     email: `user${counter}-${Date.now()}@example.com`,
-    password: 'Test1234',
+    password: 'Valid1234',
     full_name: `Test User ${counter}`,
     ...overrides,
   };

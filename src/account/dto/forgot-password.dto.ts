@@ -1,4 +1,6 @@
+import { IntersectionType } from '@nestjs/swagger';
+import { CaptchaPayloadDto } from '../../captcha/captcha-payload.dto';
 import { EmailAddressDto } from './email-address.dto';
 
-/** `POST /api/auth/password/forgot`: its own class, since this route's body may grow fields of its own. */
-export class ForgotPasswordDto extends EmailAddressDto {}
+/** `POST /api/auth/password/forgot`: the address, and with CAPTCHA=altcha a solved challenge. */
+export class ForgotPasswordDto extends IntersectionType(EmailAddressDto, CaptchaPayloadDto) {}

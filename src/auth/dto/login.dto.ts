@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { NoNullCharacters } from '../../common/text';
 import { NormalizedEmail } from '../email';
 
@@ -14,9 +14,22 @@ export class LoginDto {
   email: string;
 
   /** Bounded so that nobody can make the server hash megabytes. */
-  @ApiProperty({ example: 'Test1234', format: 'password' })
+  @ApiProperty({ example: 'Valid1234', format: 'password' })
   @IsString()
   @MinLength(1)
   @MaxLength(1024)
   password: string;
+
+  @ApiPropertyOptional({
+    example: '123456',
+    description:
+      'The second factor, for an account that has one: a TOTP code or an unused recovery code. ' +
+      'Without it such an account gets 401 with `"mfa_required": true`',
+  })
+  @IsOptional()
+  @IsString()
+  @NoNullCharacters()
+  @MinLength(1)
+  @MaxLength(64)
+  otp?: string;
 }

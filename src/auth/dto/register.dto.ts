@@ -1,14 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { CaptchaPayloadDto } from '../../captcha/captcha-payload.dto';
 import { NoNullCharacters } from '../../common/text';
 import { IsNormalizableEmail, NormalizedEmail } from '../email';
 import { IsAcceptablePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-policy';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-/** Only these three fields are accepted: `is_superuser`, `is_active` and any other field → 422. */
-export class RegisterDto {
+/** Only these fields (and `captcha`) are accepted: `is_superuser`, `is_active` and any other field → 422. */
+export class RegisterDto extends CaptchaPayloadDto {
   @ApiProperty({
     example: 'user@example.com',
     maxLength: 254,
@@ -23,10 +24,12 @@ export class RegisterDto {
   email: string;
 
   @ApiProperty({
-    example: 'Test1234',
+    example: 'Valid1234',
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_LENGTH,
-    description: 'At least one upper-case letter, one lower-case letter and one digit',
+    description:
+      'At least one upper-case letter, one lower-case letter and one digit; not on the common-password list ' +
+      '(PASSWORD_BLOCKLIST, case-insensitive)',
     format: 'password',
   })
   @IsAcceptablePassword()

@@ -43,6 +43,8 @@ export class UserResponseDto {
     description: 'Until when the account is locked after repeated failed logins; null when it is not locked',
   })
   locked_until: string | null;
+  @ApiProperty({ description: 'Whether login asks for a second factor (TOTP or a recovery code)' })
+  mfa_enabled: boolean;
 
   static from(user: User): UserResponseDto {
     return {
@@ -57,6 +59,7 @@ export class UserResponseDto {
       last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
       email_verified: user.emailVerified,
       locked_until: user.lockedUntil && user.lockedUntil.getTime() > Date.now() ? user.lockedUntil.toISOString() : null,
+      mfa_enabled: user.mfaEnabled,
     };
   }
 }

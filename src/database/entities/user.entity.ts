@@ -50,6 +50,9 @@ export class User {
   /** While in the future, login is refused as if the password were wrong. */
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil: Date | null;
+  /** True once a TOTP second factor is enabled (src/mfa keeps it in step with totp_credentials). */
+  @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
+  mfaEnabled: boolean;
 
   get isActive(): boolean {
     return this.status === 'active';
