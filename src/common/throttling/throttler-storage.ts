@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,8 @@ import Redis from 'ioredis';
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
 /** After a failed command, how long counting stays in memory before Redis is asked again. */
 export const REDIS_RETRY_AFTER_MS = 5000;
+/** How long the start waits for a first connection, so that the first requests are already counted in Redis. */
+const REDIS_STARTUP_WAIT_MS = 2000;
 
 /**
  * A sliding-window log per key, kept in one sorted set and updated atomically by a script that reads the
@@ -43,7 +45,7 @@ return {hits, blocked, oldest + ttl - now}
  * while the connection is down, so nothing waits for a reconnection; ioredis reconnects by itself, and the
  * counting returns to Redis once it answers again (the counts made in memory meanwhile stay there).
  */
-export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimits');
   private readonly redis: Redis;
   private readonly local = new ThrottlerStorageService();
@@ -60,6 +62,18 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     this.redis.defineCommand('regshieldSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
     // Without a listener ioredis prints every failed reconnection attempt; one line per outage is enough.
     this.redis.on('error', (error: Error) => this.fallBack(error));
+  }
+
+  /** A Redis that does not answer by then does not stop the start: counting begins in memory. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, REDIS_STARTUP_WAIT_MS);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async increment(
