@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { API_KEY_SECURITY } from './common/api-key-security';
 import { limitBodyDepth } from './common/body-depth';
+import { documentDatabaseUnavailable } from './common/database-unavailable.openapi';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { toFastifyTrustProxy } from './common/client-ip';
 import { createValidationPipe } from './common/validation';
@@ -79,5 +80,5 @@ function setUpOpenApi(app: NestFastifyApplication): void {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, API_KEY_SECURITY)
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, documentDatabaseUnavailable(document), { jsonDocumentUrl: 'docs-json' });
 }

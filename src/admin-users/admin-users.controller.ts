@@ -1,6 +1,7 @@
-import { applyDecorators, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,28 +14,44 @@ import { UserResponseDto } from '../auth/dto/user-response.dto';
 import { CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { PaginationQueryDto } from '../common/pagination.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
-import { AdminAction, AdminUsersService } from './admin-users.service';
+import { AdminAction, AdminUsersService, BulkOutcome } from './admin-users.service';
+import {
+  BulkActionFailedDto,
+  BulkActionResponseDto,
+  BulkActionResult,
+  BulkActionSucceededDto,
+  BulkUserActionDto,
+  MAX_BULK_IDS,
+} from './dto/bulk-user-action.dto';
 import { ListInactiveUsersQueryDto } from './dto/list-inactive-users-query.dto';
+import { ListUsersQueryDto } from './dto/list-users-query.dto';
 
 @ApiTags('Admin - User Management')
 @Controller('api/admin/users')
 @SuperuserOnly()
 @ApiUnprocessableEntityResponse({ description: 'Invalid paging or filter', type: ErrorResponseDto })
+@ApiExtraModels(BulkActionSucceededDto, BulkActionFailedDto)
 export class AdminUsersController {
   constructor(private readonly adminUsers: AdminUsersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List all users, oldest first' })
+  @ApiOperation({
+    summary: 'List users, oldest first: all of them, or those matching every filter given',
+    description: 'q: text in the e-mail or full name (case-insensitive); status; is_superuser: true or false',
+  })
   @ApiPagedResponse(UserResponseDto)
   async list(
-    @Query() query: PaginationQueryDto,
+    @Query() query: ListUsersQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto[]> {
-    const page = await this.adminUsers.list(query.skip, query.limit);
+    const page = await this.adminUsers.list(query.skip, query.limit, {
+      text: query.q,
+      status: query.status,
+      isSuperuser: query.is_superuser,
+    });
     return withTotalCount(reply, page).map((item) => UserResponseDto.from(item));
   }
 
@@ -47,6 +64,38 @@ export class AdminUsersController {
   ): Promise<UserResponseDto[]> {
     const page = await this.adminUsers.listInactive(query.skip, query.limit, query.status);
     return withTotalCount(reply, page).map((item) => UserResponseDto.from(item));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One user' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown or malformed id', type: ErrorResponseDto })
+  async get(@Param('id', parseIdOr404('User')) id: string): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.adminUsers.get(id));
+  }
+
+  @Post('bulk')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Apply one action to up to 1000 users, each as its single route would',
+    description:
+      'Each id gets what its single route would answer (same rules, same log line, same e-mail), in request ' +
+      'order: ok with the user, or not ok with the status code and message. Each id is done on its own: a ' +
+      'refused id undoes nothing done for the others. Always 200 once the request is valid.',
+  })
+  @ApiOkResponse({ type: BulkActionResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: `Unknown action; ids empty, over ${MAX_BULK_IDS}, not all strings, or one id given twice`,
+    type: ErrorResponseDto,
+  })
+  async bulk(
+    @Body() body: BulkUserActionDto,
+    @CurrentUser() actor: User,
+    @ClientIp() ip: string,
+  ): Promise<BulkActionResponseDto> {
+    const outcomes = await this.adminUsers.applyToEach(body.action, actor.id, body.ids, ip);
+    return { results: outcomes.map(toBulkResult) };
   }
 
   @Post(':id/activate')
@@ -84,6 +133,10 @@ export class AdminUsersController {
   private async apply(action: AdminAction, actor: User, id: string, ip: string): Promise<UserResponseDto> {
     return UserResponseDto.from(await this.adminUsers.apply(action, actor.id, id, ip));
   }
+}
+
+function toBulkResult(outcome: BulkOutcome): BulkActionResult {
+  return outcome.ok ? { id: outcome.id, ok: true, user: UserResponseDto.from(outcome.user) } : outcome;
 }
 
 function ActionResponses(badRequest?: string) {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, ILike, In, Not, Repository } from 'typeorm';
 import { Page } from '../common/total-count';
-import { User } from '../database/entities/user.entity';
+import { User, UserStatus } from '../database/entities/user.entity';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
 
 /** What an admin's change does to the target, decided from both rows as locked; see changeWithBothLocked. */
@@ -10,6 +10,14 @@ export type UserChange = (
   actor: User | undefined,
   target: User | undefined,
 ) => Partial<Pick<User, 'status' | 'isSuperuser'>>;
+
+/** Filters of the admin's user listing; each one given narrows it. */
+export interface UserFilter {
+  /** Found anywhere in the e-mail or the full name, case-insensitively, every character taken literally. */
+  text?: string;
+  status?: UserStatus;
+  isSuperuser?: boolean;
+}
 
 /** The users table as the admin routes see it: listings, and changes made under row locks. */
 @Injectable()
@@ -19,10 +27,32 @@ export class AdminUsersRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** Every user, oldest first. */
-  async findPage(skip: number, limit: number): Promise<Page<User>> {
-    const [items, total] = await this.users.findAndCount({ order: { createdAt: 'ASC', id: 'ASC' }, skip, take: limit });
+  /**
+   * The users matching the filter, oldest first. The text search is an ILIKE on each column, which the
+   * trigram indexes of migration UserSearchIndexes serve (a sequential scan where pg_trgm is missing).
+   */
+  async findPage(skip: number, limit: number, filter: UserFilter = {}): Promise<Page<User>> {
+    const exact: FindOptionsWhere<User> = {
+      ...(filter.status !== undefined ? { status: filter.status } : {}),
+      ...(filter.isSuperuser !== undefined ? { isSuperuser: filter.isSuperuser } : {}),
+    };
+    const pattern = filter.text ? containsPattern(filter.text) : undefined;
+    const [items, total] = await this.users.findAndCount({
+      where: pattern
+        ? [
+            { ...exact, email: ILike(pattern) },
+            { ...exact, fullName: ILike(pattern) },
+          ]
+        : exact,
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip,
+      take: limit,
+    });
     return { items, total };
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
   }
 
   /** Inactive users (or those of one inactive status), oldest first. */
@@ -60,4 +90,12 @@ export class AdminUsersRepository {
     };
     return tx ? work(tx) : this.dataSource.transaction(work);
   }
+}
+
+/**
+ * A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (backslash is
+ * PostgreSQL's default LIKE escape character).
+ */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }

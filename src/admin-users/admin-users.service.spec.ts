@@ -87,3 +87,58 @@ describe('AdminUsersService.apply', () => {
     expect(enqueue).not.toHaveBeenCalled();
   });
 });
+
+describe('AdminUsersService.applyToEach', () => {
+  const [first, second, third] = [
+    '11111111-1111-4111-8111-111111111111',
+    '22222222-2222-4222-8222-222222222222',
+    '33333333-3333-4333-8333-333333333333',
+  ];
+  const attempted: string[] = [];
+  let failure: (targetId: string) => Error | undefined;
+  const repository = {
+    changeWithBothLocked: (_actorId: string, targetId: string) => {
+      attempted.push(targetId);
+      const error = failure(targetId);
+      return error
+        ? Promise.reject(error)
+        : Promise.resolve(Object.assign(new User(), { id: targetId, email: 'x@example.com' }));
+    },
+  } as unknown as AdminUsersRepository;
+  const service = new AdminUsersService(
+    repository,
+    { log: jest.fn() } as unknown as SecurityLogService,
+    { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
+    { enqueue: () => Promise.resolve() } as unknown as MailService,
+    { publicUrl: 'https://regshield.example' } as AppConfig,
+  );
+
+  beforeEach(() => {
+    attempted.length = 0;
+  });
+
+  it('answers a refused id with its status and goes on with the next', async () => {
+    failure = (id) => (id === first ? new BadRequestException('User is already an admin') : undefined);
+    const outcomes = await service.applyToEach('promote', 'actor', [first, 'nope', second], '192.0.2.9');
+    expect(outcomes).toEqual([
+      { id: first, ok: false, statusCode: 400, message: 'User is already an admin' },
+      { id: 'nope', ok: false, statusCode: 404, message: 'User not found' },
+      { id: second, ok: true, user: expect.objectContaining({ id: second }) },
+    ]);
+    expect(attempted).toEqual([first, second]);
+  });
+
+  it('stops at a database outage: that id and the ones after it are 503 and not attempted', async () => {
+    failure = (id) =>
+      id === second
+        ? Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
+        : undefined;
+    const outcomes = await service.applyToEach('activate', 'actor', [first, second, third], '192.0.2.9');
+    expect(outcomes).toEqual([
+      { id: first, ok: true, user: expect.objectContaining({ id: first }) },
+      { id: second, ok: false, statusCode: 503, message: 'Database unavailable' },
+      { id: third, ok: false, statusCode: 503, message: 'Database unavailable' },
+    ]);
+    expect(attempted).toEqual([first, second]);
+  });
+});

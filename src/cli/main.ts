@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { AdminProvisioningService } from '../auth/admin-provisioning.service';
 import { resolveJwtSecret } from '../auth/jwt-secret';
 import { loadConfig } from '../config/app-config';
+import { loadEnvFileIfPresent } from '../config/env-file';
 import { EmbeddedDatabase } from '../database/embedded-database';
 import { AppModule } from '../app.module';
 import { readHiddenLine } from './prompt';
@@ -13,7 +14,8 @@ const USAGE = `Usage: npm run cli -- create-admin --email EMAIL [--name "Full Na
 Creates an active superuser, or promotes and activates the user with that e-mail.
 The password is read from REGSHIELD_ADMIN_PASSWORD or asked for on the terminal (never from the
 command line, where other users could read it in the process list). Uses DATABASE_URL, or the embedded
-database under DATA_DIR (the running app's, or started for the command).`;
+database under DATA_DIR (the running app's, or started for the command); like the service, it reads
+.env from the working directory, a variable set in the environment winning over the file.`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -24,6 +26,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
+  // The same settings as the service started from this directory: its `.env` too, the environment winning.
+  loadEnvFileIfPresent();
   // The CLI never creates the ADMIN_EMAIL user itself: that stays the app's start-up job.
   const loaded = loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined, LOG_LEVEL: 'warn' });
   const config = { ...loaded, jwtSecret: await resolveJwtSecret(loaded, () => undefined) };

@@ -4,6 +4,16 @@ import { ArgumentMetadata, NotFoundException, ParseUUIDPipe, PipeTransform } fro
 export const parseIdOr404 = (what: string) =>
   new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException(`${what} not found`) });
 
+const ID_PIPE = parseIdOr404('Id');
+
+/** Whether parseIdOr404 would let this id through: the same check, for ids that come in a body. */
+export function isWellFormedId(value: string): Promise<boolean> {
+  return ID_PIPE.transform(value, { type: 'custom' }).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** A bigserial id from the path: anything but a positive integer names nothing, so 404. */
 class ParseBigintIdPipe implements PipeTransform<string, string> {
   constructor(private readonly what: string) {}

@@ -16,6 +16,7 @@ import { AuditEventsAndLastLogin1764000004100 } from './migrations/1764000004100
 import { EmailTokensLockoutAndSignupNotices1764000005000 } from './migrations/1764000005000-EmailTokensLockoutAndSignupNotices';
 import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
 import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-SecondFactorAndCaptcha';
+import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserSearchIndexes';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   EmailTokensLockoutAndSignupNotices1764000005000,
   Sessions1764000005100,
   SecondFactorAndCaptcha1764000005200,
+  UserSearchIndexes1764000005300,
 ];
 
 /**

@@ -23,6 +23,17 @@ export class MetricsRepository implements ActiveBansSource {
     return count;
   }
 
+  /**
+   * E-mails waiting in the outbox: due now or waiting for a retry. Read from the outbox's partial index of
+   * pending rows, so a scrape costs the pending rows only, never the sent history.
+   */
+  async countPendingMail(): Promise<number> {
+    const [{ count }]: Array<{ count: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS count FROM mail_outbox WHERE status = 'pending'`,
+    );
+    return count;
+  }
+
   /** The pg driver's pool; its counters are plain fields, so reading them costs no round trip. */
   readPoolUsage(): PoolUsage {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;

@@ -4,8 +4,14 @@ import { MetricsRepository } from './metrics.repository';
 import { MetricsService } from './metrics.service';
 import { SecurityEventMetrics } from './security-event-metrics';
 
-function metricsWith(activeBans: () => Promise<number> = () => Promise.resolve(3)) {
-  const repository = { readPoolUsage: () => ({ total: 4, idle: 3, waiting: 0 }) } as unknown as MetricsRepository;
+function metricsWith(
+  activeBans: () => Promise<number> = () => Promise.resolve(3),
+  pendingMail: () => Promise<number> = () => Promise.resolve(0),
+) {
+  const repository = {
+    readPoolUsage: () => ({ total: 4, idle: 3, waiting: 0 }),
+    countPendingMail: pendingMail,
+  } as unknown as MetricsRepository;
   return new MetricsService({ metrics: { enabled: true } } as AppConfig, repository, { countActiveBans: activeBans });
 }
 
@@ -29,6 +35,14 @@ describe('MetricsService', () => {
   it('still answers a scrape when the active bans cannot be counted', async () => {
     const metrics = metricsWith(() => Promise.reject(new Error('database down')));
     await expect(metrics.render()).resolves.toContain('regshield_sip_active_bans');
+  });
+
+  it('reads the mail outbox depth at scrape time, and still answers when it cannot be counted', async () => {
+    let pending: () => Promise<number> = () => Promise.resolve(7);
+    const metrics = metricsWith(undefined, () => pending());
+    expect(line(await metrics.render(), 'regshield_mail_outbox_pending ')).toBe('regshield_mail_outbox_pending 7');
+    pending = () => Promise.reject(new Error('database down'));
+    expect(line(await metrics.render(), 'regshield_mail_outbox_pending ')).toBe('regshield_mail_outbox_pending 7');
   });
 
   it('reports the ban-engine lag from its watermark, NaN before the first report', async () => {

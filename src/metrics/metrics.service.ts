@@ -112,6 +112,18 @@ export class MetricsService implements OnModuleInit {
         }
       },
     });
+    new Gauge({
+      name: 'regshield_mail_outbox_pending',
+      help: 'E-mails in the outbox not sent yet: due now or waiting for a retry',
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set(await repository.countPendingMail());
+        } catch (error) {
+          logger.warn(`mail outbox not counted: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+    });
     const watermark = () => this.banEngineWatermark;
     new Gauge({
       name: 'regshield_ban_engine_lag_seconds',

@@ -57,6 +57,7 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
       'regshield_sip_active_bans',
       'regshield_ban_engine_lag_seconds',
       'regshield_db_pool_connections',
+      'regshield_mail_outbox_pending',
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ]) {
@@ -153,6 +154,22 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     const lag = value(after, 'regshield_ban_engine_lag_seconds');
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(5);
+  });
+
+  it('reads the mail outbox depth at scrape time: pending rows, waiting for a retry included, not sent or failed', async () => {
+    const depth = async () => value(await scrape(), 'regshield_mail_outbox_pending');
+    const before = await depth();
+    // Due in an hour, so the worker leaves them pending while the test looks.
+    const { rows } = await t.db.query<{ id: string }>(
+      `INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body, next_attempt_at)
+       SELECT 'account_activated', 'depth' || n || '@example.com', 'Depth', 'text', '<p>html</p>', now() + interval '1 hour'
+         FROM generate_series(1, 3) AS n
+       RETURNING id`,
+    );
+    expect(await depth()).toBe(before + 3);
+    await t.db.query(`UPDATE mail_outbox SET status = 'sent' WHERE id = $1`, [rows[0].id]);
+    await t.db.query(`UPDATE mail_outbox SET status = 'failed' WHERE id = $1`, [rows[1].id]);
+    expect(await depth()).toBe(before + 1);
   });
 
   it('is documented under Operations in the OpenAPI document', async () => {

@@ -121,6 +121,27 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(document.paths['/api/admin/users'].get.responses['200'].headers['X-Total-Count']).toBeDefined();
   });
 
+  it('documents the database 503 with Retry-After on every API operation, once for all', async () => {
+    const document = (await t.http.get('/docs-json').expect(200)).body;
+    const operations = Object.entries(document.paths as Record<string, Record<string, { responses: object }>>)
+      .filter(([path]) => path.startsWith('/api/') || path.startsWith('/v1/'))
+      .flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ path, method, operation })));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const { path, method, operation } of operations) {
+      const unavailable = (operation.responses as Record<string, { headers?: object; content?: object }>)['503'];
+      expect({ path, method, headers: Object.keys(unavailable?.headers ?? {}) }).toEqual({
+        path,
+        method,
+        headers: ['Retry-After'],
+      });
+      expect(unavailable.content).toEqual({
+        'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } },
+      });
+    }
+    expect(document.paths['/health'].get.responses['503'].description).toContain('shutting down');
+    expect(document.paths['/metrics'].get.responses['503']).toBeUndefined();
+  });
+
   it('reports the database on /health: 200 when it answers, 503 when it does not', async () => {
     const database = await createTestDatabase();
     const doomed = await startTestApp({ databaseUrl: database.url });

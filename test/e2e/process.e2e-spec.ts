@@ -151,7 +151,7 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     expect(await service.stop('SIGINT')).toBe(0);
   });
 
-  it('reads .env from its working directory, a variable set in the environment winning over the file', async () => {
+  it('reads .env from its working directory, as the CLI does, a variable set in the environment winning', async () => {
     const envDir = mkdtempSync(join(tmpdir(), 'regshield-env-'));
     // Were the file to win, PORT=eighty would stop the start; REGISTRATION_MODE is only in the file.
     writeFileSync(join(envDir, '.env'), '# as .env.example shows\nREGISTRATION_MODE=open\nPORT=eighty\n');
@@ -167,6 +167,30 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
       });
       expect(registered.status).toBe(201);
       expect(((await registered.json()) as { is_active: boolean }).is_active).toBe(true);
+
+      // Only the CLI's .env says where the data is: a CLI that ignored it would make the admin in ./.data.
+      const cliDir = mkdtempSync(join(tmpdir(), 'regshield-cli-env-'));
+      writeFileSync(join(cliDir, '.env'), `DATA_DIR=${dataDir}\nREGSHIELD_ADMIN_PASSWORD=FromFile123\n`);
+      const cliEnv = baseEnv({ REGSHIELD_ADMIN_PASSWORD: 'FromEnv123' });
+      delete cliEnv.DATA_DIR;
+      const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'dotenv@example.com'], {
+        env: cliEnv,
+        cwd: cliDir,
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(existsSync(join(cliDir, '.data'))).toBe(false);
+      await login('dotenv@example.com', 'FromEnv123');
+
+      writeFileSync(join(cliDir, '.env'), 'REGISTRATION_MODE=sometimes\n');
+      const refused = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'x@example.com'], {
+        env: baseEnv({ DATA_DIR: dataDir }),
+        cwd: cliDir,
+        encoding: 'utf8',
+      });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('REGISTRATION_MODE');
     } finally {
       expect(await fromFile.stop('SIGTERM')).toBe(0);
     }

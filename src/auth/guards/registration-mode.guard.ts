@@ -45,7 +45,14 @@ export class RegistrationModeGuard implements CanActivate {
     });
     if (!user.isSuperuser) {
       logAttempt();
-      this.securityLog.log('admin_access_denied', { ip, user_id: user.id, email: user.email, action: 'register' });
+      // The fields of every admin_access_denied line (SuperuserGuard's), so one parser reads them all.
+      this.securityLog.log('admin_access_denied', {
+        ip,
+        user_id: user.id,
+        email: user.email,
+        method: request.method,
+        path: request.url,
+      });
       throw new ForbiddenException(ADMIN_REQUIRED);
     }
     request.user = user;

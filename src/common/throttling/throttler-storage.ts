@@ -1,8 +1,15 @@
-import { OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage } from '@nestjs/throttler';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+
+/** The longest a request waits for Redis before it is counted in memory instead (a frozen server). */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/** After a failed command, how long counting stays in memory before Redis is asked again. */
+export const REDIS_RETRY_AFTER_MS = 5000;
+/** How long the start waits for a first connection, so that the first requests are already counted in Redis. */
+const REDIS_STARTUP_WAIT_MS = 2000;
 
 /**
  * A sliding-window log per key, kept in one sorted set and updated atomically by a script that reads the
@@ -28,20 +35,80 @@ local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
 return {hits, blocked, oldest + ttl - now}
 `;
 
-/** Rate-limit counters in Redis (REDIS_URL), shared by every instance of the service. */
-export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+/**
+ * Rate-limit counters in Redis (REDIS_URL), shared by every instance of the service.
+ *
+ * While Redis cannot answer (down, unreachable, or frozen past REDIS_COMMAND_TIMEOUT_MS), each instance
+ * counts in its own memory, as it does without REDIS_URL: the limits still hold, per instance, and logins
+ * and sign-ups still answer. Failing open would leave logins unthrottled for as long as an attacker can
+ * keep Redis away; failing closed would let a Redis outage lock every user out. Commands are never queued
+ * while the connection is down, so nothing waits for a reconnection; ioredis reconnects by itself, and the
+ * counting returns to Redis once it answers again (the counts made in memory meanwhile stay there).
+ */
+export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('RateLimits');
   private readonly redis: Redis;
+  private readonly local = new ThrottlerStorageService();
+  private skipRedisUntil = 0;
+  private degraded = false;
 
   constructor(url: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    this.redis = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeout: 2000,
+    });
     this.redis.defineCommand('regshieldSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
+    // Without a listener ioredis prints every failed reconnection attempt; one line per outage is enough.
+    this.redis.on('error', (error: Error) => this.fallBack(error));
+  }
+
+  /** A Redis that does not answer by then does not stop the start: counting begins in memory. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, REDIS_STARTUP_WAIT_MS);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async increment(
     key: string,
     ttl: number,
     limit: number,
-    _blockDuration: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (this.redis.status === 'ready' && Date.now() >= this.skipRedisUntil) {
+      try {
+        const record = await this.incrementInRedis(key, ttl, limit, throttlerName);
+        if (this.degraded) {
+          this.degraded = false;
+          this.logger.log('Redis answers again: rate limits are shared by the instances again');
+        }
+        return record;
+      } catch (error) {
+        this.skipRedisUntil = Date.now() + REDIS_RETRY_AFTER_MS;
+        this.fallBack(error);
+      }
+    }
+    // Not connected (yet, or any more: the 'error' listener has said why), or waiting before a retry.
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.local.onApplicationShutdown();
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  private async incrementInRedis(
+    key: string,
+    ttl: number,
+    limit: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const [hits, blocked, msLeft] = await (
@@ -56,8 +123,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     };
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+  private fallBack(error: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn(`Redis does not answer (${reason}): this instance counts rate limits on its own until it does`);
   }
 }
 
