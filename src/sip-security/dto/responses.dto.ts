@@ -4,6 +4,7 @@ import { FailedRegistration } from '../../database/entities/failed-registration.
 import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
 import { SipBan } from '../../database/entities/sip-ban.entity';
 import { BanCheck } from '../ban-index.service';
+import { TimelineCounts } from '../sip-events.repository';
 import { SipStats } from '../sip-events.service';
 
 export class FailedRegistrationDto {
@@ -166,6 +167,22 @@ export class StatsDto {
         ban_expires_at: source.state.expiresAt?.toISOString() ?? null,
         allowlisted: source.state.allowlisted,
       })),
+    };
+  }
+}
+
+export class TimelineBucketDto {
+  @ApiProperty({ format: 'date-time', description: 'Start of the bucket: a whole UTC hour or day' }) start: string;
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+  @ApiProperty({ description: 'Bans created in the bucket (automatic and manual, lifted since or not)' }) bans: number;
+
+  static from(counts: TimelineCounts): TimelineBucketDto {
+    return {
+      start: new Date(counts.start).toISOString(),
+      failed_registrations: counts.failedRegistrations,
+      door_knocks: counts.doorKnocks,
+      bans: counts.bans,
     };
   }
 }
