@@ -1,0 +1,74 @@
+import { Link, Redirect, Route, Switch, useRoute } from 'wouter';
+import { signOut } from '../../api/session';
+import { useCurrentUser } from '../../auth';
+import { ErrorMessage, Loading } from '../../components/states';
+import { viewerTimeZone } from '../../format';
+import { AuditPage } from './audit';
+import { PendingPage } from './pending';
+import { SipPage } from './sip';
+import { UsersPage } from './users';
+
+const SECTIONS = [
+  { path: '/pending', label: 'Pending sign-ups' },
+  { path: '/users', label: 'Users' },
+  { path: '/audit', label: 'Audit trail' },
+  { path: '/sip', label: 'SIP door' },
+] as const;
+
+function NavItem({ path, label }: { path: string; label: string }) {
+  const [active] = useRoute(path);
+  return (
+    <li>
+      <Link href={path} aria-current={active ? 'page' : undefined}>
+        {label}
+      </Link>
+    </li>
+  );
+}
+
+/** The console under /admin: navigation, the signed-in admin, and the section asked for. */
+export function AdminShell() {
+  const me = useCurrentUser();
+  if (me.isPending) return <Loading what="your account" />;
+  if (me.isError) return <ErrorMessage error={me.error} />;
+  if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">regshield</span>
+        <nav aria-label="Console">
+          <ul>
+            {SECTIONS.map((section) => (
+              <NavItem key={section.path} {...section} />
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <Link href="~/account">{me.data.email}</Link>
+          <button type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="content" tabIndex={-1}>
+        <Switch>
+          <Route path="/pending" component={PendingPage} />
+          <Route path="/users" component={UsersPage} />
+          <Route path="/audit" component={AuditPage} />
+          <Route path="/sip" component={SipPage} />
+          <Route path="/">
+            <Redirect to="/pending" replace />
+          </Route>
+          <Route>
+            <h1>Page not found</h1>
+            <p>There is no console page at this address.</p>
+          </Route>
+        </Switch>
+      </main>
+      <footer className="muted">Times are shown in your time zone ({viewerTimeZone}).</footer>
+    </div>
+  );
+}
