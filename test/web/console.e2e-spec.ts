@@ -13,6 +13,15 @@ import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 
+/** Chromium's first-contentful-paint of the page loaded last, in whole milliseconds after navigation start. */
+async function firstContentfulPaint(page: Page): Promise<number> {
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  const paint = await page.evaluate(
+    () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? performance.now(),
+  );
+  return Math.round(paint);
+}
+
 describeWith(missingForBrowserTests(), 'the web console in Chromium (real app over HTTP, real PostgreSQL)', () => {
   jest.setTimeout(60_000);
   let t: TestApp;
@@ -75,10 +84,10 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
 
   it('shows the generic message for a refused login, in words, and stays on /login', async () => {
     await page.goto('/login');
-    const paint = await page.evaluate(
-      () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? performance.now(),
-    );
-    console.log(`first-contentful-paint of /login: ${Math.round(paint)} ms`);
+    const coldPaint = await firstContentfulPaint(page);
+    await page.reload();
+    const warmPaint = await firstContentfulPaint(page);
+    console.log(`first-contentful-paint of /login: ${coldPaint} ms cold, ${warmPaint} ms from the browser's cache`);
     await screenshot(page, 'login');
     await signIn(ADMIN.email, 'WrongPass123');
     await page.getByRole('alert').getByText('Incorrect email or password.').waitFor();

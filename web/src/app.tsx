@@ -1,10 +1,14 @@
+import { lazy, Suspense } from 'react';
 import { Redirect, Route, Switch } from 'wouter';
 import { RequireSession, useSessionEndRedirect } from './auth';
-import { AdminShell } from './pages/admin/shell';
+import { Loading } from './components/states';
 import { AccountPage } from './pages/account';
 import { LoginPage } from './pages/login';
 import { NotFoundPage } from './pages/not-found';
 import { RegisterPage } from './pages/register';
+
+/** The console is a chunk of its own: the sign-in and sign-up pages load without it. */
+const AdminShell = lazy(async () => ({ default: (await import('./pages/admin/shell')).AdminShell }));
 
 export function App() {
   useSessionEndRedirect();
@@ -19,7 +23,9 @@ export function App() {
       </Route>
       <Route path="/admin" nest>
         <RequireSession>
-          <AdminShell />
+          <Suspense fallback={<Loading what="the console" />}>
+            <AdminShell />
+          </Suspense>
         </RequireSession>
       </Route>
       <Route path="/">

@@ -47,7 +47,7 @@ export function PendingPage() {
       {pending.data && pending.data.users.length === 0 && <Empty>No sign-up is waiting for approval.</Empty>}
       {pending.data && pending.data.users.length > 0 && (
         <TableRegion label="Pending sign-ups">
-          <table>
+          <table className="stack">
             <thead>
               <tr>
                 <th scope="col">Email</th>
@@ -60,11 +60,11 @@ export function PendingPage() {
             <tbody>
               {pending.data.users.map((user) => (
                 <tr key={user.id}>
-                  <td>{user.email}</td>
-                  <td>{user.full_name}</td>
-                  <td>{formatTime(user.created_at)}</td>
-                  <td>{formatDuration(Date.now() - Date.parse(user.created_at))}</td>
-                  <td className="actions">
+                  <td data-label="Email">{user.email}</td>
+                  <td data-label="Name">{user.full_name}</td>
+                  <td data-label="Signed up">{formatTime(user.created_at)}</td>
+                  <td data-label="Waiting">{formatDuration(Date.now() - Date.parse(user.created_at))}</td>
+                  <td data-label="Decision" className="actions">
                     <button
                       type="button"
                       className="primary"

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Switch, useRoute } from 'wouter';
 import { signOut } from '../../api/session';
 import { useCurrentUser } from '../../auth';
@@ -5,8 +6,10 @@ import { ErrorMessage, Loading } from '../../components/states';
 import { viewerTimeZone } from '../../format';
 import { AuditPage } from './audit';
 import { PendingPage } from './pending';
-import { SipPage } from './sip';
 import { UsersPage } from './users';
+
+/** The charts library loads with the SIP page only. */
+const SipPage = lazy(async () => ({ default: (await import('./sip')).SipPage }));
 
 const SECTIONS = [
   { path: '/pending', label: 'Pending sign-ups' },
@@ -58,7 +61,11 @@ export function AdminShell() {
           <Route path="/pending" component={PendingPage} />
           <Route path="/users" component={UsersPage} />
           <Route path="/audit" component={AuditPage} />
-          <Route path="/sip" component={SipPage} />
+          <Route path="/sip">
+            <Suspense fallback={<Loading what="the SIP door" />}>
+              <SipPage />
+            </Suspense>
+          </Route>
           <Route path="/">
             <Redirect to="/pending" replace />
           </Route>

@@ -34,7 +34,7 @@ export function UsersPage() {
       {users.data && users.data.users.length === 0 && <Empty>No users yet.</Empty>}
       {users.data && users.data.users.length > 0 && (
         <TableRegion label="Users">
-          <table>
+          <table className="stack">
             <thead>
               <tr>
                 <th scope="col">Email</th>
@@ -48,14 +48,14 @@ export function UsersPage() {
             <tbody>
               {users.data.users.map((user) => (
                 <tr key={user.id}>
-                  <td>{user.email}</td>
-                  <td>{user.full_name}</td>
-                  <td>
+                  <td data-label="Email">{user.email}</td>
+                  <td data-label="Name">{user.full_name}</td>
+                  <td data-label="Status">
                     <span className={`badge ${user.status}`}>{STATUS_LABEL[user.status]}</span>
                   </td>
-                  <td>{user.is_superuser ? 'Administrator' : 'User'}</td>
-                  <td>{formatTime(user.created_at)}</td>
-                  <td>{formatTime(user.last_login_at)}</td>
+                  <td data-label="Role">{user.is_superuser ? 'Administrator' : 'User'}</td>
+                  <td data-label="Created">{formatTime(user.created_at)}</td>
+                  <td data-label="Last sign-in">{formatTime(user.last_login_at)}</td>
                 </tr>
               ))}
             </tbody>
