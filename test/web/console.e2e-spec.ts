@@ -158,6 +158,25 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await page.getByRole('heading', { name: /^(Users|Sign in)$/ }).waitFor();
   });
 
+  it('returns to /login when the session ends on the server, and back to the page after signing in again', async () => {
+    const admin = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
+    const second = newUser();
+    const created = await t.http.post('/api/auth/register').send(second).expect(201);
+    await t.http.post(`/api/admin/users/${created.body.id}/activate`).set(admin).expect(200);
+    await t.http.post(`/api/admin/users/${created.body.id}/promote`).set(admin).expect(200);
+    await page.goto('/admin/pending');
+    await signIn(second.email, second.password);
+    await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
+
+    await t.http.post(`/api/admin/users/${created.body.id}/demote`).set(admin).expect(200);
+    await t.http.post(`/api/admin/users/${created.body.id}/deactivate`).set(admin).expect(200);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL('**/login?next=%2Fadmin%2Fusers');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(ADMIN.email, ADMIN.password);
+    await page.waitForURL('**/admin/users');
+  });
+
   it('shows the SIP door: charts of ingested events, sources, bans lifted and added, the allowlist', async () => {
     await t.http
       .post('/api/sip-security/failed-registrations')
