@@ -139,6 +139,10 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByRole('cell', { name: user.email, exact: true }).waitFor();
+    await page.getByRole('button', { name: `Promote ${user.email}` }).click();
+    await page.getByText(`${user.email} made an administrator.`).waitFor();
+    await page.getByRole('button', { name: `Deactivate ${ADMIN.email}` }).click();
+    await page.getByRole('alert').getByText('Cannot deactivate your own account').waitFor();
     await screenshot(page, 'admin-users');
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { Pager } from '../../components/pager';
@@ -14,8 +14,29 @@ const STATUS_LABEL: Record<User['status'], string> = {
 };
 
 /** Every account, a page at a time. */
+type UserAction = 'activate' | 'deactivate' | 'promote' | 'demote';
+
+const ACTION_DONE: Record<UserAction, string> = {
+  activate: 'activated',
+  deactivate: 'deactivated',
+  promote: 'made an administrator',
+  demote: 'made a user',
+};
+
+/** The actions that make sense for a user as they are now. */
+function actionsFor(user: User): Array<{ action: UserAction; label: string }> {
+  return [
+    user.status === 'active'
+      ? { action: 'deactivate', label: 'Deactivate' }
+      : { action: 'activate', label: 'Activate' },
+    user.is_superuser ? { action: 'demote', label: 'Demote' } : { action: 'promote', label: 'Promote' },
+  ];
+}
+
 export function UsersPage() {
+  const queryClient = useQueryClient();
   const [skip, setSkip] = useState(0);
+  const [notice, setNotice] = useState('');
   useEffect(() => {
     document.title = 'Users · regshield';
   }, []);
@@ -26,9 +47,21 @@ export function UsersPage() {
       return { users: dataOrThrow(result), total: totalCount(result.response) };
     },
   });
+  const act = useMutation({
+    mutationFn: async ({ user, action }: { user: User; action: UserAction }) =>
+      dataOrThrow(await api.POST(`/api/admin/users/{id}/${action}`, { params: { path: { id: user.id } } })),
+    onSuccess: (user, { action }) => {
+      setNotice(`${user.email} ${ACTION_DONE[action]}.`);
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+    },
+  });
   return (
     <>
       <h1>Users</h1>
+      <p role="status" className="notice">
+        {notice}
+      </p>
+      {act.isError && <ErrorMessage error={act.error} />}
       {users.isPending && <Loading what="users" />}
       {users.isError && <ErrorMessage error={users.error} />}
       {users.data && users.data.users.length === 0 && <Empty>No users yet.</Empty>}
@@ -43,6 +76,7 @@ export function UsersPage() {
                 <th scope="col">Role</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last sign-in</th>
+                <th scope="col">Actions</th>
               </tr>
             </thead>
             <tbody>
@@ -56,6 +90,20 @@ export function UsersPage() {
                   <td data-label="Role">{user.is_superuser ? 'Administrator' : 'User'}</td>
                   <td data-label="Created">{formatTime(user.created_at)}</td>
                   <td data-label="Last sign-in">{formatTime(user.last_login_at)}</td>
+                  <td className="actions">
+                    {actionsFor(user).map(({ action, label }) => (
+                      <button
+                        key={action}
+                        type="button"
+                        className={action === 'deactivate' || action === 'demote' ? 'danger' : undefined}
+                        aria-label={`${label} ${user.email}`}
+                        disabled={act.isPending}
+                        onClick={() => act.mutate({ user, action })}
+                      >
+                        {label}
+                      </button>
+                    ))}
+                  </td>
                 </tr>
               ))}
             </tbody>
