@@ -73,6 +73,11 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
       expect(policy).not.toContain('unsafe-eval');
       expect(await response.text()).toContain('<div id="root"></div>');
     }
+    const root = await fetch(`${baseUrl}/`, { redirect: 'manual' });
+    expect({ status: root.status, location: root.headers.get('location') }).toEqual({
+      status: 302,
+      location: '/admin',
+    });
     const api = await fetch(`${baseUrl}/api/admin/nothing`);
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
