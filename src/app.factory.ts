@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -45,6 +46,8 @@ export async function createApp(
       },
     },
   });
+  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
+  await app.register(cookie);
   const fastify = app.getHttpAdapter().getInstance();
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);

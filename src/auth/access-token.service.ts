@@ -3,6 +3,8 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { IssuedSession } from '../sessions/sessions.service';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UsersRepository } from './users.repository';
 
@@ -21,28 +23,54 @@ export function userIdFromClaims(claims: unknown): string | undefined {
   return typeof sub === 'string' && UUID.test(sub) ? sub : undefined;
 }
 
-/** Issues access tokens at login, and turns a bearer token back into its (freshly loaded) user for the guards. */
+/** The session id (`sid`) of verified claims, if it is a UUID: a token without one (issued before sessions) is refused. */
+export function sessionIdFromClaims(claims: unknown): string | undefined {
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const { sid } = claims as Record<string, unknown>;
+  return typeof sid === 'string' && UUID.test(sid) ? sid : undefined;
+}
+
+/** A bearer token's user, and the session it was issued for. */
+export interface Authentication {
+  user: User;
+  sessionId: string;
+}
+
+/**
+ * Issues a session's token pair (at login and refresh), and turns a bearer token back into its (freshly
+ * loaded) user and session for the guards.
+ */
 @Injectable()
 export class AccessTokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  async issue(user: User): Promise<TokenResponseDto> {
+  async issue(userId: string, session: IssuedSession): Promise<TokenResponseDto> {
     return {
-      access_token: await this.jwt.signAsync({ sub: user.id }),
+      access_token: await this.jwt.signAsync({ sub: userId, sid: session.id }),
       token_type: 'bearer',
       expires_in: this.config.jwtExpiresInSeconds,
+      refresh_token: session.refreshToken,
+      refresh_expires_in: Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)),
     };
   }
 
-  /**
-   * The user behind a bearer token, reloaded on every request so that deactivation and demotion take
-   * effect on the very next one. Throws 401 for a bad, expired or malformed token or an inactive user.
-   */
+  /** The user behind a bearer token; see authenticateSession. */
   async authenticate(token: string): Promise<User> {
+    return (await this.authenticateSession(token)).user;
+  }
+
+  /**
+   * The user and session behind a bearer token, both reloaded on every request so that deactivation,
+   * demotion, logout and revocation take effect on the very next one. Only reads: a session's
+   * last_used_at moves on refresh. Throws 401 for a bad, expired or malformed token, a token without a
+   * session, an ended session, or an inactive user.
+   */
+  async authenticateSession(token: string): Promise<Authentication> {
     let claims: unknown;
     try {
       claims = await this.jwt.verifyAsync<object>(token);
@@ -50,10 +78,17 @@ export class AccessTokenService {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     const userId = userIdFromClaims(claims);
-    const user = userId === undefined ? null : await this.users.loadById(userId);
-    if (!user?.isActive) {
+    const sessionId = sessionIdFromClaims(claims);
+    if (userId === undefined || sessionId === undefined) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    return user;
+    const [session, user] = await Promise.all([
+      this.sessions.findActiveSession(sessionId),
+      this.users.loadById(userId),
+    ]);
+    if (session?.userId !== userId || !user?.isActive) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    return { user, sessionId };
   }
 }

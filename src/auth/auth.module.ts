@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { SessionsModule } from '../sessions/sessions.module';
 import { AccessTokenService } from './access-token.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
@@ -20,6 +21,7 @@ import { UsersRepository } from './users.repository';
 @Module({
   imports: [
     TypeOrmModule.forFeature([User]),
+    SessionsModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

@@ -38,14 +38,15 @@ const describeWithBouncer = MISSING.length === 0 ? describe : describe.skip;
 
 /** Run inside the namespace: 127.0.0.1:<port> there → the Unix socket → the app in the host namespace. */
 const BRIDGE_SCRIPT = `
+const fs = require('node:fs');
 const net = require('node:net');
-const [socketPath, port] = process.argv.slice(2);
+const [socketPath, port, readyPath] = process.argv.slice(2);
 net.createServer((client) => {
   const upstream = net.connect(socketPath);
   client.pipe(upstream).pipe(client);
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
-}).listen(Number(port), '127.0.0.1');
+}).listen(Number(port), '127.0.0.1', () => fs.writeFileSync(readyPath, ''));
 `;
 
 describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans in nftables', () => {
@@ -124,7 +125,9 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
         '',
       ].join('\n'),
     );
-    const inner = `ip link set lo up && { "${process.execPath}" "${path.join(dir, 'bridge.js')}" "${socketPath}" 8080 & } && sleep 0.3 && exec crowdsec-firewall-bouncer -c "${path.join(dir, 'bouncer.yaml')}"`;
+    // The bouncer gives up on a refused first connection, so it starts only once the bridge listens.
+    const ready = path.join(dir, 'bridge.ready');
+    const inner = `ip link set lo up && { "${process.execPath}" "${path.join(dir, 'bridge.js')}" "${socketPath}" 8080 "${ready}" & } && i=0 && while [ ! -e "${ready}" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done && exec crowdsec-firewall-bouncer -c "${path.join(dir, 'bouncer.yaml')}"`;
     bouncer = spawn('unshare', ['-n', 'sh', '-c', inner], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     bouncer.stdout!.on('data', (b: Buffer) => (bouncerLog += b.toString()));
     bouncer.stderr!.on('data', (b: Buffer) => (bouncerLog += b.toString()));
