@@ -157,14 +157,27 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await screenshot(page, 'admin-audit');
   });
 
-  it('brings a reloaded deep link back to its page once signed in', async () => {
+  it('keeps a signed-in admin on a reloaded deep link (silent refresh from the cookie) until signing out', async () => {
     await page.goto('/admin/users');
     await page.waitForURL('**/login?next=%2Fadmin%2Fusers');
     await signIn(ADMIN.email, ADMIN.password);
     await page.waitForURL('**/admin/users');
     await page.getByRole('heading', { name: 'Users' }).waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'regshield_refresh');
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/auth' });
+
     await page.reload();
-    await page.getByRole('heading', { name: /^(Users|Sign in)$/ }).waitFor();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/admin/users');
+    const other = await context.newPage();
+    await other.goto('/admin/audit');
+    await other.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await other.close();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.goto('/admin/users');
+    await page.waitForURL('**/login?next=%2Fadmin%2Fusers');
   });
 
   it('returns to /login when the session ends on the server, and back to the page after signing in again', async () => {

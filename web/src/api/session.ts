@@ -5,10 +5,16 @@
  * or once the session has ended on the server, refresh fails and the app returns to /login.
  */
 
+import createClient from 'openapi-fetch';
+import type { paths } from '../../generated/api';
+
 export const REFRESH_COOKIE_HEADER = { 'X-Refresh-Cookie': '1' } as const;
 
 /** Routes whose 401 says something about the credentials sent, never that the session has ended. */
 const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/refresh', '/api/auth/register'];
+
+/** The session routes, called without the retry-on-401 of the app's client (client.ts), which is built on them. */
+const sessionApi = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
 
 let accessToken: string | null = null;
 let refreshing: Promise<boolean> | null = null;
@@ -37,16 +43,9 @@ function endSession(): void {
 export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
-      const response = await fetch('/api/auth/refresh', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', ...REFRESH_COOKIE_HEADER },
-        body: '{}',
-      });
-      if (!response.ok) return false;
-      const body = (await response.json()) as { access_token?: unknown };
-      if (typeof body.access_token !== 'string') return false;
-      accessToken = body.access_token;
+      const { data } = await sessionApi.POST('/api/auth/refresh', { body: {}, headers: REFRESH_COOKIE_HEADER });
+      if (!data) return false;
+      accessToken = data.access_token;
       return true;
     } catch {
       return false;
@@ -60,11 +59,11 @@ export function refreshSession(): Promise<boolean> {
 /** Ends the session on the server (its refresh cookie with it), then here. */
 export async function signOut(): Promise<void> {
   if (accessToken !== null) {
-    await fetch('/api/auth/logout', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Authorization: `Bearer ${accessToken}`, ...REFRESH_COOKIE_HEADER },
-    }).catch(() => undefined);
+    await sessionApi
+      .POST('/api/auth/logout', {
+        headers: { Authorization: `Bearer ${accessToken}`, ...REFRESH_COOKIE_HEADER },
+      })
+      .catch(() => undefined);
   }
   endSession();
 }
