@@ -3,15 +3,15 @@ import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { API_KEY_SECURITY } from './common/api-key-security';
 import { limitBodyDepth } from './common/body-depth';
-import { documentDatabaseUnavailable } from './common/database-unavailable.openapi';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { toFastifyTrustProxy } from './common/client-ip';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { createOpenApiDocument } from './openapi/openapi-document';
+import { serveWebApp } from './web-app/web-app';
 
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they
@@ -35,7 +35,8 @@ export async function createApp(
     return503OnClosing: true,
   });
   await app.register(helmet, {
-    // Swagger UI at /docs needs its inline bootstrap script and styles.
+    // Swagger UI at /docs needs its inline bootstrap script and styles; the web app's pages get a strict policy
+    // of their own (src/web-app/web-app.ts).
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -53,7 +54,10 @@ export async function createApp(
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
   fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
-  setUpOpenApi(app);
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  if (!serveWebApp(fastify) && logger) {
+    logger.warn('The web app is not built (web/dist is missing): run npm run build to serve it');
+  }
   try {
     await app.init();
     await fastify.ready();
@@ -64,21 +68,4 @@ export async function createApp(
     throw error;
   }
   return app;
-}
-
-function setUpOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('regshield')
-      .setDescription(
-        'Protects the web registration door (sign-up, login, admin approval) and the SIP registration door ' +
-          '(failed REGISTERs, door-knock scans, bans) of a VoIP service.',
-      )
-      .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, API_KEY_SECURITY)
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, documentDatabaseUnavailable(document), { jsonDocumentUrl: 'docs-json' });
 }

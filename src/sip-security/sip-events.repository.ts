@@ -47,6 +47,16 @@ export interface SourceActivity {
   total: number;
 }
 
+export type TimelineBucket = 'hour' | 'day';
+
+/** One bucket of the timeline: events and bans created in `[start, start + 1 bucket)`. */
+export interface TimelineCounts {
+  start: Date;
+  failedRegistrations: number;
+  doorKnocks: number;
+  bans: number;
+}
+
 export type EventTable = 'failed_registrations' | 'door_knock_attempts';
 
 /** The columns of a listing, named as the entities' properties. */
@@ -263,6 +273,37 @@ export class SipEventsRepository {
                SELECT source_ip, 0, 1 FROM door_knock_attempts WHERE created_at >= $1) events
         GROUP BY source_ip ORDER BY total DESC, source_ip LIMIT $2`,
       [since, limit],
+    );
+  }
+  /**
+   * Counts per UTC hour or day of `[since, until)`, oldest first, every bucket of the window included (zeros
+   * for the quiet ones): the series comes from generate_series, the counts join onto it. The first and last
+   * buckets count only what falls inside the window.
+   */
+  countTimeline(since: Date, until: Date, bucket: TimelineBucket): Promise<TimelineCounts[]> {
+    return this.dataSource.query(
+      `WITH buckets AS (
+         SELECT generate_series(date_trunc($3::text, $1::timestamptz, 'UTC'), $2::timestamptz - interval '1 microsecond',
+                                make_interval(hours => CASE $3 WHEN 'hour' THEN 1 ELSE 24 END)) AS start
+       ),
+       failed AS (
+         SELECT date_trunc($3, created_at, 'UTC') AS start, count(*)::int AS n FROM failed_registrations
+          WHERE created_at >= $1 AND created_at < $2 GROUP BY 1
+       ),
+       knocks AS (
+         SELECT date_trunc($3, created_at, 'UTC') AS start, count(*)::int AS n FROM door_knock_attempts
+          WHERE created_at >= $1 AND created_at < $2 GROUP BY 1
+       ),
+       bans AS (
+         SELECT date_trunc($3, created_at, 'UTC') AS start, count(*)::int AS n FROM sip_bans
+          WHERE created_at >= $1 AND created_at < $2 GROUP BY 1
+       )
+       SELECT buckets.start, coalesce(failed.n, 0) AS "failedRegistrations", coalesce(knocks.n, 0) AS "doorKnocks",
+              coalesce(bans.n, 0) AS bans
+         FROM buckets
+         LEFT JOIN failed USING (start) LEFT JOIN knocks USING (start) LEFT JOIN bans USING (start)
+        ORDER BY buckets.start`,
+      [since, until, bucket],
     );
   }
 }

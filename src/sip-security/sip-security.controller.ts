@@ -40,7 +40,13 @@ import { BanService } from './ban.service';
 import { DecisionsService } from './decisions.service';
 import { CreateAllowlistEntryDto, CreateBanDto } from './dto/ban-requests.dto';
 import { IngestResultDto } from './dto/events.dto';
-import { DoorKnockQueryDto, ExportQueryDto, FailedRegistrationQueryDto, StatsQueryDto } from './dto/queries.dto';
+import {
+  DoorKnockQueryDto,
+  ExportQueryDto,
+  FailedRegistrationQueryDto,
+  StatsQueryDto,
+  TimelineQueryDto,
+} from './dto/queries.dto';
 import {
   AllowlistEntryDto,
   BanDto,
@@ -48,6 +54,7 @@ import {
   DoorKnockDto,
   FailedRegistrationDto,
   StatsDto,
+  TimelineBucketDto,
 } from './dto/responses.dto';
 import { EventBatchPipe, MAX_BATCH } from './event-batch.pipe';
 import {
@@ -57,7 +64,7 @@ import {
   FailedRegistrationEvent,
   SchemaObject,
 } from './event-schemas';
-import { SipEventsService } from './sip-events.service';
+import { MAX_TIMELINE_BUCKETS, SipEventsService } from './sip-events.service';
 import { parseBigintIdOr404 } from '../common/id-param.pipes';
 import { EventFilter } from './sip-events.repository';
 
@@ -143,6 +150,21 @@ export class SipSecurityController {
   @ApiUnprocessableEntityResponse({ description: 'Invalid since', type: ErrorResponseDto })
   async stats(@Query() query: StatsQueryDto): Promise<StatsDto> {
     return StatsDto.from(await this.events.stats(query.since));
+  }
+
+  @Get('stats/timeline')
+  @SuperuserOnly()
+  @ApiOperation({
+    summary: 'Failed registrations, door knocks and new bans per UTC hour or day, oldest first, empty buckets included',
+  })
+  @ApiOkResponse({ type: [TimelineBucketDto] })
+  @ApiUnprocessableEntityResponse({
+    description: `Invalid since, until or bucket; since not before until; more than ${MAX_TIMELINE_BUCKETS} buckets`,
+    type: ErrorResponseDto,
+  })
+  async timeline(@Query() query: TimelineQueryDto): Promise<TimelineBucketDto[]> {
+    const buckets = await this.events.timeline(query.bucket, query.since, query.until);
+    return buckets.map((counts) => TimelineBucketDto.from(counts));
   }
 
   @Get('bans')

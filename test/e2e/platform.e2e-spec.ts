@@ -79,6 +79,7 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['get', '/api/sip-security/failed-registrations', ['200', '401', '403', '422']],
       ['get', '/api/sip-security/door-knocks', ['200', '401', '403', '422']],
       ['get', '/api/sip-security/stats', ['200', '401', '403', '422']],
+      ['get', '/api/sip-security/stats/timeline', ['200', '401', '403', '422']],
       ['get', '/api/sip-security/bans', ['200', '401', '403']],
       ['post', '/api/sip-security/bans', ['201', '401', '403', '422']],
       ['delete', '/api/sip-security/bans/{id}', ['204', '401', '403', '404']],

@@ -18,7 +18,12 @@ export class BouncerDto {
   @ApiProperty() name: string;
   @ApiProperty({ description: 'The first characters of the key, to tell keys apart' }) key_prefix: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, description: 'Its last pull of the decision stream' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Its last pull of the decision stream',
+  })
   last_pull_at: string | null;
 
   static from(bouncer: Bouncer): BouncerDto {

@@ -4,6 +4,7 @@ import { IsIpAddress } from '../../common/cidr';
 import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
 import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
+import { TimelineBucket } from '../sip-events.repository';
 
 /** The filters both SIP event listings take. */
 class SipEventQueryDto extends TimeWindowQueryDto {
@@ -51,6 +52,34 @@ export class StatsQueryDto {
   @IsOptional()
   @QueryIsoDate()
   since?: Date;
+}
+
+export class TimelineQueryDto {
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Start of the window (ISO 8601; without an offset: UTC); default: 24 hours before `until` for hours, 30 days for days',
+  })
+  @IsOptional()
+  @QueryIsoDate()
+  since?: Date;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'End of the window, excluded (ISO 8601; without an offset: UTC); default: now',
+  })
+  @IsOptional()
+  @QueryIsoDate()
+  until?: Date;
+
+  @ApiPropertyOptional({
+    enum: ['hour', 'day'],
+    default: 'hour',
+    description: 'Bucket width; buckets are UTC hours or days',
+  })
+  @IsOptional()
+  @IsIn(['hour', 'day'])
+  bucket: TimelineBucket = 'hour';
 }
 
 export class ExportQueryDto {

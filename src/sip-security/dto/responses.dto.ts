@@ -4,18 +4,19 @@ import { FailedRegistration } from '../../database/entities/failed-registration.
 import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
 import { SipBan } from '../../database/entities/sip-ban.entity';
 import { BanCheck } from '../ban-index.service';
+import { TimelineCounts } from '../sip-events.repository';
 import { SipStats } from '../sip-events.service';
 
 export class FailedRegistrationDto {
   @ApiProperty() id: number;
-  @ApiProperty({ nullable: true }) username: string | null;
-  @ApiProperty({ nullable: true }) domain: string | null;
+  @ApiProperty({ type: String, nullable: true }) username: string | null;
+  @ApiProperty({ type: String, nullable: true }) domain: string | null;
   @ApiProperty() source_ip: string;
-  @ApiProperty({ nullable: true }) source_port: number | null;
-  @ApiProperty({ nullable: true }) user_agent: string | null;
-  @ApiProperty({ nullable: true }) response_code: number | null;
-  @ApiProperty({ nullable: true }) response_reason: string | null;
-  @ApiProperty({ nullable: true }) expires: number | null;
+  @ApiProperty({ type: Number, nullable: true }) source_port: number | null;
+  @ApiProperty({ type: String, nullable: true }) user_agent: string | null;
+  @ApiProperty({ type: Number, nullable: true }) response_code: number | null;
+  @ApiProperty({ type: String, nullable: true }) response_reason: string | null;
+  @ApiProperty({ type: Number, nullable: true }) expires: number | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(row: FailedRegistration): FailedRegistrationDto {
@@ -37,14 +38,14 @@ export class FailedRegistrationDto {
 export class DoorKnockDto {
   @ApiProperty() id: number;
   @ApiProperty() source_ip: string;
-  @ApiProperty({ nullable: true }) source_port: number | null;
-  @ApiProperty({ nullable: true }) method: string | null;
-  @ApiProperty({ nullable: true }) request_uri: string | null;
-  @ApiProperty({ nullable: true }) from_uri: string | null;
-  @ApiProperty({ nullable: true }) to_uri: string | null;
-  @ApiProperty({ nullable: true }) domain: string | null;
-  @ApiProperty({ nullable: true }) reason: string | null;
-  @ApiProperty({ nullable: true }) user_agent: string | null;
+  @ApiProperty({ type: Number, nullable: true }) source_port: number | null;
+  @ApiProperty({ type: String, nullable: true }) method: string | null;
+  @ApiProperty({ type: String, nullable: true }) request_uri: string | null;
+  @ApiProperty({ type: String, nullable: true }) from_uri: string | null;
+  @ApiProperty({ type: String, nullable: true }) to_uri: string | null;
+  @ApiProperty({ type: String, nullable: true }) domain: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_agent: string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(row: DoorKnockAttempt): DoorKnockDto {
@@ -70,7 +71,8 @@ export class BanDto {
   @ApiProperty() reason: string;
   @ApiProperty({ enum: ['auto', 'manual'] }) source: 'auto' | 'manual';
   @ApiProperty({ format: 'date-time' }) created_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, description: 'null: until lifted' }) expires_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: until lifted' }) expires_at:
+    string | null;
 
   static from(ban: SipBan): BanDto {
     return {
@@ -104,9 +106,9 @@ export class CheckResultDto {
   @ApiProperty({ example: '203.0.113.7', description: 'Canonical form (::ffff:a.b.c.d is a.b.c.d)' }) ip: string;
   @ApiProperty() banned: boolean;
   @ApiProperty() allowlisted: boolean;
-  @ApiProperty({ format: 'date-time', nullable: true, description: 'null: not banned, or until lifted' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: not banned, or until lifted' })
   expires_at: string | null;
-  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
 
   static from(check: BanCheck): CheckResultDto {
     return {
@@ -120,12 +122,12 @@ export class CheckResultDto {
 }
 
 class CountByCodeDto {
-  @ApiProperty({ nullable: true }) response_code: number | null;
+  @ApiProperty({ type: Number, nullable: true }) response_code: number | null;
   @ApiProperty() count: number;
 }
 
 class CountByReasonDto {
-  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
   @ApiProperty() count: number;
 }
 
@@ -135,7 +137,7 @@ class TopSourceDto {
   @ApiProperty() door_knocks: number;
   @ApiProperty() total: number;
   @ApiProperty() banned: boolean;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true }) ban_expires_at: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) ban_expires_at: string | null;
   @ApiProperty() allowlisted: boolean;
 }
 
@@ -166,6 +168,22 @@ export class StatsDto {
         ban_expires_at: source.state.expiresAt?.toISOString() ?? null,
         allowlisted: source.state.allowlisted,
       })),
+    };
+  }
+}
+
+export class TimelineBucketDto {
+  @ApiProperty({ format: 'date-time', description: 'Start of the bucket: a whole UTC hour or day' }) start: string;
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+  @ApiProperty({ description: 'Bans created in the bucket (automatic and manual, lifted since or not)' }) bans: number;
+
+  static from(counts: TimelineCounts): TimelineBucketDto {
+    return {
+      start: new Date(counts.start).toISOString(),
+      failed_registrations: counts.failedRegistrations,
+      door_knocks: counts.doorKnocks,
+      bans: counts.bans,
     };
   }
 }

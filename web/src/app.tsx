@@ -1,0 +1,37 @@
+import { lazy, Suspense } from 'react';
+import { Redirect, Route, Switch } from 'wouter';
+import { RequireSession, useSessionEndRedirect } from './auth';
+import { Loading } from './components/states';
+import { AccountPage } from './pages/account';
+import { LoginPage } from './pages/login';
+import { NotFoundPage } from './pages/not-found';
+import { RegisterPage } from './pages/register';
+
+/** The console is a chunk of its own: the sign-in and sign-up pages load without it. */
+const AdminShell = lazy(async () => ({ default: (await import('./pages/admin/shell')).AdminShell }));
+
+export function App() {
+  useSessionEndRedirect();
+  return (
+    <Switch>
+      <Route path="/login" component={LoginPage} />
+      <Route path="/register" component={RegisterPage} />
+      <Route path="/account">
+        <RequireSession>
+          <AccountPage />
+        </RequireSession>
+      </Route>
+      <Route path="/admin" nest>
+        <RequireSession>
+          <Suspense fallback={<Loading what="the console" />}>
+            <AdminShell />
+          </Suspense>
+        </RequireSession>
+      </Route>
+      <Route path="/">
+        <Redirect to="/admin" replace />
+      </Route>
+      <Route component={NotFoundPage} />
+    </Switch>
+  );
+}

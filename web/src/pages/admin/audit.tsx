@@ -1,0 +1,126 @@
+import { useQuery } from '@tanstack/react-query';
+import { FormEvent, useEffect, useState } from 'react';
+import { api, dataOrThrow, totalCount } from '../../api/client';
+import { Field } from '../../components/field';
+import { Pager } from '../../components/pager';
+import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
+import { formatTime, localInputToIso } from '../../format';
+
+const PAGE_SIZE = 50;
+
+interface AuditFilters {
+  event: string;
+  actor_id: string;
+  target_id: string;
+  ip: string;
+  since: string;
+  until: string;
+}
+
+const NO_FILTERS: AuditFilters = { event: '', actor_id: '', target_id: '', ip: '', since: '', until: '' };
+
+/** The stored security events, newest first, with the route's filters. */
+export function AuditPage() {
+  const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
+  const [filters, setFilters] = useState<AuditFilters>(NO_FILTERS);
+  const [skip, setSkip] = useState(0);
+  useEffect(() => {
+    document.title = 'Audit trail · regshield';
+  }, []);
+
+  const events = useQuery({
+    queryKey: ['audit', filters, skip],
+    queryFn: async () => {
+      const result = await api.GET('/api/admin/audit', {
+        params: {
+          query: {
+            skip,
+            limit: PAGE_SIZE,
+            event: filters.event || undefined,
+            actor_id: filters.actor_id || undefined,
+            target_id: filters.target_id || undefined,
+            ip: filters.ip || undefined,
+            since: localInputToIso(filters.since),
+            until: localInputToIso(filters.until),
+          },
+        },
+      });
+      return { events: dataOrThrow(result), total: totalCount(result.response) };
+    },
+  });
+
+  const set = (name: keyof AuditFilters) => (event: { target: { value: string } }) =>
+    setDraft((previous) => ({ ...previous, [name]: event.target.value }));
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    setSkip(0);
+    setFilters(draft);
+  };
+
+  return (
+    <>
+      <h1>Audit trail</h1>
+      <form className="filters" onSubmit={apply} aria-label="Audit filters">
+        <Field label="Event" name="event" placeholder="login_failed" value={draft.event} onChange={set('event')} />
+        <Field label="Client IP" name="ip" value={draft.ip} onChange={set('ip')} />
+        <Field label="Actor id" name="actor_id" value={draft.actor_id} onChange={set('actor_id')} />
+        <Field label="Target id" name="target_id" value={draft.target_id} onChange={set('target_id')} />
+        <Field label="From" type="datetime-local" name="since" value={draft.since} onChange={set('since')} />
+        <Field label="Until" type="datetime-local" name="until" value={draft.until} onChange={set('until')} />
+        <div className="filter-buttons">
+          <button type="submit" className="primary">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setDraft(NO_FILTERS);
+              setFilters(NO_FILTERS);
+              setSkip(0);
+            }}
+          >
+            Clear filters
+          </button>
+        </div>
+      </form>
+      {events.isPending && <Loading what="audit events" />}
+      {events.isError && <ErrorMessage error={events.error} />}
+      {events.data && events.data.events.length === 0 && <Empty>No event matches these filters.</Empty>}
+      {events.data && events.data.events.length > 0 && (
+        <TableRegion label="Audit events">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Event</th>
+                <th scope="col">IP</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.data.events.map((event) => (
+                <tr key={event.id}>
+                  <td>{formatTime(event.time)}</td>
+                  <td>
+                    <code>{event.event}</code>
+                  </td>
+                  <td>{event.ip ?? '—'}</td>
+                  <td className="id">{event.actor_id ?? '—'}</td>
+                  <td className="id">{event.target_id ?? '—'}</td>
+                  <td>
+                    <code className="details">{JSON.stringify(event.details)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
+      )}
+      {events.data && (
+        <Pager skip={skip} limit={PAGE_SIZE} total={events.data.total} onChange={setSkip} label="Audit events" />
+      )}
+    </>
+  );
+}
