@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
 import { AccessTokenService, userIdFromClaims } from './access-token.service';
-import { UsersRepository } from './users.repository';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 
 const SECRET = 'unit-test-secret-that-is-at-least-32-characters';
 const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
@@ -18,7 +18,7 @@ describe('AccessTokenService', () => {
       ...overrides,
     });
   let stored: User | null;
-  const loadById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
+  const userById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
   const jwt = new JwtService({
     secret: SECRET,
     signOptions: { expiresIn: 900 },
@@ -28,14 +28,14 @@ describe('AccessTokenService', () => {
   const raw = new JwtService({ secret: SECRET });
   const service = new AccessTokenService(
     jwt,
-    { loadById } as unknown as UsersRepository,
+    { user: userById } as unknown as AuthStateCache,
     { jwtExpiresInSeconds: 900 } as AppConfig,
   );
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeEach(() => {
     stored = user();
-    loadById.mockClear();
+    userById.mockClear();
   });
 
   it('issues a bearer token that authenticates as its user', async () => {
@@ -58,7 +58,7 @@ describe('AccessTokenService', () => {
   ])('refuses a correctly signed token with %s (401, no database query)', async (_, claims) => {
     const token = await raw.signAsync(claims);
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
-    expect(loadById).not.toHaveBeenCalled();
+    expect(userById).not.toHaveBeenCalled();
   });
 
   it('refuses a token signed with another secret', async () => {

@@ -3,8 +3,8 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { TokenResponseDto } from './dto/token-response.dto';
-import { UsersRepository } from './users.repository';
 
 const INVALID_TOKEN = 'Invalid or expired token';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -21,12 +21,12 @@ export function userIdFromClaims(claims: unknown): string | undefined {
   return typeof sub === 'string' && UUID.test(sub) ? sub : undefined;
 }
 
-/** Issues access tokens at login, and turns a bearer token back into its (freshly loaded) user for the guards. */
+/** Issues access tokens at login, and turns a bearer token back into its current user for the guards. */
 @Injectable()
 export class AccessTokenService {
   constructor(
     private readonly jwt: JwtService,
-    private readonly users: UsersRepository,
+    private readonly authState: AuthStateCache,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -39,8 +39,8 @@ export class AccessTokenService {
   }
 
   /**
-   * The user behind a bearer token, reloaded on every request so that deactivation and demotion take
-   * effect on the very next one. Throws 401 for a bad, expired or malformed token or an inactive user.
+   * The user behind a bearer token, as it stands now (AuthStateCache: from memory, yet deactivation and
+   * demotion take effect on the very next request). Throws 401 for a bad, expired or malformed token or an inactive user.
    */
   async authenticate(token: string): Promise<User> {
     let claims: unknown;
@@ -50,7 +50,7 @@ export class AccessTokenService {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     const userId = userIdFromClaims(claims);
-    const user = userId === undefined ? null : await this.users.loadById(userId);
+    const user = userId === undefined ? null : await this.authState.user(userId);
     if (!user?.isActive) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { AccessTokenService } from './access-token.service';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
 import { AuthController } from './auth.controller';
@@ -34,6 +35,7 @@ import { UsersRepository } from './users.repository';
   controllers: [AuthController],
   providers: [
     UsersRepository,
+    AuthStateCache,
     AccessTokenService,
     LoginService,
     RegistrationService,

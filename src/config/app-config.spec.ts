@@ -114,4 +114,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_ENABLED: 'yes' })).toThrow('METRICS_ENABLED');
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN');
   });
+
+  it('reads the auth cache bounds', () => {
+    expect(loadConfig({}).authCache).toEqual({ maxEntries: 10_000, ttlSeconds: 300 });
+    expect(loadConfig({ AUTH_CACHE_MAX_ENTRIES: '0', AUTH_CACHE_TTL_SECONDS: '5' }).authCache).toEqual({
+      maxEntries: 0,
+      ttlSeconds: 5,
+    });
+    expect(() => loadConfig({ AUTH_CACHE_MAX_ENTRIES: '-1' })).toThrow('AUTH_CACHE_MAX_ENTRIES');
+    expect(() => loadConfig({ AUTH_CACHE_TTL_SECONDS: '0' })).toThrow('AUTH_CACHE_TTL_SECONDS');
+  });
 });

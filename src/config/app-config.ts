@@ -268,6 +268,18 @@ class EnvironmentVariables {
   @Min(0)
   SHUTDOWN_DRAIN_DELAY_MS: number = 0;
 
+  /** Users (and sessions) each instance keeps in memory for the per-request check; 0: every check queries. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  AUTH_CACHE_MAX_ENTRIES: number = 10_000;
+
+  /** A safety net: change notifications, not age, keep the entries current. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_CACHE_TTL_SECONDS: number = 300;
+
   @IsIn(['true', 'false'])
   METRICS_ENABLED: 'true' | 'false' = 'true';
 
@@ -321,6 +333,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
   metrics: { enabled: boolean; token?: string };
+  /** The per-request auth check's in-memory state (src/auth/auth-state). */
+  authCache: { maxEntries: number; ttlSeconds: number };
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
   databaseTimeouts: DatabaseTimeouts;
   /** How long SIGTERM waits for in-flight requests before cutting what is left. */
@@ -448,5 +462,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
     metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
+    authCache: { maxEntries: vars.AUTH_CACHE_MAX_ENTRIES, ttlSeconds: vars.AUTH_CACHE_TTL_SECONDS },
   };
 }
