@@ -8,7 +8,7 @@ export interface CachedStateOptions {
    * false, gets load from the database and nothing is stored or served from memory.
    */
   isCurrent(): boolean;
-  now?(): number;
+  now?: () => number;
 }
 
 interface Entry<T> {
@@ -34,7 +34,7 @@ export class CachedState<T extends object> {
   private readonly now: () => number;
 
   constructor(private readonly options: CachedStateOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   get(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
