@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +7,7 @@ import { API_KEY_SECURITY } from './common/api-key-security';
 import { limitBodyDepth } from './common/body-depth';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { toFastifyTrustProxy } from './common/client-ip';
+import { addSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 
@@ -32,7 +32,8 @@ export async function createApp(
     // Once shutdown begins (main.ts), new requests get 503 with Connection: close while those in flight finish.
     return503OnClosing: true,
   });
-  await app.register(helmet, {
+  const fastify = app.getHttpAdapter().getInstance();
+  addSecurityHeaders(fastify, {
     // Swagger UI at /docs needs its inline bootstrap script and styles.
     contentSecurityPolicy: {
       directives: {
@@ -43,7 +44,6 @@ export async function createApp(
       },
     },
   });
-  const fastify = app.getHttpAdapter().getInstance();
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.

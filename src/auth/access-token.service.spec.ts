@@ -29,7 +29,7 @@ describe('AccessTokenService', () => {
   const service = new AccessTokenService(
     jwt,
     { user: userById } as unknown as AuthStateCache,
-    { jwtExpiresInSeconds: 900 } as AppConfig,
+    { jwtExpiresInSeconds: 900, authCache: { maxEntries: 2, ttlSeconds: 300 } } as AppConfig,
   );
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -64,6 +64,38 @@ describe('AccessTokenService', () => {
   it('refuses a token signed with another secret', async () => {
     const token = await new JwtService({ secret: `${SECRET}-other` }).signAsync({ sub: USER_ID, exp: now() + 60 });
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+  });
+
+  it('verifies a token once, and still refuses it from the second its exp names', async () => {
+    const verify = jest.spyOn(jwt, 'verifyAsync');
+    try {
+      const token = await raw.signAsync({ sub: USER_ID, exp: now() + 2 });
+      await expect(service.authenticate(token)).resolves.toBe(stored);
+      await expect(service.authenticate(token)).resolves.toBe(stored);
+      expect(verify).toHaveBeenCalledTimes(1);
+      jest.useFakeTimers({ now: (now() + 2) * 1000 });
+      await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+    } finally {
+      jest.useRealTimers();
+      verify.mockRestore();
+    }
+  });
+
+  it('keeps at most AUTH_CACHE_MAX_ENTRIES verified tokens, and never one that failed', async () => {
+    const verify = jest.spyOn(jwt, 'verifyAsync');
+    try {
+      const tokens = await Promise.all([1, 2, 3].map((i) => raw.signAsync({ sub: USER_ID, exp: now() + 60 + i })));
+      for (const token of tokens) await service.authenticate(token);
+      verify.mockClear();
+      await service.authenticate(tokens[0]);
+      expect(verify).toHaveBeenCalledTimes(1);
+      const forged = `${tokens[1].slice(0, -2)}xx`;
+      await expect(service.authenticate(forged)).rejects.toThrow(UnauthorizedException);
+      await expect(service.authenticate(forged)).rejects.toThrow(UnauthorizedException);
+      expect(verify).toHaveBeenCalledTimes(3);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('refuses the token of an unknown or inactive user', async () => {
