@@ -11,6 +11,9 @@ import { addSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 
+/** Swagger UI's pages (and the OpenAPI document at `/docs-json`). */
+const OPENAPI_PATH = 'docs';
+
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they
  * test is what ships. `config.jwtSecret` must already be resolved (see resolveJwtSecret).
@@ -33,17 +36,21 @@ export async function createApp(
     return503OnClosing: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  addSecurityHeaders(fastify, {
-    // Swagger UI at /docs needs its inline bootstrap script and styles.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
+  addSecurityHeaders(
+    fastify,
+    {
+      // Swagger UI at /docs needs its inline bootstrap script and styles.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
       },
     },
-  });
+    `/${OPENAPI_PATH}`,
+  );
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
@@ -76,5 +83,5 @@ function setUpOpenApi(app: NestFastifyApplication): void {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, API_KEY_SECURITY)
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(OPENAPI_PATH, app, document, { jsonDocumentUrl: `${OPENAPI_PATH}-json` });
 }

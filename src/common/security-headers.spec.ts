@@ -1,7 +1,7 @@
 import helmet, { HelmetOptions } from 'helmet';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { securityHeaders } from './security-headers';
+import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 
 /** What helmet's own middleware sets on a real response. */
 function helmetOnARealResponse(options: HelmetOptions): Record<string, string> {
@@ -23,5 +23,12 @@ describe('securityHeaders', () => {
     );
     expect(computed).toEqual(helmetOnARealResponse(options));
     expect(Object.keys(computed)).toEqual(expect.arrayContaining(['content-security-policy', 'x-frame-options']));
+  });
+});
+
+describe('API_SECURITY_HEADERS', () => {
+  it('are all among the headers helmet sets, so that none is missing from JSON answers by a typo', () => {
+    const names = Object.keys(securityHeaders({}));
+    expect(names).toEqual(expect.arrayContaining(API_SECURITY_HEADERS));
   });
 });

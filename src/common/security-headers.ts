@@ -3,6 +3,21 @@ import helmet, { HelmetOptions } from 'helmet';
 import { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
+ * Of helmet's headers, those an answer that is no page (the API's JSON) needs, as the OWASP REST Security
+ * Cheat Sheet lists them. The others act only on documents a browser renders (Cross-Origin-Opener-Policy,
+ * Origin-Agent-Cluster, X-DNS-Prefetch-Control) or on retired clients (IE8's X-Download-Options, Flash's
+ * X-Permitted-Cross-Domain-Policies, the XSS auditor that X-XSS-Protection: 0 turns off).
+ */
+export const API_SECURITY_HEADERS = [
+  'Content-Security-Policy',
+  'Strict-Transport-Security',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'Referrer-Policy',
+  'Cross-Origin-Resource-Policy',
+];
+
+/**
  * The headers helmet sets with these options. None depends on the request (no CSP nonces), so they are
  * worked out once, by running helmet's middleware against a response that only records them.
  */
@@ -20,14 +35,16 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
 }
 
 /**
- * Helmet's headers on every answer, set from one precomputed object by one synchronous hook: @fastify/helmet
- * builds helmet's middleware again on every request (re-reading the CSP directives), which cost about a tenth
- * of an authenticated request's CPU time (docs/BENCHMARKS.md).
+ * Helmet's headers, worked out once and set by one synchronous hook: all of them under `documentsPrefix`
+ * (Swagger UI's pages), the API's subset (API_SECURITY_HEADERS) on every other answer. @fastify/helmet built
+ * helmet's middleware again for every request and set every header on JSON too, which together cost about a
+ * fifth of an authenticated request's CPU time (docs/BENCHMARKS.md).
  */
-export function addSecurityHeaders(fastify: FastifyInstance, options: HelmetOptions): void {
-  const headers = securityHeaders(options);
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
+export function addSecurityHeaders(fastify: FastifyInstance, options: HelmetOptions, documentsPrefix: string): void {
+  const all = securityHeaders(options);
+  const api = Object.fromEntries(Object.entries(all).filter(([name]) => API_SECURITY_HEADERS.includes(name)));
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.url.startsWith(documentsPrefix) ? all : api);
     done();
   });
 }
