@@ -895,9 +895,17 @@ async function main(): Promise<void> {
       `${BARE_URL}`,
     );
     started.push(bare);
-    const metricsOff = await startService(1, { METRICS_ENABLED: 'false' }, databaseUrl);
+    // /me on two instances started alike, that serve nothing else: metrics on (the default) and off.
+    const metricsOn = await startService(1, { METRICS_ENABLED: 'true' }, databaseUrl);
+    started.push(metricsOn.process);
+    const metricsOff = await startService(3, { METRICS_ENABLED: 'false' }, databaseUrl);
     started.push(metricsOff.process);
-    ratios = await pipelineRatios(token, { service, metricsOff: metricsOff.process, bare });
+    ratios = await pipelineRatios(token, {
+      service,
+      metricsOn: metricsOn.process,
+      metricsOff: metricsOff.process,
+      bare,
+    });
     httpGoals.push(...ratios.goals);
 
     if (!httpOnly) {
@@ -972,15 +980,15 @@ interface PipelineRatios {
 }
 
 /**
- * The same-run comparison: the bare route, /me (metrics on), /me on a second instance with metrics off (same
- * database), and check/{ip}, each loaded in turn for RATIO_SECONDS, RATIO_ROUNDS times, the order rotated
+ * The same-run comparison: the bare route, /me on two more instances of the service started alike on the same
+ * database (metrics on, metrics off), and check/{ip} on the first instance, each loaded in turn for RATIO_SECONDS, RATIO_ROUNDS times, the order rotated
  * every round. A route's ratio is the median over the rounds of its requests/s ÷ the bare route's in that
  * round: the median shrugs off bursts of other work on a shared machine. The server's CPU time per request
  * (from /proc, Linux only) is a second, steadier view of the same cost.
  */
 async function pipelineRatios(
   token: string,
-  processes: { service: ChildProcess; metricsOff: ChildProcess; bare: ChildProcess },
+  processes: { service: ChildProcess; metricsOn: ChildProcess; metricsOff: ChildProcess; bare: ChildProcess },
 ): Promise<PipelineRatios> {
   const bearer = { authorization: `Bearer ${token}` };
   const target = (name: string, process: ChildProcess, options: autocannon.Options): RatioTarget => ({
@@ -995,23 +1003,26 @@ async function pipelineRatios(
   const bare = target('bare NestJS + Fastify route (`bench/bare-app.ts`, `GET /bare`)', processes.bare, {
     url: BARE_URL,
   });
-  const me = target('`GET /api/auth/me`', processes.service, { url: `${BASE}/api/auth/me`, headers: bearer });
-  const meOff = target(
-    '`GET /api/auth/me`, METRICS_ENABLED=false (a second instance, same database)',
-    processes.metricsOff,
+  const me = target('`GET /api/auth/me` (METRICS_ENABLED=true, the default)', processes.metricsOn, {
+    url: `http://127.0.0.1:${PORT + 1}/api/auth/me`,
+    headers: bearer,
+  });
+  const meOff = target('`GET /api/auth/me`, METRICS_ENABLED=false', processes.metricsOff, {
+    url: `http://127.0.0.1:${PORT + 3}/api/auth/me`,
+    headers: bearer,
+  });
+  const check = target(
+    '`GET /api/sip-security/check/{ip}` (X-Api-Key, 150 IPs half banned; the first instance)',
+    processes.service,
     {
-      url: `http://127.0.0.1:${PORT + 1}/api/auth/me`,
-      headers: bearer,
+      url: BASE,
+      headers: { 'x-api-key': INGEST_API_KEY },
+      requests: checkTargets().map((t) => ({
+        method: 'GET',
+        path: `/api/sip-security/check/${encodeURIComponent(t.ip)}`,
+      })),
     },
   );
-  const check = target('`GET /api/sip-security/check/{ip}` (X-Api-Key, 150 IPs half banned)', processes.service, {
-    url: BASE,
-    headers: { 'x-api-key': INGEST_API_KEY },
-    requests: checkTargets().map((t) => ({
-      method: 'GET',
-      path: `/api/sip-security/check/${encodeURIComponent(t.ip)}`,
-    })),
-  });
   const targets = [bare, me, meOff, check];
   for (const each of targets) await autocannon({ ...each.options, duration: 1 }); // warm-up: JIT, caches
   for (let round = 0; round < RATIO_ROUNDS; round++) {
@@ -1122,8 +1133,9 @@ Login cost is argon2id at OWASP's parameters (19 MiB, t=2, p=1), which runs on l
 ### Same-run ratios to a bare NestJS + Fastify route
 
 The reference is \`bench/bare-app.ts\`: NestJS on Fastify with the service's own packages, one controller answering
-a small JSON object, no guard, pipe, filter, hook or database, as its own process. A second instance of the
-service runs on the same database with \`METRICS_ENABLED=false\`. ${RATIO_ROUNDS} rounds load each route in turn for
+a small JSON object, no guard, pipe, filter, hook or database, as its own process. \`/me\` is loaded on two more
+instances of the service, started alike on the same database and serving nothing else, one with metrics on (the
+default) and one with \`METRICS_ENABLED=false\`; check/{ip} on the first instance. ${RATIO_ROUNDS} rounds load each route in turn for
 ${RATIO_SECONDS} s (${RATIO_CONNECTIONS} connections), the order rotated every round; a route's ratio is the median over the rounds of its
 requests/s ÷ the bare route's in the same round. Server CPU per request comes from \`/proc\` (the serving
 process's CPU time ÷ its answers); its ratio (bare ÷ route) is a steadier view of the same cost, as it does not
