@@ -1116,11 +1116,11 @@ function writeHttpReport(rows: Row[], ratios: PipelineRatios, goals: Goal[], not
 Written by \`npm run bench\` (\`bench/run.ts\`), and by \`BENCH_ONLY=http npm run bench\`, which runs only this part
 (no ingest, no ten-million-row table). The built service runs as its own process on ${databaseNote()}; the load
 comes from the same machine over loopback (autocannon, inside the bench's process), so client and server
-share the CPUs: on a 2-core machine, one core's worth goes to the client. Other work on the machine shows in the
-load average below.
+share the machine's ${cpus().length} cores. Other work on the machine shows in the load average below (the bench itself
+keeps about two cores busy).
 
 - Date: ${new Date().toISOString()}
-- Machine: ${machineNote()}
+- Machine: ${machineNote()}${process.env.BENCH_NOTE ? `\n- Note: ${process.env.BENCH_NOTE}` : ''}
 - Command: ${commandNote()}
 
 | what | result |
