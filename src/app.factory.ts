@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -51,6 +52,8 @@ export async function createApp(
     },
     `/${OPENAPI_PATH}`,
   );
+  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
+  await app.register(cookie);
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.

@@ -15,6 +15,7 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
+import { SessionRoutesModule } from './sessions/session-routes.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -44,6 +45,7 @@ export class AppModule {
         MailModule,
         AuthModule,
         AdminUsersModule,
+        SessionRoutesModule,
         AuditModule,
         SipSecurityModule,
       ],

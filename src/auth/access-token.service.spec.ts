@@ -2,11 +2,14 @@ import { UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
-import { AccessTokenService, userIdFromClaims } from './access-token.service';
+import { ActiveSession } from '../sessions/sessions.repository';
+import { AccessTokenService, sessionIdFromClaims, userIdFromClaims } from './access-token.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
 
 const SECRET = 'unit-test-secret-that-is-at-least-32-characters';
 const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
+const SESSION_ID = '6f1d8a3e-2c4b-4e5f-8a9b-0c1d2e3f4a5b';
+const OTHER_USER_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
 describe('AccessTokenService', () => {
   const user = (overrides: Partial<User> = {}) =>
@@ -18,7 +21,11 @@ describe('AccessTokenService', () => {
       ...overrides,
     });
   let stored: User | null;
-  const userById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
+  const loadById = jest.fn((id: string) => Promise.resolve(stored?.id === id ? stored : null));
+  /** The active session, if any: the fake repository's only row. */
+  let activeSession: ActiveSession | null;
+  const findActiveSession = jest.fn((id: string) => Promise.resolve(activeSession?.id === id ? activeSession : null));
+  const issuedSession = { id: SESSION_ID, refreshToken: 'refresh', expiresAt: new Date(Date.now() + 3_600_000) };
   const jwt = new JwtService({
     secret: SECRET,
     signOptions: { expiresIn: 900 },
@@ -28,37 +35,63 @@ describe('AccessTokenService', () => {
   const raw = new JwtService({ secret: SECRET });
   const service = new AccessTokenService(
     jwt,
-    { user: userById } as unknown as AuthStateCache,
+    // The auth state as the repositories hold it (AuthStateCache's own specs cover what it keeps).
+    { user: loadById, session: findActiveSession } as unknown as AuthStateCache,
     { jwtExpiresInSeconds: 900, authCache: { maxEntries: 2, ttlSeconds: 300 } } as AppConfig,
   );
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeEach(() => {
     stored = user();
-    userById.mockClear();
+    activeSession = { id: SESSION_ID, userId: USER_ID, expiresAt: issuedSession.expiresAt };
+    loadById.mockClear();
+    findActiveSession.mockClear();
   });
 
-  it('issues a bearer token that authenticates as its user', async () => {
-    const issued = await service.issue(user());
-    expect(issued).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
-    await expect(service.authenticate(issued.access_token)).resolves.toBe(stored);
+  it('issues a token pair whose bearer token authenticates as its user and session', async () => {
+    const issued = await service.issue(USER_ID, issuedSession);
+    expect(issued).toEqual({
+      access_token: expect.any(String),
+      token_type: 'bearer',
+      expires_in: 900,
+      refresh_token: 'refresh',
+      refresh_expires_in: expect.any(Number),
+    });
+    expect(issued.refresh_expires_in).toBeGreaterThan(3590);
+    expect(issued.refresh_expires_in).toBeLessThanOrEqual(3600);
+    await expect(service.authenticateSession(issued.access_token)).resolves.toEqual({
+      user: stored,
+      sessionId: SESSION_ID,
+    });
     expect(jwt.decode<{ exp: number; iat: number }>(issued.access_token)).toMatchObject({
       sub: USER_ID,
+      sid: SESSION_ID,
       exp: expect.any(Number),
     });
   });
 
+  it('refuses a token whose session ended, or belongs to another user', async () => {
+    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    activeSession = null;
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+    activeSession = { id: SESSION_ID, userId: OTHER_USER_ID, expiresAt: issuedSession.expiresAt };
+    await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+  });
+
   it.each([
-    ['no exp (it would never expire)', { sub: USER_ID }],
+    ['no exp (it would never expire)', { sub: USER_ID, sid: SESSION_ID }],
+    ['no sid (a token from before sessions)', { sub: USER_ID, exp: now() + 60 }],
+    ['a sid that is not a UUID', { sub: USER_ID, sid: 'session', exp: now() + 60 }],
     ['a sub that is not a UUID', { sub: 'admin', exp: now() + 60 }],
     ['a numeric sub', { sub: 42, exp: now() + 60 }],
     ['an object sub', { sub: { id: USER_ID }, exp: now() + 60 }],
     ['no sub', { exp: now() + 60 }],
-    ['an exp in the past', { sub: USER_ID, exp: now() - 10 }],
+    ['an exp in the past', { sub: USER_ID, sid: SESSION_ID, exp: now() - 10 }],
   ])('refuses a correctly signed token with %s (401, no database query)', async (_, claims) => {
     const token = await raw.signAsync(claims);
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
-    expect(userById).not.toHaveBeenCalled();
+    expect(loadById).not.toHaveBeenCalled();
+    expect(findActiveSession).not.toHaveBeenCalled();
   });
 
   it('refuses a token signed with another secret', async () => {
@@ -69,7 +102,7 @@ describe('AccessTokenService', () => {
   it('verifies a token once, and still refuses it from the second its exp names', async () => {
     const verify = jest.spyOn(jwt, 'verifyAsync');
     try {
-      const token = await raw.signAsync({ sub: USER_ID, exp: now() + 2 });
+      const token = await raw.signAsync({ sub: USER_ID, sid: SESSION_ID, exp: now() + 2 });
       await expect(service.authenticate(token)).resolves.toBe(stored);
       await expect(service.authenticate(token)).resolves.toBe(stored);
       expect(verify).toHaveBeenCalledTimes(1);
@@ -84,7 +117,9 @@ describe('AccessTokenService', () => {
   it('keeps at most AUTH_CACHE_MAX_ENTRIES verified tokens, and never one that failed', async () => {
     const verify = jest.spyOn(jwt, 'verifyAsync');
     try {
-      const tokens = await Promise.all([1, 2, 3].map((i) => raw.signAsync({ sub: USER_ID, exp: now() + 60 + i })));
+      const tokens = await Promise.all(
+        [1, 2, 3].map((i) => raw.signAsync({ sub: USER_ID, sid: SESSION_ID, exp: now() + 60 + i })),
+      );
       for (const token of tokens) await service.authenticate(token);
       verify.mockClear();
       await service.authenticate(tokens[0]);
@@ -99,7 +134,7 @@ describe('AccessTokenService', () => {
   });
 
   it('refuses the token of an unknown or inactive user', async () => {
-    const token = (await service.issue(user())).access_token;
+    const token = (await service.issue(USER_ID, issuedSession)).access_token;
     stored = user({ status: 'deactivated' });
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
     stored = null;
@@ -121,5 +156,18 @@ describe('userIdFromClaims', () => {
 
   it('takes sub when it is a UUID and exp a number', () => {
     expect(userIdFromClaims({ sub: USER_ID, exp: 1, iat: 0 })).toBe(USER_ID);
+  });
+});
+
+describe('sessionIdFromClaims', () => {
+  it.each([[null], [{ sub: USER_ID }], [{ sid: 42 }], [{ sid: `${SESSION_ID}x` }]])(
+    'finds no session id in %j',
+    (claims) => {
+      expect(sessionIdFromClaims(claims)).toBeUndefined();
+    },
+  );
+
+  it('takes sid when it is a UUID', () => {
+    expect(sessionIdFromClaims({ sub: USER_ID, sid: SESSION_ID })).toBe(SESSION_ID);
   });
 });

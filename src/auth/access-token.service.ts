@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { IssuedSession } from '../sessions/sessions.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { TokenResponseDto } from './dto/token-response.dto';
 
@@ -21,13 +22,30 @@ export function userIdFromClaims(claims: unknown): string | undefined {
   return typeof sub === 'string' && UUID.test(sub) ? sub : undefined;
 }
 
+/** The session id (`sid`) of verified claims, if it is a UUID: a token without one (issued before sessions) is refused. */
+export function sessionIdFromClaims(claims: unknown): string | undefined {
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const { sid } = claims as Record<string, unknown>;
+  return typeof sid === 'string' && UUID.test(sid) ? sid : undefined;
+}
+
+/** A bearer token's user, and the session it was issued for. */
+export interface Authentication {
+  user: User;
+  sessionId: string;
+}
+
 /** What a verified token says; its claims never change, so a repeat needs only its expiry checked. */
 interface VerifiedToken {
   userId: string;
+  sessionId: string;
   expiresAtMs: number;
 }
 
-/** Issues access tokens at login, and turns a bearer token back into its current user for the guards. */
+/**
+ * Issues a session's token pair (at login and refresh), and turns a bearer token back into its current user
+ * and session for the guards.
+ */
 @Injectable()
 export class AccessTokenService {
   /**
@@ -43,33 +61,45 @@ export class AccessTokenService {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  async issue(user: User): Promise<TokenResponseDto> {
+  async issue(userId: string, session: IssuedSession): Promise<TokenResponseDto> {
     return {
-      access_token: await this.jwt.signAsync({ sub: user.id }),
+      access_token: await this.jwt.signAsync({ sub: userId, sid: session.id }),
       token_type: 'bearer',
       expires_in: this.config.jwtExpiresInSeconds,
+      refresh_token: session.refreshToken,
+      refresh_expires_in: Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)),
     };
   }
 
-  /**
-   * The user behind a bearer token, as it stands now (AuthStateCache: from memory, yet deactivation and
-   * demotion take effect on the very next request). Throws 401 for a bad, expired or malformed token or an
-   * inactive user.
-   */
+  /** The user behind a bearer token; see authenticateSession. */
   async authenticate(token: string): Promise<User> {
-    const userId = await this.verifiedUserId(token);
-    const user = userId === undefined ? null : await this.authState.user(userId);
-    if (!user?.isActive) {
-      throw new UnauthorizedException(INVALID_TOKEN);
-    }
-    return user;
+    return (await this.authenticateSession(token)).user;
   }
 
-  private async verifiedUserId(token: string): Promise<string | undefined> {
+  /**
+   * The user and session behind a bearer token, as they stand now (AuthStateCache: from memory, yet
+   * deactivation, demotion, logout and revocation take effect on the very next request). Only reads: a
+   * session's last_used_at moves on refresh. Throws 401 for a bad, expired or malformed token, a token
+   * without a session, an ended session, or an inactive user.
+   */
+  async authenticateSession(token: string): Promise<Authentication> {
+    const verified = await this.verify(token);
+    if (verified === undefined) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    const { userId, sessionId } = verified;
+    const [session, user] = await Promise.all([this.authState.session(sessionId), this.authState.user(userId)]);
+    if (session?.userId !== userId || !user?.isActive) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    return { user, sessionId };
+  }
+
+  private async verify(token: string): Promise<VerifiedToken | undefined> {
     const known = this.verifiedTokens.get(token);
     if (known !== undefined) {
       // As jsonwebtoken decides: expired from the second `exp` names.
-      if (Date.now() < known.expiresAtMs) return known.userId;
+      if (Date.now() < known.expiresAtMs) return known;
       this.verifiedTokens.delete(token);
       return undefined;
     }
@@ -80,13 +110,16 @@ export class AccessTokenService {
       return undefined;
     }
     const userId = userIdFromClaims(claims);
+    const sessionId = sessionIdFromClaims(claims);
+    if (userId === undefined || sessionId === undefined) return undefined;
+    const verified = { userId, sessionId, expiresAtMs: (claims as { exp: number }).exp * 1000 };
     const maxEntries = this.config.authCache.maxEntries;
-    if (userId !== undefined && maxEntries > 0) {
-      this.verifiedTokens.set(token, { userId, expiresAtMs: (claims as { exp: number }).exp * 1000 });
+    if (maxEntries > 0) {
+      this.verifiedTokens.set(token, verified);
       if (this.verifiedTokens.size > maxEntries) {
         this.verifiedTokens.delete(this.verifiedTokens.keys().next().value as string);
       }
     }
-    return userId;
+    return verified;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,10 +13,12 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ClientIpThrottlerGuard, THROTTLE } from '../common/throttling/client-ip-throttler.guard';
 import { User } from '../database/entities/user.entity';
+import { deliverTokens, RefreshCookieHeader } from '../sessions/refresh-cookie';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
@@ -66,13 +68,19 @@ export class AuthController {
   @UseGuards(ClientIpThrottlerGuard)
   @SkipThrottle({ [THROTTLE.register]: true })
   @ApiTooManyRequestsResponse({ description: 'Over the per-IP login limit; see Retry-After', type: ErrorResponseDto })
-  @ApiOperation({ summary: 'Exchange e-mail and password for a bearer token' })
+  @ApiOperation({ summary: 'Exchange e-mail and password for a new session: a bearer token and a refresh token' })
+  @RefreshCookieHeader()
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiUnauthorizedResponse({ description: 'Incorrect email or password', type: ErrorResponseDto })
   @ApiForbiddenResponse({ description: 'Inactive user (only after a correct password)', type: ErrorResponseDto })
-  login(@Body() dto: LoginDto, @ClientIp() ip: string): Promise<TokenResponseDto> {
-    return this.logins.login(dto, ip);
+  async login(
+    @Body() dto: LoginDto,
+    @ClientIp() ip: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    return deliverTokens(request, reply, await this.logins.login(dto, ip, request.headers['user-agent']));
   }
 
   @Get('me')

@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { SessionsModule } from '../sessions/sessions.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
@@ -21,6 +22,7 @@ import { UsersRepository } from './users.repository';
 @Module({
   imports: [
     TypeOrmModule.forFeature([User]),
+    SessionsModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

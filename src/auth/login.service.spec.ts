@@ -1,6 +1,7 @@
 import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
 import { User } from '../database/entities/user.entity';
+import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
 import { LoginService } from './login.service';
 import { hashPassword } from './password-hasher';
@@ -8,8 +9,17 @@ import { UsersRepository } from './users.repository';
 
 describe('LoginService', () => {
   const log = jest.fn();
-  const issue = jest.fn((user: User) =>
-    Promise.resolve({ access_token: `token-of-${user.id}`, token_type: 'bearer' as const, expires_in: 900 }),
+  const issue = jest.fn((userId: string, session: { id: string }) =>
+    Promise.resolve({
+      access_token: `token-of-${userId}-in-${session.id}`,
+      token_type: 'bearer' as const,
+      expires_in: 900,
+      refresh_token: 'refresh',
+      refresh_expires_in: 1209600,
+    }),
+  );
+  const open = jest.fn((userId: string) =>
+    Promise.resolve({ id: `session-of-${userId}`, refreshToken: 'refresh', expiresAt: new Date() }),
   );
   const users = new Map<string, User>();
   const service = new LoginService(
@@ -19,6 +29,7 @@ describe('LoginService', () => {
     } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
+    { open } as unknown as SessionsService,
   );
   const ip = '192.0.2.1';
 
@@ -37,12 +48,14 @@ describe('LoginService', () => {
   beforeEach(() => {
     log.mockClear();
     issue.mockClear();
+    open.mockClear();
   });
 
-  it('issues a token for the right password of an active user, and logs the success', async () => {
-    await expect(service.login({ email: 'active@example.com', password: 'Right1234' }, ip)).resolves.toMatchObject({
-      access_token: 'token-of-active-id',
-    });
+  it('opens a session for the right password of an active user, and logs the success', async () => {
+    await expect(
+      service.login({ email: 'active@example.com', password: 'Right1234' }, ip, 'curl/8'),
+    ).resolves.toMatchObject({ access_token: 'token-of-active-id-in-session-of-active-id' });
+    expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' });
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
   });
 
@@ -56,6 +69,7 @@ describe('LoginService', () => {
     );
     expect(log).toHaveBeenCalledWith('login_failed', { ip, email, reason });
     expect(issue).not.toHaveBeenCalled();
+    expect(open).not.toHaveBeenCalled();
   });
 
   it('answers 403 Inactive user only after the right password', async () => {
@@ -69,5 +83,6 @@ describe('LoginService', () => {
       status: 'pending',
     });
     expect(issue).not.toHaveBeenCalled();
+    expect(open).not.toHaveBeenCalled();
   });
 });

@@ -18,7 +18,10 @@ export type SecurityEvent =
   | 'api_key_rejected'
   | 'sip_ban_created'
   | 'sip_ban_lifted'
-  | 'mail_failed';
+  | 'mail_failed'
+  | 'logout'
+  | 'session_revoked'
+  | 'refresh_token_reused';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',
@@ -29,13 +32,22 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'api_key_rejected',
   'sip_ban_created',
   'mail_failed',
+  'refresh_token_reused',
 ]);
 
 /** Told of every event after it is written (metrics count them); it must not throw or block. */
 export type SecurityEventListener = (event: SecurityEvent, fields: Readonly<Record<string, unknown>>) => void;
 
 /** Fields that must never reach a log line, whatever a caller passes by mistake. */
-const REDACTED = ['password', 'hashed_password', 'hashedPassword', 'token', 'access_token', 'authorization'];
+const REDACTED = [
+  'password',
+  'hashed_password',
+  'hashedPassword',
+  'token',
+  'access_token',
+  'refresh_token',
+  'authorization',
+];
 
 /**
  * Structured security events: one JSON line each on stdout and, when SECURITY_LOG_FILE is set, appended

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       port: 3000,
       dataDir: './.data',
       jwtExpiresInSeconds: 900,
+      refreshTokenTtlSeconds: 1209600,
       registrationMode: 'approval',
       registrationAllowedDomains: [],
       registerRateLimit: { limit: 3, ttlSeconds: 3600 },
@@ -34,8 +35,10 @@ describe('loadConfig', () => {
       TRUST_PROXY: '2',
       SIP_ALLOWLIST: '10.0.0.0/8,2001:db8::/32',
       DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
+      REFRESH_TOKEN_TTL: '86400',
     });
     expect(config.port).toBe(8080);
+    expect(config.refreshTokenTtlSeconds).toBe(86400);
     expect(config.registrationMode).toBe('admin_only');
     expect(config.registrationAllowedDomains).toEqual(['company.com', 'example.org']);
     expect(config.trustProxy).toBe(2);
@@ -65,6 +68,8 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', 'loopback, proxy.example.org'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['SIP_INGEST_API_KEY', 'short'],
+    ['REFRESH_TOKEN_TTL', '0'],
+    ['REFRESH_TOKEN_TTL', '2w'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });

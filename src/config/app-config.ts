@@ -71,6 +71,12 @@ class EnvironmentVariables {
   @Min(1)
   JWT_EXPIRES_IN: number = 900;
 
+  /** Seconds a session (its refresh token chain) lives at most, counted from login. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REFRESH_TOKEN_TTL: number = 1_209_600;
+
   /** Checked in its normal form (see normalizeEmail), as it will be stored. */
   @Transform((params) => {
     const value = emptyToUndefined(params);
@@ -300,6 +306,8 @@ export interface AppConfig {
   dataDir: string;
   jwtSecret?: string;
   jwtExpiresInSeconds: number;
+  /** A session's absolute lifetime from login; refreshing never extends it. */
+  refreshTokenTtlSeconds: number;
   initialAdmin?: { email: string; password: string };
   registrationMode: RegistrationMode;
   registrationAllowedDomains: string[];
@@ -425,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: vars.DATA_DIR,
     jwtSecret: vars.JWT_SECRET,
     jwtExpiresInSeconds: vars.JWT_EXPIRES_IN,
+    refreshTokenTtlSeconds: vars.REFRESH_TOKEN_TTL,
     initialAdmin: adminEmail && vars.ADMIN_PASSWORD ? { email: adminEmail, password: vars.ADMIN_PASSWORD } : undefined,
     registrationMode: vars.REGISTRATION_MODE,
     registrationAllowedDomains: domains,

@@ -13,6 +13,7 @@ import { SipProxyFeedsAndBouncers1764000003000 } from './migrations/176400000300
 import { SipEventFilterIndexes1764000003500 } from './migrations/1764000003500-SipEventFilterIndexes';
 import { MailOutbox1764000004000 } from './migrations/1764000004000-MailOutbox';
 import { AuditEventsAndLastLogin1764000004100 } from './migrations/1764000004100-AuditEventsAndLastLogin';
+import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
 import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   SipEventFilterIndexes1764000003500,
   MailOutbox1764000004000,
   AuditEventsAndLastLogin1764000004100,
+  Sessions1764000005100,
   AuthStateNotifications1764000005400,
 ];
 

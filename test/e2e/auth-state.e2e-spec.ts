@@ -6,30 +6,39 @@ import { AuthStateCache } from '../../src/auth/auth-state/auth-state-cache.servi
 import { waitFor } from '../support/sip-events';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
 
+// Two apps start in one beforeAll, on a machine that may be busy.
+jest.setTimeout(30_000);
+
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 const LIMITS = { REGISTER_RATE_LIMIT: '1000', LOGIN_RATE_LIMIT: '1000' };
 
 /**
- * Counts the statements naming the users table that an app sends through its DataSource (every repository
- * query goes through it): the per-request check's only query when it misses. The app's background work
- * (mail outbox, ban engine, audit writer) queries other tables and would blur a count of every statement.
+ * Counts the statements naming the users or sessions table that an app sends through its DataSource (every
+ * repository query goes through it): the per-request check's only queries when it misses. The app's
+ * background work (mail outbox, ban engine, audit writer) queries other tables and would blur a count of
+ * every statement.
  */
 function userQueryCounter(app: TestApp): { count: number } {
   const counter = { count: 0 };
   app.app.get(DataSource).subscribers.push({
     afterQuery: (event) => {
-      if (/\busers\b/i.test(event.query)) counter.count += 1;
+      if (/\b(users|sessions)\b/i.test(event.query)) counter.count += 1;
     },
   });
   return counter;
 }
 
-/** An active user of `app`, logged in. */
+/** An active user of `app`, logged in (a session of its own). */
 async function activeUser(app: TestApp, adminToken: string) {
   const body = newUser();
   const { id } = (await app.http.post('/api/auth/register').send(body).expect(201)).body as { id: string };
   await app.http.post(`/api/admin/users/${id}/activate`).set(auth(adminToken)).expect(200);
-  return { id, token: await app.login(body.email, body.password) };
+  const login = await app.http.post('/api/auth/login').send({ email: body.email, password: body.password }).expect(200);
+  const { access_token: token, refresh_token: refreshToken } = login.body as {
+    access_token: string;
+    refresh_token: string;
+  };
+  return { id, token, refreshToken };
 }
 
 /**
@@ -112,6 +121,24 @@ describe('Per-request auth state: one instance (real HTTP, real PostgreSQL)', ()
     await t.http.get('/api/admin/users').set(auth(user.token)).expect(403);
   });
 
+  it('ends a session at logout: its access token is refused on the very next request', async () => {
+    const user = await activeUser(t, adminToken);
+    await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
+    await t.http.post('/api/auth/logout').set(auth(user.token)).expect(204);
+    await t.http.get('/api/auth/me').set(auth(user.token)).expect(401);
+  });
+
+  it("revokes a session whose spent refresh token comes back: the session's access tokens stop at once", async () => {
+    const user = await activeUser(t, adminToken);
+    await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
+    const rotated = await t.http.post('/api/auth/refresh').send({ refresh_token: user.refreshToken }).expect(200);
+    const newToken = (rotated.body as { access_token: string }).access_token;
+    await untilServedFromMemory(t, queries, '/api/auth/me', newToken);
+    await t.http.post('/api/auth/refresh').send({ refresh_token: user.refreshToken }).expect(401);
+    await t.http.get('/api/auth/me').set(auth(newToken)).expect(401);
+    await t.http.get('/api/auth/me').set(auth(user.token)).expect(401);
+  });
+
   it("sees the app's own writes before their notification could arrive, in a transaction or not", async () => {
     const user = await activeUser(t, adminToken);
     await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
@@ -150,13 +177,13 @@ describe('Per-request auth state: AUTH_CACHE_MAX_ENTRIES=0 (real HTTP, real Post
   });
   afterAll(() => closeAll(t));
 
-  it('reads the user on every request (and the counters see those reads)', async () => {
+  it('reads the user and the session on every request (and the counters see those reads)', async () => {
     const queries = userQueryCounter(t);
     const token = await t.login(ADMIN.email, ADMIN.password);
     const before = queries.count;
     for (let i = 0; i < 5; i++) await t.http.get('/api/auth/me').set(auth(token)).expect(200);
-    expect(queries.count - before).toBe(5);
-    expect(await statementsSentBy(t, '/api/auth/me', token, 5)).toBe(5);
+    expect(queries.count - before).toBe(10);
+    expect(await statementsSentBy(t, '/api/auth/me', token, 5)).toBe(10);
   });
 });
 
@@ -202,10 +229,21 @@ describe('Per-request auth state: two instances on one database (real HTTP, real
     expect(elapsed).toBeLessThan(1000);
   });
 
-  it("still refuses on B a user deactivated while B's LISTEN connection is cut, and recovers after", async () => {
+  it('refuses on B within 1 s a session ended on A (logout)', async () => {
+    const user = await activeUser(a, adminToken);
+    await untilServedFromMemory(b, queriesOnB, '/api/auth/me', user.token);
+    const elapsed = await timeUntilB('/api/auth/me', user.token, 401, () =>
+      a.http.post('/api/auth/logout').set(auth(user.token)).expect(204),
+    );
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it("still refuses on B a user deactivated and a session ended while B's LISTEN connection is cut, and recovers", async () => {
     const user = await activeUser(a, adminToken);
     const other = await activeUser(a, adminToken);
+    const loggedOut = await activeUser(a, adminToken);
     await untilServedFromMemory(b, queriesOnB, '/api/auth/me', user.token);
+    await untilServedFromMemory(b, queriesOnB, '/api/auth/me', loggedOut.token);
     // Each spec has a database of its own: its auth listeners are those of A and B.
     const cutListeners = () =>
       a.db.query(
@@ -225,6 +263,8 @@ describe('Per-request auth state: two instances on one database (real HTTP, real
     try {
       await a.http.post(`/api/admin/users/${user.id}/deactivate`).set(auth(adminToken)).expect(200);
       await b.http.get('/api/auth/me').set(auth(user.token)).expect(401);
+      await a.http.post('/api/auth/logout').set(auth(loggedOut.token)).expect(204);
+      await b.http.get('/api/auth/me').set(auth(loggedOut.token)).expect(401);
       await b.http.get('/api/auth/me').set(auth(other.token)).expect(200);
     } finally {
       cutting = false;

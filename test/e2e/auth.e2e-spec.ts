@@ -123,7 +123,13 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
 
     it('returns a bearer token that works on /me', async () => {
       const response = await t.http.post('/api/auth/login').send(credentials(active)).expect(200);
-      expect(response.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
+      expect(response.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'bearer',
+        expires_in: 900,
+        refresh_token: expect.any(String),
+        refresh_expires_in: expect.any(Number),
+      });
       const me = await t.http
         .get('/api/auth/me')
         .set('Authorization', `Bearer ${response.body.access_token}`)
@@ -226,19 +232,28 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
     };
     const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
     let adminId: string;
+    /** The session of a real login: every accepted token names one. */
+    let sid: string;
 
     beforeAll(async () => {
       const token = await t.login(ADMIN.email, ADMIN.password);
       adminId = (await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200)).body.id;
+      sid = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
     });
 
     it('accepts a token of the same shape that carries exp (the control case)', async () => {
-      const token = sign({ sub: adminId, exp: inAMinute() });
+      const token = sign({ sub: adminId, sid, exp: inAMinute() });
       await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
     });
 
+    it('refuses a token without sid (no session, as tokens from before sessions were): 401', async () => {
+      const token = sign({ sub: adminId, exp: inAMinute() });
+      const response = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(response.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid or expired token' });
+    });
+
     it('refuses a token without exp, which would never expire (401)', async () => {
-      const token = sign({ sub: adminId });
+      const token = sign({ sub: adminId, sid });
       const response = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
       expect(response.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid or expired token' });
       await t.http.get('/api/admin/users').set('Authorization', `Bearer ${token}`).expect(401);

@@ -4,13 +4,14 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { User } from '../../database/entities/user.entity';
+import { ActiveSession, SessionsRepository } from '../../sessions/sessions.repository';
 import { UsersRepository } from '../users.repository';
 import { AuthChangeFeed } from './auth-change-feed';
 import { CachedState } from './cached-state';
 import { LocalWritesSubscriber } from './local-writes.subscriber';
 
 /**
- * The state every authenticated request checks (the token's user), kept in memory on every instance so that
+ * The state every authenticated request checks (the token's user and session), kept in memory on every instance so that
  * the check costs no query, yet never older than the contract allows: a change is seen at once by the
  * instance that made it (LocalWritesSubscriber) and within 1 s by every other (AuthChangeFeed: the tables'
  * triggers notify `regshield_auth`). While the feed cannot prove itself current, every read goes to the
@@ -21,9 +22,11 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger(AuthStateCache.name);
   private readonly feed: AuthChangeFeed;
   private readonly users: CachedState<User>;
+  private readonly sessions: CachedState<ActiveSession>;
 
   constructor(
     private readonly usersRepository: UsersRepository,
+    private readonly sessionsRepository: SessionsRepository,
     @InjectDataSource() dataSource: DataSource,
     @InjectConfig() config: AppConfig,
   ) {
@@ -39,7 +42,15 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
       isCurrent: () => this.feed.isCurrent(),
     };
     this.users = new CachedState<User>(options);
-    dataSource.subscribers.push(new LocalWritesSubscriber(new Map([['users', () => this.users.flush()]])));
+    this.sessions = new CachedState<ActiveSession>(options);
+    dataSource.subscribers.push(
+      new LocalWritesSubscriber(
+        new Map([
+          ['users', () => this.users.flush()],
+          ['sessions', () => this.sessions.flush()],
+        ]),
+      ),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,9 +66,20 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
     return this.users.get(id, (userId) => this.usersRepository.loadById(userId));
   }
 
+  /**
+   * The session if it is active: unrevoked (as loaded) and unexpired (checked at each use, as expiry
+   * changes no row and so notifies nothing); null otherwise.
+   */
+  async session(id: string): Promise<ActiveSession | null> {
+    const session = await this.sessions.get(id, (sessionId) => this.sessionsRepository.findActiveSession(sessionId));
+    return session !== null && session.expiresAt.getTime() > Date.now() ? session : null;
+  }
+
   private changed(kind: string, id: string): void {
     if (kind === 'user') {
       this.users.invalidate(id);
+    } else if (kind === 'session') {
+      this.sessions.invalidate(id);
     } else {
       // A kind this version does not know (a newer instance's table): assume the worst.
       this.flush();
@@ -66,5 +88,6 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
 
   private flush(): void {
     this.users.flush();
+    this.sessions.flush();
   }
 }

@@ -35,6 +35,12 @@ export const CurrentUser = createParamDecorator(
   (_: unknown, context: ExecutionContext): User => context.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
 
+/** The session of the bearer token that JwtAuthGuard accepted. */
+export const CurrentSessionId = createParamDecorator(
+  (_: unknown, context: ExecutionContext): string =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().sessionId!,
+);
+
 /** The user a guard put on the request, if any (RegistrationModeGuard: the superuser in `admin_only` mode). */
 export const OptionalCurrentUser = createParamDecorator(
   (_: unknown, context: ExecutionContext): User | undefined =>

@@ -3,7 +3,8 @@ import { FastifyRequest } from 'fastify';
 import { User } from '../../database/entities/user.entity';
 import { AccessTokenService } from '../access-token.service';
 
-export type AuthenticatedRequest = FastifyRequest & { user?: User };
+/** `sessionId`: the session of the bearer token JwtAuthGuard accepted. */
+export type AuthenticatedRequest = FastifyRequest & { user?: User; sessionId?: string };
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -11,7 +12,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Requires a valid bearer token of an active user, and puts that (freshly loaded) user on the request. */
+/**
+ * Requires a valid bearer token of an active user and session, and puts that (freshly loaded) user and the
+ * session's id on the request.
+ */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(private readonly tokens: AccessTokenService) {}
@@ -22,7 +26,9 @@ export class JwtAuthGuard implements CanActivate {
     if (!token) {
       throw new UnauthorizedException('Not authenticated');
     }
-    request.user = await this.tokens.authenticate(token);
+    const { user, sessionId } = await this.tokens.authenticateSession(token);
+    request.user = user;
+    request.sessionId = sessionId;
     return true;
   }
 }
