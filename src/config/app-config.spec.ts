@@ -201,4 +201,14 @@ describe('loadConfig', () => {
     // Outside production both are derived from the JWT secret (with a warning at start).
     expect(() => loadConfig({ CAPTCHA: 'altcha' })).not.toThrow();
   });
+
+  it('reads the auth cache bounds', () => {
+    expect(loadConfig({}).authCache).toEqual({ maxEntries: 10_000, ttlSeconds: 300 });
+    expect(loadConfig({ AUTH_CACHE_MAX_ENTRIES: '0', AUTH_CACHE_TTL_SECONDS: '5' }).authCache).toEqual({
+      maxEntries: 0,
+      ttlSeconds: 5,
+    });
+    expect(() => loadConfig({ AUTH_CACHE_MAX_ENTRIES: '-1' })).toThrow('AUTH_CACHE_MAX_ENTRIES');
+    expect(() => loadConfig({ AUTH_CACHE_TTL_SECONDS: '0' })).toThrow('AUTH_CACHE_TTL_SECONDS');
+  });
 });

@@ -382,6 +382,17 @@ class EnvironmentVariables {
   @Min(2)
   @Max(10_000_000)
   CAPTCHA_MAX_COUNTER: number = 10_000;
+  /** Users (and sessions) each instance keeps in memory for the per-request check; 0: every check queries. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  AUTH_CACHE_MAX_ENTRIES: number = 10_000;
+
+  /** A safety net: change notifications, not age, keep the entries current. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_CACHE_TTL_SECONDS: number = 300;
 
   @IsIn(['true', 'false'])
   METRICS_ENABLED: 'true' | 'false' = 'true';
@@ -440,6 +451,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** `GET /metrics` and the per-request hook exist only when enabled; the token, when set, guards the route. */
   metrics: { enabled: boolean; token?: string };
+  /** The per-request auth check's in-memory state (src/auth/auth-state). */
+  authCache: { maxEntries: number; ttlSeconds: number };
   /** Bounds on every database wait, so that a database that stops answering yields 503s, not hung requests. */
   databaseTimeouts: DatabaseTimeouts;
   /** How long SIGTERM waits for in-flight requests before cutting what is left. */
@@ -641,5 +654,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       cost: vars.CAPTCHA_COST,
       maxCounter: vars.CAPTCHA_MAX_COUNTER,
     },
+    authCache: { maxEntries: vars.AUTH_CACHE_MAX_ENTRIES, ttlSeconds: vars.AUTH_CACHE_TTL_SECONDS },
   };
 }

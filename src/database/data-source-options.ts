@@ -17,6 +17,7 @@ import { EmailTokensLockoutAndSignupNotices1764000005000 } from './migrations/17
 import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
 import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-SecondFactorAndCaptcha';
 import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserSearchIndexes';
+import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   Sessions1764000005100,
   SecondFactorAndCaptcha1764000005200,
   UserSearchIndexes1764000005300,
+  AuthStateNotifications1764000005400,
 ];
 
 /**

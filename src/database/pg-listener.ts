@@ -11,6 +11,8 @@ export interface PgListenerOptions {
    * was down are lost, so whatever they keep current must be reloaded.
    */
   onReconnect(): Promise<void> | void;
+  /** Called as soon as a connection is found broken, before the reconnection attempts. */
+  onConnectionLost?(): void;
   onWarning(message: string): void;
   /** First delay and cap of the exponential backoff between attempts. */
   retryDelayMs?: { initial: number; max: number };
@@ -26,6 +28,7 @@ const DEFAULT_RETRY_DELAY_MS = { initial: 250, max: 30_000 };
  */
 export class PgListener {
   private client?: Client;
+  private dropCurrent?: (error: Error) => void;
   private retryTimer?: NodeJS.Timeout;
   private failures = 0;
   private connectedBefore = false;
@@ -44,6 +47,21 @@ export class PgListener {
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+
+  /**
+   * Sends a notification over this listener's own connection; rejects while it is down. A notification
+   * to a channel it listens on comes back to it after every one committed before it (the server's queue
+   * is in commit order), which proves the connection current (AuthChangeFeed's heartbeat).
+   */
+  async notify(channel: string, payload: string): Promise<void> {
+    if (!this.client) throw new Error('LISTEN connection is down');
+    await this.client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  /** Drops the connection as if it had broken (a silent one, say): the usual reconnection follows. */
+  dropConnection(): void {
+    this.dropCurrent?.(new Error('dropped as unresponsive'));
   }
 
   private async connect(): Promise<void> {
@@ -74,6 +92,7 @@ export class PgListener {
       return;
     }
     this.client = client;
+    this.dropCurrent = onLost;
     this.failures = 0;
     if (this.connectedBefore) {
       await Promise.resolve(this.options.onReconnect()).catch((error: unknown) =>
@@ -84,9 +103,13 @@ export class PgListener {
   }
 
   private connectionLost(client: Client, error: unknown): void {
-    if (this.client === client) this.client = undefined;
+    if (this.client === client) {
+      this.client = undefined;
+      this.dropCurrent = undefined;
+    }
     void client.end().catch(() => undefined);
     if (this.stopped) return;
+    this.options.onConnectionLost?.();
     const delay = this.nextDelayMs();
     this.options.onWarning(
       `LISTEN connection lost${error === undefined ? '' : ` (${describe(error)})`}; reconnecting in ${delay} ms`,

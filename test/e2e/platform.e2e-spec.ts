@@ -50,6 +50,15 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(response.headers['x-powered-by']).toBeUndefined();
   });
 
+  it('sets every helmet header on Swagger UI pages, and only those that act on JSON on API answers', async () => {
+    const page = await t.http.get('/docs').redirects(1).expect(200);
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    const json = await t.http.get('/health').expect(200);
+    expect(json.headers['cross-origin-opener-policy']).toBeUndefined();
+    expect(json.headers['cross-origin-resource-policy']).toBe('same-origin');
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await t.http.get('/docs').redirects(1).expect(200);
     expect(response.text).toContain('swagger');
