@@ -1,6 +1,6 @@
 import { Challenge, createChallenge, solveChallenge } from 'altcha-lib';
 import { deriveKey as pbkdf2DeriveKey } from 'altcha-lib/algorithms/pbkdf2';
-import { CaptchaRepository } from '../../src/captcha/captcha.repository';
+import { CaptchaService } from '../../src/captcha/captcha.service';
 import { deriveKey } from '../../src/config/derived-secret';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
 
@@ -137,11 +137,12 @@ describe('CAPTCHA=altcha (real HTTP, real PostgreSQL)', () => {
     await register(await solve(await signedWith(CAPTCHA_HMAC_KEY, inAnHour))).expect(201);
   });
 
-  it('prunes spent challenges once they have expired', async () => {
+  it('prunes spent challenges once they have expired, batch after batch', async () => {
     await t.db.query(
-      `INSERT INTO captcha_spent_challenges (signature, expires_at) VALUES ('old', now() - interval '1 second')`,
+      `INSERT INTO captcha_spent_challenges (signature, expires_at)
+       SELECT 'old-' || n, now() - interval '1 second' FROM generate_series(1, 2500) AS n`,
     );
-    expect(await t.app.get(CaptchaRepository).deleteExpired(1000)).toBeGreaterThanOrEqual(1);
+    expect(await t.app.get(CaptchaService).pruneExpired()).toBeGreaterThanOrEqual(2500);
     const { rows } = await t.db.query(
       `SELECT count(*)::int AS n FROM captcha_spent_challenges WHERE expires_at < now()`,
     );
