@@ -87,7 +87,7 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['post', '/api/sip-security/allowlist', ['201', '401', '403', '422']],
       ['delete', '/api/sip-security/allowlist/{id}', ['204', '401', '403', '404']],
       ['get', '/api/sip-security/check/{ip}', ['200', '401', '403', '422']],
-      ['get', '/api/auth/captcha', ['200', '404']],
+      ['get', '/api/auth/captcha', ['200', '404', '429']],
       ['post', '/api/auth/mfa/totp/setup', ['200', '401', '409']],
       ['post', '/api/auth/mfa/totp/enable', ['200', '401', '409', '422']],
       ['post', '/api/auth/mfa/totp/disable', ['204', '401', '409', '422']],
