@@ -152,11 +152,6 @@ export class SessionsService {
   ): Promise<number> {
     return this.sessions.revokeAllActiveOfUser(userId, reason, exceptSessionId ?? null, tx);
   }
-
-  /** True when a user has this id (admins' routes answer 404 for an unknown one). */
-  userExists(userId: string): Promise<boolean> {
-    return this.sessions.userExists(userId);
-  }
 }
 
 /** Undefined or blank: null. NUL cannot be stored in PostgreSQL text. */
