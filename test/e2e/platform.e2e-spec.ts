@@ -116,6 +116,12 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     const register = document.components.schemas.RegisterDto;
     expect(Object.keys(register.properties).sort()).toEqual(['captcha', 'email', 'full_name', 'password']);
     expect(register.required.sort()).toEqual(['email', 'full_name', 'password']);
+    const fields = (schema: string) => Object.keys(document.components.schemas[schema].properties).sort();
+    expect(fields('LoginDto')).toEqual(['email', 'otp', 'password']);
+    expect(fields('ForgotPasswordDto')).toEqual(['captcha', 'email']);
+    expect(fields('ResetPasswordDto')).toEqual(['new_password', 'token']);
+    expect(fields('ChangePasswordDto')).toEqual(['current_password', 'new_password']);
+    expect(document.components.schemas.ResetPasswordDto.properties.new_password).toMatchObject({ format: 'password' });
     const user = document.components.schemas.UserResponseDto;
     expect(Object.keys(user.properties)).not.toContain('hashed_password');
     expect(document.paths['/api/admin/users'].get.responses['200'].headers['X-Total-Count']).toBeDefined();
