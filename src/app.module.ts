@@ -40,6 +40,11 @@ export class AppModule {
               ttl: config.registerRateLimit.ttlSeconds * 1000,
             },
             { name: THROTTLE.login, limit: config.loginRateLimit.limit, ttl: config.loginRateLimit.ttlSeconds * 1000 },
+            {
+              name: THROTTLE.captcha,
+              limit: config.captchaRateLimit.limit,
+              ttl: config.captchaRateLimit.ttlSeconds * 1000,
+            },
           ],
           setHeaders: false,
           storage: createThrottlerStorage(config.redisUrl),

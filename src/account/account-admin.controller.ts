@@ -1,15 +1,7 @@
-import { Controller, Delete, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
+import { Delete, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { AdminUsersRoutes, CurrentUser, UserIdParam } from '../auth/guards/decorators';
 import { ClientIp } from '../common/client-ip';
-import { ErrorResponseDto } from '../common/error-response.dto';
 import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
 import { AcceptedResponseDto } from './dto/accepted-response.dto';
@@ -17,11 +9,8 @@ import { LockoutService } from './lockout.service';
 import { PasswordService } from './password.service';
 
 /** What an admin does for a user's account: send a reset link, end a lockout. */
-@ApiTags('Admin - User Management')
-@Controller('api/admin/users')
-@SuperuserOnly()
-@ApiParam({ name: 'id', format: 'uuid' })
-@ApiNotFoundResponse({ description: 'Unknown or malformed id', type: ErrorResponseDto })
+@AdminUsersRoutes()
+@UserIdParam()
 export class AccountAdminController {
   constructor(
     private readonly passwords: PasswordService,

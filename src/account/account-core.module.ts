@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { User } from '../database/entities/user.entity';
 import { AccountMailer } from './account-mailer.service';
+import { AccountRetentionService } from './account-retention.service';
 import { AccountUsersRepository } from './account-users.repository';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { LockoutRepository } from './lockout.repository';
@@ -11,7 +12,8 @@ import { SignupNoticesRepository } from './signup-notices.repository';
 import { SignupNoticesService } from './signup-notices.service';
 
 /**
- * What sign-up and login (AuthModule) need from the account flows: the lockout and the sign-up e-mails.
+ * What sign-up and login (AuthModule) need from the account flows: the lockout and the sign-up e-mails
+ * (and the workers behind them: the digest, the pruning of spent tokens).
  * Kept apart from AccountModule, whose routes need AuthModule's guards, so that neither imports the other.
  */
 @Module({
@@ -25,6 +27,7 @@ import { SignupNoticesService } from './signup-notices.service';
     LockoutService,
     SignupNoticesService,
     SignupDigestWorker,
+    AccountRetentionService,
   ],
   exports: [AccountUsersRepository, EmailTokensRepository, AccountMailer, LockoutService, SignupNoticesService],
 })

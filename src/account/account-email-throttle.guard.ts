@@ -2,9 +2,9 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
 import { normalizeIp } from '@nestjs/throttler/dist/ip';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { normalizeEmailLeniently } from '../auth/email';
 import { clientIp } from '../common/client-ip';
+import { sha256 } from '../common/secret-token';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -34,7 +34,7 @@ export class AccountEmailThrottleGuard implements CanActivate {
     const counters: Array<{ key: string; limit: number }> = [{ key: `ip:${normalizeIp(ip)}`, limit: perIp }];
     const email = (request.body as { email?: unknown } | undefined)?.email;
     if (typeof email === 'string') {
-      const digest = createHash('sha256').update(normalizeEmailLeniently(email)).digest('hex');
+      const digest = sha256(normalizeEmailLeniently(email)).toString('hex');
       counters.push({ key: `email:${digest}`, limit: perEmail });
     }
     for (const { key, limit } of counters) {

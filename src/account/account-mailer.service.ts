@@ -3,8 +3,8 @@ import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { newSecretToken } from '../common/secret-token';
 import { MailService } from '../mail/mail.service';
-import { newEmailToken } from './email-token';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { accountLockedEmail } from './emails/account-locked.email';
 import { passwordResetEmail } from './emails/password-reset.email';
@@ -25,7 +25,7 @@ export class AccountMailer {
 
   async sendVerification(user: User, tx: EntityManager): Promise<void> {
     const ttl = this.config.accountEmail.verificationTtlSeconds;
-    const { token, hash } = newEmailToken();
+    const { token, hash } = newSecretToken();
     await this.tokens.insertToken('email_verification', user.id, hash, ttl, false, tx);
     await this.mail.enqueue(verifyEmailEmail(user, token, ttl, this.config.publicUrl), tx);
   }
@@ -47,7 +47,7 @@ export class AccountMailer {
   }
 
   private async newResetToken(userId: string, tx: EntityManager): Promise<string> {
-    const { token, hash } = newEmailToken();
+    const { token, hash } = newSecretToken();
     await this.tokens.insertToken(
       'password_reset',
       userId,

@@ -46,4 +46,14 @@ export class EmailTokensRepository {
     );
     return rows[0]?.user_id;
   }
+
+  /** Deletes up to `limit` tokens that were spent or have expired (no link can use them any more). */
+  async deleteSpentOrExpired(limit: number): Promise<number> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM email_tokens WHERE id IN (
+         SELECT id FROM email_tokens WHERE used_at IS NOT NULL OR expires_at <= now() LIMIT $1)`,
+      [limit],
+    );
+    return affected;
+  }
 }

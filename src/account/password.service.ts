@@ -1,13 +1,13 @@
 import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { hashPassword, verifyPassword } from '../auth/password-hasher';
+import { sha256 } from '../common/secret-token';
 import { SecurityLogService } from '../common/security-log.service';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccountMailer } from './account-mailer.service';
 import { AccountUsersRepository } from './account-users.repository';
-import { hashEmailToken } from './email-token';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { INVALID_TOKEN } from './email-verification.service';
 import { LockoutService } from './lockout.service';
@@ -51,7 +51,7 @@ export class PasswordService {
   async reset(token: string, newPassword: string, ip: string): Promise<void> {
     const hashedPassword = await hashPassword(newPassword);
     const userId = await this.transactions.run(async (tx) => {
-      const owner = await this.tokens.consume('password_reset', hashEmailToken(token), tx);
+      const owner = await this.tokens.consume('password_reset', sha256(token), tx);
       if (owner !== undefined) await this.replacePassword(owner, hashedPassword, { viaEmailLink: true }, tx);
       return owner;
     });

@@ -43,4 +43,18 @@ export class SignupNoticesRepository {
     });
     return { items, total };
   }
+
+  /**
+   * Deletes up to `limit` queued sign-ups that no longer wait for approval (activated or refused since).
+   * A digest empties the queue, but with ADMIN_NOTIFY other than `digest` none runs to do so.
+   */
+  async deleteNoLongerPending(limit: number): Promise<number> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM signup_notice_queue WHERE user_id IN (
+         SELECT q.user_id FROM signup_notice_queue q JOIN users u ON u.id = q.user_id
+          WHERE u.status <> 'pending' LIMIT $1)`,
+      [limit],
+    );
+    return affected;
+  }
 }

@@ -12,12 +12,11 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { RequireCaptcha } from '../captcha/captcha.guard';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { ClientIpThrottlerGuard, THROTTLE } from '../common/throttling/client-ip-throttler.guard';
+import { THROTTLE, ThrottledBy } from '../common/throttling/client-ip-throttler.guard';
 import { User } from '../database/entities/user.entity';
 import { deliverTokens, RefreshCookieHeader } from '../sessions/refresh-cookie';
 import { LoginDto } from './dto/login.dto';
@@ -39,11 +38,11 @@ export class AuthController {
   ) {}
 
   @Post('register')
-  // Above UseGuards: the decorator nearest the method adds its guards first, and the CAPTCHA is checked
-  // (and spent) only once the throttle and the registration mode have let the request through.
+  // The decorator nearest the method adds its guards first: the throttle, then the registration mode, then
+  // the CAPTCHA, which is checked (and spent) only once the other two have let the request through.
   @RequireCaptcha()
-  @UseGuards(ClientIpThrottlerGuard, RegistrationModeGuard)
-  @SkipThrottle({ [THROTTLE.login]: true })
+  @UseGuards(RegistrationModeGuard)
+  @ThrottledBy(THROTTLE.register)
   @ApiTooManyRequestsResponse({
     description: 'Over the per-IP registration limit; see Retry-After',
     type: ErrorResponseDto,
@@ -69,8 +68,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @UseGuards(ClientIpThrottlerGuard)
-  @SkipThrottle({ [THROTTLE.register]: true })
+  @ThrottledBy(THROTTLE.login)
   @ApiTooManyRequestsResponse({ description: 'Over the per-IP login limit; see Retry-After', type: ErrorResponseDto })
   @ApiOperation({ summary: 'Exchange e-mail and password for a new session: a bearer token and a refresh token' })
   @RefreshCookieHeader()

@@ -39,6 +39,11 @@ export class UsersRepository {
     return this.users.existsBy({ email });
   }
 
+  /** Whether a user has this id: admins' routes about a user answer 404 for an unknown one. */
+  existsById(id: string): Promise<boolean> {
+    return this.users.existsBy({ id });
+  }
+
   existsSuperuser(): Promise<boolean> {
     return this.users.existsBy({ isSuperuser: true });
   }

@@ -1,6 +1,14 @@
 import { Controller, Get, Header, NotFoundException } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { THROTTLE, ThrottledBy } from '../common/throttling/client-ip-throttler.guard';
 import { CaptchaService } from './captcha.service';
 
 class AltchaChallengeParametersDto {
@@ -36,15 +44,21 @@ export class CaptchaController {
 
   @Get('captcha')
   @Header('Cache-Control', 'no-store')
+  @ThrottledBy(THROTTLE.captcha)
   @ApiOperation({
     summary: 'A new ALTCHA challenge (CAPTCHA=altcha)',
     description:
       'Signed, expiring (CAPTCHA_EXPIRES) proof of work for the ALTCHA widget (its `challenge` option). Its ' +
       'solution, the base64 payload the widget produces, goes into the `captcha` field of register and ' +
-      'password/forgot, once.',
+      'password/forgot, once. Each challenge costs the server a PBKDF2 derivation, so they are limited per ' +
+      'client IP (CAPTCHA_RATE_LIMIT per CAPTCHA_RATE_TTL seconds).',
   })
   @ApiOkResponse({ type: AltchaChallengeDto })
   @ApiNotFoundResponse({ description: 'CAPTCHA is off', type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Over the per-IP challenge limit (CAPTCHA_RATE_LIMIT); see Retry-After',
+    type: ErrorResponseDto,
+  })
   async challenge(): Promise<AltchaChallengeDto> {
     if (!this.captcha.enabled) throw new NotFoundException('CAPTCHA is off');
     return (await this.captcha.createChallenge()) as AltchaChallengeDto;

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Challenge, createChallenge, Payload, randomInt, verifySolution } from 'altcha-lib';
 import { deriveKey as pbkdf2DeriveKey } from 'altcha-lib/algorithms/pbkdf2';
+import { BatchedPruner } from '../common/batched-pruner';
 import { AppConfig, CaptchaConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { deriveKey } from '../config/derived-secret';
@@ -8,8 +9,8 @@ import { CaptchaRepository } from './captcha.repository';
 
 /** ALTCHA's recommended proof of work: PBKDF2 runs natively in every browser's Web Crypto. */
 const ALGORITHM = 'PBKDF2/SHA-256';
+/** Spent challenges are refused anyway once expired (CAPTCHA_EXPIRES, 10 minutes by default). */
 const PRUNE_INTERVAL_MS = 600_000;
-const PRUNE_BATCH_SIZE = 1000;
 
 export type CaptchaRejection = 'missing' | 'invalid' | 'expired' | 'replayed';
 
@@ -31,7 +32,7 @@ export class CaptchaService implements OnApplicationBootstrap, OnApplicationShut
   private readonly settings: CaptchaConfig;
   private readonly signatureSecret: string;
   private readonly keySignatureSecret: string;
-  private timer?: NodeJS.Timeout;
+  private readonly pruner = new BatchedPruner('Spent challenge', 'Captcha');
 
   constructor(
     private readonly spent: CaptchaRepository,
@@ -53,17 +54,16 @@ export class CaptchaService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      this.spent.deleteExpired(PRUNE_BATCH_SIZE).catch((error: unknown) => {
-        this.logger.warn(`Pruning spent challenges failed: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    }, PRUNE_INTERVAL_MS);
-    this.timer.unref();
+    if (this.enabled) this.pruner.start(() => this.pruneExpired(), PRUNE_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.pruner.stop();
+  }
+
+  /** Deletes the records of spent challenges that have expired; returns how many. */
+  pruneExpired(): Promise<number> {
+    return this.pruner.deleteInBatches((limit) => this.spent.deleteExpired(limit));
   }
 
   createChallenge(): Promise<Challenge> {

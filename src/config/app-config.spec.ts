@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       registrationAllowedDomains: [],
       registerRateLimit: { limit: 3, ttlSeconds: 3600 },
       loginRateLimit: { limit: 10, ttlSeconds: 60 },
+      captchaRateLimit: { limit: 30, ttlSeconds: 60 },
       trustProxy: false,
       sipBan: {
         maxRetry: 5,
@@ -36,8 +37,11 @@ describe('loadConfig', () => {
       SIP_ALLOWLIST: '10.0.0.0/8,2001:db8::/32',
       DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
       REFRESH_TOKEN_TTL: '86400',
+      CAPTCHA_RATE_LIMIT: '5',
+      CAPTCHA_RATE_TTL: '300',
     });
     expect(config.port).toBe(8080);
+    expect(config.captchaRateLimit).toEqual({ limit: 5, ttlSeconds: 300 });
     expect(config.refreshTokenTtlSeconds).toBe(86400);
     expect(config.registrationMode).toBe('admin_only');
     expect(config.registrationAllowedDomains).toEqual(['company.com', 'example.org']);
@@ -54,6 +58,8 @@ describe('loadConfig', () => {
     ['REGISTRATION_MODE', 'everyone'],
     ['REGISTER_RATE_LIMIT', '0'],
     ['LOGIN_RATE_TTL', '-5'],
+    ['CAPTCHA_RATE_LIMIT', '0'],
+    ['CAPTCHA_RATE_TTL', 'soon'],
     ['JWT_SECRET', 'short'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['TRUST_PROXY', 'not-an-address'],

@@ -394,6 +394,17 @@ class EnvironmentVariables {
   @Min(1)
   AUTH_CACHE_TTL_SECONDS: number = 300;
 
+  /** Challenges (GET /api/auth/captcha) per client IP per CAPTCHA_RATE_TTL: each costs the server a PBKDF2 run. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CAPTCHA_RATE_LIMIT: number = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CAPTCHA_RATE_TTL: number = 60;
+
   @IsIn(['true', 'false'])
   METRICS_ENABLED: 'true' | 'false' = 'true';
 
@@ -421,6 +432,7 @@ export interface AppConfig {
   registrationAllowedDomains: string[];
   registerRateLimit: { limit: number; ttlSeconds: number };
   loginRateLimit: { limit: number; ttlSeconds: number };
+  captchaRateLimit: { limit: number; ttlSeconds: number };
   apiKeyRateLimit: { limit: number; ttlSeconds: number };
   trustProxy: TrustProxySetting;
   redisUrl?: string;
@@ -596,6 +608,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     registrationAllowedDomains: domains,
     registerRateLimit: { limit: vars.REGISTER_RATE_LIMIT, ttlSeconds: vars.REGISTER_RATE_TTL },
     loginRateLimit: { limit: vars.LOGIN_RATE_LIMIT, ttlSeconds: vars.LOGIN_RATE_TTL },
+    captchaRateLimit: { limit: vars.CAPTCHA_RATE_LIMIT, ttlSeconds: vars.CAPTCHA_RATE_TTL },
     apiKeyRateLimit: { limit: vars.API_KEY_RATE_LIMIT, ttlSeconds: vars.API_KEY_RATE_TTL },
     trustProxy,
     redisUrl: vars.REDIS_URL,

@@ -1,18 +1,13 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { sameSecret } from '../common/secret-token';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
-/**
- * Whether an Authorization header carries `Bearer <expected>`. Both sides are hashed first: equal-length
- * digests let timingSafeEqual compare in constant time without leaking the token's length.
- */
+/** Whether an Authorization header carries `Bearer <expected>`, compared in constant time (sameSecret). */
 export function bearerTokenMatches(authorization: string | undefined, expected: string): boolean {
   const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
-  return match !== null && timingSafeEqual(sha256(match[1]), sha256(expected));
+  return match !== null && sameSecret(match[1], expected);
 }
 
 /** METRICS_TOKEN set: `GET /metrics` needs it as a bearer token. Unset: the route is open. */

@@ -1,15 +1,12 @@
-import { Controller, Delete, HttpCode, HttpStatus, Param } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
+import { Delete, HttpCode, HttpStatus, Param } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { AdminUsersRoutes, CurrentUser, UserIdParam } from '../auth/guards/decorators';
 import { ClientIp } from '../common/client-ip';
-import { ErrorResponseDto } from '../common/error-response.dto';
 import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
 import { MfaService } from './mfa.service';
 
-@ApiTags('Admin - User Management')
-@Controller('api/admin/users')
-@SuperuserOnly()
+@AdminUsersRoutes()
 export class AdminMfaController {
   constructor(private readonly mfa: MfaService) {}
 
@@ -19,9 +16,8 @@ export class AdminMfaController {
     summary: "Remove a user's second factor (a lost phone)",
     description: 'The TOTP secret, a pending setup and the recovery codes are deleted; 204 also when there was none.',
   })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @UserIdParam()
   @ApiNoContentResponse({ description: 'The user logs in with the password alone' })
-  @ApiNotFoundResponse({ description: 'Unknown or malformed id', type: ErrorResponseDto })
   remove(@Param('id', parseIdOr404('User')) id: string, @CurrentUser() actor: User, @ClientIp() ip: string) {
     return this.mfa.removeByAdmin(actor, id, ip);
   }

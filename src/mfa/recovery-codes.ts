@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Secret } from 'otpauth';
+import { sha256 } from '../common/secret-token';
 
 export const RECOVERY_CODE_COUNT = 10;
 /** 128 random bits, as every token of the service: a stored hash cannot be reversed by guessing. */
@@ -19,7 +20,5 @@ export function generateRecoveryCodes(): string[] {
  * (people retype them). A 128-bit code needs no slow hash: it cannot be guessed from its hash.
  */
 export function hashRecoveryCode(input: string): Buffer {
-  return createHash('sha256')
-    .update(input.toLowerCase().replace(/[\s-]+/g, ''))
-    .digest();
+  return sha256(input.toLowerCase().replace(/[\s-]+/g, ''));
 }

@@ -1,25 +1,14 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
-import {
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { CurrentSessionId, CurrentUser, SuperuserOnly } from '../auth/guards/decorators';
+import { Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { AdminUsersRoutes, CurrentSessionId, CurrentUser, UserIdParam } from '../auth/guards/decorators';
 import { ClientIp } from '../common/client-ip';
-import { ErrorResponseDto } from '../common/error-response.dto';
 import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
 import { AdminSessionsService } from './admin-sessions.service';
 import { SessionResponseDto } from './dto/session-response.dto';
 
-@ApiTags('Admin - User Management')
-@Controller('api/admin/users')
-@SuperuserOnly()
-@ApiParam({ name: 'id', format: 'uuid' })
-@ApiNotFoundResponse({ description: 'Unknown or malformed user id', type: ErrorResponseDto })
+@AdminUsersRoutes()
+@UserIdParam()
 export class AdminSessionsController {
   constructor(private readonly adminSessions: AdminSessionsService) {}
 

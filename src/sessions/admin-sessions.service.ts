@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
 import { SessionsService } from './sessions.service';
 import { SessionSummary } from './sessions.repository';
@@ -8,6 +9,7 @@ import { SessionSummary } from './sessions.repository';
 export class AdminSessionsService {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly users: UsersRepository,
     private readonly securityLog: SecurityLogService,
   ) {}
 
@@ -30,7 +32,7 @@ export class AdminSessionsService {
   }
 
   private async requireUser(userId: string): Promise<void> {
-    if (!(await this.sessions.userExists(userId))) {
+    if (!(await this.users.existsById(userId))) {
       throw new NotFoundException('User not found');
     }
   }

@@ -1,4 +1,5 @@
-import { newRefreshToken, newSessionId, parseRefreshToken, sameDigest } from './refresh-token';
+import { sameDigest } from '../common/secret-token';
+import { newRefreshToken, newSessionId, parseRefreshToken } from './refresh-token';
 
 describe('refresh tokens', () => {
   it('names its session and carries 256 random bits, of which only the digest is kept', () => {

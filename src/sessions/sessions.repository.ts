@@ -175,11 +175,6 @@ export class SessionsRepository {
     }));
   }
 
-  async userExists(userId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM users WHERE id = $1', [userId]);
-    return rows.length > 0;
-  }
-
   /** Deletes up to `limit` sessions that expired or were revoked before `before` (their spent tokens go with them). */
   async deleteEndedBefore(before: Date, limit: number): Promise<number> {
     const [, affected]: [unknown[], number] = await this.dataSource.query(

@@ -4,7 +4,8 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { Transactions } from '../database/transactions';
-import { newRefreshToken, newSessionId, parseRefreshToken, sameDigest } from './refresh-token';
+import { sameDigest } from '../common/secret-token';
+import { newRefreshToken, newSessionId, parseRefreshToken } from './refresh-token';
 import { SessionsRepository, SessionSummary } from './sessions.repository';
 
 export const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
@@ -150,11 +151,6 @@ export class SessionsService {
     tx?: EntityManager,
   ): Promise<number> {
     return this.sessions.revokeAllActiveOfUser(userId, reason, exceptSessionId ?? null, tx);
-  }
-
-  /** True when a user has this id (admins' routes answer 404 for an unknown one). */
-  userExists(userId: string): Promise<boolean> {
-    return this.sessions.userExists(userId);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
 import { SecurityLogService } from '../common/security-log.service';
+import { newSecretToken, sha256 } from '../common/secret-token';
 import { AdminActor } from './admin-actor';
 import { Bouncer, BouncersRepository } from './bouncers.repository';
 
@@ -26,10 +26,10 @@ export class BouncersService {
   }
 
   async create(name: string, actor: AdminActor): Promise<CreatedBouncer> {
-    const key = randomBytes(32).toString('base64url');
+    const { token: key, hash } = newSecretToken();
     const bouncer = await this.repository.insertBouncer({
       name,
-      keySha256: sha256(key),
+      keySha256: hash,
       keyPrefix: key.slice(0, KEY_PREFIX_LENGTH),
       createdBy: actor.id,
     });
@@ -61,8 +61,4 @@ export class BouncersService {
   authenticate(key: string): Promise<string | undefined> {
     return this.repository.findActiveBouncerIdByKey(sha256(key));
   }
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }

@@ -1,6 +1,7 @@
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { COMMON_PASSWORDS, expectCommonPasswordRefused } from '../support/passwords';
-import { linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
+import { AccountRetentionService } from '../../src/account/account-retention.service';
+import { eventually, linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
 
 jest.setTimeout(60_000);
 
@@ -115,6 +116,33 @@ describe('E-mail flows over real SMTP, followed from the e-mails', () => {
         .expect(200);
       expect(sink.to('nobody-at-all@example.com')).toEqual([]);
       expect(sink.to(ADMIN.email).filter((mail) => mail.subject.includes('Confirm'))).toEqual([]);
+    });
+  });
+
+  describe('verification (EMAIL_VERIFICATION=off)', () => {
+    let off: TestApp;
+    beforeAll(async () => {
+      off = await startTestApp({
+        env: { ...FAST, SMTP_URL: sink.url, REGISTRATION_MODE: 'open', EMAIL_VERIFICATION: 'off' },
+      });
+    });
+    afterAll(() => closeAll(off));
+
+    it('resend answers 202 as ever but sends no link and stores no token', async () => {
+      const user = newUser();
+      const created = await off.http.post('/api/auth/register').send(user).expect(201);
+      const answer = await off.http.post('/api/auth/verify-email/resend').send({ email: user.email }).expect(202);
+      expect(answer.body).toEqual({ message: 'If the address belongs to an account, an e-mail is on its way' });
+      // The request is deleted in the transaction that handles it, with the token and e-mail it would queue.
+      await eventually(async () => {
+        const { rows } = await off.db.query('SELECT 1 FROM account_email_requests');
+        return rows.length === 0;
+      });
+      const tokens = await off.db.query('SELECT 1 FROM email_tokens WHERE user_id = $1', [created.body.id]);
+      expect(tokens.rows).toEqual([]);
+      const queued = await off.db.query('SELECT 1 FROM mail_outbox WHERE recipient = $1', [user.email]);
+      expect(queued.rows).toEqual([]);
+      expect(sink.to(user.email)).toEqual([]);
     });
   });
 
@@ -359,6 +387,52 @@ describe('E-mail flows over real SMTP, followed from the e-mails', () => {
       expect(t.securityEvents()).toContainEqual(
         expect.objectContaining({ event: 'admin_action', action: 'password_reset', target_id: created.body.id }),
       );
+    });
+  });
+
+  describe('pruning', () => {
+    it('deletes spent and expired e-mail tokens and the queued notices of users no longer pending', async () => {
+      const user = newUser();
+      const created = await t.http.post('/api/auth/register').send(user).expect(201);
+      const verification = linkIn(await mailTo(sink, user.email, 'Confirm your e-mail address'), '/verify-email');
+      await t.http.post('/api/auth/verify-email').send({ token: verification.token }).expect(200);
+      // Two reset links: the second replaces (spends) the first.
+      await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+      await mailTo(sink, user.email, 'Reset your password');
+      await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+      const live = linkIn(await mailTo(sink, user.email, 'Reset your password', 2), '/reset-password');
+      const other = newUser();
+      const otherCreated = await t.http.post('/api/auth/register').send(other).expect(201);
+      const expired = linkIn(await mailTo(sink, other.email, 'Confirm your e-mail address'), '/verify-email');
+      await t.db.query(`UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+        otherCreated.body.id,
+      ]);
+      // A sign-up queued for a digest and activated since, and one still waiting.
+      await t.db.query(`UPDATE users SET status = 'pending' WHERE id = $1`, [otherCreated.body.id]);
+      await t.db.query('INSERT INTO signup_notice_queue (user_id) VALUES ($1), ($2)', [
+        created.body.id,
+        otherCreated.body.id,
+      ]);
+
+      const pruned = await t.app.get(AccountRetentionService).prune();
+      expect(pruned.emailTokens).toBeGreaterThanOrEqual(3);
+      expect(pruned.signupNotices).toBe(1);
+      const { rows: tokens } = await t.db.query<{ user_id: string; kind: string; used_at: Date | null }>(
+        'SELECT user_id, kind, used_at FROM email_tokens WHERE user_id IN ($1, $2)',
+        [created.body.id, otherCreated.body.id],
+      );
+      expect(tokens).toEqual([{ user_id: created.body.id, kind: 'password_reset', used_at: null }]);
+      const { rows: queue } = await t.db.query<{ user_id: string }>('SELECT user_id FROM signup_notice_queue');
+      expect(queue).toEqual([{ user_id: otherCreated.body.id }]);
+
+      // A pruned token is refused as before; the live one still works.
+      for (const token of [verification.token, expired.token]) {
+        await t.http.post('/api/auth/verify-email').send({ token }).expect(400);
+      }
+      await t.http
+        .post('/api/auth/password/reset')
+        .send({ token: live.token, new_password: 'Pruned12345' })
+        .expect(204);
     });
   });
 });

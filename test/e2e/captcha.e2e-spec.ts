@@ -1,7 +1,8 @@
 import { Challenge, createChallenge, solveChallenge } from 'altcha-lib';
 import { deriveKey as pbkdf2DeriveKey } from 'altcha-lib/algorithms/pbkdf2';
-import { CaptchaRepository } from '../../src/captcha/captcha.repository';
+import { CaptchaService } from '../../src/captcha/captcha.service';
 import { deriveKey } from '../../src/config/derived-secret';
+import { describeWith, unreachableRedis } from '../support/required-tools';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
 
 // Two instances start in one hook.
@@ -15,6 +16,7 @@ const CAPTCHA_ENV = {
   CAPTCHA_COST: '1',
   CAPTCHA_MAX_COUNTER: '200',
   REGISTER_RATE_LIMIT: '1000',
+  CAPTCHA_RATE_LIMIT: '1000',
 };
 
 /** Solves a challenge as the ALTCHA widget does and returns the widget's base64 payload. */
@@ -137,11 +139,12 @@ describe('CAPTCHA=altcha (real HTTP, real PostgreSQL)', () => {
     await register(await solve(await signedWith(CAPTCHA_HMAC_KEY, inAnHour))).expect(201);
   });
 
-  it('prunes spent challenges once they have expired', async () => {
+  it('prunes spent challenges once they have expired, batch after batch', async () => {
     await t.db.query(
-      `INSERT INTO captcha_spent_challenges (signature, expires_at) VALUES ('old', now() - interval '1 second')`,
+      `INSERT INTO captcha_spent_challenges (signature, expires_at)
+       SELECT 'old-' || n, now() - interval '1 second' FROM generate_series(1, 2500) AS n`,
     );
-    expect(await t.app.get(CaptchaRepository).deleteExpired(1000)).toBeGreaterThanOrEqual(1);
+    expect(await t.app.get(CaptchaService).pruneExpired()).toBeGreaterThanOrEqual(2500);
     const { rows } = await t.db.query(
       `SELECT count(*)::int AS n FROM captcha_spent_challenges WHERE expires_at < now()`,
     );
@@ -204,5 +207,67 @@ describe('CAPTCHA off (the default)', () => {
     await t.http.post('/api/auth/password/forgot').send({ email: ADMIN.email }).expect(202);
     const response = await t.http.get('/api/auth/captcha').expect(404);
     expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'CAPTCHA is off' });
+  });
+});
+
+describe('GET /api/auth/captcha is limited per client IP (CAPTCHA_RATE_LIMIT / CAPTCHA_RATE_TTL)', () => {
+  /** A client address of its own for each run, so that counters left in Redis by an earlier run do not count. */
+  const randomClient = () => `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 256)).join('.')}`;
+  const env = { ...CAPTCHA_ENV, CAPTCHA_RATE_LIMIT: '3', CAPTCHA_RATE_TTL: '60', TRUST_PROXY: 'loopback' };
+  const fetchChallenge = (app: TestApp, client: string) =>
+    app.http.get('/api/auth/captcha').set('X-Forwarded-For', client);
+  const expectLimited = (response: { status: number; headers: Record<string, string>; body: unknown }) => {
+    expect(response.status).toBe(429);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too many requests, try again later',
+    });
+  };
+
+  describe('one instance', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env });
+    });
+    afterAll(() => t.close());
+
+    it('answers 429 with Retry-After past the limit, per client, and leaves sign-up and login their own limits', async () => {
+      const client = randomClient();
+      for (let i = 0; i < 3; i++) await fetchChallenge(t, client).expect(200);
+      expectLimited(await fetchChallenge(t, client));
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'rate_limit_hit', ip: client, path: '/api/auth/captcha', limit: 3 }),
+      );
+      const other = randomClient();
+      const payload = await solve((await fetchChallenge(t, other).expect(200)).body as Challenge);
+      await t.http
+        .post('/api/auth/register')
+        .set('X-Forwarded-For', client)
+        .send(newUser({ captcha: payload }))
+        .expect(201);
+      await t.http.post('/api/auth/login').set('X-Forwarded-For', client).send(ADMIN).expect(200);
+    });
+  });
+
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  describeWith([unreachableRedis(redisUrl)], 'two instances sharing REDIS_URL', () => {
+    let first: TestApp;
+    let second: TestApp;
+    beforeAll(async () => {
+      first = await startTestApp({ env: { ...env, REDIS_URL: redisUrl } });
+      second = await startTestApp({ env: { ...env, REDIS_URL: redisUrl }, databaseUrl: first.databaseUrl });
+    });
+    afterAll(() => closeAll(first, second));
+
+    it('count one limit together', async () => {
+      const client = randomClient();
+      await fetchChallenge(first, client).expect(200);
+      await fetchChallenge(second, client).expect(200);
+      await fetchChallenge(first, client).expect(200);
+      expectLimited(await fetchChallenge(second, client));
+      expectLimited(await fetchChallenge(first, client));
+    });
   });
 });

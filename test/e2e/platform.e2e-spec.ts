@@ -97,7 +97,7 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['post', '/api/sip-security/allowlist', ['201', '401', '403', '422']],
       ['delete', '/api/sip-security/allowlist/{id}', ['204', '401', '403', '404']],
       ['get', '/api/sip-security/check/{ip}', ['200', '401', '403', '422']],
-      ['get', '/api/auth/captcha', ['200', '404']],
+      ['get', '/api/auth/captcha', ['200', '404', '429']],
       ['post', '/api/auth/mfa/totp/setup', ['200', '401', '409']],
       ['post', '/api/auth/mfa/totp/enable', ['200', '401', '409', '422']],
       ['post', '/api/auth/mfa/totp/disable', ['204', '401', '409', '422']],
@@ -126,6 +126,12 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     const register = document.components.schemas.RegisterDto;
     expect(Object.keys(register.properties).sort()).toEqual(['captcha', 'email', 'full_name', 'password']);
     expect(register.required.sort()).toEqual(['email', 'full_name', 'password']);
+    const fields = (schema: string) => Object.keys(document.components.schemas[schema].properties).sort();
+    expect(fields('LoginDto')).toEqual(['email', 'otp', 'password']);
+    expect(fields('ForgotPasswordDto')).toEqual(['captcha', 'email']);
+    expect(fields('ResetPasswordDto')).toEqual(['new_password', 'token']);
+    expect(fields('ChangePasswordDto')).toEqual(['current_password', 'new_password']);
+    expect(document.components.schemas.ResetPasswordDto.properties.new_password).toMatchObject({ format: 'password' });
     const user = document.components.schemas.UserResponseDto;
     expect(Object.keys(user.properties)).not.toContain('hashed_password');
     expect(document.paths['/api/admin/users'].get.responses['200'].headers['X-Total-Count']).toBeDefined();

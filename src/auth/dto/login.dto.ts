@@ -1,16 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { NoNullCharacters } from '../../common/text';
-import { NormalizedEmail } from '../email';
+import { EmailLookupProperty } from './email-lookup.property';
 
 export class LoginDto {
-  @ApiProperty({ example: 'user@example.com' })
-  @Transform(NormalizedEmail)
-  @IsString()
-  @NoNullCharacters()
-  @MinLength(1)
-  @MaxLength(254)
+  @EmailLookupProperty()
   email: string;
 
   /** Bounded so that nobody can make the server hash megabytes. */

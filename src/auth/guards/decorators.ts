@@ -1,8 +1,11 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
+import { applyDecorators, Controller, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiParam,
   ApiSecurity,
+  ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -28,6 +31,20 @@ export const SuperuserOnly = () =>
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked token', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: 'Admin privileges required', type: ErrorResponseDto }),
+  );
+
+/**
+ * A controller of the admins' routes about users (`/api/admin/users`), superusers only. Each feature keeps
+ * its own (listings, e-mails and lockout, sessions, second factor); they share the path and the tag.
+ */
+export const AdminUsersRoutes = () =>
+  applyDecorators(ApiTags('Admin - User Management'), Controller('api/admin/users'), SuperuserOnly());
+
+/** Documents a route's `{id}` user parameter and the 404 for an unknown or malformed one (parseIdOr404('User')). */
+export const UserIdParam = () =>
+  applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid' }),
+    ApiNotFoundResponse({ description: 'Unknown or malformed id', type: ErrorResponseDto }),
   );
 
 /** The authenticated user that the guards put on the request. */

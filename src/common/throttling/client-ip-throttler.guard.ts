@@ -1,8 +1,9 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
+  SkipThrottle,
   ThrottlerException,
   ThrottlerGuard,
   ThrottlerLimitDetail,
@@ -13,8 +14,9 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { clientIp } from '../client-ip';
 import { SecurityLogService } from '../security-log.service';
 
-/** Throttler names, one per limit the contract configures. */
-export const THROTTLE = { register: 'register', login: 'login' } as const;
+/** Throttler names, one per configured limit (the app module gives each its limit and window). */
+export const THROTTLE = { register: 'register', login: 'login', captcha: 'captcha' } as const;
+export type ThrottleName = (typeof THROTTLE)[keyof typeof THROTTLE];
 
 /**
  * Counts per client address as clientIp resolves it (the socket peer unless TRUST_PROXY is set, never a
@@ -54,3 +56,14 @@ export class ClientIpThrottlerGuard extends ThrottlerGuard {
     throw new ThrottlerException('Too many requests, try again later');
   }
 }
+
+/**
+ * Counts the route's requests per client address against the one named limit, and against no other: the
+ * library's guard applies every configured limit unless told to skip it, so a new limit must not start
+ * counting on routes that have their own.
+ */
+export const ThrottledBy = (name: ThrottleName) =>
+  applyDecorators(
+    UseGuards(ClientIpThrottlerGuard),
+    SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((other) => [other, other !== name]))),
+  );
