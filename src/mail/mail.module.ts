@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { FileMailTransport, MailTransport, SmtpMailTransport } from './mail-transport';
 import { MailService } from './mail.service';
 import { OutboxRepository } from './outbox.repository';
+import { OutboxRetentionService } from './outbox-retention.service';
 import { OutboxWorker } from './outbox.worker';
 
 /** E-mail through the durable outbox; global, since sign-up, password flows and admin actions all send. */
@@ -21,6 +22,7 @@ import { OutboxWorker } from './outbox.worker';
     },
     OutboxRepository,
     OutboxWorker,
+    OutboxRetentionService,
     MailService,
   ],
   exports: [MailService, OutboxWorker],

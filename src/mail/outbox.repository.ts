@@ -63,6 +63,19 @@ export class OutboxRepository {
     });
   }
 
+  /**
+   * Deletes up to `limit` messages sent more than `keepDays` days ago; says how many. Failed messages stay:
+   * they are few, and an operator may want to read what could not be delivered.
+   */
+  async deleteSentBefore(keepDays: number, limit: number): Promise<number> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM mail_outbox WHERE id IN (
+         SELECT id FROM mail_outbox WHERE status = 'sent' AND sent_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [keepDays, limit],
+    );
+    return affected;
+  }
+
   private async recordOutcome(tx: EntityManager, id: string, outcome: DeliveryOutcome): Promise<void> {
     switch (outcome.status) {
       case 'sent':

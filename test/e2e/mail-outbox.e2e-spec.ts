@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutboxRetentionService, SENT_MAIL_KEEP_DAYS } from '../../src/mail/outbox-retention.service';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
 import { eventually, SmtpSink } from '../support/smtp-sink';
 
@@ -96,6 +97,20 @@ describe('Mail over SMTP through the outbox (real SMTP server)', () => {
     const mails = await sink.waitFor(user.email);
     expect(mails).toHaveLength(1);
     await eventually(async () => (await outboxRow(t, user.email))?.status === 'sent');
+  });
+
+  it('deletes sent messages once they are older than the days kept, and keeps the rest', async () => {
+    const old = await signUpAndActivate(t);
+    const recent = await signUpAndActivate(t);
+    await eventually(async () => (await outboxRow(t, recent.email))?.status === 'sent');
+    await eventually(async () => (await outboxRow(t, old.email))?.status === 'sent');
+    await t.db.query(`UPDATE mail_outbox SET sent_at = now() - make_interval(days => $1 + 1) WHERE recipient = $2`, [
+      SENT_MAIL_KEEP_DAYS,
+      old.email,
+    ]);
+    await t.app.get(OutboxRetentionService).prune();
+    expect(await outboxRow(t, old.email)).toBeUndefined();
+    expect(await outboxRow(t, recent.email)).toMatchObject({ status: 'sent' });
   });
 });
 
