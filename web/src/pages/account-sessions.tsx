@@ -61,13 +61,15 @@ export function SessionsSection() {
               {sessions.data.map((session) => (
                 <tr key={session.id}>
                   <td data-label="Client" className="agent">
-                    {deviceName(session)}
-                    {session.current && (
-                      <>
-                        {' '}
-                        <span className="badge active">this device</span>
-                      </>
-                    )}
+                    <span>
+                      {deviceName(session)}
+                      {session.current && (
+                        <>
+                          {' '}
+                          <span className="badge active">this device</span>
+                        </>
+                      )}
+                    </span>
                   </td>
                   <td data-label="IP address">{session.ip ?? '—'}</td>
                   <td data-label="Signed in">{formatTime(session.created_at)}</td>
