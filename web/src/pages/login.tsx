@@ -13,9 +13,7 @@ type FieldName = (typeof FIELDS)[number];
 const INVALID_SECOND_FACTOR = 'Invalid second factor';
 
 /** Notices other pages send the user here with (`/login?notice=…`). */
-const NOTICES: Record<string, string> = {
-  'password-reset': 'Your password has been changed. Sign in with the new one.',
-};
+const NOTICES = new Map([['password-reset', 'Your password has been changed. Sign in with the new one.']]);
 
 /** What each refusal of the login route means, in words for the person signing in. */
 function loginRefusal(status: number, messages: string[], retryAfter: string | null): string[] {
@@ -96,7 +94,7 @@ export function LoginPage() {
     setFormErrors([]);
   };
 
-  const notice = NOTICES[new URLSearchParams(search).get('notice') ?? ''];
+  const notice = NOTICES.get(new URLSearchParams(search).get('notice') ?? '');
 
   if (askingCode) {
     return (
