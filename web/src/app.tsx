@@ -3,9 +3,12 @@ import { Redirect, Route, Switch } from 'wouter';
 import { RequireSession, useSessionEndRedirect } from './auth';
 import { Loading } from './components/states';
 import { AccountPage } from './pages/account';
+import { ForgotPasswordPage } from './pages/forgot-password';
 import { LoginPage } from './pages/login';
 import { NotFoundPage } from './pages/not-found';
 import { RegisterPage } from './pages/register';
+import { ResetPasswordPage } from './pages/reset-password';
+import { VerifyEmailPage } from './pages/verify-email';
 
 /** The console is a chunk of its own: the sign-in and sign-up pages load without it. */
 const AdminShell = lazy(async () => ({ default: (await import('./pages/admin/shell')).AdminShell }));
@@ -16,6 +19,9 @@ export function App() {
     <Switch>
       <Route path="/login" component={LoginPage} />
       <Route path="/register" component={RegisterPage} />
+      <Route path="/forgot-password" component={ForgotPasswordPage} />
+      <Route path="/reset-password" component={ResetPasswordPage} />
+      <Route path="/verify-email" component={VerifyEmailPage} />
       <Route path="/account">
         <RequireSession>
           <AccountPage />

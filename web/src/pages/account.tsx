@@ -4,40 +4,48 @@ import { signOut } from '../api/session';
 import { useCurrentUser } from '../auth';
 import { ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
+import { PasswordSection } from './account-password';
+import { SecondFactorSection } from './account-second-factor';
+import { SessionsSection } from './account-sessions';
 
-/** The signed-in user's own page. */
+/** The signed-in user's own page: who they are, where they are signed in, their password and second factor. */
 export function AccountPage() {
   const me = useCurrentUser();
   useEffect(() => {
     document.title = 'Your account · regshield';
   }, []);
   return (
-    <main className="narrow">
+    <main className="account">
       <h1>Your account</h1>
       {me.isPending && <Loading what="your account" />}
       {me.isError && <ErrorMessage error={me.error} />}
       {me.data && (
-        <dl className="facts">
-          <dt>Email</dt>
-          <dd>{me.data.email}</dd>
-          <dt>Name</dt>
-          <dd>{me.data.full_name}</dd>
-          <dt>Role</dt>
-          <dd>{me.data.is_superuser ? 'Administrator' : 'User'}</dd>
-          <dt>Member since</dt>
-          <dd>{formatTime(me.data.created_at)}</dd>
-          <dt>Last sign-in</dt>
-          <dd>{formatTime(me.data.last_login_at)}</dd>
-        </dl>
+        <section className="card" aria-label="Who you are">
+          <dl className="facts">
+            <dt>Email</dt>
+            <dd>
+              {me.data.email} {me.data.email_verified ? '' : '(not confirmed yet)'}
+            </dd>
+            <dt>Name</dt>
+            <dd>{me.data.full_name}</dd>
+            <dt>Role</dt>
+            <dd>{me.data.is_superuser ? 'Administrator' : 'User'}</dd>
+            <dt>Member since</dt>
+            <dd>{formatTime(me.data.created_at)}</dd>
+            <dt>Last sign-in</dt>
+            <dd>{formatTime(me.data.last_login_at)}</dd>
+          </dl>
+          <p className="filter-buttons">
+            {me.data.is_superuser && <Link href="/admin">Admin console</Link>}
+            <button type="button" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </p>
+        </section>
       )}
-      {me.data?.is_superuser && (
-        <p>
-          <Link href="/admin">Admin console</Link>
-        </p>
-      )}
-      <button type="button" onClick={() => void signOut()}>
-        Sign out
-      </button>
+      {me.data && <SessionsSection />}
+      {me.data && <PasswordSection />}
+      {me.data && <SecondFactorSection user={me.data} />}
     </main>
   );
 }

@@ -6,11 +6,21 @@ import { REFRESH_COOKIE_HEADER, startSession } from '../api/session';
 import { returnPath } from '../auth';
 import { Field, FormErrors } from '../components/field';
 
-const FIELDS = ['email', 'password'] as const;
+const FIELDS = ['email', 'password', 'otp'] as const;
+type FieldName = (typeof FIELDS)[number];
+
+/** What the login route answers for a wrong or spent second-factor code. */
+const INVALID_SECOND_FACTOR = 'Invalid second factor';
+
+/** Notices other pages send the user here with (`/login?notice=…`). */
+const NOTICES = new Map([['password-reset', 'Your password has been changed. Sign in with the new one.']]);
 
 /** What each refusal of the login route means, in words for the person signing in. */
 function loginRefusal(status: number, messages: string[], retryAfter: string | null): string[] {
   if (status === 401) return ['Incorrect email or password.'];
+  if (status === 403 && messages.includes('Email not verified')) {
+    return ['Confirm your email address first: follow the link in the email sent to it when you signed up.'];
+  }
   if (status === 403) {
     return ['This account is not active. An administrator has to approve it (or switch it back on) first.'];
   }
@@ -26,8 +36,11 @@ export function LoginPage() {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  /** Set once the password was right and the account asks for its second factor. */
+  const [askingCode, setAskingCode] = useState(false);
+  const [otp, setOtp] = useState('');
   const [submitting, setSubmitting] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof FIELDS)[number], string[]>>>({});
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string[]>>>({});
   const [formErrors, setFormErrors] = useState<string[]>([]);
 
   useEffect(() => {
@@ -41,7 +54,7 @@ export function LoginPage() {
     setFormErrors([]);
     try {
       const { data, error, response } = await api.POST('/api/auth/login', {
-        body: { email, password },
+        body: askingCode ? { email, password, otp: otp.trim() } : { email, password },
         headers: REFRESH_COOKIE_HEADER,
         credentials: 'same-origin',
       });
@@ -52,11 +65,18 @@ export function LoginPage() {
         return;
       }
       const messages = errorMessages(error, `Sign-in failed (${response.status}).`);
-      if (response.status === 422) {
+      if (response.status === 401 && error?.mfa_required) {
+        setAskingCode(true);
+      } else if (response.status === 401 && askingCode && messages.includes(INVALID_SECOND_FACTOR)) {
+        setFieldErrors({ otp: ['Invalid second factor: this code is wrong, expired or already used.'] });
+        setOtp('');
+      } else if (response.status === 422) {
         const split = messagesByField(messages, FIELDS);
         setFieldErrors(split.fields);
         setFormErrors(split.other);
       } else {
+        // Any other refusal (the password changed meanwhile, a lockout) starts again from the password.
+        if (response.status === 401) setAskingCode(false);
         setFormErrors(loginRefusal(response.status, messages, response.headers.get('Retry-After')));
       }
     } catch {
@@ -66,9 +86,57 @@ export function LoginPage() {
     }
   };
 
+  const startOver = () => {
+    setAskingCode(false);
+    setOtp('');
+    setPassword('');
+    setFieldErrors({});
+    setFormErrors([]);
+  };
+
+  const notice = NOTICES.get(new URLSearchParams(search).get('notice') ?? '');
+
+  if (askingCode) {
+    return (
+      <main className="narrow">
+        <h1>Sign in</h1>
+        <form onSubmit={(event) => void submit(event)} noValidate>
+          <FormErrors messages={formErrors} />
+          <p>
+            <strong>{email}</strong> has a second factor.
+          </p>
+          <Field
+            label="Authentication code"
+            name="otp"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            value={otp}
+            onChange={(e) => setOtp(e.target.value)}
+            errors={fieldErrors.otp}
+            hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
+          />
+          <button type="submit" className="primary" disabled={submitting}>
+            {submitting ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+        <p>
+          <button type="button" className="link" onClick={startOver}>
+            Use another account
+          </button>
+        </p>
+      </main>
+    );
+  }
+
   return (
     <main className="narrow">
       <h1>Sign in</h1>
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
       <form onSubmit={(event) => void submit(event)} noValidate>
         <FormErrors messages={formErrors} />
         <Field
@@ -95,6 +163,9 @@ export function LoginPage() {
           {submitting ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        <Link href="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         No account yet? <Link href="/register">Create one</Link>.
       </p>

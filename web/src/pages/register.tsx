@@ -2,17 +2,10 @@ import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, errorMessages, messagesByField, User } from '../api/client';
 import { Field, FormErrors } from '../components/field';
+import { PasswordRules } from '../components/password-rules';
 
 const FIELDS = ['email', 'full_name', 'password'] as const;
 type FieldName = (typeof FIELDS)[number];
-
-/** The service's password rules, checked as the user types; the service checks them again. */
-const PASSWORD_RULES: Array<{ text: string; met: (password: string) => boolean }> = [
-  { text: '8 to 200 characters', met: (p) => p.length >= 8 && p.length <= 200 },
-  { text: 'an upper-case letter', met: (p) => /\p{Lu}/u.test(p) },
-  { text: 'a lower-case letter', met: (p) => /\p{Ll}/u.test(p) },
-  { text: 'a digit', met: (p) => /\d/.test(p) },
-];
 
 export function RegisterPage() {
   const [values, setValues] = useState<Record<FieldName, string>>({ email: '', full_name: '', password: '' });
@@ -109,19 +102,7 @@ export function RegisterPage() {
           value={values.password}
           onChange={set('password')}
           errors={fieldErrors.password}
-          hint={
-            <ul className="rules" aria-label="Password rules">
-              {PASSWORD_RULES.map((rule) => {
-                const met = rule.met(values.password);
-                return (
-                  <li key={rule.text} className={met ? 'met' : 'unmet'}>
-                    <span aria-hidden="true">{met ? '✓' : '•'}</span> {rule.text}
-                    <span className="visually-hidden">{met ? ' (met)' : ' (not yet)'}</span>
-                  </li>
-                );
-              })}
-            </ul>
-          }
+          hint={<PasswordRules password={values.password} />}
         />
         <button type="submit" className="primary" disabled={submitting}>
           {submitting ? 'Creating…' : 'Create account'}
