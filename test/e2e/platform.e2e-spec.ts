@@ -170,8 +170,7 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     } finally {
       await closeAll(doomed);
     }
-    // A second app on a database of its own: its migrations alone take seconds on a loaded machine.
-  }, 30_000);
+  });
 
   it('keeps its schema in migrations, with synchronize off', async () => {
     const { rows } = await t.db.query('SELECT name FROM migrations ORDER BY id');
