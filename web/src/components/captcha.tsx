@@ -43,7 +43,7 @@ export function useCaptcha(): Captcha {
         if (response.status === 404) return setState({ status: 'off' });
         if (!data) return setState({ status: 'failed' });
         setState({ status: 'solving' });
-        const payload = await solve(data as Challenge);
+        const payload = await solve(data);
         if (current) setState({ status: 'solved', payload });
       } catch {
         if (current) setState({ status: 'failed' });

@@ -261,7 +261,7 @@ export function UserPage({ id }: { id: string }) {
 
 function SessionTable({ sessions }: { sessions: Session[] }) {
   return (
-    <TableRegion label="Sessions">
+    <TableRegion label="Session list">
       <table className="stack">
         <thead>
           <tr>
