@@ -101,6 +101,16 @@ export function PendingPage() {
       {shown.length > 0 && (
         <>
           <div className="toolbar" role="group" aria-label="Selected sign-ups">
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={allSelected}
+                onChange={(event) =>
+                  setSelected(event.target.checked ? new Set(shown.map((user) => user.id)) : new Set())
+                }
+              />
+              Select all sign-ups shown
+            </label>
             <span>{selectedShown.length} selected</span>
             <button
               type="button"
@@ -123,16 +133,7 @@ export function PendingPage() {
             <table className="stack">
               <thead>
                 <tr>
-                  <th scope="col">
-                    <input
-                      type="checkbox"
-                      aria-label="Select all sign-ups shown"
-                      checked={allSelected}
-                      onChange={(event) =>
-                        setSelected(event.target.checked ? new Set(shown.map((user) => user.id)) : new Set())
-                      }
-                    />
-                  </th>
+                  <th scope="col">Select</th>
                   <th scope="col">Email</th>
                   <th scope="col">Name</th>
                   <th scope="col">Email verified</th>
