@@ -56,10 +56,13 @@ export function PendingPage() {
       return outcome;
     },
     onSuccess: ({ done, failed }, { action }) => {
+      const total = done.length + failed.length;
       setNotice(
-        done.length === 1
-          ? `${done[0]} ${DONE[action]}.`
-          : `${done.length} sign-ups ${DONE[action]}${failed.length ? `, ${failed.length} not` : ''}.`,
+        failed.length > 0
+          ? `${done.length} of ${total} ${DONE[action]}.`
+          : done.length === 1
+            ? `${done[0]} ${DONE[action]}.`
+            : `${done.length} sign-ups ${DONE[action]}.`,
       );
       setFailures(failed);
       setSelected(new Set());
