@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, BrowserServer, chromium, Page } from 'playwright-core';
 import { missingCommand } from './required-tools';
 import { TestApp } from './test-app';
 
@@ -33,8 +33,67 @@ export function missingForBrowserTests(): Array<string | undefined> {
   ];
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+/** The Chromium process behind each browser launchChromium gave, so that closeBrowserAndApp can kill it. */
+const servers = new WeakMap<Browser, BrowserServer>();
+
+/**
+ * Starts Chromium as a browser server and connects to it: unlike `chromium.launch`, this keeps a handle on
+ * the process (`BrowserServer.kill`), which closeBrowserAndApp needs when a graceful close hangs.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const server = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  try {
+    const browser = await chromium.connect(server.wsEndpoint());
+    servers.set(browser, server);
+    return browser;
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+}
+
+/** Each clean-up step's bound: the three together stay well within Jest's 60 s hook timeout. */
+const CLOSE_STEP_MS = 10_000;
+
+/** Resolves true when the promise settles within the time, false otherwise (the promise is left to run). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A web spec's afterAll, bounded: a browser close that once hung past Jest's hook timeout under load left
+ * Chromium's sockets open, and `app.close()` waits for open connections. So: close the contexts, then the
+ * browser, and kill the Chromium process if either does not finish in time; then cut whatever connection
+ * is still open to the app (a keep-alive socket of a killed renderer, a request in flight) and close the app.
+ */
+export async function closeBrowserAndApp(browser: Browser | undefined, t: TestApp | undefined): Promise<void> {
+  if (browser) {
+    const server = servers.get(browser);
+    const closed =
+      (await settlesWithin(Promise.all(browser.contexts().map((context) => context.close())), CLOSE_STEP_MS)) &&
+      (await settlesWithin(browser.close(), CLOSE_STEP_MS)) &&
+      (await settlesWithin(server?.close() ?? Promise.resolve(), CLOSE_STEP_MS));
+    if (!closed) {
+      console.warn('Chromium did not close in time: killing it');
+      await server?.kill();
+    }
+  }
+  if (t) {
+    t.app.getHttpServer().closeAllConnections();
+    await t.close();
+  }
 }
 
 /** Makes the test app listen on a free port of localhost; returns its base URL. */

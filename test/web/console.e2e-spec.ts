@@ -1,5 +1,6 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  closeBrowserAndApp,
   DESKTOP,
   launchChromium,
   listenOnLocalhost,
@@ -36,10 +37,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     baseUrl = await listenOnLocalhost(t);
     browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => closeBrowserAndApp(browser, t));
   beforeEach(async () => {
     context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
     context.setDefaultTimeout(10_000);
@@ -133,7 +131,6 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await signIn(ADMIN.email, ADMIN.password);
     await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
     await page.getByRole('cell', { name: user.email, exact: true }).waitFor();
-    await screenshot(page, 'admin-pending');
     await page.getByRole('button', { name: `Approve ${user.email}` }).click();
     await page.getByText(`${user.email} approved.`).waitFor();
     await page.getByRole('cell', { name: user.email, exact: true }).waitFor({ state: 'detached' });

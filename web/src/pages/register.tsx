@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, errorMessages, messagesByField, User } from '../api/client';
+import { CaptchaStatus, useCaptcha } from '../components/captcha';
 import { Field, FormErrors } from '../components/field';
 import { PasswordRules } from '../components/password-rules';
 
@@ -13,6 +14,8 @@ export function RegisterPage() {
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string[]>>>({});
   const [formErrors, setFormErrors] = useState<string[]>([]);
   const [created, setCreated] = useState<User | null>(null);
+  const captcha = useCaptcha();
+  const captchaPending = captcha.state.status === 'checking' || captcha.state.status === 'solving';
 
   useEffect(() => {
     document.title = 'Create an account · regshield';
@@ -27,11 +30,15 @@ export function RegisterPage() {
     setFieldErrors({});
     setFormErrors([]);
     try {
-      const { data, error, response } = await api.POST('/api/auth/register', { body: values });
+      const { data, error, response } = await api.POST('/api/auth/register', {
+        body: { ...values, captcha: captcha.state.payload },
+      });
       if (data) {
         setCreated(data);
         return;
       }
+      // The service spent the payload even when it refused another field.
+      captcha.renew();
       const messages = errorMessages(error, `Sign-up failed (${response.status}).`);
       if (response.status === 409) {
         setFieldErrors({ email: ['An account with this email already exists.'] });
@@ -104,7 +111,8 @@ export function RegisterPage() {
           errors={fieldErrors.password}
           hint={<PasswordRules password={values.password} />}
         />
-        <button type="submit" className="primary" disabled={submitting}>
+        <CaptchaStatus captcha={captcha} />
+        <button type="submit" className="primary" disabled={submitting || captchaPending}>
           {submitting ? 'Creating…' : 'Create account'}
         </button>
       </form>

@@ -6,6 +6,7 @@ import { ErrorMessage, Loading } from '../../components/states';
 import { viewerTimeZone } from '../../format';
 import { AuditPage } from './audit';
 import { PendingPage } from './pending';
+import { UserPage } from './user';
 import { UsersPage } from './users';
 
 /** The charts library loads with the SIP page only. */
@@ -60,6 +61,7 @@ export function AdminShell() {
         <Switch>
           <Route path="/pending" component={PendingPage} />
           <Route path="/users" component={UsersPage} />
+          <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
           <Route path="/audit" component={AuditPage} />
           <Route path="/sip">
             <Suspense fallback={<Loading what="the SIP door" />}>

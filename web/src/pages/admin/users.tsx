@@ -1,22 +1,23 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { FormEvent, useEffect, useId, useState } from 'react';
+import { Link } from 'wouter';
 import { api, dataOrThrow, totalCount, User } from '../../api/client';
+import { Field } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTime } from '../../format';
 
 const PAGE_SIZE = 50;
 
-const STATUS_LABEL: Record<User['status'], string> = {
+export const STATUS_LABEL: Record<User['status'], string> = {
   pending: 'Pending',
   active: 'Active',
   deactivated: 'Deactivated',
 };
 
-/** Every account, a page at a time. */
-type UserAction = 'activate' | 'deactivate' | 'promote' | 'demote';
+export type UserAction = 'activate' | 'deactivate' | 'promote' | 'demote';
 
-const ACTION_DONE: Record<UserAction, string> = {
+export const ACTION_DONE: Record<UserAction, string> = {
   activate: 'activated',
   deactivate: 'deactivated',
   promote: 'made an administrator',
@@ -24,7 +25,7 @@ const ACTION_DONE: Record<UserAction, string> = {
 };
 
 /** The actions that make sense for a user as they are now. */
-function actionsFor(user: User): Array<{ action: UserAction; label: string }> {
+export function actionsFor(user: User): Array<{ action: UserAction; label: string }> {
   return [
     user.status === 'active'
       ? { action: 'deactivate', label: 'Deactivate' }
@@ -33,20 +34,74 @@ function actionsFor(user: User): Array<{ action: UserAction; label: string }> {
   ];
 }
 
+interface UserFilters {
+  q: string;
+  status: '' | User['status'];
+  role: '' | 'admin' | 'user';
+}
+
+const NO_FILTERS: UserFilters = { q: '', status: '', role: '' };
+
+/** A labelled drop-down of the filter form. */
+function Select<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: V;
+  options: Array<[V, string]>;
+  onChange: (value: V) => void;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value as V)}>
+        {options.map(([option, text]) => (
+          <option key={option} value={option}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** Every account, a page at a time, searched by e-mail or name and filtered by status and role. */
 export function UsersPage() {
   const queryClient = useQueryClient();
   const [skip, setSkip] = useState(0);
   const [notice, setNotice] = useState('');
+  const [draft, setDraft] = useState<UserFilters>(NO_FILTERS);
+  const [filters, setFilters] = useState<UserFilters>(NO_FILTERS);
   useEffect(() => {
     document.title = 'Users · regshield';
   }, []);
   const users = useQuery({
-    queryKey: ['users', 'all', skip],
+    queryKey: ['users', 'all', filters, skip],
     queryFn: async () => {
-      const result = await api.GET('/api/admin/users', { params: { query: { skip, limit: PAGE_SIZE } } });
+      const result = await api.GET('/api/admin/users', {
+        params: {
+          query: {
+            skip,
+            limit: PAGE_SIZE,
+            q: filters.q || undefined,
+            status: filters.status || undefined,
+            is_superuser: filters.role === '' ? undefined : filters.role === 'admin',
+          },
+        },
+      });
       return { users: dataOrThrow(result), total: totalCount(result.response) };
     },
   });
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    setSkip(0);
+    setFilters(draft);
+  };
+  const filtered = filters.q !== '' || filters.status !== '' || filters.role !== '';
   const act = useMutation({
     mutationFn: async ({ user, action }: { user: User; action: UserAction }) =>
       dataOrThrow(await api.POST(`/api/admin/users/{id}/${action}`, { params: { path: { id: user.id } } })),
@@ -58,13 +113,61 @@ export function UsersPage() {
   return (
     <>
       <h1>Users</h1>
+      <form className="filters" role="search" aria-label="Find users" onSubmit={apply}>
+        <Field
+          label="Search"
+          type="search"
+          name="q"
+          placeholder="e-mail or name"
+          value={draft.q}
+          onChange={(event) => setDraft((previous) => ({ ...previous, q: event.target.value }))}
+        />
+        <Select
+          label="Status"
+          value={draft.status}
+          options={[
+            ['', 'Any status'],
+            ['pending', 'Pending'],
+            ['active', 'Active'],
+            ['deactivated', 'Deactivated'],
+          ]}
+          onChange={(status) => setDraft((previous) => ({ ...previous, status }))}
+        />
+        <Select
+          label="Role"
+          value={draft.role}
+          options={[
+            ['', 'Any role'],
+            ['admin', 'Administrator'],
+            ['user', 'User'],
+          ]}
+          onChange={(role) => setDraft((previous) => ({ ...previous, role }))}
+        />
+        <div className="filter-buttons">
+          <button type="submit" className="primary">
+            Search
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setDraft(NO_FILTERS);
+              setFilters(NO_FILTERS);
+              setSkip(0);
+            }}
+          >
+            Clear
+          </button>
+        </div>
+      </form>
       <p role="status" className="notice">
         {notice}
       </p>
       {act.isError && <ErrorMessage error={act.error} />}
       {users.isPending && <Loading what="users" />}
       {users.isError && <ErrorMessage error={users.error} />}
-      {users.data && users.data.users.length === 0 && <Empty>No users yet.</Empty>}
+      {users.data && users.data.users.length === 0 && (
+        <Empty>{filtered ? 'No user matches these filters.' : 'No users yet.'}</Empty>
+      )}
       {users.data && users.data.users.length > 0 && (
         <TableRegion label="Users">
           <table className="stack">
@@ -82,7 +185,9 @@ export function UsersPage() {
             <tbody>
               {users.data.users.map((user) => (
                 <tr key={user.id}>
-                  <td data-label="Email">{user.email}</td>
+                  <td data-label="Email">
+                    <Link href={`/users/${user.id}`}>{user.email}</Link>
+                  </td>
                   <td data-label="Name">{user.full_name}</td>
                   <td data-label="Status">
                     <span className={`badge ${user.status}`}>{STATUS_LABEL[user.status]}</span>
