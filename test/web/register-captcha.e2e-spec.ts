@@ -46,4 +46,14 @@ describeWith(missingForBrowserTests(), 'sign-up with CAPTCHA=altcha in Chromium 
     expect(t.securityEvents().filter((event) => event.event === 'captcha_rejected')).toEqual([]);
     expect(violations).toEqual([]);
   });
+
+  it('solves one on the forgotten-password page too, and the request is accepted', async () => {
+    await page.goto('/forgot-password');
+    await page.getByRole('status').getByText('Verified: you are not a robot.').waitFor();
+    await page.getByLabel('Email', { exact: true }).fill('someone@example.com');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    expect(t.securityEvents().filter((event) => event.event === 'captcha_rejected')).toEqual([]);
+    expect(violations).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, errorMessages, messagesByField } from '../api/client';
+import { CaptchaStatus, useCaptcha } from '../components/captcha';
 import { Field, FormErrors } from '../components/field';
 
 /**
@@ -13,6 +14,8 @@ export function ForgotPasswordPage() {
   const [emailErrors, setEmailErrors] = useState<string[]>([]);
   const [formErrors, setFormErrors] = useState<string[]>([]);
   const [sent, setSent] = useState(false);
+  const captcha = useCaptcha();
+  const captchaPending = captcha.state.status === 'checking' || captcha.state.status === 'solving';
 
   useEffect(() => {
     document.title = 'Forgotten password · regshield';
@@ -24,11 +27,15 @@ export function ForgotPasswordPage() {
     setEmailErrors([]);
     setFormErrors([]);
     try {
-      const { error, response } = await api.POST('/api/auth/password/forgot', { body: { email: email.trim() } });
+      const { error, response } = await api.POST('/api/auth/password/forgot', {
+        body: { email: email.trim(), captcha: captcha.state.payload },
+      });
       if (response.ok) {
         setSent(true);
         return;
       }
+      // With CAPTCHA=altcha the service spent the payload whatever it answered.
+      captcha.renew();
       const messages = errorMessages(error, `The request failed (${response.status}).`);
       if (response.status === 422) {
         const split = messagesByField(messages, ['email'] as const);
@@ -79,7 +86,8 @@ export function ForgotPasswordPage() {
           onChange={(e) => setEmail(e.target.value)}
           errors={emailErrors}
         />
-        <button type="submit" className="primary" disabled={submitting}>
+        <CaptchaStatus captcha={captcha} />
+        <button type="submit" className="primary" disabled={submitting || captchaPending}>
           {submitting ? 'Sending…' : 'Send the link'}
         </button>
       </form>
