@@ -1,5 +1,12 @@
 import { Browser, BrowserContext, Page, Response } from 'playwright-core';
-import { DESKTOP, launchChromium, missingForBrowserTests, screenshot, watchCspViolations } from '../support/browser';
+import {
+  closeBrowserAndApp,
+  DESKTOP,
+  launchChromium,
+  missingForBrowserTests,
+  screenshot,
+  watchCspViolations,
+} from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { freePort } from '../support/service-process';
 import { eventually, linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
@@ -40,8 +47,8 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    // browser.close() only disconnects from the Chromium that launchChromium started; this ends it.
+    await closeBrowserAndApp(browser, t);
     await sink.stop();
   });
   beforeEach(async () => {
