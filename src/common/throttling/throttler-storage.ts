@@ -100,9 +100,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
+  /** QUIT when connected; either way disconnect(), as a client left reconnecting to a Redis that is down never stops. */
   async onApplicationShutdown(): Promise<void> {
     this.local.onApplicationShutdown();
-    await this.redis.quit().catch(() => undefined);
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    this.redis.disconnect();
   }
 
   private async incrementInRedis(
