@@ -32,6 +32,8 @@ export class SmtpSink {
       authOptional: true,
       // Plain SMTP on loopback: the test checks delivery, not TLS.
       disabledCommands: ['STARTTLS'],
+      // stop() plays an outage: the service's pooled connection is cut at once, not after 30 s of grace.
+      closeTimeout: 100,
       logger: false,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
