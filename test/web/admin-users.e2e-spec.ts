@@ -9,7 +9,7 @@ import {
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
-import { waitFor } from '../support/sip-events';
+import { eventually } from '../support/smtp-sink';
 import { currentStep, totpCode } from '../support/totp';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 
@@ -158,13 +158,13 @@ describeWith(
           .expect(401);
       }
       // Security events reach the audit table in batches a moment later; the page reads them once.
-      await waitFor(async () => {
+      await eventually(async () => {
         const stored = await t.http
           .get('/api/admin/audit')
           .query({ event: 'account_locked', target_id: user.id })
           .set(admin)
           .expect(200);
-        return (stored.body as unknown[]).length > 0 ? true : undefined;
+        return (stored.body as unknown[]).length > 0;
       });
 
       await open('Users', 'Users');
