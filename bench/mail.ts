@@ -28,7 +28,7 @@ const MESSAGES = Number(process.env.BENCH_MAIL_MESSAGES ?? 1000);
 const FORGOT_PAIRS = 200;
 const KNOWN = { email: 'bench-known@example.com', password: 'Known-Bench-Pass-1234', full_name: 'Bench Known' };
 
-/** An SMTP server that only counts what it is given, and says when `expected` messages have arrived. */
+/** An SMTP server that only counts what it is given, and says when a count of messages has arrived. */
 class CountingSmtpServer {
   received = 0;
   private waiting?: { count: number; done: () => void };
