@@ -57,8 +57,10 @@ async function main(): Promise<number> {
   if (warning) process.stderr.write(`${warning}\n`);
 
   try {
+    // A failure (the database unreachable, a migration refused) reaches the one line main() prints.
     const context = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), {
-      logger: ['error'],
+      logger: false,
+      abortOnError: false,
     });
     try {
       const provisioning = context.get(AdminProvisioningService);

@@ -31,7 +31,7 @@ import { BanEngineService } from '../../src/sip-security/ban-engine.service';
 import { BanIndexService } from '../../src/sip-security/ban-index.service';
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
 import { ProxySyncService } from '../../src/sip-security/proxy-sync.service';
-import { serviceEnv } from '../support/service-process';
+import { freePort, serviceEnv } from '../support/service-process';
 import { createTestDatabase } from '../support/test-database';
 
 const ROOT = resolve(__dirname, '../..');
@@ -137,6 +137,21 @@ describe('The admin CLI on a DATABASE_URL', () => {
     } finally {
       await db.query(`DROP DATABASE IF EXISTS ${missing} WITH (FORCE)`);
     }
+  });
+});
+
+describe('The admin CLI on a database that does not answer', () => {
+  it('stops at once with one line, without retrying', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'regshield-cli-'));
+    const startedAt = Date.now();
+    const result = runCli(cwd, ['create-admin', '--email', 'x@example.com'], {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${await freePort()}/regshield`,
+      REGSHIELD_ADMIN_PASSWORD: PASSWORD,
+    });
+    expect(result.status).toBe(1);
+    // TypeORM's default retries alone last 27 s.
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('ECONNREFUSED')]);
   });
 });
 
