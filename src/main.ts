@@ -9,6 +9,7 @@ import { ShutdownState } from './common/shutdown-state';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { loadEnvFileIfPresent } from './config/env-file';
 import { EmbeddedDatabase } from './database/embedded-database';
+import { databaseTarget, ensureDatabaseExists } from './database/ensure-database';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
         warn: (message) => logger.warn(message, 'EmbeddedPostgres'),
         error: (message) => logger.error(message, 'EmbeddedPostgres'),
       });
+  if (config.databaseUrl && (await ensureDatabaseExists(config.databaseUrl, config.databaseTimeouts.connectMs))) {
+    const { database, host, port } = databaseTarget(config.databaseUrl);
+    logger.log(`Created the database "${database}" on ${host}:${port}, which DATABASE_URL names`);
+  }
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
   if (embedded) logger.log(`Embedded PostgreSQL started under ${config.dataDir}`, 'EmbeddedPostgres');
 

@@ -11,7 +11,7 @@ import { CaptchaModule } from '../captcha/captcha.module';
 import { MfaCoreModule } from '../mfa/mfa-core.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
-import { AdminProvisioningService } from './admin-provisioning.service';
+import { AdminProvisioningModule } from './admin-provisioning.module';
 import { ApiKeyFailureLimiter } from './api-key-failure-limiter';
 import { AuthController } from './auth.controller';
 import { ApiKeyOrSuperuserGuard } from './guards/api-key-or-superuser.guard';
@@ -29,6 +29,7 @@ import { UsersRepository } from './users.repository';
     AccountCoreModule,
     MfaCoreModule,
     CaptchaModule,
+    AdminProvisioningModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -47,7 +48,6 @@ import { UsersRepository } from './users.repository';
     AccessTokenService,
     LoginService,
     RegistrationService,
-    AdminProvisioningService,
     ApiKeyFailureLimiter,
     JwtAuthGuard,
     SuperuserGuard,
@@ -58,7 +58,6 @@ import { UsersRepository } from './users.repository';
   exports: [
     UsersRepository,
     AccessTokenService,
-    AdminProvisioningService,
     ApiKeyFailureLimiter,
     JwtAuthGuard,
     SuperuserGuard,

@@ -130,6 +130,9 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('boss@example.com is an active superuser');
+    expect(result.stdout).toContain(
+      `Database: the embedded PostgreSQL under ${dataDir}, which the running service uses`,
+    );
   });
 
   it('lets the CLI-made admin in, and promotes an existing user without asking a password', async () => {
@@ -149,6 +152,19 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
 
   it('stops cleanly on SIGINT too', async () => {
     expect(await service.stop('SIGINT')).toBe(0);
+  });
+
+  it('warns when the CLI had to start the embedded database itself, no service running on that DATA_DIR', () => {
+    const result = spawnSync(process.execPath, [CLI, 'create-admin', '--email', 'boss@example.com'], {
+      env: baseEnv({ DATA_DIR: dataDir }),
+      cwd: EMPTY_DIR,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Database: the embedded PostgreSQL under ${dataDir}, started for this command`);
+    expect(result.stderr).toContain(`Warning: no service was running on DATA_DIR ${dataDir}`);
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   });
 
   it('reads .env from its working directory, as the CLI does, a variable set in the environment winning', async () => {
