@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
-import { AuditEvent } from '../database/entities/audit-event.entity';
 import { AuditRetentionService } from './audit-retention.service';
+import { AuditTrailModule } from './audit-trail.module';
 import { AuditWriter } from './audit-writer.service';
 import { AuditController } from './audit.controller';
-import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
-/** The stored audit trail: written from the security log, read by GET /api/admin/audit, pruned by age. */
+/**
+ * The stored audit trail: written from the security log (admin actions by AuditTrail, in their own
+ * transactions), read by GET /api/admin/audit, pruned by age.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEvent]), AuthModule],
+  imports: [AuditTrailModule, AuthModule],
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService, AuditWriter, AuditRetentionService],
+  providers: [AuditService, AuditWriter, AuditRetentionService],
   exports: [AuditWriter],
 })
 export class AuditModule {}
