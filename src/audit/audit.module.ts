@@ -7,8 +7,8 @@ import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 
 /**
- * The stored audit trail: written from the security log (admin actions by AuditTrail, in their own
- * transactions), read by GET /api/admin/audit, pruned by age.
+ * The stored audit trail: written from the security log (admin actions by AuditTrail, in the
+ * transactions of their changes), read by GET /api/admin/audit, pruned by age.
  */
 @Module({
   imports: [AuditTrailModule, AuthModule],

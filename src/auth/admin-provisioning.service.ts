@@ -36,7 +36,10 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
     return this.users.existsByEmail(normalizeEmail(email));
   }
 
-  /** Creates an active superuser, or promotes and activates the user with that e-mail (password unchanged). */
+  /**
+   * The CLI's create-admin: creates an active superuser, or promotes and activates the user with that e-mail
+   * (password unchanged).
+   */
   async createOrPromoteSuperuser(email: string, password: string | undefined, fullName: string): Promise<User> {
     const normalized = normalizeEmail(email);
     const existing = await this.users.findByEmailWithPassword(normalized);
