@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountModule } from './account/account.module';
 import { AdminUsersModule } from './admin-users/admin-users.module';
 import { AuditModule } from './audit/audit.module';
+import { AuditTrailModule } from './audit/audit-trail.module';
 import { AuthModule } from './auth/auth.module';
 import { usePasswordBlocklist } from './auth/password-policy';
 import { CommonModule } from './common/common.module';
@@ -32,6 +33,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         CommonModule,
         TypeOrmModule.forRoot(buildDataSourceOptions(databaseUrl, config.databaseTimeouts)),
+        AuditTrailModule,
         ThrottlerModule.forRoot({
           throttlers: [
             {

@@ -51,9 +51,9 @@ export class LockoutRepository {
     );
   }
 
-  /** Ends a lock and clears the counts; returns false when the user does not exist. */
-  async unlock(userId: string): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.dataSource.query(
+  /** Ends a lock and clears the counts, inside `tx`; returns false when the user does not exist. */
+  async unlock(userId: string, tx: EntityManager): Promise<boolean> {
+    const [, affected]: [unknown, number] = await tx.query(
       `UPDATE users SET failed_login_count = 0, lockout_count = 0, locked_until = NULL WHERE id = $1`,
       [userId],
     );

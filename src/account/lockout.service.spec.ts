@@ -1,3 +1,4 @@
+import { AuditTrail } from '../audit/audit-trail.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
@@ -23,6 +24,7 @@ describe('LockoutService', () => {
       { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
       { log } as unknown as SecurityLogService,
       { lockout: { maxFailures, lockSeconds: 60, maxLockSeconds: 900 } } as AppConfig,
+      {} as AuditTrail,
     );
 
   beforeEach(() => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -22,6 +23,7 @@ export class LockoutService {
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly auditTrail: AuditTrail,
   ) {}
 
   isLocked(user: Pick<User, 'lockedUntil'>): boolean {
@@ -60,10 +62,12 @@ export class LockoutService {
     return this.lockouts.clearFailures(user.id);
   }
 
-  /** An admin ends the lock at once; false when the user does not exist. */
-  async unlock(userId: string, actorId: string, ip: string): Promise<boolean> {
-    if (!(await this.lockouts.unlock(userId))) return false;
-    this.securityLog.log('account_unlocked', { ip, actor_id: actorId, target_id: userId });
-    return true;
+  /** An admin ends the lock at once, audited in the same transaction; false when the user does not exist. */
+  unlock(userId: string, actorId: string, ip: string): Promise<boolean> {
+    return this.auditTrail.run(async (tx, record) => {
+      if (!(await this.lockouts.unlock(userId, tx))) return false;
+      await record('account_unlocked', { ip, actor_id: actorId, target_id: userId });
+      return true;
+    });
   }
 }

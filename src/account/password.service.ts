@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { hashPassword, verifyPassword } from '../auth/password-hasher';
 import { sha256 } from '../common/secret-token';
 import { SecurityLogService } from '../common/security-log.service';
@@ -28,19 +29,22 @@ export class PasswordService {
     private readonly sessions: SessionsService,
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
   ) {}
 
-  /** An admin sends the user a reset link (404 for an unknown user). */
+  /** An admin sends the user a reset link, audited in the same transaction (404 for an unknown user). */
   async sendResetByAdmin(userId: string, actorId: string, ip: string): Promise<void> {
     const user = await this.users.findById(userId);
     if (!user) throw new NotFoundException('User not found');
-    await this.transactions.run((tx) => this.mailer.sendPasswordReset(user, tx));
-    this.securityLog.log('admin_action', {
-      ip,
-      action: 'password_reset',
-      actor_id: actorId,
-      target_id: user.id,
-      target_email: user.email,
+    await this.auditTrail.run(async (tx, record) => {
+      await this.mailer.sendPasswordReset(user, tx);
+      await record('admin_action', {
+        ip,
+        action: 'password_reset',
+        actor_id: actorId,
+        target_id: user.id,
+        target_email: user.email,
+      });
     });
   }
 

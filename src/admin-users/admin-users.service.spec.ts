@@ -1,14 +1,19 @@
 import { BadRequestException, ForbiddenException, NotFoundException } from '@nestjs/common';
-import { SecurityLogService } from '../common/security-log.service';
+import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
-import { Transactions } from '../database/transactions';
 import { MailService } from '../mail/mail.service';
 import { AdminUsersRepository, UserChange } from './admin-users.repository';
 import { AdminAction, AdminUsersService } from './admin-users.service';
 
+/** AuditTrail over a fake transaction: each event it records goes to `record`. */
+const auditTrailRecordingTo = (record: RecordAuditEvent) =>
+  ({
+    run: (work: (tx: unknown, record: RecordAuditEvent) => Promise<unknown>) => work({}, record),
+  }) as unknown as AuditTrail;
+
 describe('AdminUsersService.apply', () => {
-  const log = jest.fn();
+  const log = jest.fn(() => Promise.resolve());
   let rows: User[];
   /** Applies the change to the in-memory rows, as the repository does under its row locks. */
   const repository = {
@@ -22,11 +27,9 @@ describe('AdminUsersService.apply', () => {
     },
   } as unknown as AdminUsersRepository;
   const enqueue = jest.fn(() => Promise.resolve());
-  const transactions = { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions;
   const service = new AdminUsersService(
     repository,
-    { log } as unknown as SecurityLogService,
-    transactions,
+    auditTrailRecordingTo(log),
     { enqueue } as unknown as MailService,
     { publicUrl: 'https://regshield.example' } as AppConfig,
   );
@@ -107,8 +110,7 @@ describe('AdminUsersService.applyToEach', () => {
   } as unknown as AdminUsersRepository;
   const service = new AdminUsersService(
     repository,
-    { log: jest.fn() } as unknown as SecurityLogService,
-    { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
+    auditTrailRecordingTo(() => Promise.resolve()),
     { enqueue: () => Promise.resolve() } as unknown as MailService,
     { publicUrl: 'https://regshield.example' } as AppConfig,
   );

@@ -6,15 +6,14 @@ import {
   Logger,
   NotFoundException,
 } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { ADMIN_REQUIRED } from '../auth/guards/superuser.guard';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { isWellFormedId } from '../common/id-param.pipes';
-import { SecurityLogService } from '../common/security-log.service';
 import { Page } from '../common/total-count';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
-import { Transactions } from '../database/transactions';
 import { MailService } from '../mail/mail.service';
 import { AdminUsersRepository, UserFilter } from './admin-users.repository';
 import { InactiveStatus } from './dto/list-inactive-users-query.dto';
@@ -39,8 +38,7 @@ export class AdminUsersService {
 
   constructor(
     private readonly users: AdminUsersRepository,
-    private readonly securityLog: SecurityLogService,
-    private readonly transactions: Transactions,
+    private readonly auditTrail: AuditTrail,
     private readonly mail: MailService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -63,10 +61,11 @@ export class AdminUsersService {
 
   /**
    * Applies an admin action, decided on the actor's and target's rows as locked (see changeWithBothLocked);
-   * the activation notice is queued in the same transaction, so it goes out exactly when the change commits.
+   * the activation notice is queued and the audit row stored in the same transaction, so each exists
+   * exactly when the change does.
    */
-  async apply(action: AdminAction, actorId: string, targetId: string, ip: string): Promise<User> {
-    const updated = await this.transactions.run(async (tx) => {
+  apply(action: AdminAction, actorId: string, targetId: string, ip: string): Promise<User> {
+    return this.auditTrail.run(async (tx, record) => {
       let wasActive = false;
       const user = await this.users.changeWithBothLocked(
         actorId,
@@ -86,25 +85,25 @@ export class AdminUsersService {
       if (action === 'activate' && !wasActive) {
         await this.mail.enqueue(accountActivatedEmail(user, this.config.publicUrl), tx);
       }
+      await record('admin_action', {
+        ip,
+        action,
+        actor_id: actorId,
+        target_id: user.id,
+        target_email: user.email,
+        is_active: user.isActive,
+        is_superuser: user.isSuperuser,
+      });
       return user;
     });
-    this.securityLog.log('admin_action', {
-      ip,
-      action,
-      actor_id: actorId,
-      target_id: updated.id,
-      target_email: updated.email,
-      is_active: updated.isActive,
-      is_superuser: updated.isSuperuser,
-    });
-    return updated;
   }
 
   /**
    * Applies one action to each id in turn, through apply() and so exactly as the single route would: same
-   * rules, same row locks, same log line, same e-mail. Each id is its own transaction, so one id's refusal
-   * undoes nothing done for the others. They run one after another, not at once: every one locks the
-   * actor's row, so they would queue there anyway, and an actor demoted half-way is refused for the rest.
+   * rules, same row locks, same audit row and log line, same e-mail. Each id is its own transaction (its
+   * change and its audit row together), so one id's refusal undoes nothing done for the others. They run
+   * one after another, not at once: every one locks the actor's row, so they would queue there anyway, and
+   * an actor demoted half-way is refused for the rest.
    * Once the database stops answering (503), or something unexpected fails (500, logged), the remaining ids
    * are not attempted and get the same answer, while those done before keep theirs.
    */

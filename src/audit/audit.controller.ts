@@ -18,8 +18,10 @@ export class AuditController {
   @ApiOperation({
     summary: 'Stored security events, newest first',
     description:
-      'Every security-log event, stored within about a second of its log line. `actor_id` is the admin who ' +
-      'acted; `target_id` the user the event is about.',
+      'Every security-log event, with the time of its log line: an admin action stored by the transaction ' +
+      'of its change, any other event within about a second of its line. `actor_id` is the admin who acted ' +
+      '(null, with `details.actor` "system", for a superuser made from ADMIN_EMAIL or by the CLI); ' +
+      '`target_id` the user the event is about.',
   })
   @ApiPagedResponse(AuditEventResponseDto)
   async list(

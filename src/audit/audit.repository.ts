@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { And, DataSource, FindOperator, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import {
+  And,
+  DataSource,
+  EntityManager,
+  FindOperator,
+  FindOptionsWhere,
+  LessThan,
+  MoreThanOrEqual,
+  Repository,
+} from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditRecord } from '../common/audit-buffer';
 import { Page } from '../common/total-count';
@@ -15,7 +24,7 @@ export interface AuditFilter {
   until?: Date;
 }
 
-/** The audit_events table: batches in, filtered pages out, old rows pruned. */
+/** The audit_events table: batches and single rows of a caller's transaction in, filtered pages out, old rows pruned. */
 @Injectable()
 export class AuditRepository {
   constructor(
@@ -28,6 +37,11 @@ export class AuditRepository {
     if (records.length === 0) return;
     // TypeORM's partial-entity type cannot see through a jsonb column's Record type; the shapes match.
     await this.events.insert(records as QueryDeepPartialEntity<AuditEvent>[]);
+  }
+
+  /** One event, stored by the caller's transaction (the change it records commits with it, or neither does). */
+  async insertInTransaction(tx: EntityManager, record: AuditRecord): Promise<void> {
+    await tx.getRepository(AuditEvent).insert(record as QueryDeepPartialEntity<AuditEvent>);
   }
 
   /** Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). */

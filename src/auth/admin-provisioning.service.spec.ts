@@ -1,3 +1,4 @@
+import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
 import { AdminProvisioningService } from './admin-provisioning.service';
@@ -20,16 +21,26 @@ function fakeUsers(initial: Array<Partial<User>>) {
       return Promise.resolve(row);
     },
     makeActiveSuperuser: (id: string) => {
-      const row = rows.find((candidate) => candidate.id === id) ?? null;
+      const row = rows.find((candidate) => candidate.id === id);
       if (row) Object.assign(row, { isSuperuser: true, status: 'active' });
-      return Promise.resolve(row);
+      return Promise.resolve(row !== undefined);
     },
+    loadById: (id: string) => Promise.resolve(rows.find((candidate) => candidate.id === id) ?? null),
   };
   return { rows, repository: repository as unknown as UsersRepository };
 }
 
-const service = (users: UsersRepository, initialAdmin?: { email: string; password: string }) =>
-  new AdminProvisioningService(users, { initialAdmin } as AppConfig);
+/** The events recorded in the (fake) transactions of the last service made. */
+let audited: Array<Record<string, unknown>> = [];
+
+const service = (users: UsersRepository, initialAdmin?: { email: string; password: string }) => {
+  audited = [];
+  const auditTrail = {
+    run: (work: (tx: unknown, record: RecordAuditEvent) => Promise<unknown>) =>
+      work({}, (event, fields) => Promise.resolve(void audited.push({ event, ...fields }))),
+  } as unknown as AuditTrail;
+  return new AdminProvisioningService(users, auditTrail, { initialAdmin } as AppConfig);
+};
 
 describe('AdminProvisioningService at start (ADMIN_EMAIL)', () => {
   it('creates the active superuser when none exists', async () => {
@@ -39,12 +50,24 @@ describe('AdminProvisioningService at start (ADMIN_EMAIL)', () => {
       expect.objectContaining({ email: 'boss@xn--bcher-kva.example', status: 'active', isSuperuser: true }),
     ]);
     expect(rows[0].hashedPassword).toMatch(/^\$argon2id\$/);
+    expect(audited).toEqual([
+      {
+        event: 'user_created',
+        email: 'boss@xn--bcher-kva.example',
+        user_id: 'id-0',
+        is_active: true,
+        is_superuser: true,
+        actor: 'system',
+        via: 'ADMIN_EMAIL',
+      },
+    ]);
   });
 
   it('does nothing when a superuser exists', async () => {
     const { rows, repository } = fakeUsers([{ email: 'root@example.com', isSuperuser: true, status: 'active' }]);
     await service(repository, { email: 'boss@example.com', password: 'BossPass123' }).onApplicationBootstrap();
     expect(rows).toHaveLength(1);
+    expect(audited).toEqual([]);
   });
 
   it('never overwrites the user who has the e-mail', async () => {
@@ -85,6 +108,16 @@ describe('AdminProvisioningService for the CLI (create-admin)', () => {
       hashedPassword: 'old-hash',
     });
     expect(rows).toHaveLength(1);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        event: 'admin_action',
+        action: 'promote',
+        actor: 'system',
+        via: 'cli',
+        target_id: 'id-0',
+        is_superuser: true,
+      }),
+    ]);
   });
 
   it('creates a new superuser when a password is given', async () => {
@@ -92,6 +125,15 @@ describe('AdminProvisioningService for the CLI (create-admin)', () => {
     await service(repository).createOrPromoteSuperuser('New@Example.com', 'NewPass123', 'New Admin');
     expect(rows).toEqual([
       expect.objectContaining({ email: 'new@example.com', fullName: 'New Admin', isSuperuser: true, status: 'active' }),
+    ]);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        event: 'user_created',
+        user_id: 'id-0',
+        actor: 'system',
+        via: 'cli',
+        is_superuser: true,
+      }),
     ]);
   });
 

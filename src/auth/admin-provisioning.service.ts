@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
@@ -7,9 +8,13 @@ import { hashPassword } from './password-hasher';
 import { passwordProblems } from './password-policy';
 import { EmailTakenError, UsersRepository } from './users.repository';
 
+/** How a superuser was made outside the API, as its audit event says (`via`). */
+type ProvisionedVia = 'ADMIN_EMAIL' | 'cli';
+
 /**
  * Superusers made outside the API: the initial admin from ADMIN_EMAIL / ADMIN_PASSWORD at start, and the
- * CLI's `create-admin`. Neither ever changes an existing user's password.
+ * CLI's `create-admin`. Neither ever changes an existing user's password. Each is audited in the
+ * transaction that makes it, with `actor: "system"` (no user acted; `actor_id` stays empty).
  */
 @Injectable()
 export class AdminProvisioningService implements OnApplicationBootstrap {
@@ -17,6 +22,7 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
 
   constructor(
     private readonly users: UsersRepository,
+    private readonly auditTrail: AuditTrail,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -30,14 +36,30 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
     return this.users.existsByEmail(normalizeEmail(email));
   }
 
-  /** Creates an active superuser, or promotes and activates the user with that e-mail (password unchanged). */
+  /**
+   * The CLI's create-admin: creates an active superuser, or promotes and activates the user with that e-mail
+   * (password unchanged).
+   */
   async createOrPromoteSuperuser(email: string, password: string | undefined, fullName: string): Promise<User> {
     const normalized = normalizeEmail(email);
     const existing = await this.users.findByEmailWithPassword(normalized);
     if (existing) {
-      const promoted = await this.users.makeActiveSuperuser(existing.id);
-      if (!promoted) throw new Error(`User ${normalized} was deleted meanwhile`);
-      return promoted;
+      const promoted = await this.auditTrail.run(async (tx, record) => {
+        if (!(await this.users.makeActiveSuperuser(existing.id, tx))) return false;
+        await record('admin_action', {
+          action: 'promote',
+          actor: 'system',
+          via: 'cli',
+          target_id: existing.id,
+          target_email: existing.email,
+          is_active: true,
+          is_superuser: true,
+        });
+        return true;
+      });
+      const user = promoted ? await this.users.loadById(existing.id) : null;
+      if (!user) throw new Error(`User ${normalized} was deleted meanwhile`);
+      return user;
     }
     if (password === undefined) {
       throw new Error(`No user ${normalized} exists: a password is needed to create one`);
@@ -46,7 +68,7 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
     if (problems.length > 0) {
       throw new Error(`The admin password is not acceptable: ${problems.join('; ')}`);
     }
-    return this.insertSuperuser(normalized, fullName, password);
+    return this.insertSuperuser(normalized, fullName, password, 'cli');
   }
 
   /** When no superuser exists, creates one from ADMIN_EMAIL; an existing user with that e-mail is left as it is. */
@@ -64,7 +86,7 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
       throw new Error(`ADMIN_PASSWORD is not acceptable: ${problems.join('; ')}`);
     }
     try {
-      await this.insertSuperuser(normalized, 'Administrator', password);
+      await this.insertSuperuser(normalized, 'Administrator', password, 'ADMIN_EMAIL');
       this.logger.log(`Created the initial superuser ${normalized} from ADMIN_EMAIL`);
     } catch (error) {
       // Another instance starting at the same time created it first.
@@ -72,15 +94,22 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
     }
   }
 
-  private async insertSuperuser(email: string, fullName: string, password: string): Promise<User> {
+  private async insertSuperuser(email: string, fullName: string, password: string, via: ProvisionedVia): Promise<User> {
     const hashedPassword = await hashPassword(password);
-    return this.users.insertUser({
-      email,
-      fullName,
-      hashedPassword,
-      status: 'active',
-      isSuperuser: true,
-      emailVerified: true,
+    return this.auditTrail.run(async (tx, record) => {
+      const user = await this.users.insertUser(
+        { email, fullName, hashedPassword, status: 'active', isSuperuser: true, emailVerified: true },
+        tx,
+      );
+      await record('user_created', {
+        email,
+        user_id: user.id,
+        is_active: true,
+        is_superuser: true,
+        actor: 'system',
+        via,
+      });
+      return user;
     });
   }
 }

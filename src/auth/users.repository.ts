@@ -97,9 +97,9 @@ export class UsersRepository {
     }
   }
 
-  /** Makes the user an active superuser and returns it as stored. */
-  async makeActiveSuperuser(id: string): Promise<User | null> {
-    await this.users.update(id, { isSuperuser: true, status: 'active' });
-    return this.loadById(id);
+  /** Makes the user an active superuser, inside `tx`; false when there is no such user. */
+  async makeActiveSuperuser(id: string, tx: EntityManager): Promise<boolean> {
+    const result = await tx.getRepository(User).update(id, { isSuperuser: true, status: 'active' });
+    return result.affected === 1;
   }
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditTrailModule } from '../audit/audit-trail.module';
 import { AdminProvisioningModule } from '../auth/admin-provisioning.module';
 import { usePasswordBlocklist } from '../auth/password-policy';
 import { CommonModule } from '../common/common.module';
@@ -23,6 +24,7 @@ export class CliModule {
         CommonModule,
         // A command run by hand reports an unreachable database at once rather than retrying for 30 s.
         TypeOrmModule.forRoot({ ...buildDataSourceOptions(databaseUrl, config.databaseTimeouts), retryAttempts: 0 }),
+        AuditTrailModule,
         AdminProvisioningModule,
       ],
     };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { AuditBuffer } from './audit-buffer';
+import { AuditBuffer, AuditRecord, toRecord } from './audit-buffer';
 
 /** Every security event the contract names; the names are part of the SECURITY_LOG_FILE format. */
 export type SecurityEvent =
@@ -48,6 +48,8 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'captcha_rejected',
 ]);
 
+export type SecurityEventFields = { ip?: string } & Record<string, unknown>;
+
 /** Told of every event after it is written (metrics count them); it must not throw or block. */
 export type SecurityEventListener = (event: SecurityEvent, fields: Readonly<Record<string, unknown>>) => void;
 
@@ -66,7 +68,9 @@ const REDACTED = [
  * Structured security events: one JSON line each on stdout and, when SECURITY_LOG_FILE is set, appended
  * to that file (the lines deploy/fail2ban/ parses). Every write is synchronous: a line is in the file
  * when log() returns, whatever happens to the process next. The same event, with the line's time, then
- * goes to the audit table through AuditBuffer (which says why not in the same step).
+ * goes to the audit table through AuditBuffer (which says why not in the same step). Admin actions take
+ * the other path, AuditTrail: their row is stored by the transaction of the change, and logStored() writes
+ * the line after the commit without buffering a second copy.
  */
 @Injectable()
 export class SecurityLogService {
@@ -101,11 +105,20 @@ export class SecurityLogService {
     );
   }
 
-  log(event: SecurityEvent, fields: { ip?: string } & Record<string, unknown>): void {
-    const level = WARNINGS.has(event) ? 'warn' : 'info';
-    this.eventTime = new Date();
-    this.logger[level]({ event, ...fields });
-    this.auditBuffer.add(this.eventTime, event, withoutSecrets(fields));
+  log(event: SecurityEvent, fields: SecurityEventFields): void {
+    const time = new Date();
+    this.write(time, event, fields);
+    this.auditBuffer.add(time, event, withoutSecrets(fields));
+  }
+
+  /** The line of an event whose row is already stored (auditRecord() of the same time, event and fields). */
+  logStored(time: Date, event: SecurityEvent, fields: SecurityEventFields): void {
+    this.write(time, event, fields);
+  }
+
+  private write(time: Date, event: SecurityEvent, fields: SecurityEventFields): void {
+    this.eventTime = time;
+    this.logger[WARNINGS.has(event) ? 'warn' : 'info']({ event, ...fields });
     for (const listener of this.listeners) listener(event, fields);
   }
 
@@ -121,6 +134,11 @@ export class SecurityLogService {
   close(): void {
     this.file?.end?.();
   }
+}
+
+/** The audit row of an event, as log() has it stored: the line's time and fields, secrets left out. */
+export function auditRecord(time: Date, event: SecurityEvent, fields: SecurityEventFields): AuditRecord {
+  return toRecord(time, event, withoutSecrets(fields));
 }
 
 /** The fields without any REDACTED key (the stored copy gets what the line shows, minus the placeholders). */

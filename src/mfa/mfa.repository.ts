@@ -79,17 +79,21 @@ export class MfaRepository {
     return rows.length === 1;
   }
 
-  /** Removes the credential (enabled or pending) and the recovery codes; true when a factor was enabled. */
-  removeSecondFactor(userId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const [removed] = await tx.query<[Array<{ enabled: boolean }>, number]>(
+  /**
+   * Removes the credential (enabled or pending) and the recovery codes, inside `tx` when given; true when a
+   * factor was enabled.
+   */
+  removeSecondFactor(userId: string, tx?: EntityManager): Promise<boolean> {
+    const work = async (manager: EntityManager) => {
+      const [removed] = await manager.query<[Array<{ enabled: boolean }>, number]>(
         `DELETE FROM totp_credentials WHERE user_id = $1 RETURNING enabled_at IS NOT NULL AS enabled`,
         [userId],
       );
-      await tx.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
-      await tx.query(`UPDATE users SET mfa_enabled = false WHERE id = $1 AND mfa_enabled`, [userId]);
+      await manager.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
+      await manager.query(`UPDATE users SET mfa_enabled = false WHERE id = $1 AND mfa_enabled`, [userId]);
       return removed.some((row) => row.enabled);
-    });
+    };
+    return tx ? work(tx) : this.dataSource.transaction(work);
   }
 
   /** Up to `limit` credentials whose secret is not under the current key (`currentKeyPrefix`). */

@@ -1,5 +1,6 @@
 import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { toString as qrCodeSvg } from 'qrcode';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { verifyPassword } from '../auth/password-hasher';
 import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
@@ -27,6 +28,7 @@ export class MfaService {
     private readonly users: UsersRepository,
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
   ) {}
 
   /** A new pending secret (replacing a pending one); 409 when a second factor is already enabled. */
@@ -72,21 +74,26 @@ export class MfaService {
     this.securityLog.log('mfa_disabled', { ip, email: user.email, user_id: user.id });
   }
 
-  /** An admin removes a user's second factor (a lost phone); 404 for an unknown user. */
+  /**
+   * An admin removes a user's second factor (a lost phone), audited in the same transaction; 404 for an
+   * unknown user.
+   */
   async removeByAdmin(actor: User, targetId: string, ip: string): Promise<void> {
     const target = await this.users.loadById(targetId);
     if (!target) throw new NotFoundException('User not found');
-    const removed = await this.mfa.removeSecondFactor(target.id);
-    this.securityLog.log('admin_action', {
-      ip,
-      action: 'remove_mfa',
-      actor_id: actor.id,
-      target_id: target.id,
-      target_email: target.email,
-      mfa_was_enabled: removed,
+    await this.auditTrail.run(async (tx, record) => {
+      const removed = await this.mfa.removeSecondFactor(target.id, tx);
+      await record('admin_action', {
+        ip,
+        action: 'remove_mfa',
+        actor_id: actor.id,
+        target_id: target.id,
+        target_email: target.email,
+        mfa_was_enabled: removed,
+      });
+      if (removed) {
+        await record('mfa_disabled', { ip, email: target.email, user_id: target.id, actor_id: actor.id });
+      }
     });
-    if (removed) {
-      this.securityLog.log('mfa_disabled', { ip, email: target.email, user_id: target.id, actor_id: actor.id });
-    }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { UsersRepository } from '../auth/users.repository';
-import { SecurityLogService } from '../common/security-log.service';
 import { SessionsService } from './sessions.service';
 import { SessionSummary } from './sessions.repository';
 
@@ -10,7 +10,7 @@ export class AdminSessionsService {
   constructor(
     private readonly sessions: SessionsService,
     private readonly users: UsersRepository,
-    private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
   ) {}
 
   async list(userId: string): Promise<SessionSummary[]> {
@@ -18,16 +18,18 @@ export class AdminSessionsService {
     return this.sessions.listActive(userId);
   }
 
-  /** Ends every active session of the user; its tokens stop on their next request. */
+  /** Ends every active session of the user (audited in the same transaction); its tokens stop on their next request. */
   async signOutEverywhere(actorId: string, userId: string, ip: string): Promise<void> {
     await this.requireUser(userId);
-    const ended = await this.sessions.endAllForUser(userId, 'signed_out_by_admin');
-    this.securityLog.log('admin_action', {
-      ip,
-      action: 'end_sessions',
-      actor_id: actorId,
-      target_id: userId,
-      sessions_ended: ended,
+    await this.auditTrail.run(async (tx, record) => {
+      const ended = await this.sessions.endAllForUser(userId, 'signed_out_by_admin', undefined, tx);
+      await record('admin_action', {
+        ip,
+        action: 'end_sessions',
+        actor_id: actorId,
+        target_id: userId,
+        sessions_ended: ended,
+      });
     });
   }
 

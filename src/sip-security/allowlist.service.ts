@@ -6,8 +6,8 @@ import {
   OnModuleInit,
   UnprocessableEntityException,
 } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { formatCidr, normalizeCidr, parseCidr } from '../common/cidr';
-import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { SipAllowlistEntry } from '../database/entities/sip-allowlist-entry.entity';
@@ -38,7 +38,7 @@ export class AllowlistService implements OnModuleInit {
   constructor(
     private readonly repository: SipAllowlistRepository,
     private readonly index: BanIndexService,
-    private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -60,28 +60,33 @@ export class AllowlistService implements OnModuleInit {
     if (tooWide !== undefined && !request.force) {
       throw new UnprocessableEntityException([tooWide]);
     }
-    const entry = await this.repository.insertEntry({ cidr, description: request.description, origin: 'api' });
-    if (entry === undefined) {
-      throw new ConflictException(`${cidr} is already allowlisted`);
-    }
-    this.securityLog.log('admin_action', {
-      ip: actor.ip,
-      action: 'allowlist_add',
-      actor_id: actor.id,
-      cidr,
-      description: request.description,
-      ...(tooWide !== undefined && { forced: true }),
+    const entry = await this.auditTrail.run(async (tx, record) => {
+      const inserted = await this.repository.insertEntry({ cidr, description: request.description, origin: 'api' }, tx);
+      if (inserted === undefined) {
+        throw new ConflictException(`${cidr} is already allowlisted`);
+      }
+      await record('admin_action', {
+        ip: actor.ip,
+        action: 'allowlist_add',
+        actor_id: actor.id,
+        cidr,
+        description: request.description,
+        ...(tooWide !== undefined && { forced: true }),
+      });
+      return inserted;
     });
     await this.index.reload();
     return entry;
   }
 
   async remove(id: string, actor: AdminActor): Promise<void> {
-    const cidr = await this.repository.deleteEntry(id);
-    if (cidr === undefined) {
-      throw new NotFoundException('Allowlist entry not found');
-    }
-    this.securityLog.log('admin_action', { ip: actor.ip, action: 'allowlist_remove', actor_id: actor.id, cidr });
+    await this.auditTrail.run(async (tx, record) => {
+      const cidr = await this.repository.deleteEntry(id, tx);
+      if (cidr === undefined) {
+        throw new NotFoundException('Allowlist entry not found');
+      }
+      await record('admin_action', { ip: actor.ip, action: 'allowlist_remove', actor_id: actor.id, cidr });
+    });
     await this.index.reload();
   }
 }

@@ -1,4 +1,5 @@
 import { UnprocessableEntityException } from '@nestjs/common';
+import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { SipBan } from '../database/entities/sip-ban.entity';
@@ -34,8 +35,16 @@ function serviceWith(allowlisted?: string) {
   const securityLog = {
     log: (event: string, fields: Record<string, unknown>) => logged.push({ event, ...fields }),
   } as unknown as SecurityLogService;
+  const auditTrail = {
+    run: (work: (tx: unknown, record: RecordAuditEvent) => Promise<unknown>) =>
+      work({}, (event, fields) => Promise.resolve(void logged.push({ event, ...fields }))),
+  } as unknown as AuditTrail;
   const config = { sipMinPrefix: { ipv4: 8, ipv6: 32 } } as AppConfig;
-  return { service: new BanService(banRepository, allowlistRepository, index, securityLog, config), inserted, logged };
+  return {
+    service: new BanService(banRepository, allowlistRepository, index, securityLog, auditTrail, config),
+    inserted,
+    logged,
+  };
 }
 
 const request = (overrides: Partial<ManualBanRequest>): ManualBanRequest => ({

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { formatCidr, parseCidr } from '../common/cidr';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
@@ -19,7 +20,10 @@ export interface ManualBanRequest {
   force: boolean;
 }
 
-/** Bans by hand, lifting, the list of active bans, and the security log of every ban. */
+/**
+ * Bans by hand, lifting, the list of active bans, and the security log of every ban (an admin's ban or lift
+ * audited in the transaction that stores it, the engine's through the batched log).
+ */
 @Injectable()
 export class BanService {
   constructor(
@@ -27,6 +31,7 @@ export class BanService {
     private readonly allowlistRepository: SipAllowlistRepository,
     private readonly index: BanIndexService,
     private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -45,32 +50,35 @@ export class BanService {
     if (allowlisted !== undefined) {
       throw new UnprocessableEntityException([`cidr ${cidr} overlaps the allowlisted ${allowlisted}`]);
     }
-    const ban = await this.banRepository.insertManualBan({
-      cidr,
-      reason: request.reason,
-      durationSeconds: request.durationSeconds,
-      createdBy: actor.id,
-    });
-    this.securityLog.log('sip_ban_created', {
-      ip: actor.ip,
-      actor_id: actor.id,
-      ban_id: ban.id,
-      cidr,
-      source: 'manual',
-      reason: ban.reason,
-      expires_at: ban.expiresAt?.toISOString() ?? null,
-      ...(tooWide !== undefined && { forced: true }),
+    const ban = await this.auditTrail.run(async (tx, record) => {
+      const created = await this.banRepository.insertManualBan(
+        { cidr, reason: request.reason, durationSeconds: request.durationSeconds, createdBy: actor.id },
+        tx,
+      );
+      await record('sip_ban_created', {
+        ip: actor.ip,
+        actor_id: actor.id,
+        ban_id: created.id,
+        cidr,
+        source: 'manual',
+        reason: created.reason,
+        expires_at: created.expiresAt?.toISOString() ?? null,
+        ...(tooWide !== undefined && { forced: true }),
+      });
+      return created;
     });
     await this.index.reload();
     return ban;
   }
 
   async lift(id: string, actor: AdminActor): Promise<void> {
-    const cidr = await this.banRepository.liftActiveBan(id, actor.id);
-    if (cidr === undefined) {
-      throw new NotFoundException('Ban not found');
-    }
-    this.securityLog.log('sip_ban_lifted', { ip: actor.ip, actor_id: actor.id, ban_id: id, cidr });
+    await this.auditTrail.run(async (tx, record) => {
+      const cidr = await this.banRepository.liftActiveBan(id, actor.id, tx);
+      if (cidr === undefined) {
+        throw new NotFoundException('Ban not found');
+      }
+      await record('sip_ban_lifted', { ip: actor.ip, actor_id: actor.id, ban_id: id, cidr });
+    });
     await this.index.reload();
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface Bouncer {
   id: string;
@@ -51,8 +51,9 @@ const LONGEST_FIRST = 'ORDER BY cidr, expires_at DESC NULLS FIRST';
 export class BouncersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insertBouncer(bouncer: NewBouncer): Promise<Bouncer> {
-    const [row] = await this.dataSource.query<Bouncer[]>(
+  /** Inside `tx` (the admin's audit row commits with it). */
+  async insertBouncer(bouncer: NewBouncer, tx: EntityManager): Promise<Bouncer> {
+    const [row] = await tx.query<Bouncer[]>(
       `INSERT INTO sip_bouncers (name, key_sha256, key_prefix, created_by) VALUES ($1, $2, $3, $4)
        RETURNING ${BOUNCER_COLUMNS}`,
       [bouncer.name, bouncer.keySha256, bouncer.keyPrefix, bouncer.createdBy],
@@ -72,9 +73,9 @@ export class BouncersRepository {
     return rows[0]?.id;
   }
 
-  /** Returns the revoked bouncer's name, or undefined when there is no such active bouncer. */
-  async revokeBouncer(id: string, revokedBy: string): Promise<string | undefined> {
-    const [rows] = await this.dataSource.query<[Array<{ name: string }>, number]>(
+  /** Inside `tx`; returns the revoked bouncer's name, or undefined when there is no such active bouncer. */
+  async revokeBouncer(id: string, revokedBy: string, tx: EntityManager): Promise<string | undefined> {
+    const [rows] = await tx.query<[Array<{ name: string }>, number]>(
       `UPDATE sip_bouncers SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL
        RETURNING name`,
       [id, revokedBy],

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { SecurityLogService } from '../common/security-log.service';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { newSecretToken, sha256 } from '../common/secret-token';
 import { AdminActor } from './admin-actor';
 import { Bouncer, BouncersRepository } from './bouncers.repository';
@@ -18,7 +18,7 @@ const KEY_PREFIX_LENGTH = 8;
 export class BouncersService {
   constructor(
     private readonly repository: BouncersRepository,
-    private readonly securityLog: SecurityLogService,
+    private readonly auditTrail: AuditTrail,
   ) {}
 
   list(): Promise<Bouncer[]> {
@@ -27,33 +27,36 @@ export class BouncersService {
 
   async create(name: string, actor: AdminActor): Promise<CreatedBouncer> {
     const { token: key, hash } = newSecretToken();
-    const bouncer = await this.repository.insertBouncer({
-      name,
-      keySha256: hash,
-      keyPrefix: key.slice(0, KEY_PREFIX_LENGTH),
-      createdBy: actor.id,
-    });
-    this.securityLog.log('admin_action', {
-      ip: actor.ip,
-      action: 'bouncer_create',
-      actor_id: actor.id,
-      bouncer_id: bouncer.id,
-      name,
+    const bouncer = await this.auditTrail.run(async (tx, record) => {
+      const inserted = await this.repository.insertBouncer(
+        { name, keySha256: hash, keyPrefix: key.slice(0, KEY_PREFIX_LENGTH), createdBy: actor.id },
+        tx,
+      );
+      await record('admin_action', {
+        ip: actor.ip,
+        action: 'bouncer_create',
+        actor_id: actor.id,
+        bouncer_id: inserted.id,
+        name,
+      });
+      return inserted;
     });
     return { bouncer, key };
   }
 
   async revoke(id: string, actor: AdminActor): Promise<void> {
-    const name = await this.repository.revokeBouncer(id, actor.id);
-    if (name === undefined) {
-      throw new NotFoundException('Bouncer not found');
-    }
-    this.securityLog.log('admin_action', {
-      ip: actor.ip,
-      action: 'bouncer_revoke',
-      actor_id: actor.id,
-      bouncer_id: id,
-      name,
+    await this.auditTrail.run(async (tx, record) => {
+      const name = await this.repository.revokeBouncer(id, actor.id, tx);
+      if (name === undefined) {
+        throw new NotFoundException('Bouncer not found');
+      }
+      await record('admin_action', {
+        ip: actor.ip,
+        action: 'bouncer_revoke',
+        actor_id: actor.id,
+        bouncer_id: id,
+        name,
+      });
     });
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AllowlistOrigin, SipAllowlistEntry } from '../database/entities/sip-allowlist-entry.entity';
 
 export interface NewAllowlistEntry {
@@ -45,9 +45,9 @@ export class SipAllowlistRepository {
     return rows[0]?.cidr;
   }
 
-  /** Undefined when the CIDR is already allowlisted. */
-  async insertEntry(entry: NewAllowlistEntry): Promise<SipAllowlistEntry | undefined> {
-    const rows: SipAllowlistEntry[] = await this.dataSource.query(
+  /** Inside `tx`; undefined when the CIDR is already allowlisted. */
+  async insertEntry(entry: NewAllowlistEntry, tx: EntityManager): Promise<SipAllowlistEntry | undefined> {
+    const rows: SipAllowlistEntry[] = await tx.query(
       `INSERT INTO sip_allowlist (cidr, description, origin) VALUES ($1, $2, $3)
        ON CONFLICT (cidr) DO NOTHING RETURNING ${ENTRY_COLUMNS}`,
       [entry.cidr, entry.description, entry.origin],
@@ -55,9 +55,9 @@ export class SipAllowlistRepository {
     return rows[0] && Object.assign(new SipAllowlistEntry(), rows[0]);
   }
 
-  /** Returns the removed entry's CIDR, or undefined when there was no such entry. */
-  async deleteEntry(id: string): Promise<string | undefined> {
-    const [rows] = await this.dataSource.query<[Array<{ cidr: string }>, number]>(
+  /** Inside `tx`; returns the removed entry's CIDR, or undefined when there was no such entry. */
+  async deleteEntry(id: string, tx: EntityManager): Promise<string | undefined> {
+    const [rows] = await tx.query<[Array<{ cidr: string }>, number]>(
       'DELETE FROM sip_allowlist WHERE id = $1 RETURNING cidr::text AS cidr',
       [id],
     );

@@ -93,9 +93,12 @@ export class SipBansRepository {
     return count;
   }
 
-  /** The expiry is computed by the database's clock, like created_at, so it can never precede it. */
-  async insertManualBan(ban: NewManualBan): Promise<SipBan> {
-    const [row] = await this.dataSource.query<SipBan[]>(
+  /**
+   * Inside `tx` (the admin's audit row commits with it). The expiry is computed by the database's clock,
+   * like created_at, so it can never precede it.
+   */
+  async insertManualBan(ban: NewManualBan, tx: EntityManager): Promise<SipBan> {
+    const [row] = await tx.query<SipBan[]>(
       `INSERT INTO sip_bans (cidr, reason, source, created_by, expires_at)
        VALUES ($1, $2, 'manual', $3, now() + make_interval(secs => $4))
        RETURNING ${BAN_COLUMNS}`,
@@ -104,9 +107,9 @@ export class SipBansRepository {
     return Object.assign(new SipBan(), row);
   }
 
-  /** Lifts the ban if it is active; returns its CIDR, or undefined when there is no such active ban. */
-  async liftActiveBan(id: string, liftedBy: string): Promise<string | undefined> {
-    const [rows] = await this.dataSource.query<[Array<{ cidr: string }>, number]>(
+  /** Lifts the ban if it is active, inside `tx`; returns its CIDR, or undefined when there is no such active ban. */
+  async liftActiveBan(id: string, liftedBy: string, tx: EntityManager): Promise<string | undefined> {
+    const [rows] = await tx.query<[Array<{ cidr: string }>, number]>(
       `UPDATE sip_bans SET lifted_at = now(), lifted_by = $2
         WHERE id = $1 AND id IN (SELECT id FROM sip_active_bans())
         RETURNING cidr::text AS cidr`,

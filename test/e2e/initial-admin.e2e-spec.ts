@@ -42,6 +42,46 @@ describe('ADMIN_EMAIL / ADMIN_PASSWORD at start', () => {
     }
   });
 
+  it('audits the superuser it creates in the same transaction, made by the system (item 7)', async () => {
+    const t = await startTestApp();
+    try {
+      // Read at once: a row on its way through the quarter-second batch would not be there yet.
+      const [{ id }] = (await t.db.query('SELECT id FROM users WHERE email = $1', [ADMIN.email])).rows;
+      const { rows } = await t.db.query(
+        `SELECT time, actor_id, target_id, details FROM audit_events WHERE event = 'user_created'`,
+      );
+      expect(rows).toEqual([
+        {
+          time: expect.any(Date),
+          actor_id: null,
+          target_id: id,
+          details: {
+            email: ADMIN.email,
+            user_id: id,
+            is_active: true,
+            is_superuser: true,
+            actor: 'system',
+            via: 'ADMIN_EMAIL',
+          },
+        },
+      ]);
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'user_created', time: rows[0].time.toISOString(), actor: 'system' }),
+      );
+      const token = await t.login(ADMIN.email, ADMIN.password);
+      const listed = await t.http
+        .get('/api/admin/audit')
+        .query({ event: 'user_created' })
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      expect(listed.body).toEqual([
+        expect.objectContaining({ actor_id: null, details: expect.objectContaining({ actor: 'system' }) }),
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('refuses to start with an ADMIN_PASSWORD that breaks the password rules', async () => {
     await expect(startTestApp({ env: { ADMIN_EMAIL: 'weak@example.com', ADMIN_PASSWORD: 'weak' } })).rejects.toThrow(
       /ADMIN_PASSWORD is not acceptable/,

@@ -148,6 +148,23 @@ describe('The service as a process, on its embedded PostgreSQL', () => {
     expect(result.status).toBe(0);
     const kept = await login('keep@example.com', USER_PASSWORD);
     expect((await fetch(url('/api/admin/users'), { headers: { Authorization: `Bearer ${kept}` } })).status).toBe(200);
+    // Both are in the audit trail, made by the system through the CLI.
+    const audit = await fetch(url('/api/admin/audit?limit=1000'), { headers: { Authorization: `Bearer ${kept}` } });
+    const byCli = ((await audit.json()) as Array<{ event: string; details: Record<string, unknown> }>).filter(
+      (event) => event.details.via === 'cli',
+    );
+    expect(byCli).toEqual([
+      expect.objectContaining({
+        event: 'admin_action',
+        actor_id: null,
+        details: expect.objectContaining({ action: 'promote', actor: 'system', target_email: 'keep@example.com' }),
+      }),
+      expect.objectContaining({
+        event: 'user_created',
+        actor_id: null,
+        details: expect.objectContaining({ email: 'boss@example.com', actor: 'system', is_superuser: true }),
+      }),
+    ]);
   });
 
   it('stops cleanly on SIGINT too', async () => {

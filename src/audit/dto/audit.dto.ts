@@ -41,7 +41,12 @@ export class AuditEventResponseDto {
   @ApiProperty({ type: 'string', nullable: true, example: '203.0.113.7' })
   ip: string | null;
 
-  @ApiProperty({ type: 'string', format: 'uuid', nullable: true })
+  @ApiProperty({
+    type: 'string',
+    format: 'uuid',
+    nullable: true,
+    description: 'The admin who acted; null when no user did (`details.actor` is "system" for ADMIN_EMAIL and the CLI)',
+  })
   actor_id: string | null;
 
   @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'The user the event is about' })
