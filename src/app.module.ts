@@ -47,7 +47,7 @@ export class AppModule {
             },
           ],
           setHeaders: false,
-          storage: createThrottlerStorage(config.redisUrl),
+          storage: createThrottlerStorage(config.redisUrl, config.rateLimitRedisFailure),
         }),
         HealthModule,
         MetricsModule.forRoot(config.metrics),
