@@ -49,7 +49,7 @@ export class AppModule {
             },
           ],
           setHeaders: false,
-          storage: createThrottlerStorage(config.redisUrl),
+          storage: createThrottlerStorage(config.redisUrl, config.rateLimitRedisFailure),
         }),
         HealthModule,
         MetricsModule.forRoot(config.metrics),

@@ -84,8 +84,14 @@ describe('loadConfig', () => {
     ['CAPTCHA_EXPIRES', '5'],
     ['CAPTCHA_COST', '0'],
     ['CAPTCHA_MAX_COUNTER', '1'],
+    ['RATE_LIMIT_REDIS_FAILURE', 'fail-open'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('keeps the rate limits per instance while Redis is away unless told otherwise', () => {
+    expect(loadConfig({}).rateLimitRedisFailure).toBe('local');
+    expect(loadConfig({ RATE_LIMIT_REDIS_FAILURE: 'closed' }).rateLimitRedisFailure).toBe('closed');
   });
 
   it('names every bad variable at once', () => {

@@ -25,6 +25,9 @@ export const ADMIN_NOTIFY_MODES = ['off', 'each', 'digest'] as const;
 export type AdminNotifyMode = (typeof ADMIN_NOTIFY_MODES)[number];
 export const CAPTCHA_MODES = ['off', 'altcha'] as const;
 export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+/** What the rate limits do while Redis (REDIS_URL) does not answer: see docs/CONFIGURATION.md. */
+export const RATE_LIMIT_REDIS_FAILURE_MODES = ['local', 'open', 'closed'] as const;
+export type RateLimitRedisFailureMode = (typeof RATE_LIMIT_REDIS_FAILURE_MODES)[number];
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -146,6 +149,9 @@ class EnvironmentVariables {
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
+
+  @IsIn(RATE_LIMIT_REDIS_FAILURE_MODES)
+  RATE_LIMIT_REDIS_FAILURE: RateLimitRedisFailureMode = 'local';
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -436,6 +442,8 @@ export interface AppConfig {
   apiKeyRateLimit: { limit: number; ttlSeconds: number };
   trustProxy: TrustProxySetting;
   redisUrl?: string;
+  /** Only used with redisUrl. */
+  rateLimitRedisFailure: RateLimitRedisFailureMode;
   securityLogFile?: string;
   sipIngestApiKey?: string;
   sipBan: {
@@ -612,6 +620,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeyRateLimit: { limit: vars.API_KEY_RATE_LIMIT, ttlSeconds: vars.API_KEY_RATE_TTL },
     trustProxy,
     redisUrl: vars.REDIS_URL,
+    rateLimitRedisFailure: vars.RATE_LIMIT_REDIS_FAILURE,
     securityLogFile: vars.SECURITY_LOG_FILE,
     sipIngestApiKey: vars.SIP_INGEST_API_KEY,
     sipBan: {

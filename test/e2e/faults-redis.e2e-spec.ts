@@ -1,72 +1,26 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { REDIS_COMMAND_TIMEOUT_MS, REDIS_RETRY_AFTER_MS } from '../../src/common/throttling/throttler-storage';
+import {
+  RATE_LIMITS_UNAVAILABLE,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_RETRY_AFTER_MS,
+} from '../../src/common/throttling/throttler-storage';
+import { OwnRedis } from '../support/own-redis';
 import { describeWith, missingCommand } from '../support/required-tools';
-import { waitFor } from '../support/sip-events';
 import { freePort } from '../support/service-process';
-import { startTestApp, TestApp } from '../support/test-app';
+import { failedRegistration, waitFor } from '../support/sip-events';
+import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(60_000);
-
-/** A Redis of the test's own, on a free port, without persistence, that the test can stop, freeze and restart. */
-class OwnRedis {
-  private process?: ChildProcess;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    this.process = child;
-    await waitFor(async () => {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG' ? true : undefined;
-      } catch {
-        return undefined;
-      } finally {
-        probe.disconnect();
-      }
-    }, 10_000);
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGCONT');
-    await new Promise<void>((done) => {
-      child.once('exit', () => done());
-      child.kill('SIGKILL');
-    });
-  }
-
-  freeze(): void {
-    this.process?.kill('SIGSTOP');
-  }
-
-  thaw(): void {
-    this.process?.kill('SIGCONT');
-  }
-}
 
 const LIMIT = 3;
 /** Far above what an answer takes here even on a loaded machine, far below a hang. */
 const ANSWER_BOUND_MS = 3000;
+const REDIS_SERVER = [missingCommand('redis-server', ['--version'], 'apt-get install redis-server')];
+const API_KEY = 'faults-redis-ingest-key-0123';
 
 describeWith(
-  [missingCommand('redis-server', ['--version'], 'apt-get install redis-server')],
-  'Redis going away under the shared rate limits (REDIS_URL)',
+  REDIS_SERVER,
+  'Redis going away under the shared rate limits (REDIS_URL, RATE_LIMIT_REDIS_FAILURE=local, the default)',
   () => {
     let redis: OwnRedis;
     let client: Redis;
@@ -170,3 +124,134 @@ describeWith(
     });
   },
 );
+
+/** One app on a Redis of its own with RATE_LIMIT_REDIS_FAILURE set, counting in that Redis once beforeAll is done. */
+function appOnOwnRedis(mode: 'open' | 'closed') {
+  const state = {} as { redis: OwnRedis; t: TestApp; adminToken: string };
+  let clientCounter = 0;
+  const nextClient = () => {
+    clientCounter += 1;
+    return `10.${Math.floor(clientCounter / 250)}.${clientCounter % 250}.2`;
+  };
+  const failLogin = async (clientIp = nextClient()) => {
+    const started = Date.now();
+    const response = await state.t.http
+      .post('/api/auth/login')
+      .set('X-Forwarded-For', clientIp)
+      .send({ email: 'nobody@example.com', password: 'Wrong1234' });
+    return { response, ms: Date.now() - started };
+  };
+  const storedKeys = async () => {
+    const client = new Redis(state.redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      return await client.keys('regshield:throttle:login:*');
+    } finally {
+      client.disconnect();
+    }
+  };
+  const countingInRedis = () =>
+    waitFor(async () => {
+      await failLogin();
+      return (await storedKeys()).length > 0 ? true : undefined;
+    }, 15_000);
+
+  beforeAll(async () => {
+    state.redis = new OwnRedis(await freePort());
+    await state.redis.start();
+    state.t = await startTestApp({
+      env: {
+        REDIS_URL: state.redis.url,
+        RATE_LIMIT_REDIS_FAILURE: mode,
+        LOGIN_RATE_LIMIT: String(LIMIT),
+        TRUST_PROXY: 'loopback',
+        SIP_INGEST_API_KEY: API_KEY,
+      },
+    });
+    await countingInRedis();
+    state.adminToken = await state.t.login(ADMIN.email, ADMIN.password);
+  });
+  afterAll(async () => {
+    await state.t?.close();
+    await state.redis?.stop();
+  });
+  return { state, failLogin, nextClient, countingInRedis };
+}
+
+/** The routes that count nothing in Redis, which no RATE_LIMIT_REDIS_FAILURE mode may break. */
+async function expectUncountedRoutesWork(t: TestApp, adminToken: string): Promise<void> {
+  await t.http.get('/health').expect(200, { status: 'ok', database: 'up' });
+  expect((await t.http.get('/metrics').expect(200)).text).toContain('regshield_');
+  await t.http.get('/api/auth/me').set('Authorization', `Bearer ${adminToken}`).expect(200);
+  await t.http
+    .post('/api/sip-security/failed-registrations')
+    .set('X-Api-Key', API_KEY)
+    .send(failedRegistration('198.51.100.41'))
+    .expect(202);
+  await t.http.get('/api/sip-security/check/198.51.100.41').set('X-Api-Key', API_KEY).expect(200);
+}
+
+describeWith(REDIS_SERVER, 'Redis going away with RATE_LIMIT_REDIS_FAILURE=closed', () => {
+  const { state, failLogin, nextClient, countingInRedis } = appOnOwnRedis('closed');
+
+  it('stopped: the rate-limited routes answer 503 with Retry-After at once; every other route still works', async () => {
+    await state.redis.stop();
+    const { t } = state;
+    for (let i = 0; i < 2; i++) {
+      const { response, ms } = await failLogin();
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: RATE_LIMITS_UNAVAILABLE,
+      });
+      expect(ms).toBeLessThan(ANSWER_BOUND_MS);
+    }
+    const register = await t.http
+      .post('/api/auth/register')
+      .set('X-Forwarded-For', nextClient())
+      .send({ email: 'closed@example.com', password: 'Secret9876', full_name: 'Closed' });
+    expect(register.status).toBe(503);
+    const forgot = await t.http
+      .post('/api/auth/password/forgot')
+      .set('X-Forwarded-For', nextClient())
+      .send({ email: 'closed@example.com' });
+    expect(forgot.status).toBe(503);
+    expect(await t.db.query('SELECT 1 FROM users WHERE email = $1', ['closed@example.com'])).toMatchObject({
+      rowCount: 0,
+    });
+    await expectUncountedRoutesWork(t, state.adminToken);
+  });
+
+  it('started again: logins are counted in Redis and answered again, with no restart of the service', async () => {
+    await state.redis.start();
+    await countingInRedis();
+    const ip = nextClient();
+    const statuses = [];
+    for (let i = 0; i <= LIMIT; i++) statuses.push((await failLogin(ip)).response.status);
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(401), 429]);
+  });
+});
+
+describeWith(REDIS_SERVER, 'Redis going away with RATE_LIMIT_REDIS_FAILURE=open', () => {
+  const { state, failLogin, nextClient, countingInRedis } = appOnOwnRedis('open');
+
+  it('stopped: every login is answered and none is limited; every other route still works', async () => {
+    await state.redis.stop();
+    const ip = nextClient();
+    const answers = [];
+    for (let i = 0; i < LIMIT * 2; i++) answers.push(await failLogin(ip));
+    expect(answers.map((answer) => answer.response.status)).toEqual(Array<number>(LIMIT * 2).fill(401));
+    for (const answer of answers) expect(answer.ms).toBeLessThan(ANSWER_BOUND_MS);
+    await expectUncountedRoutesWork(state.t, state.adminToken);
+  });
+
+  it('started again: the limit holds again, counted in Redis', async () => {
+    await state.redis.start();
+    await countingInRedis();
+    const ip = nextClient();
+    const statuses = [];
+    for (let i = 0; i <= LIMIT; i++) statuses.push((await failLogin(ip)).response.status);
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(401), 429]);
+  });
+});

@@ -14,6 +14,25 @@ import { waitFor } from '../support/sip-events';
  */
 const NFT_SET = ['ip', 'crowdsec', 'crowdsec-blacklists'];
 const LIMIT_MS = 3000;
+/** The example an operator installs; the test runs it with only its address, key, pid dir and log changed. */
+const SHIPPED_BOUNCER_CONFIG = path.resolve(__dirname, '../../deploy/crowdsec/crowdsec-firewall-bouncer.yaml');
+
+function replaceOnce(text: string, pattern: RegExp, replacement: string): string {
+  const matches = text.match(new RegExp(pattern.source, 'gm'));
+  if (matches?.length !== 1) {
+    throw new Error(`deploy/crowdsec/crowdsec-firewall-bouncer.yaml: expected one line matching ${pattern}`);
+  }
+  return text.replace(new RegExp(pattern.source, 'm'), replacement);
+}
+
+/** The shipped file for this test's namespace: everything else (mode, sets, tables, update_frequency) as shipped. */
+function namespacedBouncerConfig(shipped: string, at: { apiUrl: string; apiKey: string; pidDir: string }): string {
+  let config = replaceOnce(shipped, /^api_url: .*$/, `api_url: ${at.apiUrl}`);
+  config = replaceOnce(config, /^api_key: .*$/, `api_key: ${at.apiKey}`);
+  config = replaceOnce(config, /^pid_dir: .*$/, `pid_dir: ${at.pidDir}`);
+  config = replaceOnce(config, /^log_mode: .*$/, 'log_mode: stdout');
+  return replaceOnce(config, /^log_dir: .*\n/, '');
+}
 
 function missingBouncerTools(): string[] {
   const missing: string[] = [];
@@ -91,39 +110,11 @@ describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans
       .expect(201);
     fs.writeFileSync(
       path.join(dir, 'bouncer.yaml'),
-      [
-        'mode: nftables',
-        `pid_dir: ${dir}`,
-        'update_frequency: 1s',
-        'daemonize: false',
-        'log_mode: stdout',
-        'log_level: info',
-        'api_url: http://127.0.0.1:8080/',
-        `api_key: ${(created.body as { key: string }).key}`,
-        'disable_ipv6: false',
-        'deny_action: DROP',
-        'deny_log: false',
-        'supported_decisions_types:',
-        '  - ban',
-        'blacklists_ipv4: crowdsec-blacklists',
-        'blacklists_ipv6: crowdsec6-blacklists',
-        'nftables:',
-        '  ipv4:',
-        '    enabled: true',
-        '    set-only: false',
-        '    table: crowdsec',
-        '    chain: crowdsec-chain',
-        '  ipv6:',
-        '    enabled: true',
-        '    set-only: false',
-        '    table: crowdsec6',
-        '    chain: crowdsec6-chain',
-        'prometheus:',
-        '  enabled: false',
-        '  listen_addr: 127.0.0.1',
-        '  listen_port: 60601',
-        '',
-      ].join('\n'),
+      namespacedBouncerConfig(fs.readFileSync(SHIPPED_BOUNCER_CONFIG, 'utf8'), {
+        apiUrl: 'http://127.0.0.1:8080/',
+        apiKey: (created.body as { key: string }).key,
+        pidDir: dir,
+      }),
     );
     // The bouncer gives up on a refused first connection, so it starts only once the bridge listens.
     const ready = path.join(dir, 'bridge.ready');

@@ -620,3 +620,19 @@ export function sendUnansweredRegister(
     });
   });
 }
+
+/**
+ * The pid of the Kamailio process whose description (JSON-RPC `core.psx`, e.g. "RTIMER EXEC child=0
+ * timer=events") matches, so a test can pause that one process.
+ */
+export async function kamailioProcessPid(kamailio: KamailioInstance, description: RegExp): Promise<number> {
+  const response = await fetch(kamailio.rpcUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'core.psx', id: 1 }),
+  });
+  const { result } = (await response.json()) as { result: Array<{ PID: number; DSC: string }> };
+  const found = result.find((process) => description.test(process.DSC));
+  if (!found) throw new Error(`no Kamailio process matches ${description}: ${JSON.stringify(result)}`);
+  return found.PID;
+}

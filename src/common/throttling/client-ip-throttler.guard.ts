@@ -1,5 +1,6 @@
 import { applyDecorators, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -12,6 +13,8 @@ import {
 } from '@nestjs/throttler';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { clientIp } from '../client-ip';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../database-unavailable';
+import { ErrorResponseDto } from '../error-response.dto';
 import { SecurityLogService } from '../security-log.service';
 
 /** Throttler names, one per configured limit (the app module gives each its limit and window). */
@@ -65,5 +68,17 @@ export class ClientIpThrottlerGuard extends ThrottlerGuard {
 export const ThrottledBy = (name: ThrottleName) =>
   applyDecorators(
     UseGuards(ClientIpThrottlerGuard),
+    ApiServiceUnavailableResponse({
+      description:
+        'The database does not answer, or (RATE_LIMIT_REDIS_FAILURE=closed) the rate limits cannot be counted ' +
+        'because Redis does not: try again after Retry-After seconds',
+      headers: {
+        'Retry-After': {
+          description: 'Seconds to wait',
+          schema: { type: 'integer', example: DATABASE_RETRY_AFTER_SECONDS },
+        },
+      },
+      type: ErrorResponseDto,
+    }),
     SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((other) => [other, other !== name]))),
   );

@@ -1,8 +1,9 @@
-import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import type { RateLimitRedisFailureMode } from '../../config/app-config';
 
 /** The longest a request waits for Redis before it is counted in memory instead (a frozen server). */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
@@ -35,15 +36,27 @@ local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
 return {hits, blocked, oldest + ttl - now}
 `;
 
+/** What a request is told under RATE_LIMIT_REDIS_FAILURE=closed while Redis does not answer (503, Retry-After). */
+export const RATE_LIMITS_UNAVAILABLE = 'Rate limits unavailable, try again later';
+
+/** What each mode does to a rate-limited request while Redis cannot answer, as the warning says it once. */
+const WITHOUT_REDIS: Record<RateLimitRedisFailureMode, string> = {
+  local: 'this instance counts rate limits on its own until it does',
+  open: 'rate limits are not enforced until it does',
+  closed: 'rate-limited routes answer 503 until it does',
+};
+
 /**
  * Rate-limit counters in Redis (REDIS_URL), shared by every instance of the service.
  *
- * While Redis cannot answer (down, unreachable, or frozen past REDIS_COMMAND_TIMEOUT_MS), each instance
- * counts in its own memory, as it does without REDIS_URL: the limits still hold, per instance, and logins
- * and sign-ups still answer. Failing open would leave logins unthrottled for as long as an attacker can
- * keep Redis away; failing closed would let a Redis outage lock every user out. Commands are never queued
- * while the connection is down, so nothing waits for a reconnection; ioredis reconnects by itself, and the
- * counting returns to Redis once it answers again (the counts made in memory meanwhile stay there).
+ * While Redis cannot answer (down, unreachable, or frozen past REDIS_COMMAND_TIMEOUT_MS), RATE_LIMIT_REDIS_FAILURE
+ * decides. `local` (the default): each instance counts in its own memory, as it does without REDIS_URL, so the
+ * limits still hold, per instance, and logins and sign-ups still answer. `open` lets every request through
+ * uncounted: logins are unthrottled for as long as an attacker can keep Redis away. `closed` refuses the
+ * rate-limited requests (503): a Redis outage becomes an outage of login and sign-up. Routes that count
+ * nothing never notice. Commands are never queued while the connection is down, so nothing waits for a
+ * reconnection; ioredis reconnects by itself, and the counting returns to Redis once it answers again (the
+ * counts made in memory meanwhile stay there).
  */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimits');
@@ -52,7 +65,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
   private skipRedisUntil = 0;
   private degraded = false;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly failureMode: RateLimitRedisFailureMode = 'local',
+  ) {
     this.redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -97,7 +113,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
       }
     }
     // Not connected (yet, or any more: the 'error' listener has said why), or waiting before a retry.
-    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    return this.withoutRedis(key, ttl, limit, blockDuration, throttlerName);
   }
 
   /** QUIT when connected; either way disconnect(), as a client left reconnecting to a Redis that is down never stops. */
@@ -125,14 +141,39 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
     };
   }
 
+  private withoutRedis(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    switch (this.failureMode) {
+      case 'local':
+        return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+      case 'open':
+        return Promise.resolve({
+          totalHits: 0,
+          timeToExpire: Math.ceil(ttl / 1000),
+          isBlocked: false,
+          timeToBlockExpire: 0,
+        });
+      case 'closed':
+        throw new ServiceUnavailableException(RATE_LIMITS_UNAVAILABLE);
+    }
+  }
+
   private fallBack(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
     const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`Redis does not answer (${reason}): this instance counts rate limits on its own until it does`);
+    this.logger.warn(`Redis does not answer (${reason}): ${WITHOUT_REDIS[this.failureMode]}`);
   }
 }
 
-export function createThrottlerStorage(redisUrl: string | undefined): ThrottlerStorage | undefined {
-  return redisUrl ? new RedisThrottlerStorage(redisUrl) : undefined;
+export function createThrottlerStorage(
+  redisUrl: string | undefined,
+  failureMode: RateLimitRedisFailureMode,
+): ThrottlerStorage | undefined {
+  return redisUrl ? new RedisThrottlerStorage(redisUrl, failureMode) : undefined;
 }
