@@ -2,9 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { REDIS_COMMAND_TIMEOUT_MS, REDIS_RETRY_AFTER_MS } from '../../src/common/throttling/throttler-storage';
 import { describeWith, missingCommand } from '../support/required-tools';
-import { waitFor } from '../support/sip-events';
 import { freePort } from '../support/service-process';
 import { startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
