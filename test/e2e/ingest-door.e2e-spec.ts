@@ -98,6 +98,13 @@ describe("The proxy's ingest routes check the caller before reading the body", (
     },
   );
 
+  it('answers 401, not 413, to a caller without credentials announcing more than 16 MiB', async () => {
+    const answer = await answerBeforeBody(port, '/api/sip-security/door-knocks', {
+      'Content-Length': String(ANNOUNCED_BYTES + 1),
+    });
+    expect(answer.status).toBe(401);
+  });
+
   it('answers a chunked body without credentials with 401 before the body is sent', async () => {
     const answer = await answerBeforeBody(port, '/api/sip-security/door-knocks', {}, { chunked: true });
     expect(answer.status).toBe(401);
