@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ApiKeyOrSuperuserGuard } from './auth/guards/api-key-or-superuser.guard';
 import { limitBodyDepth } from './common/body-depth';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { toFastifyTrustProxy } from './common/client-ip';
@@ -56,7 +57,8 @@ export async function createApp(
   );
   // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
   await app.register(cookie);
-  applyRouteBodyLimits(fastify);
+  const proxyDoor = app.get(ApiKeyOrSuperuserGuard, { strict: false });
+  applyRouteBodyLimits(fastify, config.bodyLimitBytes, (request, reply) => proxyDoor.admit(request, reply));
   limitBodyDepth(fastify);
   // The API speaks JSON only: anything else gets 415 instead of being parsed into a string.
   fastify.removeContentTypeParser('text/plain');

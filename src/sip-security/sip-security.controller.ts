@@ -22,6 +22,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
@@ -78,6 +79,12 @@ const ApiEventBatch = (schema: SchemaObject) =>
     ApiAcceptedResponse({ type: IngestResultDto }),
     ApiUnprocessableEntityResponse({
       description: 'An invalid event anywhere in the batch: nothing is stored',
+      type: ErrorResponseDto,
+    }),
+    ApiPayloadTooLargeResponse({
+      description:
+        'A body over 16 MiB. The caller is checked from the headers first: without a right key or token the ' +
+        'answer is 401, 403 or 429 before any of the body is read',
       type: ErrorResponseDto,
     }),
   );

@@ -1,8 +1,8 @@
-import { waitFor } from '../support/sip-events';
 import { freshStep, totpCode } from '../support/totp';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 

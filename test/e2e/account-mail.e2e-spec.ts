@@ -1,7 +1,8 @@
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { COMMON_PASSWORDS, expectCommonPasswordRefused } from '../support/passwords';
 import { AccountRetentionService } from '../../src/account/account-retention.service';
-import { eventually, linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
+import { linkIn, SmtpSink } from '../support/smtp-sink';
+import { eventually, mailTo } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -13,17 +14,6 @@ const FAST = {
   ADMIN_NOTIFY: 'off',
   PUBLIC_URL,
 };
-
-/** The latest e-mail to `address` whose subject says `subject`, once it arrived. */
-async function mailTo(sink: SmtpSink, address: string, subject: string, count = 1): Promise<ReceivedMail> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const matching = sink.to(address).filter((mail) => mail.subject.includes(subject));
-    if (matching.length >= count) return matching[matching.length - 1];
-    if (Date.now() > deadline) throw new Error(`No e-mail "${subject}" (#${count}) reached ${address}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function userRow(t: TestApp, email: string) {
   const { rows } = await t.db.query<{ id: string; email_verified: boolean }>(

@@ -1,6 +1,6 @@
 import { ADMIN, newUser, TestApp, useTestApp } from '../support/test-app';
-import { eventually } from '../support/smtp-sink';
 import { AuditRetentionService } from '../../src/audit/audit-retention.service';
+import { eventually } from '../support/wait';
 
 jest.setTimeout(60_000);
 

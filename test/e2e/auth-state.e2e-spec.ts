@@ -3,8 +3,8 @@ import { IncomingMessage } from 'node:http';
 import { DataSource } from 'typeorm';
 import { AUTH_LISTENER_APPLICATION_NAME } from '../../src/auth/auth-state/auth-change-feed';
 import { AuthStateCache } from '../../src/auth/auth-state/auth-state-cache.service';
-import { waitFor } from '../support/sip-events';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 // Two apps start in one beforeAll, on a machine that may be busy.
 jest.setTimeout(30_000);

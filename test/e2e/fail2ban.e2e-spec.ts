@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { doorKnock, waitFor } from '../support/sip-events';
+import { doorKnock } from '../support/sip-events';
+import { waitFor } from '../support/wait';
+import { describeWith, missingCommand, missingPath } from '../support/required-tools';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -18,9 +20,6 @@ const JAIL = resolve(__dirname, '../../deploy/fail2ban/jail.d/regshield.conf');
 const API_KEY = 'proxy-key-0123456789abcdef';
 /** A request path that carries a forged "ip" key (the path is logged as it came). */
 const INJECTED_PATH = '/api/admin/users?q=","ip":"10.9.9.9","event":"login_failed"';
-
-const fail2banRegex = spawnSync('fail2ban-regex', ['--version'], { encoding: 'utf8' });
-const available = !fail2banRegex.error && fail2banRegex.status === 0;
 
 interface RegexRun {
   /** The "Lines: N lines, M ignored, K matched, L missed" summary. */
@@ -76,21 +75,7 @@ async function rawGet(t: TestApp, path: string, headers: Record<string, string>)
   }
 }
 
-if (!available) {
-  const why = `fail2ban-regex is not installed (${fail2banRegex.error?.message ?? `exit ${fail2banRegex.status}`}); apt-get install fail2ban`;
-  if (process.env.CI) {
-    describe('Fail2Ban filter (deploy/fail2ban)', () => {
-      it('needs fail2ban-regex', () => {
-        throw new Error(`${why}: required when CI is set`);
-      });
-    });
-  } else {
-    console.warn(`Skipping the Fail2Ban filter tests: ${why}`);
-    describe.skip('Fail2Ban filter (deploy/fail2ban)', () => {
-      it('needs fail2ban-regex', () => undefined);
-    });
-  }
-} else {
+describeWith([missingCommand('fail2ban-regex', ['--version'], 'apt-get install fail2ban')], 'Fail2Ban', () => {
   describe('Fail2Ban filter (deploy/fail2ban) on the log the app wrote', () => {
     let t: TestApp;
     let workDir: string;
@@ -313,11 +298,9 @@ if (!available) {
       expect(sip.hosts).toEqual(['203.0.113.9', '2001:db8:5:6::/64']);
     });
 
-    const stockJailConf = existsSync('/etc/fail2ban/jail.conf');
-    if (!stockJailConf) console.warn('Skipping the jail check: no /etc/fail2ban/jail.conf');
-    (stockJailConf ? it : it.skip)(
-      'has jails that fail2ban-client accepts (configuration test and dump, no server)',
-      () => {
+    const stockJail = [missingPath('/etc/fail2ban/jail.conf', 'apt-get install fail2ban')];
+    describeWith(stockJail, 'the jails', () => {
+      it('has jails that fail2ban-client accepts (configuration test and dump, no server)', () => {
         // The distribution's stock configuration (not the host's local changes) plus ours, the log path
         // pointed at the log the app wrote.
         const confDir = join(workDir, 'etc-fail2ban');
@@ -367,8 +350,8 @@ if (!available) {
         const web = actions('regshield-web');
         expect(web).toHaveLength(1);
         expect(web[0].line).toContain(`['port', 'http,https']`);
-      },
-    );
+      });
+    });
   });
 
   describe('Fail2Ban filter and wrong X-Api-Key values (issue 6, defect 15)', () => {
@@ -412,4 +395,4 @@ if (!available) {
       expect(runFail2banRegex(logFile, `${FILTER}[mode=sip]`).lines.matched).toBe(0);
     });
   });
-}
+});

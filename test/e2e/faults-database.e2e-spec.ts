@@ -1,14 +1,15 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterProcess, clusterProcesses, stopLeftoverPostmaster } from '../support/embedded-cluster';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
+import { describeWith, missingPath } from '../support/required-tools';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const STATEMENT_TIMEOUT_MS = 2000;
 /** No answer may take longer: the statement bound, the client's margin over it, and some slack. */
 const ANSWER_BOUND_MS = STATEMENT_TIMEOUT_MS + 1000 + 1500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Answer {
   path: string;
@@ -107,19 +108,21 @@ describe('Faults: the database stops answering', () => {
     expect(loop.answers.filter((answer) => answer.status >= 500 && answer.status !== 503)).toEqual([]);
   });
 
-  (existsSync('/proc') ? it : it.skip)('frozen (SIGSTOP): 503 within the bound, 200 again once it runs', async () => {
-    const loop = requestLoop();
-    await sleep(600);
-    const processes = clusterProcesses(dataDir);
-    for (const pid of processes) process.kill(pid, 'SIGSTOP');
-    const frozenStart = Date.now();
-    await sleep(ANSWER_BOUND_MS + 3000);
-    const whileFrozen = loop.answers.filter((answer) => answer.startedAt >= frozenStart);
-    for (const pid of processes) process.kill(pid, 'SIGCONT');
-    await expectRecovery(loop);
-    await loop.stop();
+  describeWith([missingPath('/proc', 'the frozen cluster is found through /proc (Linux)')], 'a frozen cluster', () => {
+    it('frozen (SIGSTOP): 503 within the bound, 200 again once it runs', async () => {
+      const loop = requestLoop();
+      await sleep(600);
+      const processes = clusterProcesses(dataDir);
+      for (const pid of processes) process.kill(pid, 'SIGSTOP');
+      const frozenStart = Date.now();
+      await sleep(ANSWER_BOUND_MS + 3000);
+      const whileFrozen = loop.answers.filter((answer) => answer.startedAt >= frozenStart);
+      for (const pid of processes) process.kill(pid, 'SIGCONT');
+      await expectRecovery(loop);
+      await loop.stop();
 
-    expectOnly503s(whileFrozen);
-    expect(loop.answers.filter((answer) => answer.status >= 500 && answer.status !== 503)).toEqual([]);
+      expectOnly503s(whileFrozen);
+      expect(loop.answers.filter((answer) => answer.status >= 500 && answer.status !== 503)).toEqual([]);
+    });
   });
 });

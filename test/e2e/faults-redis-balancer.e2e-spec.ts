@@ -10,7 +10,7 @@ import { httpsClientFrom, Send } from '../support/loopback-client';
 import { OwnRedis } from '../support/own-redis';
 import { describeWith, missingCommand } from '../support/required-tools';
 import { freePort, ServiceProcess } from '../support/service-process';
-import { waitFor } from '../support/sip-events';
+import { waitFor } from '../support/wait';
 import { createTestDatabase } from '../support/test-database';
 
 /**

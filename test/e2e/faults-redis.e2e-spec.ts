@@ -7,8 +7,9 @@ import {
 import { OwnRedis } from '../support/own-redis';
 import { describeWith, missingCommand } from '../support/required-tools';
 import { freePort } from '../support/service-process';
-import { failedRegistration, waitFor } from '../support/sip-events';
+import { failedRegistration } from '../support/sip-events';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 

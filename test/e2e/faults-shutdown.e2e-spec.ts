@@ -5,10 +5,10 @@ import { Client } from 'pg';
 import { failedRegistration } from '../support/sip-events';
 import { createTestDatabase } from '../support/test-database';
 import { freePort, ServiceProcess, serviceEnv } from '../support/service-process';
+import { sleep } from '../support/wait';
 
 const API_KEY = 'fault-test-ingest-key-0123456789';
 const ADMIN = { email: 'admin@example.com', password: 'AdminPass123' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a client saw of one request: a status, or the network error's code. */
 type Outcome = { status: number } | { error: string };

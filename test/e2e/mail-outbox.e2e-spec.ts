@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutboxRetentionService, SENT_MAIL_KEEP_DAYS } from '../../src/mail/outbox-retention.service';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
-import { eventually, SmtpSink } from '../support/smtp-sink';
+import { SmtpSink } from '../support/smtp-sink';
+import { eventually } from '../support/wait';
 
 jest.setTimeout(60_000);
 

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { describeWith, unreachableRedis, unsetVariable } from '../support/required-tools';
 
 describe('Rate limits per client IP', () => {
   const failLogin = (t: TestApp, forwardedFor: string) =>
@@ -141,7 +142,8 @@ describe('Rate limits per client IP', () => {
   });
 
   const redisUrl = process.env.REDIS_URL;
-  (redisUrl ? describe : describe.skip)('shared by several instances through REDIS_URL', () => {
+  const noRedis = redisUrl ? unreachableRedis(redisUrl) : unsetVariable('REDIS_URL', 'point it at a Redis');
+  describeWith([noRedis], 'shared by several instances through REDIS_URL', () => {
     let first: TestApp;
     let second: TestApp;
     beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Notification } from 'pg';
 import { SessionRetentionService } from '../../src/sessions/session-retention.service';
-import { waitFor } from '../support/sip-events';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 interface TokenPair {
   access_token: string;

@@ -1,6 +1,6 @@
-import { waitFor } from '../support/sip-events';
 import { SmtpSink } from '../support/smtp-sink';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 

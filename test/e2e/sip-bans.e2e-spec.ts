@@ -1,8 +1,9 @@
 import { Client } from 'pg';
 import { BAN_LISTENER_APPLICATION_NAME } from '../../src/sip-security/ban-index.service';
-import { doorKnock, waitFor } from '../support/sip-events';
+import { doorKnock } from '../support/sip-events';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
+import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 

@@ -1,8 +1,9 @@
-import { doorKnock, failedRegistration, waitFor } from '../support/sip-events';
+import { doorKnock, failedRegistration } from '../support/sip-events';
 import { Client } from 'pg';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 import { BanEngineService } from '../../src/sip-security/ban-engine.service';
+import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 

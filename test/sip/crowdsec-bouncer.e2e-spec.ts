@@ -4,7 +4,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/sip-events';
+import { waitFor } from '../support/wait';
+import { describeWith, missingCommand, missingPath, notRoot } from '../support/required-tools';
 
 /**
  * Debian's stock crowdsec-firewall-bouncer, unchanged, pointed at regshield's /v1/decisions/stream, puts a
@@ -34,26 +35,18 @@ function namespacedBouncerConfig(shipped: string, at: { apiUrl: string; apiKey: 
   return replaceOnce(config, /^log_dir: .*\n/, '');
 }
 
-function missingBouncerTools(): string[] {
-  const missing: string[] = [];
-  const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).status === 0;
-  if (!has('crowdsec-firewall-bouncer', ['-h']) && !fs.existsSync('/usr/bin/crowdsec-firewall-bouncer')) {
-    missing.push('crowdsec-firewall-bouncer');
-  }
-  if (!has('nft', ['--version'])) missing.push('nftables');
-  if (process.getuid?.() !== 0 || !has('unshare', ['-n', 'true'])) missing.push('root (network namespaces)');
-  return missing;
+/** Why the bouncer test cannot run here, for describeWith. */
+function missingForBouncer(): Array<string | undefined> {
+  const bouncerRuns = spawnSync('crowdsec-firewall-bouncer', ['-h'], { encoding: 'utf8' }).status === 0;
+  return [
+    bouncerRuns
+      ? undefined
+      : missingPath('/usr/bin/crowdsec-firewall-bouncer', 'apt-get install crowdsec-firewall-bouncer'),
+    missingCommand('nft', ['--version'], 'apt-get install nftables'),
+    notRoot('network namespaces (unshare -n)'),
+    missingCommand('unshare', ['-n', 'true'], 'the test creates a network namespace'),
+  ];
 }
-
-const MISSING = missingBouncerTools();
-if (process.env.CI) {
-  it('has crowdsec-firewall-bouncer and nftables installed and may create network namespaces (.ci/run)', () => {
-    expect(MISSING).toEqual([]);
-  });
-} else if (MISSING.length > 0) {
-  console.warn(`CrowdSec bouncer test skipped: missing ${MISSING.join(', ')}`);
-}
-const describeWithBouncer = MISSING.length === 0 ? describe : describe.skip;
 
 /** Run inside the namespace: 127.0.0.1:<port> there → the Unix socket → the app in the host namespace. */
 const BRIDGE_SCRIPT = `
@@ -68,7 +61,7 @@ net.createServer((client) => {
 }).listen(Number(port), '127.0.0.1', () => fs.writeFileSync(readyPath, ''));
 `;
 
-describeWithBouncer('The stock CrowdSec firewall bouncer enforces regshield bans in nftables', () => {
+describeWith(missingForBouncer(), 'The stock CrowdSec firewall bouncer enforces regshield bans in nftables', () => {
   jest.setTimeout(60_000);
   let t: TestApp;
   let admin: string;

@@ -12,6 +12,7 @@ import {
   sipRegister,
   startKamailio,
 } from './kamailio';
+import { describeWith, missingPackages } from '../support/required-tools';
 
 /**
  * Enforcement at the proxy, measured: a ban (or its lift) reaches Kamailio's memory within 1 s, a restarted
@@ -22,10 +23,9 @@ const DOMAIN = 'regshield.test';
 const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
 const LIMIT_MS = 1000;
 
-const MISSING_TOOLS = missingSipTools();
-const describeWithSipTools = MISSING_TOOLS.length === 0 ? describe : describe.skip;
+const MISSING_TOOLS = [missingPackages(missingSipTools())];
 
-describeWithSipTools('Ban enforcement at the proxy (Kamailio htables pushed over JSON-RPC)', () => {
+describeWith(MISSING_TOOLS, 'Ban enforcement at the proxy (Kamailio htables pushed over JSON-RPC)', () => {
   jest.setTimeout(90_000);
   let database: { url: string; drop(): Promise<void> };
   let t: TestApp | undefined;

@@ -1,7 +1,7 @@
 /**
  * Test helpers that drive a real Kamailio (deploy/kamailio/kamailio.cfg) and SIPp on loopback.
  *
- *   missingSipTools()  -> [] or the Debian packages to install; call it at load time to pick describe.skip
+ *   missingSipTools()  -> [] or the Debian packages to install; call it at load time, for describeWith
  *   await createSubscriber(databaseUrl, '1000', 'secret', 'regshield.test');   // creates `subscriber` if missing
  *   const rpcPort = await freeTcpPort();   // regshield's SIP_PROXY_RPC_URLS=http://127.0.0.1:<rpcPort>/RPC
  *   const kam = await startKamailio({ databaseUrl, domain: 'regshield.test', rpcPort });
@@ -41,8 +41,8 @@ function output(cmd: string, args: string[], timeoutMs = 5000): string {
 
 /**
  * The Debian packages the SIP end-to-end test needs and this machine lacks (empty: everything is there).
- * Synchronous so that the spec chooses `describe` or `describe.skip` while Jest collects it: a test that
- * cannot run must be reported as skipped, never as passed.
+ * Synchronous so that the spec chooses, through describeWith, to run or skip while Jest collects it: a test
+ * that cannot run must be reported as skipped (a failure under CI), never as passed.
  */
 export function missingSipTools(): string[] {
   const missing: string[] = [];

@@ -1,5 +1,4 @@
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/sip-events';
 import {
   createSubscriber,
   freeTcpPort,
@@ -14,6 +13,8 @@ import {
   sipRegister,
   startKamailio,
 } from './kamailio';
+import { waitFor } from '../support/wait';
+import { describeWith, missingPackages } from '../support/required-tools';
 
 /**
  * The real scanners (Debian's SIPVicious), the scans that used to leave no trace, and a flood, against the
@@ -24,13 +25,7 @@ const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
 const CHALLENGE_TIMEOUT_SECONDS = 2;
 const UNANSWERED_LIMIT = 3;
 
-const MISSING_TOOLS = [...missingSipTools(), ...missingScannerTools()];
-if (process.env.CI) {
-  it('has sipvicious installed (.ci/run installs it)', () => {
-    expect(MISSING_TOOLS).toEqual([]);
-  });
-}
-const describeWithScanners = MISSING_TOOLS.length === 0 ? describe : describe.skip;
+const MISSING_TOOLS = [missingPackages([...missingSipTools(), ...missingScannerTools()])];
 
 interface Ban {
   cidr: string;
@@ -38,7 +33,7 @@ interface Ban {
   created_at: string;
 }
 
-describeWithScanners('Scanners and floods against the shipped Kamailio config', () => {
+describeWith(MISSING_TOOLS, 'Scanners and floods against the shipped Kamailio config', () => {
   jest.setTimeout(120_000);
   let t: TestApp;
   let kamailio: KamailioInstance;

@@ -13,7 +13,8 @@ import {
   sipRegister,
   startKamailio,
 } from './kamailio';
-import { waitFor } from '../support/sip-events';
+import { waitFor } from '../support/wait';
+import { describeWith, missingPackages } from '../support/required-tools';
 
 /**
  * `npm run test:sip`: real SIP traffic. Kamailio with deploy/kamailio/kamailio.cfg on this test's database,
@@ -24,16 +25,6 @@ const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
 const ATTACKER = '127.0.0.2';
 /** The issue's promise: the proxy drops a source within 1 s of its ban. */
 const ENFORCEMENT_LIMIT_MS = 1000;
-
-const MISSING_TOOLS = missingSipTools();
-
-if (process.env.CI) {
-  it('has kamailio, kamailio-postgres-modules and sip-tester installed (.ci/run installs them)', () => {
-    expect(MISSING_TOOLS).toEqual([]);
-  });
-} else if (MISSING_TOOLS.length > 0) {
-  console.warn(`SIP end-to-end test skipped: apt-get install ${MISSING_TOOLS.join(' ')} to run it`);
-}
 
 /** One OPTIONS from `from` for `domain`, with raw User-Agent bytes; resolves once sent (the answer is not awaited). */
 function sendRawOptions(kamailio: KamailioInstance, from: string, domain: string, userAgent: Buffer): Promise<void> {
@@ -64,10 +55,9 @@ function sendRawOptions(kamailio: KamailioInstance, from: string, domain: string
   });
 }
 
-/** Chosen while Jest collects the file, so a machine without the tools reports these tests as skipped. */
-const describeWithSipTools = MISSING_TOOLS.length === 0 ? describe : describe.skip;
+const MISSING_TOOLS = [missingPackages(missingSipTools())];
 
-describeWithSipTools('The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () => {
+describeWith(MISSING_TOOLS, 'The SIP door: Kamailio writes, regshield bans, Kamailio enforces', () => {
   jest.setTimeout(90_000);
   let t: TestApp;
   let kamailio: KamailioInstance;

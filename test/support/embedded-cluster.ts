@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { sleep } from './wait';
 
 /** The postmaster pid recorded in DATA_DIR's embedded cluster, if its postmaster.pid exists. */
 export function embeddedPostmasterPid(dataDir: string): number | undefined {
@@ -46,7 +47,7 @@ export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { waitFor } from './sip-events';
+import { waitFor } from './wait';
 
 /** A Redis of the test's own, on a free port, without persistence, that the test can stop, freeze and restart. */
 export class OwnRedis {

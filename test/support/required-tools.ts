@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Why a command cannot run here (not installed, or failing), or undefined when it runs. */
@@ -6,6 +7,26 @@ export function missingCommand(command: string, args: string[], hint: string): s
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
   if (!result.error && result.status === 0) return undefined;
   return `${command} does not run (${result.error?.message ?? `exit ${result.status}`}); ${hint}`;
+}
+
+/** Why the Debian packages a test needs are not all here (`missing` lists those lacking), or undefined. */
+export function missingPackages(missing: string[]): string | undefined {
+  return missing.length === 0 ? undefined : `apt-get install ${missing.join(' ')} (.ci/run installs them)`;
+}
+
+/** Why a path the test reads is not there, or undefined when it is. */
+export function missingPath(path: string, hint: string): string | undefined {
+  return existsSync(path) ? undefined : `${path} does not exist; ${hint}`;
+}
+
+/** Why a test that needs root (`what` for) cannot run as this user, or undefined under root. */
+export function notRoot(what: string): string | undefined {
+  return process.getuid?.() === 0 ? undefined : `needs root for ${what}`;
+}
+
+/** Why an environment variable the test needs is unset, or undefined when it is set. */
+export function unsetVariable(name: string, hint: string): string | undefined {
+  return process.env[name] ? undefined : `${name} is not set; ${hint}`;
 }
 
 /**

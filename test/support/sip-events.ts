@@ -1,14 +1,3 @@
-/** Polls until the probe returns a value (not undefined); throws after the timeout. */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** A failed REGISTER as the proxy would report it. */
 export const failedRegistration = (ip: string, overrides: Record<string, unknown> = {}) => ({
   username: '1000',

@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { waitFor } from './sip-events';
+import { sleep } from './wait';
 
 export interface ReceivedMail {
   from: string;
@@ -76,7 +76,7 @@ export class SmtpSink {
       if (Date.now() > deadline) {
         throw new Error(`${this.to(address).length} of ${count} e-mails reached ${address} in ${timeoutMs} ms`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     return this.to(address);
   }
@@ -94,9 +94,4 @@ export function linkIn(mail: ReceivedMail, page: string): { url: string; token: 
   const match = new RegExp(`(https?://[^\\s"<]*${page}\\?token=([A-Za-z0-9_%-]+))`).exec(mail.raw);
   if (!match) throw new Error(`No ${page} link in the e-mail "${mail.subject}"`);
   return { url: match[1], token: decodeURIComponent(match[2]) };
-}
-
-/** Polls `check` until it returns something truthy (the shared waitFor, for checks that answer false or null). */
-export function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  return waitFor(async () => (await check()) || undefined, timeoutMs);
 }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { waitFor } from './sip-events';
+import { waitFor } from './wait';
 
 const PERIOD_MS = 30_000;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

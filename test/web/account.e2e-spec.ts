@@ -9,9 +9,10 @@ import {
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { freePort } from '../support/service-process';
-import { eventually, linkIn, ReceivedMail, SmtpSink } from '../support/smtp-sink';
+import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { freshStep, totpCode } from '../support/totp';
+import { mailTo } from '../support/wait';
 
 /** Access tokens live 2 s here, so that a test can outlast one without waiting long. */
 const ACCESS_TOKEN_SECONDS = 2;
@@ -70,10 +71,6 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     return user;
   };
 
-  /** The e-mail to `address` whose subject says `subject`, once it arrived. */
-  const mailTo = (address: string, subject: string): Promise<ReceivedMail> =>
-    eventually(() => sink.to(address).find((mail) => mail.subject.includes(subject)));
-
   const signIn = async (email: string, password: string) => {
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
@@ -97,7 +94,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     await page.getByRole('button', { name: 'Send the link' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
 
-    const link = linkIn(await mailTo(user.email, 'Reset your password'), '/reset-password');
+    const link = linkIn(await mailTo(sink, user.email, 'Reset your password'), '/reset-password');
     expect(link.url.startsWith(`${baseUrl}/reset-password?token=`)).toBe(true);
     await page.goto(link.url);
     await page.getByLabel('New password').fill('short');
@@ -124,7 +121,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
 
   it('confirms the e-mail address from the link in the verification e-mail, once', async () => {
     const user = await activeUser();
-    const link = linkIn(await mailTo(user.email, 'Confirm your e-mail address'), '/verify-email');
+    const link = linkIn(await mailTo(sink, user.email, 'Confirm your e-mail address'), '/verify-email');
     expect(link.url.startsWith(`${baseUrl}/verify-email?token=`)).toBe(true);
     await page.goto(link.url);
     await page.getByText(`Your email address ${user.email} is confirmed.`).waitFor();

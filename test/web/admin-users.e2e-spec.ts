@@ -9,9 +9,9 @@ import {
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
-import { eventually } from '../support/smtp-sink';
 import { currentStep, totpCode } from '../support/totp';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 const LOCKOUT_AFTER = 2;
 

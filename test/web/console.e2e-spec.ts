@@ -9,8 +9,9 @@ import {
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
-import { doorKnock, failedRegistration, waitFor } from '../support/sip-events';
+import { doorKnock, failedRegistration } from '../support/sip-events';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 

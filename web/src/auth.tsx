@@ -23,12 +23,6 @@ export function loginPathReturningHere(): string {
   return `~/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`;
 }
 
-/** The path to go to after signing in: the `next` parameter when it is one of this app's own pages. */
-export function returnPath(search: string, fallback: string): string {
-  const next = new URLSearchParams(search).get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : fallback;
-}
-
 /** When the session ends (refresh refused, sign-out), forget what was loaded and go to /login. */
 export function useSessionEndRedirect(): void {
   const [, navigate] = useLocation();

@@ -10,10 +10,14 @@ import { SuperuserGuard } from './superuser.guard';
 /**
  * The SIP proxy's door: `X-Api-Key` equal to SIP_INGEST_API_KEY, or else a superuser's bearer token.
  * A wrong key is a 401 (it does not fall back to the token), logged and limited per client.
+ *
+ * The ingest routes run the same check from a Fastify hook before their large body is read
+ * (applyRouteBodyLimits); the guard then lets a request that check admitted through without asking again.
  */
 @Injectable()
 export class ApiKeyOrSuperuserGuard implements CanActivate {
   private readonly keyDigest?: Buffer;
+  private readonly admitted = new WeakSet<AuthenticatedRequest>();
 
   constructor(
     private readonly jwtGuard: JwtAuthGuard,
@@ -26,16 +30,23 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<AuthenticatedRequest>();
+    await this.admit(http.getRequest<AuthenticatedRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
+
+  /** Returns when the caller may use the route; throws 401, 403 or 429 otherwise. Reads the headers only. */
+  async admit(request: AuthenticatedRequest, reply: FastifyReply): Promise<void> {
+    if (this.admitted.has(request)) return;
     const key = request.headers['x-api-key'];
     if (key !== undefined) {
-      const reply = http.getResponse<FastifyReply>();
       this.failures.refuseIfBlocked(request, reply);
-      if (this.keyDigest && typeof key === 'string' && sameSecret(key, this.keyDigest)) {
-        return true;
+      if (!this.keyDigest || typeof key !== 'string' || !sameSecret(key, this.keyDigest)) {
+        await this.failures.reject(request, reply);
       }
-      return this.failures.reject(request, reply);
+    } else {
+      await this.jwtGuard.authenticate(request);
+      this.superuserGuard.requireSuperuser(request);
     }
-    return (await this.jwtGuard.canActivate(context)) && this.superuserGuard.canActivate(context);
+    this.admitted.add(request);
   }
 }

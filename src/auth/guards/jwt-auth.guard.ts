@@ -21,7 +21,12 @@ export class JwtAuthGuard implements CanActivate {
   constructor(private readonly tokens: AccessTokenService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    await this.authenticate(context.switchToHttp().getRequest<AuthenticatedRequest>());
+    return true;
+  }
+
+  /** The guard's check on a bare request, for a Fastify hook that runs before Nest's guards. */
+  async authenticate(request: AuthenticatedRequest): Promise<void> {
     const token = bearerToken(request);
     if (!token) {
       throw new UnauthorizedException('Not authenticated');
@@ -29,6 +34,5 @@ export class JwtAuthGuard implements CanActivate {
     const { user, sessionId } = await this.tokens.authenticateSession(token);
     request.user = user;
     request.sessionId = sessionId;
-    return true;
   }
 }

@@ -11,9 +11,14 @@ export class SuperuserGuard implements CanActivate {
   constructor(private readonly securityLog: SecurityLogService) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    this.requireSuperuser(context.switchToHttp().getRequest<AuthenticatedRequest>());
+    return true;
+  }
+
+  /** The guard's check on a bare request, for a Fastify hook that runs before Nest's guards. */
+  requireSuperuser(request: AuthenticatedRequest): void {
     if (request.user?.isSuperuser) {
-      return true;
+      return;
     }
     this.securityLog.log('admin_access_denied', {
       ip: clientIp(request),

@@ -3,7 +3,7 @@ import { FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { api, errorMessages, messagesByField } from '../api/client';
 import { REFRESH_COOKIE_HEADER, startSession } from '../api/session';
-import { returnPath } from '../auth';
+import { returnPath } from '../return-path';
 import { Field, FormErrors } from '../components/field';
 
 const FIELDS = ['email', 'password', 'otp'] as const;
