@@ -10,7 +10,7 @@ import { LockoutRepository } from './lockout.repository';
 
 /**
  * Account lockout: ACCOUNT_LOCKOUT_MAX_FAILURES consecutive failures (wrong password at login, wrong
- * current password on change, wrong second factor) lock the account for a time that doubles with each
+ * current password on change, wrong second factor, wrong password or code when turning it off) lock the account for a time that doubles with each
  * lock until a login succeeds. The state lives in the users row, so every instance shares it and a
  * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked).
  */

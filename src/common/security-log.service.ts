@@ -31,6 +31,7 @@ export type SecurityEvent =
   | 'account_unlocked'
   | 'mfa_enabled'
   | 'mfa_disabled'
+  | 'mfa_disable_failed'
   | 'captcha_rejected';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
@@ -45,6 +46,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'refresh_token_reused',
   'password_change_failed',
   'account_locked',
+  'mfa_disable_failed',
   'captcha_rejected',
 ]);
 

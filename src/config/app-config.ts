@@ -301,6 +301,17 @@ class EnvironmentVariables {
   @Min(0)
   ACCOUNT_LOCKOUT_MAX_FAILURES: number = 10;
 
+  /** Attempts to turn off the second factor, per client IP and per account, per MFA_DISABLE_RATE_TTL. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MFA_DISABLE_RATE_LIMIT: number = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MFA_DISABLE_RATE_TTL: number = 900;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -472,6 +483,8 @@ export interface AppConfig {
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
   mfa: MfaConfig;
+  /** Turning the second factor off: requests per client IP, and separately per account, per window. */
+  mfaDisableRateLimit: { limit: number; ttlSeconds: number };
   /** Refuse passwords found in the common-password list (src/auth/password-policy.ts). */
   passwordBlocklist: boolean;
   captcha: CaptchaConfig;
@@ -659,6 +672,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
     metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
     mfa: { encryptionKey: vars.MFA_ENCRYPTION_KEY, previousEncryptionKeys: vars.MFA_ENCRYPTION_KEY_PREVIOUS },
+    mfaDisableRateLimit: { limit: vars.MFA_DISABLE_RATE_LIMIT, ttlSeconds: vars.MFA_DISABLE_RATE_TTL },
     passwordBlocklist: vars.PASSWORD_BLOCKLIST === 'on',
     captcha: {
       mode: vars.CAPTCHA,
