@@ -54,7 +54,8 @@ export async function createApp(
     },
     `/${OPENAPI_PATH}`,
   );
-  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
+  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) and the device cookie
+  // (src/devices/device-cookie.ts) are read or set.
   await app.register(cookie);
   applyRouteBodyLimits(fastify);
   limitBodyDepth(fastify);

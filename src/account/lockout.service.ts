@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
+import { KnownDevice, KnownDevicesRepository } from '../devices/known-devices.repository';
 import { AccountMailer } from './account-mailer.service';
 import { lockDurationSeconds } from './lock-duration';
 import { LockoutRepository } from './lockout.repository';
@@ -13,6 +15,10 @@ import { LockoutRepository } from './lockout.repository';
  * current password on change, wrong second factor, wrong password or code when turning it off) lock the account for a time that doubles with each
  * lock until a login succeeds. The state lives in the users row, so every instance shares it and a
  * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked).
+ *
+ * A login from a known device of the account (one that signed in to it before: src/devices) is exempt
+ * from the account's lock, so that a stranger's failures cannot lock the owner out; its own failures count
+ * on that device alone, with the same limit and lock times, and lock only it.
  */
 @Injectable()
 export class LockoutService {
@@ -22,19 +28,24 @@ export class LockoutService {
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly devices: KnownDevicesRepository,
   ) {}
 
-  isLocked(user: Pick<User, 'lockedUntil'>): boolean {
-    return this.config.lockout.maxFailures > 0 && user.lockedUntil !== null && user.lockedUntil.getTime() > Date.now();
+  /** Whether a login of the user is refused for a lock: the device's own from a known device, else the account's. */
+  isLocked(user: Pick<User, 'lockedUntil'>, device?: Pick<KnownDevice, 'lockedUntil'>): boolean {
+    const { lockedUntil } = device ?? user;
+    return this.config.lockout.maxFailures > 0 && lockedUntil !== null && lockedUntil.getTime() > Date.now();
   }
 
   /**
    * Counts a failure of the account's owner credentials; at the limit, locks the account, logs
-   * `account_locked` and e-mails the owner a reset link. Failures while locked are not counted.
+   * `account_locked` and e-mails the owner a reset link. Failures while locked are not counted. A failure
+   * from a known device of the account counts on that device instead.
    */
-  async recordFailure(user: User, ip: string): Promise<void> {
+  async recordFailure(user: User, ip: string, device?: KnownDevice): Promise<void> {
     const { maxFailures } = this.config.lockout;
     if (maxFailures === 0) return;
+    if (device) return this.recordDeviceFailure(user, device, ip);
     const counted = await this.lockouts.countFailure(user.id);
     if (!counted || counted.failures < maxFailures) return;
     const seconds = lockDurationSeconds(counted.locks, this.config.lockout);
@@ -55,15 +66,47 @@ export class LockoutService {
     }
   }
 
-  /** A successful login: the failure count and the growth of the lock time start over. */
+  /**
+   * At the limit the device alone is locked, logged as `device_locked`; no e-mail: the owner is at that
+   * device, or let someone else use it, and the account stays open to its other devices.
+   */
+  private async recordDeviceFailure(user: User, device: KnownDevice, ip: string): Promise<void> {
+    const { maxFailures } = this.config.lockout;
+    const counted = await this.devices.countFailure(device.id);
+    if (!counted || counted.failures < maxFailures) return;
+    const seconds = lockDurationSeconds(counted.locks, this.config.lockout);
+    const lockedUntil = await this.devices.lock(device.id, maxFailures, seconds);
+    if (lockedUntil) {
+      this.securityLog.log('device_locked', {
+        ip,
+        user_id: user.id,
+        email: user.email,
+        device_id: device.id,
+        failures: maxFailures,
+        lock_seconds: seconds,
+        locked_until: lockedUntil.toISOString(),
+      });
+    }
+  }
+
+  /**
+   * A successful login: the account's failure count and the growth of its lock time start over (a known
+   * device's own start over as KnownDevicesService remembers the sign-in). A lock in force stays.
+   */
   recordSuccess(user: User): Promise<void> {
     return this.lockouts.clearFailures(user.id);
   }
 
-  /** An admin ends the lock at once; false when the user does not exist. */
+  /** An admin ends the lock at once, the account's and its devices'; false when the user does not exist. */
   async unlock(userId: string, actorId: string, ip: string): Promise<boolean> {
     if (!(await this.lockouts.unlock(userId))) return false;
+    await this.devices.unlockAllOfUser(userId);
     this.securityLog.log('account_unlocked', { ip, actor_id: actorId, target_id: userId });
     return true;
+  }
+
+  /** A password reset ends the locks of the account's devices (the account's own ends with the new password). */
+  endDeviceLocks(userId: string, tx: EntityManager): Promise<void> {
+    return this.devices.unlockAllOfUser(userId, tx);
   }
 }

@@ -28,6 +28,7 @@ export type SecurityEvent =
   | 'password_changed'
   | 'password_change_failed'
   | 'account_locked'
+  | 'device_locked'
   | 'account_unlocked'
   | 'mfa_enabled'
   | 'mfa_disabled'
@@ -46,6 +47,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'refresh_token_reused',
   'password_change_failed',
   'account_locked',
+  'device_locked',
   'mfa_disable_failed',
   'captcha_rejected',
 ]);

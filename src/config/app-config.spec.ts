@@ -145,7 +145,12 @@ describe('loadConfig', () => {
       adminNotify: 'digest',
       adminNotifyIntervalSeconds: 900,
     });
-    expect(loadConfig({}).lockout).toEqual({ maxFailures: 10, lockSeconds: 60, maxLockSeconds: 900 });
+    expect(loadConfig({}).lockout).toEqual({
+      maxFailures: 10,
+      lockSeconds: 60,
+      maxLockSeconds: 900,
+      deviceCookieTtlSeconds: 7_776_000,
+    });
     const set = loadConfig({
       EMAIL_VERIFICATION: 'required',
       ADMIN_NOTIFY: 'each',

@@ -301,6 +301,12 @@ class EnvironmentVariables {
   @Min(0)
   ACCOUNT_LOCKOUT_MAX_FAILURES: number = 10;
 
+  /** Seconds a browser that signed in stays exempt from its account's lock (src/devices) after its last sign-in. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DEVICE_COOKIE_TTL: number = 7_776_000;
+
   /** Attempts to turn off the second factor, per client IP and per account, per MFA_DISABLE_RATE_TTL. */
   @Transform(toInt)
   @IsInt()
@@ -531,6 +537,8 @@ export interface LockoutConfig {
   maxFailures: number;
   lockSeconds: number;
   maxLockSeconds: number;
+  /** How long a device cookie (src/devices) keeps its browser exempt from the account's lock after a sign-in. */
+  deviceCookieTtlSeconds: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -664,6 +672,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailures: vars.ACCOUNT_LOCKOUT_MAX_FAILURES,
       lockSeconds: vars.ACCOUNT_LOCKOUT_TIME,
       maxLockSeconds: vars.ACCOUNT_LOCKOUT_MAX_TIME,
+      deviceCookieTtlSeconds: vars.DEVICE_COOKIE_TTL,
     },
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,
