@@ -12,8 +12,8 @@ import { LockoutRepository } from './lockout.repository';
 
 /**
  * Account lockout: ACCOUNT_LOCKOUT_MAX_FAILURES consecutive failures (wrong password at login, wrong
- * current password on change, wrong second factor, wrong password or code when turning it off) lock the account for a time that doubles with each
- * lock until a login succeeds. The state lives in the users row, so every instance shares it and a
+ * current password on change, wrong second factor, wrong password or code when turning it off) lock the
+ * account for a time that doubles with each lock until a login succeeds. The state lives in the users row, so every instance shares it and a
  * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked).
  *
  * A login from a known device of the account (one that signed in to it before: src/devices) is exempt
@@ -90,11 +90,13 @@ export class LockoutService {
   }
 
   /**
-   * A successful login: the account's failure count and the growth of its lock time start over (a known
-   * device's own start over as KnownDevicesService remembers the sign-in). A lock in force stays.
+   * A successful login starts over the failure count and lock-time growth it was held to: the account's,
+   * or a known device's (those start over as KnownDevicesService remembers the sign-in). The owner signing
+   * in from a known device says nothing about strangers' guesses, so the account's count and any lock in
+   * force stay as they are.
    */
-  recordSuccess(user: User): Promise<void> {
-    return this.lockouts.clearFailures(user.id);
+  async recordSuccess(user: User, device?: KnownDevice): Promise<void> {
+    if (!device) await this.lockouts.clearFailures(user.id);
   }
 
   /** An admin ends the lock at once, the account's and its devices'; false when the user does not exist. */

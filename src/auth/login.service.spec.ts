@@ -101,7 +101,7 @@ describe('LoginService', () => {
     });
     expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' });
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'));
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined);
   });
 
   it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
@@ -225,6 +225,7 @@ describe('LoginService', () => {
       ),
     ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
     expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('locked@example.com'), ip, device);
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('locked@example.com'), device);
   });
 
   it("answers a locked device as a wrong password even with the right one, whatever the account's state", async () => {

@@ -77,7 +77,7 @@ export class LoginService {
       throw new ForbiddenException('Email not verified');
     }
     this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id, ...deviceField(device) });
-    await this.lockout.recordSuccess(user);
+    await this.lockout.recordSuccess(user, device);
     await this.users.recordLogin(user.id);
     const deviceCookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent });
     const tokens = await this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));

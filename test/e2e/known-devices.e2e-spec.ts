@@ -99,6 +99,15 @@ describe('Device cookies: the account lock spares devices that signed in before'
     expect((await login(t, credentials(user)).expect(401)).body).toEqual(INCORRECT);
   });
 
+  it("leaves strangers' count alone when the owner signs in from a known device", async () => {
+    const user = await register(t);
+    const ownerDevice = await signInDevice(t, user);
+    await failLogins(t, user.email, 2);
+    await login(t, credentials(user), ownerDevice).expect(200);
+    await failLogins(t, user.email, 1);
+    expect((await login(t, credentials(user)).expect(401)).body).toEqual(INCORRECT);
+  });
+
   it("counts the failures of the owner's device on that device alone: it locks, the account and other devices do not", async () => {
     const user = await register(t);
     const laptop = await signInDevice(t, user);
