@@ -55,7 +55,8 @@ export async function createApp(
     },
     `/${OPENAPI_PATH}`,
   );
-  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) is read or set.
+  // Only the web app's refresh cookie (src/sessions/refresh-cookie.ts) and the device cookie
+  // (src/devices/device-cookie.ts) are read or set.
   await app.register(cookie);
   const proxyDoor = app.get(ApiKeyOrSuperuserGuard, { strict: false });
   applyRouteBodyLimits(fastify, config.bodyLimitBytes, (request, reply) => proxyDoor.admit(request, reply));

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { User } from '../database/entities/user.entity';
+import { DevicesModule } from '../devices/devices.module';
 import { AccountMailer } from './account-mailer.service';
 import { AccountRetentionService } from './account-retention.service';
 import { AccountUsersRepository } from './account-users.repository';
@@ -17,7 +18,7 @@ import { SignupNoticesService } from './signup-notices.service';
  * Kept apart from AccountModule, whose routes need AuthModule's guards, so that neither imports the other.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([User])],
+  imports: [TypeOrmModule.forFeature([User]), DevicesModule],
   providers: [
     AccountUsersRepository,
     EmailTokensRepository,

@@ -3,6 +3,7 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
+import { KnownDevicesRepository } from '../devices/known-devices.repository';
 import { AccountMailer } from './account-mailer.service';
 import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
@@ -12,9 +13,16 @@ describe('LockoutService', () => {
   const lockedUntil = new Date(Date.now() + 60_000);
   let counted: { failures: number; locks: number } | undefined;
   const lockouts = {
+    clearFailures: jest.fn(() => Promise.resolve()),
     countFailure: jest.fn(() => Promise.resolve(counted)),
     lock: jest.fn((_id: string, _max: number, _seconds: number, _tx: unknown) => Promise.resolve(lockedUntil)),
   };
+  let deviceCounted: { failures: number; locks: number } | undefined;
+  const devices = {
+    countFailure: jest.fn(() => Promise.resolve(deviceCounted)),
+    lock: jest.fn((_id: string, _max: number, _seconds: number) => Promise.resolve(lockedUntil)),
+  };
+  const device = { id: 'device-id', userId: 'user-id', lockedUntil: null };
   const mailer = { sendAccountLocked: jest.fn(() => Promise.resolve()) };
   const log = jest.fn();
   const service = (maxFailures: number) =>
@@ -23,13 +31,15 @@ describe('LockoutService', () => {
       mailer as unknown as AccountMailer,
       { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
       { log } as unknown as SecurityLogService,
-      { lockout: { maxFailures, lockSeconds: 60, maxLockSeconds: 900 } } as AppConfig,
+      { lockout: { maxFailures, lockSeconds: 60, maxLockSeconds: 900, deviceCookieTtlSeconds: 86400 } } as AppConfig,
       {} as AuditTrail,
+      devices as unknown as KnownDevicesRepository,
     );
 
   beforeEach(() => {
     jest.clearAllMocks();
     counted = undefined;
+    deviceCounted = undefined;
   });
 
   it('does nothing at all with ACCOUNT_LOCKOUT_MAX_FAILURES=0, and never calls an account locked', async () => {
@@ -67,5 +77,35 @@ describe('LockoutService', () => {
     await service(10).recordFailure(user, '192.0.2.1');
     expect(mailer.sendAccountLocked).not.toHaveBeenCalled();
     expect(log).not.toHaveBeenCalled();
+  });
+
+  it("holds a known device to its own lock, not the account's", () => {
+    expect(service(10).isLocked({ lockedUntil }, { lockedUntil: null })).toBe(false);
+    expect(service(10).isLocked({ lockedUntil: null }, { lockedUntil })).toBe(true);
+    expect(service(0).isLocked({ lockedUntil: null }, { lockedUntil })).toBe(false);
+  });
+
+  it("counts a known device's failure on the device: at the limit it alone locks, logged, with no e-mail", async () => {
+    deviceCounted = { failures: 9, locks: 0 };
+    await service(10).recordFailure(user, '192.0.2.1', device);
+    expect(devices.countFailure).toHaveBeenCalledWith('device-id');
+    expect(devices.lock).not.toHaveBeenCalled();
+    deviceCounted = { failures: 10, locks: 1 };
+    await service(10).recordFailure(user, '192.0.2.1', device);
+    expect(devices.lock).toHaveBeenCalledWith('device-id', 10, 120);
+    expect(log).toHaveBeenCalledWith(
+      'device_locked',
+      expect.objectContaining({ user_id: 'user-id', device_id: 'device-id', lock_seconds: 120 }),
+    );
+    expect(lockouts.countFailure).not.toHaveBeenCalled();
+    expect(lockouts.lock).not.toHaveBeenCalled();
+    expect(mailer.sendAccountLocked).not.toHaveBeenCalled();
+  });
+
+  it("starts the account's count over after a login without a known device only", async () => {
+    await service(10).recordSuccess(user, device);
+    expect(lockouts.clearFailures).not.toHaveBeenCalled();
+    await service(10).recordSuccess(user);
+    expect(lockouts.clearFailures).toHaveBeenCalledWith('user-id');
   });
 });

@@ -1,19 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail.service';
+import { EntityManager } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
+import { KnownDevice, KnownDevicesRepository } from '../devices/known-devices.repository';
 import { AccountMailer } from './account-mailer.service';
 import { lockDurationSeconds } from './lock-duration';
 import { LockoutRepository } from './lockout.repository';
 
 /**
  * Account lockout: ACCOUNT_LOCKOUT_MAX_FAILURES consecutive failures (wrong password at login, wrong
- * current password on change, wrong second factor) lock the account for a time that doubles with each
- * lock until a login succeeds. The state lives in the users row, so every instance shares it and a
+ * current password on change, wrong second factor, wrong password or code when turning it off) lock the
+ * account for a time that doubles with each lock until a login succeeds. The state lives in the users row, so every instance shares it and a
  * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked).
+ *
+ * A login from a known device of the account (one that signed in to it before: src/devices) is exempt
+ * from the account's lock, so that a stranger's failures cannot lock the owner out; its own failures count
+ * on that device alone, with the same limit and lock times, and lock only it.
  */
 @Injectable()
 export class LockoutService {
@@ -24,19 +30,24 @@ export class LockoutService {
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
     private readonly auditTrail: AuditTrail,
+    private readonly devices: KnownDevicesRepository,
   ) {}
 
-  isLocked(user: Pick<User, 'lockedUntil'>): boolean {
-    return this.config.lockout.maxFailures > 0 && user.lockedUntil !== null && user.lockedUntil.getTime() > Date.now();
+  /** Whether a login of the user is refused for a lock: the device's own from a known device, else the account's. */
+  isLocked(user: Pick<User, 'lockedUntil'>, device?: Pick<KnownDevice, 'lockedUntil'>): boolean {
+    const { lockedUntil } = device ?? user;
+    return this.config.lockout.maxFailures > 0 && lockedUntil !== null && lockedUntil.getTime() > Date.now();
   }
 
   /**
    * Counts a failure of the account's owner credentials; at the limit, locks the account, logs
-   * `account_locked` and e-mails the owner a reset link. Failures while locked are not counted.
+   * `account_locked` and e-mails the owner a reset link. Failures while locked are not counted. A failure
+   * from a known device of the account counts on that device instead.
    */
-  async recordFailure(user: User, ip: string): Promise<void> {
+  async recordFailure(user: User, ip: string, device?: KnownDevice): Promise<void> {
     const { maxFailures } = this.config.lockout;
     if (maxFailures === 0) return;
+    if (device) return this.recordDeviceFailure(user, device, ip);
     const counted = await this.lockouts.countFailure(user.id);
     if (!counted || counted.failures < maxFailures) return;
     const seconds = lockDurationSeconds(counted.locks, this.config.lockout);
@@ -57,17 +68,54 @@ export class LockoutService {
     }
   }
 
-  /** A successful login: the failure count and the growth of the lock time start over. */
-  recordSuccess(user: User): Promise<void> {
-    return this.lockouts.clearFailures(user.id);
+  /**
+   * At the limit the device alone is locked, logged as `device_locked`; no e-mail: the owner is at that
+   * device, or let someone else use it, and the account stays open to its other devices.
+   */
+  private async recordDeviceFailure(user: User, device: KnownDevice, ip: string): Promise<void> {
+    const { maxFailures } = this.config.lockout;
+    const counted = await this.devices.countFailure(device.id);
+    if (!counted || counted.failures < maxFailures) return;
+    const seconds = lockDurationSeconds(counted.locks, this.config.lockout);
+    const lockedUntil = await this.devices.lock(device.id, maxFailures, seconds);
+    if (lockedUntil) {
+      this.securityLog.log('device_locked', {
+        ip,
+        user_id: user.id,
+        email: user.email,
+        device_id: device.id,
+        failures: maxFailures,
+        lock_seconds: seconds,
+        locked_until: lockedUntil.toISOString(),
+      });
+    }
   }
 
-  /** An admin ends the lock at once, audited in the same transaction; false when the user does not exist. */
+  /**
+   * A successful login starts over the failure count and lock-time growth it was held to: the account's,
+   * or a known device's (those start over as KnownDevicesService remembers the sign-in). The owner signing
+   * in from a known device says nothing about strangers' guesses, so the account's count and any lock in
+   * force stay as they are.
+   */
+  async recordSuccess(user: User, device?: KnownDevice): Promise<void> {
+    if (!device) await this.lockouts.clearFailures(user.id);
+  }
+
+  /**
+   * An admin ends the lock at once, the account's and its devices', audited in the same transaction; false
+   * when the user does not exist.
+   */
   unlock(userId: string, actorId: string, ip: string): Promise<boolean> {
     return this.auditTrail.run(async (tx, record) => {
       if (!(await this.lockouts.unlock(userId, tx))) return false;
+      await this.devices.unlockAllOfUser(userId, tx);
       await record('account_unlocked', { ip, actor_id: actorId, target_id: userId });
       return true;
     });
+  }
+
+  /** A password reset ends the locks of the account's devices (the account's own ends with the new password). */
+  endDeviceLocks(userId: string, tx: EntityManager): Promise<void> {
+    return this.devices.unlockAllOfUser(userId, tx);
   }
 }

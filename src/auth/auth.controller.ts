@@ -18,6 +18,7 @@ import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { THROTTLE, ThrottledBy } from '../common/throttling/client-ip-throttler.guard';
 import { User } from '../database/entities/user.entity';
+import { DeviceCookie } from '../devices/device-cookie';
 import { deliverTokens, RefreshCookieHeader } from '../sessions/refresh-cookie';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
@@ -35,6 +36,7 @@ export class AuthController {
   constructor(
     private readonly registration: RegistrationService,
     private readonly logins: LoginService,
+    private readonly deviceCookie: DeviceCookie,
   ) {}
 
   @Post('register')
@@ -70,7 +72,14 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ThrottledBy(THROTTLE.login)
   @ApiTooManyRequestsResponse({ description: 'Over the per-IP login limit; see Retry-After', type: ErrorResponseDto })
-  @ApiOperation({ summary: 'Exchange e-mail and password for a new session: a bearer token and a refresh token' })
+  @ApiOperation({
+    summary: 'Exchange e-mail and password for a new session: a bearer token and a refresh token',
+    description:
+      'A successful login also sets the device cookie `regshield_device` (HttpOnly, SameSite=Strict, ' +
+      'Path=/api/auth/login, Secure when PUBLIC_URL is https, Max-Age DEVICE_COOKIE_TTL): a signed name of ' +
+      'this device for this account. A later login sending it is exempt from the account lock that strangers\u2019 ' +
+      'failures cause; its own failures lock only this device.',
+  })
   @RefreshCookieHeader()
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto })
@@ -87,7 +96,13 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    return deliverTokens(request, reply, await this.logins.login(dto, ip, request.headers['user-agent']));
+    const { tokens, deviceCookie } = await this.logins.login(dto, {
+      ip,
+      userAgent: request.headers['user-agent'],
+      deviceCookie: this.deviceCookie.read(request),
+    });
+    this.deviceCookie.write(reply, deviceCookie);
+    return deliverTokens(request, reply, tokens);
   }
 
   @Get('me')

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CaptchaModule } from '../captcha/captcha.module';
+import { DevicesModule } from '../devices/devices.module';
 import { MfaCoreModule } from '../mfa/mfa-core.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
@@ -28,6 +29,7 @@ import { UsersRepository } from './users.repository';
     SessionsModule,
     AccountCoreModule,
     MfaCoreModule,
+    DevicesModule,
     CaptchaModule,
     AdminProvisioningModule,
     JwtModule.registerAsync({

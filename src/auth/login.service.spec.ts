@@ -3,6 +3,8 @@ import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig, EmailVerificationMode } from '../config/app-config';
 import { User } from '../database/entities/user.entity';
+import { KnownDevice } from '../devices/known-devices.repository';
+import { KnownDevicesService } from '../devices/known-devices.service';
 import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
@@ -26,9 +28,20 @@ describe('LoginService', () => {
   );
   const users = new Map<string, User>();
   const lockout = {
-    isLocked: (user: User) => user.lockedUntil !== null,
+    isLocked: (user: User, device?: KnownDevice) => (device ?? user).lockedUntil !== null,
     recordFailure: jest.fn(() => Promise.resolve()),
     recordSuccess: jest.fn(() => Promise.resolve()),
+  };
+  /** The fake cookie `device-of-<user id>` names a known device of that user; `locked-device-of-…` a locked one. */
+  const knownDevices = {
+    recognise: jest.fn((cookie: string | undefined, userId: string): Promise<KnownDevice | undefined> => {
+      if (cookie === `device-of-${userId}`) return Promise.resolve({ id: 'device-id', userId, lockedUntil: null });
+      if (cookie === `locked-device-of-${userId}`) {
+        return Promise.resolve({ id: 'device-id', userId, lockedUntil: new Date(Date.now() + 60_000) });
+      }
+      return Promise.resolve(undefined);
+    }),
+    rememberSignIn: jest.fn((userId: string) => Promise.resolve(`cookie-of-${userId}`)),
   };
   const config = { accountEmail: { verification: 'optional' as EmailVerificationMode } };
   const service = new LoginService(
@@ -42,6 +55,7 @@ describe('LoginService', () => {
     lockout as unknown as LockoutService,
     config as unknown as AppConfig,
     { verify: (_userId: string, code: string) => Promise.resolve(code === '123456') } as SecondFactorVerifier,
+    knownDevices as unknown as KnownDevicesService,
   );
   const ip = '192.0.2.1';
 
@@ -74,28 +88,32 @@ describe('LoginService', () => {
     open.mockClear();
     lockout.recordFailure.mockClear();
     lockout.recordSuccess.mockClear();
+    knownDevices.rememberSignIn.mockClear();
     config.accountEmail.verification = 'optional';
   });
 
   it('opens a session for the right password of an active user, and logs the success', async () => {
     await expect(
-      service.login({ email: 'active@example.com', password: 'Right1234' }, ip, 'curl/8'),
-    ).resolves.toMatchObject({ access_token: 'token-of-active-id-in-session-of-active-id' });
+      service.login({ email: 'active@example.com', password: 'Right1234' }, { ip, userAgent: 'curl/8' }),
+    ).resolves.toMatchObject({
+      tokens: { access_token: 'token-of-active-id-in-session-of-active-id' },
+      deviceCookie: 'cookie-of-active-id',
+    });
     expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' });
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'));
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined);
   });
 
   it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
-    await expect(service.login({ email: 'active@example.com', password: 'Wrong1234' }, ip)).rejects.toThrow();
-    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('active@example.com'), ip);
+    await expect(service.login({ email: 'active@example.com', password: 'Wrong1234' }, { ip })).rejects.toThrow();
+    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('active@example.com'), ip, undefined);
     lockout.recordFailure.mockClear();
-    await expect(service.login({ email: 'nobody@example.com', password: 'Wrong1234' }, ip)).rejects.toThrow();
+    await expect(service.login({ email: 'nobody@example.com', password: 'Wrong1234' }, { ip })).rejects.toThrow();
     expect(lockout.recordFailure).not.toHaveBeenCalled();
   });
 
   it('answers a locked account as a wrong password even with the right one, and issues nothing', async () => {
-    await expect(service.login({ email: 'locked@example.com', password: 'Right1234' }, ip)).rejects.toEqual(
+    await expect(service.login({ email: 'locked@example.com', password: 'Right1234' }, { ip })).rejects.toEqual(
       new UnauthorizedException('Incorrect email or password'),
     );
     expect(log).toHaveBeenCalledWith('login_failed', { ip, email: 'locked@example.com', reason: 'account_locked' });
@@ -106,15 +124,17 @@ describe('LoginService', () => {
 
   it('with EMAIL_VERIFICATION=required answers 403 Email not verified, only after the right password', async () => {
     config.accountEmail.verification = 'required';
-    await expect(service.login({ email: 'unverified@example.com', password: 'Wrong1234' }, ip)).rejects.toEqual(
+    await expect(service.login({ email: 'unverified@example.com', password: 'Wrong1234' }, { ip })).rejects.toEqual(
       new UnauthorizedException('Incorrect email or password'),
     );
-    await expect(service.login({ email: 'unverified@example.com', password: 'Right1234' }, ip)).rejects.toEqual(
+    await expect(service.login({ email: 'unverified@example.com', password: 'Right1234' }, { ip })).rejects.toEqual(
       new ForbiddenException('Email not verified'),
     );
     expect(issue).not.toHaveBeenCalled();
     config.accountEmail.verification = 'optional';
-    await expect(service.login({ email: 'unverified@example.com', password: 'Right1234' }, ip)).resolves.toBeDefined();
+    await expect(
+      service.login({ email: 'unverified@example.com', password: 'Right1234' }, { ip }),
+    ).resolves.toBeDefined();
   });
 
   it.each([
@@ -122,7 +142,7 @@ describe('LoginService', () => {
     ['a wrong password', 'active@example.com', 'Wrong1234', 'wrong_password'],
     ['a wrong password of an inactive user', 'pending@example.com', 'Wrong1234', 'wrong_password'],
   ])('answers %s with the same 401 and logs why', async (_, email, password, reason) => {
-    await expect(service.login({ email, password }, ip)).rejects.toEqual(
+    await expect(service.login({ email, password }, { ip })).rejects.toEqual(
       new UnauthorizedException('Incorrect email or password'),
     );
     expect(log).toHaveBeenCalledWith('login_failed', { ip, email, reason });
@@ -131,7 +151,7 @@ describe('LoginService', () => {
   });
 
   it('answers 403 Inactive user only after the right password', async () => {
-    await expect(service.login({ email: 'pending@example.com', password: 'Right1234' }, ip)).rejects.toEqual(
+    await expect(service.login({ email: 'pending@example.com', password: 'Right1234' }, { ip })).rejects.toEqual(
       new ForbiddenException('Inactive user'),
     );
     expect(log).toHaveBeenCalledWith('login_inactive_user', {
@@ -145,7 +165,7 @@ describe('LoginService', () => {
   });
 
   it('asks an account with a second factor for it, refuses a wrong one (logged, counted toward the lockout) and accepts the right one', async () => {
-    const login = (otp?: string) => service.login({ email: 'mfa@example.com', password: 'Right1234', otp }, ip);
+    const login = (otp?: string) => service.login({ email: 'mfa@example.com', password: 'Right1234', otp }, { ip });
     await expect(login()).rejects.toEqual(
       new UnauthorizedException({ message: 'Second factor required', mfa_required: true }),
     );
@@ -157,14 +177,70 @@ describe('LoginService', () => {
       reason: 'wrong_second_factor',
     });
     expect(lockout.recordFailure).toHaveBeenCalledTimes(1);
-    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('mfa@example.com'), ip);
+    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('mfa@example.com'), ip, undefined);
     expect(issue).not.toHaveBeenCalled();
-    await expect(login('123456')).resolves.toMatchObject({ access_token: 'token-of-mfa-id-in-session-of-mfa-id' });
+    await expect(login('123456')).resolves.toMatchObject({
+      tokens: { access_token: 'token-of-mfa-id-in-session-of-mfa-id' },
+    });
   });
 
   it('never asks for the second factor before the password is right', async () => {
-    await expect(service.login({ email: 'mfa@example.com', password: 'Wrong1234' }, ip)).rejects.toEqual(
+    await expect(service.login({ email: 'mfa@example.com', password: 'Wrong1234' }, { ip })).rejects.toEqual(
       new UnauthorizedException('Incorrect email or password'),
     );
+  });
+
+  it('remembers the sign-in: a new device without a cookie, the known device with one', async () => {
+    await service.login({ email: 'active@example.com', password: 'Right1234' }, { ip, userAgent: 'curl/8' });
+    expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith('active-id', undefined, { ip, userAgent: 'curl/8' });
+    await service.login(
+      { email: 'active@example.com', password: 'Right1234' },
+      { ip, deviceCookie: 'device-of-active-id' },
+    );
+    expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith(
+      'active-id',
+      { id: 'device-id', userId: 'active-id', lockedUntil: null },
+      { ip, userAgent: undefined },
+    );
+    expect(log).toHaveBeenCalledWith('login_succeeded', {
+      ip,
+      email: 'active@example.com',
+      user_id: 'active-id',
+      device_id: 'device-id',
+    });
+  });
+
+  it('lets a known device of a locked account in, and counts its failures on the device', async () => {
+    const device = { id: 'device-id', userId: 'locked-id', lockedUntil: null };
+    await expect(
+      service.login(
+        { email: 'locked@example.com', password: 'Right1234' },
+        { ip, deviceCookie: 'device-of-locked-id' },
+      ),
+    ).resolves.toMatchObject({ tokens: { access_token: 'token-of-locked-id-in-session-of-locked-id' } });
+    await expect(
+      service.login(
+        { email: 'locked@example.com', password: 'Wrong1234' },
+        { ip, deviceCookie: 'device-of-locked-id' },
+      ),
+    ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
+    expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('locked@example.com'), ip, device);
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('locked@example.com'), device);
+  });
+
+  it("answers a locked device as a wrong password even with the right one, whatever the account's state", async () => {
+    await expect(
+      service.login(
+        { email: 'active@example.com', password: 'Right1234' },
+        { ip, deviceCookie: 'locked-device-of-active-id' },
+      ),
+    ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
+    expect(log).toHaveBeenCalledWith('login_failed', {
+      ip,
+      email: 'active@example.com',
+      reason: 'device_locked',
+      device_id: 'device-id',
+    });
+    expect(issue).not.toHaveBeenCalled();
   });
 });

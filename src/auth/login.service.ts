@@ -5,6 +5,8 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { KnownDevice } from '../devices/known-devices.repository';
+import { KnownDevicesService } from '../devices/known-devices.service';
 import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
@@ -16,6 +18,19 @@ import { UsersRepository } from './users.repository';
 export const INCORRECT_CREDENTIALS = 'Incorrect email or password';
 export const SECOND_FACTOR_REQUIRED = 'Second factor required';
 export const INVALID_SECOND_FACTOR = 'Invalid second factor';
+
+/** Where a login comes from: the client address, its User-Agent, and the device cookie it sent, if any. */
+export interface LoginClient {
+  ip: string;
+  userAgent?: string;
+  deviceCookie?: string;
+}
+
+/** A successful login: the new session's tokens, and the device cookie to set for the next ones. */
+export interface LoginResult {
+  tokens: TokenResponseDto;
+  deviceCookie: string;
+}
 
 /** Exchanges an e-mail and password for a new session's token pair. */
 @Injectable()
@@ -31,24 +46,28 @@ export class LoginService {
     private readonly lockout: LockoutService,
     @InjectConfig() private readonly config: AppConfig,
     private readonly secondFactor: SecondFactorVerifier,
+    private readonly knownDevices: KnownDevicesService,
   ) {}
 
   /**
    * 401 for an unknown e-mail, a wrong password and a locked account alike (the password is verified in
    * every case, so all three cost the same); 403 for an inactive user, then for an unverified address when
-   * EMAIL_VERIFICATION=required, only after the right password.
+   * EMAIL_VERIFICATION=required, only after the right password. A request from a known device of the
+   * account (its device cookie) is held to that device's lock instead of the account's (LockoutService).
    */
-  async login(dto: LoginDto, ip: string, userAgent?: string): Promise<TokenResponseDto> {
+  async login(dto: LoginDto, client: LoginClient): Promise<LoginResult> {
+    const { ip, userAgent } = client;
     const user = await this.users.findByEmailWithPassword(dto.email);
     const passwordMatches = await verifyPassword(user?.hashedPassword ?? (await this.dummyHash), dto.password);
-    const locked = user !== null && this.lockout.isLocked(user);
+    const device = user ? await this.knownDevices.recognise(client.deviceCookie, user.id) : undefined;
+    const locked = user !== null && this.lockout.isLocked(user, device);
     if (!user || !passwordMatches || locked) {
-      const reason = !user ? 'unknown_email' : locked ? 'account_locked' : 'wrong_password';
-      this.securityLog.log('login_failed', { ip, email: dto.email, reason });
-      if (user && !passwordMatches) await this.lockout.recordFailure(user, ip);
+      const reason = !user ? 'unknown_email' : !locked ? 'wrong_password' : device ? 'device_locked' : 'account_locked';
+      this.securityLog.log('login_failed', { ip, email: dto.email, reason, ...deviceField(device) });
+      if (user && !passwordMatches) await this.lockout.recordFailure(user, ip, device);
       throw new UnauthorizedException(INCORRECT_CREDENTIALS);
     }
-    if (user.mfaEnabled) await this.checkSecondFactor(user, dto.otp, ip);
+    if (user.mfaEnabled) await this.checkSecondFactor(user, dto.otp, ip, device);
     if (!user.isActive) {
       this.securityLog.log('login_inactive_user', { ip, email: user.email, user_id: user.id, status: user.status });
       throw new ForbiddenException('Inactive user');
@@ -57,10 +76,12 @@ export class LoginService {
       this.securityLog.log('login_unverified_email', { ip, email: user.email, user_id: user.id });
       throw new ForbiddenException('Email not verified');
     }
-    this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id });
-    await this.lockout.recordSuccess(user);
+    this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id, ...deviceField(device) });
+    await this.lockout.recordSuccess(user, device);
     await this.users.recordLogin(user.id);
-    return this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
+    const deviceCookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent });
+    const tokens = await this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
+    return { tokens, deviceCookie };
   }
 
   /**
@@ -68,14 +89,30 @@ export class LoginService {
    * wrong one (TOTP or recovery code, or one already used) → 401 `Invalid second factor`, the one place a
    * wrong second factor is answered; it counts toward the lockout as a wrong password does.
    */
-  private async checkSecondFactor(user: User, otp: string | undefined, ip: string): Promise<void> {
+  private async checkSecondFactor(
+    user: User,
+    otp: string | undefined,
+    ip: string,
+    device: KnownDevice | undefined,
+  ): Promise<void> {
     if (otp === undefined) {
       throw new UnauthorizedException({ message: SECOND_FACTOR_REQUIRED, mfa_required: true });
     }
     if (!(await this.secondFactor.verify(user.id, otp))) {
-      this.securityLog.log('login_failed', { ip, email: user.email, user_id: user.id, reason: 'wrong_second_factor' });
-      await this.lockout.recordFailure(user, ip);
+      this.securityLog.log('login_failed', {
+        ip,
+        email: user.email,
+        user_id: user.id,
+        reason: 'wrong_second_factor',
+        ...deviceField(device),
+      });
+      await this.lockout.recordFailure(user, ip, device);
       throw new UnauthorizedException(INVALID_SECOND_FACTOR);
     }
   }
+}
+
+/** The known device a login came from, for its log lines (nothing when none). */
+function deviceField(device: KnownDevice | undefined): { device_id?: string } {
+  return device ? { device_id: device.id } : {};
 }

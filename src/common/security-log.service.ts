@@ -28,9 +28,11 @@ export type SecurityEvent =
   | 'password_changed'
   | 'password_change_failed'
   | 'account_locked'
+  | 'device_locked'
   | 'account_unlocked'
   | 'mfa_enabled'
   | 'mfa_disabled'
+  | 'mfa_disable_failed'
   | 'captcha_rejected';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
@@ -45,6 +47,8 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'refresh_token_reused',
   'password_change_failed',
   'account_locked',
+  'device_locked',
+  'mfa_disable_failed',
   'captcha_rejected',
 ]);
 

@@ -151,7 +151,12 @@ describe('loadConfig', () => {
       adminNotify: 'digest',
       adminNotifyIntervalSeconds: 900,
     });
-    expect(loadConfig({}).lockout).toEqual({ maxFailures: 10, lockSeconds: 60, maxLockSeconds: 900 });
+    expect(loadConfig({}).lockout).toEqual({
+      maxFailures: 10,
+      lockSeconds: 60,
+      maxLockSeconds: 900,
+      deviceCookieTtlSeconds: 7_776_000,
+    });
     const set = loadConfig({
       EMAIL_VERIFICATION: 'required',
       ADMIN_NOTIFY: 'each',
@@ -161,6 +166,8 @@ describe('loadConfig', () => {
     expect(set.accountEmail).toMatchObject({ verification: 'required', adminNotify: 'each' });
     expect(set.accountEmail.requestRateLimit.perEmail).toBe(5);
     expect(set.lockout.maxFailures).toBe(0);
+    expect(loadConfig({}).mfaDisableRateLimit).toEqual({ limit: 5, ttlSeconds: 900 });
+    expect(loadConfig({ DEVICE_COOKIE_TTL: '3600' }).lockout.deviceCookieTtlSeconds).toBe(3600);
   });
 
   it('refuses unknown e-mail flow modes and a lockout maximum below the first lock', () => {
@@ -168,6 +175,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_NOTIFY: 'weekly' })).toThrow('ADMIN_NOTIFY');
     expect(() => loadConfig({ PASSWORD_RESET_TTL: '0' })).toThrow('PASSWORD_RESET_TTL');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_MAX_FAILURES: '-1' })).toThrow('ACCOUNT_LOCKOUT_MAX_FAILURES');
+    expect(() => loadConfig({ DEVICE_COOKIE_TTL: '0' })).toThrow('DEVICE_COOKIE_TTL');
+    expect(() => loadConfig({ MFA_DISABLE_RATE_LIMIT: 'many' })).toThrow('MFA_DISABLE_RATE_LIMIT');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_TIME: '600', ACCOUNT_LOCKOUT_MAX_TIME: '60' })).toThrow(
       /ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME/,
     );

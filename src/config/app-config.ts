@@ -307,6 +307,23 @@ class EnvironmentVariables {
   @Min(0)
   ACCOUNT_LOCKOUT_MAX_FAILURES: number = 10;
 
+  /** Seconds a browser that signed in stays exempt from its account's lock (src/devices) after its last sign-in. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DEVICE_COOKIE_TTL: number = 7_776_000;
+
+  /** Attempts to turn off the second factor, per client IP and per account, per MFA_DISABLE_RATE_TTL. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MFA_DISABLE_RATE_LIMIT: number = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MFA_DISABLE_RATE_TTL: number = 900;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -480,6 +497,8 @@ export interface AppConfig {
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
   mfa: MfaConfig;
+  /** Turning the second factor off: requests per client IP, and separately per account, per window. */
+  mfaDisableRateLimit: { limit: number; ttlSeconds: number };
   /** Refuse passwords found in the common-password list (src/auth/password-policy.ts). */
   passwordBlocklist: boolean;
   captcha: CaptchaConfig;
@@ -526,6 +545,8 @@ export interface LockoutConfig {
   maxFailures: number;
   lockSeconds: number;
   maxLockSeconds: number;
+  /** How long a device cookie (src/devices) keeps its browser exempt from the account's lock after a sign-in. */
+  deviceCookieTtlSeconds: number;
 }
 
 /** In milliseconds; a statement timeout of 0 means unbounded. */
@@ -660,6 +681,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailures: vars.ACCOUNT_LOCKOUT_MAX_FAILURES,
       lockSeconds: vars.ACCOUNT_LOCKOUT_TIME,
       maxLockSeconds: vars.ACCOUNT_LOCKOUT_MAX_TIME,
+      deviceCookieTtlSeconds: vars.DEVICE_COOKIE_TTL,
     },
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     bodyLimitBytes: 100 * 1024,
@@ -668,6 +690,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
     metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
     mfa: { encryptionKey: vars.MFA_ENCRYPTION_KEY, previousEncryptionKeys: vars.MFA_ENCRYPTION_KEY_PREVIOUS },
+    mfaDisableRateLimit: { limit: vars.MFA_DISABLE_RATE_LIMIT, ttlSeconds: vars.MFA_DISABLE_RATE_TTL },
     passwordBlocklist: vars.PASSWORD_BLOCKLIST === 'on',
     captcha: {
       mode: vars.CAPTCHA,

@@ -18,6 +18,7 @@ import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
 import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-SecondFactorAndCaptcha';
 import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserSearchIndexes';
 import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
+import { KnownDevices1764000005500 } from './migrations/1764000005500-KnownDevices';
 import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipProxyEventQueue';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   SecondFactorAndCaptcha1764000005200,
   UserSearchIndexes1764000005300,
   AuthStateNotifications1764000005400,
+  KnownDevices1764000005500,
   SipProxyEventQueue1764000005650,
 ];
 

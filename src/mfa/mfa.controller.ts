@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../auth/guards/decorators';
@@ -12,6 +13,7 @@ import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { User } from '../database/entities/user.entity';
 import { TotpDisableDto, TotpEnableDto, TotpEnableResponseDto, TotpSetupResponseDto } from './dto/mfa.dto';
+import { MfaDisableThrottleGuard } from './mfa-disable-throttle.guard';
 import { MfaService } from './mfa.service';
 
 @ApiTags('Auth - Second factor')
@@ -52,14 +54,21 @@ export class MfaController {
 
   @Post('disable')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(MfaDisableThrottleGuard)
   @ApiOperation({
     summary: 'Disable the second factor',
-    description: 'Needs the password and a current TOTP code or an unused recovery code; the recovery codes go too.',
+    description:
+      'Needs the password and a current TOTP code or an unused recovery code; the recovery codes go too. A wrong ' +
+      'password or code counts toward the account lockout, as a wrong password at login does.',
   })
   @ApiNoContentResponse({ description: 'Second factor removed' })
   @ApiConflictResponse({ description: 'Second factor not enabled', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
-    description: 'Wrong password or code, or an invalid or unknown field',
+    description: 'Wrong password or code (counts toward the lockout), or an invalid or unknown field',
+    type: ErrorResponseDto,
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'Over MFA_DISABLE_RATE_LIMIT for this client address or this account; see Retry-After',
     type: ErrorResponseDto,
   })
   disable(@Body() dto: TotpDisableDto, @CurrentUser() user: User, @ClientIp() ip: string): Promise<void> {

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
+import { AccountCoreModule } from '../account/account-core.module';
 import { AuthModule } from '../auth/auth.module';
 import { AdminMfaController } from './admin-mfa.controller';
 import { MfaCoreModule } from './mfa-core.module';
+import { MfaDisableThrottleGuard } from './mfa-disable-throttle.guard';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
 
 /** The second-factor routes: the user's setup, enable and disable, and the admin's removal. */
 @Module({
-  imports: [AuthModule, MfaCoreModule],
+  imports: [AuthModule, AccountCoreModule, MfaCoreModule],
   controllers: [MfaController, AdminMfaController],
-  providers: [MfaService],
+  providers: [MfaService, MfaDisableThrottleGuard],
 })
 export class MfaModule {}

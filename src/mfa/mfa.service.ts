@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { toString as qrCodeSvg } from 'qrcode';
 import { AuditTrail } from '../audit/audit-trail.service';
+import { LockoutService } from '../account/lockout.service';
 import { verifyPassword } from '../auth/password-hasher';
 import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
@@ -29,6 +30,7 @@ export class MfaService {
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
     private readonly auditTrail: AuditTrail,
+    private readonly lockout: LockoutService,
   ) {}
 
   /** A new pending secret (replacing a pending one); 409 when a second factor is already enabled. */
@@ -60,18 +62,29 @@ export class MfaService {
     return { recovery_codes: recoveryCodes };
   }
 
-  /** Needs the password and a TOTP or recovery code (422 for either wrong); 409 without a second factor. */
+  /**
+   * Needs the password and a TOTP or recovery code (422 for either wrong); 409 without a second factor. A
+   * wrong one is logged and counts toward the lockout as a wrong password at login does: whoever holds a
+   * stolen access token must not get an unlimited oracle for the password or the codes.
+   */
   async disable(user: User, dto: TotpDisableDto, ip: string): Promise<void> {
     if (!user.mfaEnabled) throw new ConflictException(NOT_ENABLED);
     const withPassword = await this.users.findByEmailWithPassword(user.email);
     if (!withPassword || !(await verifyPassword(withPassword.hashedPassword, dto.password))) {
+      await this.refuseDisable(withPassword ?? user, 'wrong_password', ip);
       throw new UnprocessableEntityException(['password is incorrect']);
     }
     if (!(await this.verifier.verify(user.id, dto.code))) {
+      await this.refuseDisable(withPassword, 'wrong_code', ip);
       throw new UnprocessableEntityException(['code is not a valid authentication or recovery code']);
     }
     await this.mfa.removeSecondFactor(user.id);
     this.securityLog.log('mfa_disabled', { ip, email: user.email, user_id: user.id });
+  }
+
+  private async refuseDisable(user: User, reason: 'wrong_password' | 'wrong_code', ip: string): Promise<void> {
+    this.securityLog.log('mfa_disable_failed', { ip, email: user.email, user_id: user.id, reason });
+    await this.lockout.recordFailure(user, ip);
   }
 
   /**

@@ -2,7 +2,7 @@ import { freshStep, totpCode } from '../support/totp';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
-import { waitFor } from '../support/wait';
+import { eventually, waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -13,6 +13,7 @@ const LOCKOUT = {
   REGISTRATION_MODE: 'open',
   REGISTER_RATE_LIMIT: '1000',
   LOGIN_RATE_LIMIT: '1000',
+  MFA_DISABLE_RATE_LIMIT: '1000',
   ADMIN_NOTIFY: 'off',
   EMAIL_VERIFICATION: 'off',
   MAIL_POLL_INTERVAL_MS: '100',
@@ -135,26 +136,70 @@ describe('Account lockout', () => {
     await t.http.post('/api/auth/login').send(credentials(user)).expect(401);
   });
 
-  it('counts a wrong second factor toward the lockout', async () => {
+  /** A new user with a TOTP second factor enabled with the code of the step before `step`. */
+  async function registerWithTotp(step: number) {
     const user = await register(t);
     const token = await t.login(user.email, user.password);
     const setup = await t.http.post('/api/auth/mfa/totp/setup').set('Authorization', `Bearer ${token}`).expect(200);
-    const step = await freshStep();
+    const secret = setup.body.secret as string;
     await t.http
       .post('/api/auth/mfa/totp/enable')
       .set('Authorization', `Bearer ${token}`)
-      .send({ code: totpCode(setup.body.secret as string, step - 1) })
+      .send({ code: totpCode(secret, step - 1) })
       .expect(200);
-    const wrongOtp = { ...credentials(user), otp: totpCode(setup.body.secret as string, step + 5) };
+    return { user, token, secret };
+  }
+
+  it('counts a wrong second factor toward the lockout', async () => {
+    const step = await freshStep();
+    const { user, secret } = await registerWithTotp(step);
+    const wrongOtp = { ...credentials(user), otp: totpCode(secret, step + 5) };
     for (let attempt = 0; attempt < 3; attempt += 1) {
       await t.http.post('/api/auth/login').send(wrongOtp).expect(401);
     }
     const locked = await t.http
       .post('/api/auth/login')
-      .send({ ...credentials(user), otp: totpCode(setup.body.secret as string, step) })
+      .send({ ...credentials(user), otp: totpCode(secret, step) })
       .expect(401);
     expect(locked.body.message).toBe('Incorrect email or password');
     expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
+  });
+
+  it('counts a wrong password or code on turning off the second factor toward the lockout, logged and stored', async () => {
+    const step = await freshStep();
+    const { user, token, secret } = await registerWithTotp(step);
+    const disable = (body: Record<string, string>) =>
+      t.http.post('/api/auth/mfa/totp/disable').set('Authorization', `Bearer ${token}`).send(body).expect(422);
+    await disable({ password: 'Wrong1234', code: totpCode(secret, step) });
+    await disable({ password: user.password, code: totpCode(secret, step + 5) });
+    await disable({ password: 'Wrong1234', code: '000000' });
+
+    const locked = await t.http
+      .post('/api/auth/login')
+      .send({ ...credentials(user), otp: totpCode(secret, step) })
+      .expect(401);
+    expect(locked.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' });
+    expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
+    const refusals = t.securityEvents().filter((e) => e.event === 'mfa_disable_failed' && e.user_id === user.id);
+    expect(refusals.map((e) => [e.reason, e.level, e.email])).toEqual([
+      ['wrong_password', 'warn', user.email],
+      ['wrong_code', 'warn', user.email],
+      ['wrong_password', 'warn', user.email],
+    ]);
+    expect(t.securityLogText()).not.toContain('Wrong1234');
+    const stored = await eventually(async () => {
+      const { rows } = await t.db.query(
+        `SELECT details->>'reason' AS reason, host(ip) AS ip FROM audit_events
+          WHERE event = 'mfa_disable_failed' AND target_id = $1 ORDER BY time`,
+        [user.id],
+      );
+      return rows.length === 3 ? rows : undefined;
+    });
+    expect(stored).toEqual([
+      { reason: 'wrong_password', ip: '127.0.0.1' },
+      { reason: 'wrong_code', ip: '127.0.0.1' },
+      { reason: 'wrong_password', ip: '127.0.0.1' },
+    ]);
   });
 
   it('admin unlock: 204, the user logs in again at once, logged; unknown user 404; non-admin 403', async () => {

@@ -1,5 +1,5 @@
 import { base32Decode, freshStep, totpCode } from '../support/totp';
-import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
 
 // freshStep() may wait up to 5 s for the next time step to begin.
 jest.setTimeout(15_000);
@@ -12,7 +12,12 @@ describe('TOTP second factor (real HTTP, real PostgreSQL)', () => {
 
   beforeAll(async () => {
     t = await startTestApp({
-      env: { REGISTER_RATE_LIMIT: '1000', LOGIN_RATE_LIMIT: '1000', REGISTRATION_MODE: 'open' },
+      env: {
+        REGISTER_RATE_LIMIT: '1000',
+        LOGIN_RATE_LIMIT: '1000',
+        MFA_DISABLE_RATE_LIMIT: '1000',
+        REGISTRATION_MODE: 'open',
+      },
     });
     adminToken = await t.login(ADMIN.email, ADMIN.password);
   });
@@ -245,5 +250,60 @@ describe('TOTP second factor (real HTTP, real PostgreSQL)', () => {
     expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'mfa_disabled', user_id: id }));
     // Idempotent: nothing left to remove is still 204.
     await t.http.delete(`/api/admin/users/${id}/mfa`).set(auth(adminToken)).expect(204);
+  });
+});
+
+describe('Turning off the second factor is throttled per client address and per account', () => {
+  const t = useTestApp({
+    env: {
+      TRUST_PROXY: 'loopback',
+      MFA_DISABLE_RATE_LIMIT: '2',
+      MFA_DISABLE_RATE_TTL: '600',
+      REGISTRATION_MODE: 'open',
+    },
+  });
+
+  async function signUp() {
+    const user = newUser();
+    await t.http.post('/api/auth/register').send(user).expect(201);
+    return { user, token: await t.login(user.email, user.password) };
+  }
+
+  const disable = (token: string, from: string) =>
+    t.http
+      .post('/api/auth/mfa/totp/disable')
+      .set(auth(token))
+      .set('X-Forwarded-For', from)
+      .send({ password: 'Wrong1234', code: '000000' });
+
+  it('answers 429 with Retry-After past the limit of an address or of an account, and logs it', async () => {
+    const first = await signUp();
+    const second = await signUp();
+    // Without a second factor the answer is 409; the requests count all the same.
+    expect((await disable(first.token, '198.51.100.1')).status).toBe(409);
+    expect((await disable(first.token, '198.51.100.1')).status).toBe(409);
+
+    const overAddress = await disable(second.token, '198.51.100.1');
+    expect(overAddress.status).toBe(429);
+    expect(Number(overAddress.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(overAddress.headers['retry-after'])).toBeLessThanOrEqual(600);
+    expect(overAddress.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too many requests, try again later',
+    });
+
+    // Another address does not buy the account a fresh limit.
+    expect((await disable(first.token, '198.51.100.2')).status).toBe(429);
+    // Another account from another address is not affected.
+    expect((await disable(second.token, '198.51.100.3')).status).toBe(409);
+
+    const hits = t
+      .securityEvents()
+      .filter((e) => e.event === 'rate_limit_hit' && e.path === '/api/auth/mfa/totp/disable');
+    expect(hits.map((e) => [e.ip, e.counted_by])).toEqual([
+      ['198.51.100.1', 'ip'],
+      ['198.51.100.2', 'account'],
+    ]);
   });
 });

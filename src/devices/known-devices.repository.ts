@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** A device that signed in to an account, with its own lockout state. */
+export interface KnownDevice {
+  id: string;
+  userId: string;
+  lockedUntil: Date | null;
+}
+
+/** Where a sign-in came from, as stored (the User-Agent already cut to size). */
+export interface DeviceClient {
+  ip: string;
+  userAgent: string | null;
+}
+
+/**
+ * The known_devices table. Lockout changes are single conditional UPDATEs, as on users
+ * (LockoutRepository), so that concurrent failures on several instances count exactly and lock once.
+ */
+@Injectable()
+export class KnownDevicesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The device, if it belongs to the user and signed in to it since `usedSince`. */
+  async findRecentOfUser(deviceId: string, userId: string, usedSince: Date): Promise<KnownDevice | undefined> {
+    const rows: Array<{ id: string; user_id: string; locked_until: Date | null }> = await this.dataSource.query(
+      `SELECT id, user_id, locked_until FROM known_devices
+        WHERE id = $1 AND user_id = $2 AND last_used_at > $3`,
+      [deviceId, userId, usedSince],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, userId: row.user_id, lockedUntil: row.locked_until } : undefined;
+  }
+
+  /**
+   * A new device of the user; then, past `keep` devices, the least recently used ones are forgotten (a
+   * script that logs in without keeping cookies makes a device per login).
+   */
+  async insert(userId: string, client: DeviceClient, keep: number): Promise<string> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO known_devices (user_id, last_ip, user_agent) VALUES ($1, $2, $3) RETURNING id`,
+      [userId, client.ip, client.userAgent],
+    );
+    await this.dataSource.query(
+      `DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN (
+         SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at DESC, created_at DESC LIMIT $2)`,
+      [userId, keep],
+    );
+    return rows[0].id;
+  }
+
+  /** A successful sign-in from the device: it is used now, and its failure count and lock growth start over. */
+  async recordSignIn(deviceId: string, client: DeviceClient): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE known_devices
+          SET last_used_at = now(), last_ip = $2, user_agent = $3, failed_login_count = 0, lockout_count = 0
+        WHERE id = $1`,
+      [deviceId, client.ip, client.userAgent],
+    );
+  }
+
+  /**
+   * Counts one failure of a device that is not locked now. Returns the new count and the locks so far, or
+   * undefined when the device is locked (failures while locked do not count) or gone.
+   */
+  async countFailure(deviceId: string): Promise<{ failures: number; locks: number } | undefined> {
+    const [rows]: [Array<{ failed_login_count: number; lockout_count: number }>, number] = await this.dataSource.query(
+      `UPDATE known_devices SET failed_login_count = failed_login_count + 1
+          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())
+          RETURNING failed_login_count, lockout_count`,
+      [deviceId],
+    );
+    const row = rows[0];
+    return row ? { failures: row.failed_login_count, locks: row.lockout_count } : undefined;
+  }
+
+  /**
+   * Locks the device for `seconds` if it still has at least `maxFailures` failures counted (only the first
+   * of two requests that reached the limit together locks). Returns the lock's end, or undefined.
+   */
+  async lock(deviceId: string, maxFailures: number, seconds: number): Promise<Date | undefined> {
+    const [rows]: [Array<{ locked_until: Date }>, number] = await this.dataSource.query(
+      `UPDATE known_devices
+          SET failed_login_count = 0, lockout_count = lockout_count + 1,
+              locked_until = now() + make_interval(secs => $3)
+        WHERE id = $1 AND failed_login_count >= $2
+        RETURNING locked_until`,
+      [deviceId, maxFailures, seconds],
+    );
+    return rows[0]?.locked_until;
+  }
+
+  /** Ends the locks of every device of the user and clears their counts (an admin's unlock, a password reset). */
+  async unlockAllOfUser(userId: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).query(
+      `UPDATE known_devices SET failed_login_count = 0, lockout_count = 0, locked_until = NULL
+        WHERE user_id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)`,
+      [userId],
+    );
+  }
+
+  /** Deletes up to `limit` devices unused since `before`; returns how many. */
+  async deleteUnusedSince(before: Date, limit: number): Promise<number> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM known_devices WHERE id IN (SELECT id FROM known_devices WHERE last_used_at < $1 LIMIT $2)`,
+      [before, limit],
+    );
+    return affected;
+  }
+}

@@ -1,0 +1,198 @@
+import { Response } from 'supertest';
+import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { linkIn, SmtpSink } from '../support/smtp-sink';
+import { createTestDatabase } from '../support/test-database';
+
+jest.setTimeout(60_000);
+
+const ENV = {
+  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
+  ACCOUNT_LOCKOUT_TIME: '600',
+  DEVICE_COOKIE_TTL: '2592000',
+  REGISTRATION_MODE: 'open',
+  REGISTER_RATE_LIMIT: '1000',
+  LOGIN_RATE_LIMIT: '1000',
+  ADMIN_NOTIFY: 'off',
+  EMAIL_VERIFICATION: 'off',
+  PUBLIC_URL: 'https://shield.example',
+};
+const INCORRECT = { statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' };
+
+async function register(t: TestApp) {
+  const user = newUser();
+  const created = await t.http.post('/api/auth/register').send(user).expect(201);
+  return { ...user, id: created.body.id as string };
+}
+
+/** The `Set-Cookie` line of the device cookie in a response, if any. */
+function deviceCookieLine(response: Response): string | undefined {
+  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  return lines.find((line) => line.startsWith('regshield_device='));
+}
+
+/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
+function deviceCookieOf(response: Response): string {
+  const line = deviceCookieLine(response);
+  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
+  return line.split(';')[0];
+}
+
+function login(t: TestApp, body: Record<string, string>, cookie?: string) {
+  const request = t.http.post('/api/auth/login');
+  if (cookie !== undefined) void request.set('Cookie', cookie);
+  return request.send(body);
+}
+
+/** Signs in as the owner would from a browser of its own, and returns that browser's device cookie. */
+async function signInDevice(t: TestApp, user: { email: string; password: string }): Promise<string> {
+  return deviceCookieOf(await login(t, credentials(user)).expect(200));
+}
+
+async function failLogins(t: TestApp, email: string, count: number, cookie?: string) {
+  for (let attempt = 0; attempt < count; attempt += 1) {
+    await login(t, { email, password: 'Wrong1234' }, cookie).expect(401);
+  }
+}
+
+describe('Device cookies: the account lock spares devices that signed in before', () => {
+  const sink = new SmtpSink();
+  beforeAll(() => sink.start());
+  afterAll(() => sink.stop());
+  const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url, MAIL_POLL_INTERVAL_MS: '100' } }));
+
+  it('sets a long-lived, HttpOnly, SameSite=Strict cookie for the login route on a successful sign-in only', async () => {
+    const user = await register(t);
+    expect(deviceCookieLine(await login(t, { email: user.email, password: 'Wrong1234' }))).toBeUndefined();
+    const line = deviceCookieLine(await login(t, credentials(user)).expect(200))!;
+    const attributes = line.split(';').map((part) => part.trim());
+    expect(attributes[0]).toMatch(/^regshield_device=v1\.[0-9a-f-]{36}\.[0-9a-f-]{36}\.[\w-]{43}$/);
+    expect(attributes.slice(1).sort()).toEqual(
+      ['HttpOnly', 'Max-Age=2592000', 'Path=/api/auth/login', 'SameSite=Strict', 'Secure'].sort(),
+    );
+    expect(attributes[0]).toContain(`.${user.id}.`);
+    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [user.id]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it("lets the owner's device sign in while a stranger's failures keep the account locked to everyone else", async () => {
+    const user = await register(t);
+    const ownerDevice = await signInDevice(t, user);
+
+    // A stranger, from anywhere, without the cookie: three wrong passwords lock the account.
+    const wrong = await login(t, { email: user.email, password: 'Wrong1234' }).expect(401);
+    await failLogins(t, user.email, 2);
+    const stranger = await login(t, credentials(user)).expect(401);
+    expect(stranger.body).toEqual(INCORRECT);
+    expect(stranger.body).toEqual(wrong.body);
+    expect(Object.keys(stranger.headers).sort()).toEqual(Object.keys(wrong.headers).sort());
+    expect(deviceCookieLine(stranger)).toBeUndefined();
+    expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
+
+    // The owner's browser signs in as usual, and gets its cookie again (same device).
+    const owner = await login(t, credentials(user), ownerDevice).expect(200);
+    expect(deviceCookieOf(owner)).toBe(ownerDevice);
+    await t.http.get('/api/auth/me').set('Authorization', `Bearer ${owner.body.access_token}`).expect(200);
+    expect(t.securityEvents()).toContainEqual(
+      expect.objectContaining({ event: 'login_succeeded', user_id: user.id, device_id: expect.any(String) }),
+    );
+    // Still locked for everyone else.
+    expect((await login(t, credentials(user)).expect(401)).body).toEqual(INCORRECT);
+  });
+
+  it("leaves strangers' count alone when the owner signs in from a known device", async () => {
+    const user = await register(t);
+    const ownerDevice = await signInDevice(t, user);
+    await failLogins(t, user.email, 2);
+    await login(t, credentials(user), ownerDevice).expect(200);
+    await failLogins(t, user.email, 1);
+    expect((await login(t, credentials(user)).expect(401)).body).toEqual(INCORRECT);
+  });
+
+  it("counts the failures of the owner's device on that device alone: it locks, the account and other devices do not", async () => {
+    const user = await register(t);
+    const laptop = await signInDevice(t, user);
+    const phone = await signInDevice(t, user);
+    expect(phone).not.toBe(laptop);
+
+    await failLogins(t, user.email, 3, laptop);
+    const locked = await login(t, credentials(user), laptop).expect(401);
+    expect(locked.body).toEqual(INCORRECT);
+    expect(deviceCookieLine(locked)).toBeUndefined();
+    expect(t.securityEvents()).toContainEqual(
+      expect.objectContaining({ event: 'device_locked', user_id: user.id, lock_seconds: 600 }),
+    );
+    expect(t.securityEvents()).toContainEqual(
+      expect.objectContaining({ event: 'login_failed', email: user.email, reason: 'device_locked' }),
+    );
+    expect(t.securityEvents()).not.toContainEqual(
+      expect.objectContaining({ event: 'account_locked', user_id: user.id }),
+    );
+
+    await login(t, credentials(user), phone).expect(200);
+    await login(t, credentials(user)).expect(200);
+
+    // An admin's unlock ends the device's lock too.
+    const adminToken = await t.login(ADMIN.email, ADMIN.password);
+    await t.http.delete(`/api/admin/users/${user.id}/lockout`).set('Authorization', `Bearer ${adminToken}`).expect(204);
+    await login(t, credentials(user), laptop).expect(200);
+  });
+
+  it("ends the device's lock with a password reset", async () => {
+    const user = await register(t);
+    const laptop = await signInDevice(t, user);
+    await failLogins(t, user.email, 3, laptop);
+    await login(t, credentials(user), laptop).expect(401);
+    await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+    const { token } = linkIn((await sink.waitFor(user.email))[0], '/reset-password');
+    await t.http.post('/api/auth/password/reset').send({ token, new_password: 'Renewed1234' }).expect(204);
+    await login(t, { email: user.email, password: 'Renewed1234' }, laptop).expect(200);
+  });
+
+  it("treats a forged or altered cookie, or another account's, as no cookie at all", async () => {
+    const user = await register(t);
+    const other = await register(t);
+    const ownerDevice = await signInDevice(t, user);
+    const otherDevice = await signInDevice(t, other);
+
+    // Failures sent with another account's cookie count toward this account's lock, as without one.
+    await failLogins(t, user.email, 3, otherDevice);
+    expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
+
+    const [name, value] = ownerDevice.split('=');
+    const [version, deviceId, userId, signature] = value.split('.');
+    const otherDeviceId = otherDevice.split('=')[1].split('.')[1];
+    const flipped = (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1);
+    for (const cookie of [
+      otherDevice,
+      `${name}=${[version, deviceId, userId, flipped].join('.')}`,
+      `${name}=${[version, otherDeviceId, userId, signature].join('.')}`,
+      `${name}=${[version, deviceId, userId].join('.')}`,
+      `${name}=garbage`,
+    ]) {
+      const answer = await login(t, credentials(user), cookie).expect(401);
+      expect(answer.body).toEqual(INCORRECT);
+    }
+    await login(t, credentials(user), ownerDevice).expect(200);
+  });
+});
+
+describe('Device cookies across a restart', () => {
+  it('still recognise the device when the app restarts on the same database', async () => {
+    const database = await createTestDatabase();
+    let first: TestApp | undefined;
+    let second: TestApp | undefined;
+    try {
+      first = await startTestApp({ databaseUrl: database.url, env: ENV });
+      const user = await register(first);
+      const ownerDevice = await signInDevice(first, user);
+      await failLogins(first, user.email, 3);
+      await first.close();
+      second = await startTestApp({ databaseUrl: database.url, env: ENV });
+      await login(second, credentials(user)).expect(401);
+      await login(second, credentials(user), ownerDevice).expect(200);
+    } finally {
+      await closeAll(first, second);
+      await database.drop();
+    }
+  });
+});
