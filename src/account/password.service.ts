@@ -84,8 +84,9 @@ export class PasswordService {
   }
 
   /**
-   * The one step both reset and change end with, inside their transaction: the new hash, and the end of
-   * every session but the one kept (none after a reset: whoever held the old password is signed out).
+   * The one step both reset and change end with, inside their transaction: the new hash, the end of every
+   * reset link still in a mailbox (a link asked for before the change must not undo it later), and the end
+   * of every session but the one kept (none after a reset: whoever held the old password is signed out).
    */
   private async replacePassword(
     userId: string,
@@ -94,6 +95,7 @@ export class PasswordService {
     tx: EntityManager,
   ): Promise<void> {
     await this.users.setPassword(userId, hashedPassword, how.viaEmailLink, tx);
+    await this.tokens.spendAllUnused('password_reset', userId, tx);
     await this.sessions.endAllForUser(
       userId,
       how.keepSessionId === undefined ? 'password_reset' : 'password_changed',
