@@ -126,6 +126,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
   });
 
+  it.each([
+    ['"<a@evil.example>"@example.com', /ADMIN_EMAIL: email must not have a quoted local part/],
+    ['a\u202Eb@example.com', /ADMIN_EMAIL: email must not contain invisible formatting characters/],
+  ])('refuses ADMIN_EMAIL=%j as sign-up refuses it', (email, message) => {
+    expect(() => loadConfig({ ADMIN_EMAIL: email, ADMIN_PASSWORD: 'AdminPass123' })).toThrow(message);
+  });
+
   it('reads the metrics switch and token', () => {
     expect(loadConfig({}).metrics).toEqual({ enabled: true, token: undefined });
     expect(loadConfig({ METRICS_ENABLED: 'false', METRICS_TOKEN: 'm'.repeat(16) }).metrics).toEqual({

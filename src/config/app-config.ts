@@ -11,7 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { normalizeDomain, normalizeEmail, normalizeEmailLeniently } from '../auth/email';
+import { emailKey, normalizeDomain, normalizeEmail } from '../auth/email';
 import { parseCidrList } from '../common/cidr';
 import { formatValidationErrors } from '../common/validation-messages';
 
@@ -88,7 +88,7 @@ class EnvironmentVariables {
   /** Checked in its normal form (see normalizeEmail), as it will be stored. */
   @Transform((params) => {
     const value = emptyToUndefined(params);
-    return typeof value === 'string' ? normalizeEmailLeniently(value) : value;
+    return typeof value === 'string' ? emailKey(value) : value;
   })
   @IsOptional()
   @IsEmail()
