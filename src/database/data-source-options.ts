@@ -18,6 +18,7 @@ import { Sessions1764000005100 } from './migrations/1764000005100-Sessions';
 import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-SecondFactorAndCaptcha';
 import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserSearchIndexes';
 import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
+import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   SecondFactorAndCaptcha1764000005200,
   UserSearchIndexes1764000005300,
   AuthStateNotifications1764000005400,
+  RefreshReuseGrace1764000006100,
 ];
 
 /**
