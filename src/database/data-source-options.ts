@@ -19,6 +19,7 @@ import { SecondFactorAndCaptcha1764000005200 } from './migrations/1764000005200-
 import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserSearchIndexes';
 import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
+import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   UserSearchIndexes1764000005300,
   AuthStateNotifications1764000005400,
   RefreshReuseGrace1764000006100,
+  NormalizeStoredEmails1764000006200,
 ];
 
 /**
