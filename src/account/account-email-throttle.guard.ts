@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
 import { normalizeIp } from '@nestjs/throttler/dist/ip';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { normalizeEmailLeniently } from '../auth/email';
+import { emailKey } from '../auth/email';
 import { clientIp } from '../common/client-ip';
 import { sha256 } from '../common/secret-token';
 import { SecurityLogService } from '../common/security-log.service';
@@ -34,7 +34,7 @@ export class AccountEmailThrottleGuard implements CanActivate {
     const counters: Array<{ key: string; limit: number }> = [{ key: `ip:${normalizeIp(ip)}`, limit: perIp }];
     const email = (request.body as { email?: unknown } | undefined)?.email;
     if (typeof email === 'string') {
-      const digest = sha256(normalizeEmailLeniently(email)).toString('hex');
+      const digest = sha256(emailKey(email)).toString('hex');
       counters.push({ key: `email:${digest}`, limit: perEmail });
     }
     for (const { key, limit } of counters) {

@@ -87,7 +87,9 @@ export class AccountController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Set a new password with the token of a reset link',
-    description: 'Also marks the address verified and ends a lockout.',
+    description:
+      'Also marks the address verified and ends a lockout; every session of the user ends and every other unused ' +
+      'reset link is void.',
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiBadRequestResponse({ description: 'Invalid or expired token (bad, spent or expired)', type: ErrorResponseDto })
@@ -99,7 +101,10 @@ export class AccountController {
   @Post('password/change')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Authenticated()
-  @ApiOperation({ summary: 'Change the password, knowing the current one' })
+  @ApiOperation({
+    summary: 'Change the password, knowing the current one',
+    description: 'The session asking stays, every other one ends; every unused reset link of the user is void.',
+  })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiUnprocessableEntityResponse({
     description:

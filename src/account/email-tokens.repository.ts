@@ -20,17 +20,20 @@ export class EmailTokensRepository {
     supersede: boolean,
     tx: EntityManager,
   ): Promise<void> {
-    if (supersede) {
-      await tx.query(`UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND kind = $2 AND used_at IS NULL`, [
-        userId,
-        kind,
-      ]);
-    }
+    if (supersede) await this.spendAllUnused(kind, userId, tx);
     await tx.query(
       `INSERT INTO email_tokens (user_id, kind, token_hash, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
       [userId, kind, hash, ttlSeconds],
     );
+  }
+
+  /** Spends every unused token of this kind of the user: none of their links works any more. */
+  async spendAllUnused(kind: EmailTokenKind, userId: string, tx: EntityManager): Promise<void> {
+    await tx.query(`UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND kind = $2 AND used_at IS NULL`, [
+      userId,
+      kind,
+    ]);
   }
 
   /**

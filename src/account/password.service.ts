@@ -89,8 +89,9 @@ export class PasswordService {
 
   /**
    * The one step both reset and change end with, inside their transaction: the new hash (after a reset,
-   * with every lock of the account and its devices ended), and the end of every session but the one kept
-   * (none after a reset: whoever held the old password is signed out).
+   * with every lock of the account and its devices ended), the end of every reset link still in a mailbox
+   * (a link asked for before the change must not undo it later), and the end of every session but the one
+   * kept (none after a reset: whoever held the old password is signed out).
    */
   private async replacePassword(
     userId: string,
@@ -100,6 +101,7 @@ export class PasswordService {
   ): Promise<void> {
     await this.users.setPassword(userId, hashedPassword, how.viaEmailLink, tx);
     if (how.viaEmailLink) await this.lockout.endDeviceLocks(userId, tx);
+    await this.tokens.spendAllUnused('password_reset', userId, tx);
     await this.sessions.endAllForUser(
       userId,
       how.keepSessionId === undefined ? 'password_reset' : 'password_changed',

@@ -147,6 +147,27 @@ describe('AdminProvisioningService for the CLI (create-admin)', () => {
     );
   });
 
+  it.each([
+    ['a quoted local part', '"<a@evil.example>"@example.com', /quoted local part/],
+    ['a line break', 'admin@example.com\r\nBcc: x@evil.example', /control characters/],
+    ['a bidi override', 'a\u202Eb@example.com', /invisible formatting/],
+  ])('refuses an address with %s, as sign-up does', async (_, email, message) => {
+    const { rows, repository } = fakeUsers([]);
+    await expect(service(repository).createOrPromoteSuperuser(email, 'NewPass123', 'X')).rejects.toThrow(message);
+    expect(rows).toEqual([]);
+  });
+
+  it.each(['Ad\nmin', 'Ad\u202Emin', 'Ad\u0000min'])(
+    'refuses the name %j, as sign-up refuses such a full_name',
+    async (name) => {
+      const { rows, repository } = fakeUsers([]);
+      await expect(service(repository).createOrPromoteSuperuser('new@example.com', 'NewPass123', name)).rejects.toThrow(
+        /control characters or bidirectional overrides/,
+      );
+      expect(rows).toEqual([]);
+    },
+  );
+
   it('refuses an address that mixes scripts', async () => {
     const { repository } = fakeUsers([]);
     await expect(service(repository).createOrPromoteSuperuser('аdmin@example.com', 'NewPass123', 'X')).rejects.toThrow(

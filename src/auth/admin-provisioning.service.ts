@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { hasControlOrBidiOverride } from '../common/text';
 import { User } from '../database/entities/user.entity';
 import { normalizeEmail } from './email';
 import { hashPassword } from './password-hasher';
@@ -67,6 +68,10 @@ export class AdminProvisioningService implements OnApplicationBootstrap {
     const problems = passwordProblems(password);
     if (problems.length > 0) {
       throw new Error(`The admin password is not acceptable: ${problems.join('; ')}`);
+    }
+    // The rule sign-up applies to full_name: the name is the greeting of every e-mail's plain text.
+    if (hasControlOrBidiOverride(fullName)) {
+      throw new Error('The name must not contain control characters or bidirectional overrides');
     }
     return this.insertSuperuser(normalized, fullName, password, 'cli');
   }

@@ -9,6 +9,23 @@ const DOTTED_CAPITAL_I = /\u0130/g;
 const WIDTH_VARIANTS = /[\uff00-\uffef]/g;
 const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const MAX_DOMAIN_LENGTH = 253;
+/** RFC 5321 §4.5.3.1: 64 octets of local part, 254 of address (the 256 of a path less its `<` `>`). */
+const MAX_LOCAL_PART_OCTETS = 64;
+const MAX_ADDRESS_OCTETS = 254;
+/** C0 and C1 controls (NUL, TAB, CR, LF, DEL…) and the line and paragraph separators. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/**
+ * Invisible format characters: bidirectional overrides and isolates (`a\u202Eb` reads as another address
+ * than it is), zero-width spaces and joiners, the soft hyphen, the byte-order mark.
+ */
+const FORMAT = /\p{Cf}/u;
+/**
+ * RFC 5322 dot-atom (RFC 6531 adds UTF-8 letters, marks and digits to its characters): the one form of local
+ * part that every mailer sends exactly as written. nodemailer turns anything else into a quoted string of
+ * its own making, so `"<a@evil.example>"@example.com` would be stored as one mailbox and mailed to another.
+ */
+const ATOM_CHARACTER = "[a-z0-9!#$%&'*+/=?^_`{|}~\\-\\p{L}\\p{M}\\p{N}]";
+const DOT_ATOM = new RegExp(`^${ATOM_CHARACTER}+(?:\\.${ATOM_CHARACTER}+)*$`, 'u');
 const NEUTRAL = /[\p{Script=Common}\p{Script=Inherited}]/u;
 const LABEL_SEPARATOR = /[^\p{L}\p{M}\p{N}]+/u;
 
@@ -80,9 +97,18 @@ const ALLOWED_MIXES = [
  * - the local part lower-cased with Unicode's locale-independent mapping, except that `İ` becomes `i`:
  *   it is the one character whose default lower case adds a combining dot (`i̇`), which would make
  *   `ADMİN@…` a look-alike account of `admin@…` instead of the same one;
- * - refused when a label (of the local part or the domain) mixes scripts.
+ * - refused when a label (of the local part or the domain) mixes scripts;
+ * - refused unless it is sent exactly as stored: control characters (CR/LF, NUL, TAB) and invisible format
+ *   characters (bidi overrides) anywhere, a local part that is not a dot-atom (quoted, `@`, spaces), and
+ *   addresses longer than SMTP carries.
  */
 export function normalizeEmail(input: string): string {
+  if (CONTROL.test(input)) {
+    throw new InvalidEmailError('email must not contain control characters (CR, LF, TAB, NUL…)');
+  }
+  if (FORMAT.test(input)) {
+    throw new InvalidEmailError('email must not contain invisible formatting characters (bidi overrides…)');
+  }
   const email = input.trim().normalize('NFC');
   const at = email.lastIndexOf('@');
   if (at <= 0 || at === email.length - 1) {
@@ -94,8 +120,21 @@ export function normalizeEmail(input: string): string {
     .replace(DOTTED_CAPITAL_I, 'i')
     .toLowerCase()
     .normalize('NFC');
+  if (localPart.includes('"')) {
+    throw new InvalidEmailError('email must not have a quoted local part');
+  }
+  if (!DOT_ATOM.test(localPart)) {
+    throw new InvalidEmailError('email must be a valid e-mail address');
+  }
+  if (Buffer.byteLength(localPart) > MAX_LOCAL_PART_OCTETS) {
+    throw new InvalidEmailError(`email must have at most ${MAX_LOCAL_PART_OCTETS} bytes before the @`);
+  }
   refuseMixedScripts(localPart.split(LABEL_SEPARATOR));
-  return `${localPart}@${normalizeDomain(email.slice(at + 1))}`;
+  const normalized = `${localPart}@${normalizeDomain(email.slice(at + 1))}`;
+  if (Buffer.byteLength(normalized) > MAX_ADDRESS_OCTETS) {
+    throw new InvalidEmailError(`email must have at most ${MAX_ADDRESS_OCTETS} bytes`);
+  }
+  return normalized;
 }
 
 /** A domain name in its ASCII (IDNA) form; throws InvalidEmailError when it is not one. */
@@ -109,8 +148,12 @@ export function normalizeDomain(domain: string): string {
   return ascii;
 }
 
-/** normalizeEmail, or the older rule (trimmed, lower-cased) for text it refuses, which no new account has. */
-export function normalizeEmailLeniently(input: string): string {
+/**
+ * A key for counting or logging a requested address before validation answers the request (rate limits,
+ * the sign-up attempt log): normalizeEmail, or for text it refuses (which no account has) that text trimmed
+ * and lower-cased. Never a lookup: a refused address is answered with 422.
+ */
+export function emailKey(input: string): string {
   try {
     return normalizeEmail(input);
   } catch {
@@ -118,9 +161,18 @@ export function normalizeEmailLeniently(input: string): string {
   }
 }
 
-/** class-transformer form of normalizeEmailLeniently, for request bodies (IsNormalizableEmail reports refusals). */
-export const NormalizedEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? normalizeEmailLeniently(value) : value;
+/**
+ * class-transformer: the normal form of a request body's address, or the text unchanged when normalizeEmail
+ * refuses it, for IsNormalizableEmail to report.
+ */
+export const NormalizedEmail = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return normalizeEmail(value);
+  } catch {
+    return value;
+  }
+};
 
 /** class-validator: the address passes normalizeEmail, and is already in its normal form. */
 export function IsNormalizableEmail(options?: ValidationOptions): PropertyDecorator {
@@ -131,7 +183,8 @@ export function IsNormalizableEmail(options?: ValidationOptions): PropertyDecora
       propertyName: propertyName as string,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && emailProblem(value) === undefined,
+        // Other types are IsString's (or IsEmail's) to report.
+        validate: (value: unknown) => typeof value !== 'string' || emailProblem(value) === undefined,
         defaultMessage: (args) =>
           (typeof args?.value === 'string' ? emailProblem(args.value) : undefined) ?? 'email must be a string',
       },

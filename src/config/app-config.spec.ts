@@ -128,8 +128,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads REFRESH_REUSE_GRACE: 10 s by default, 0 (strict) to 60', () => {
+    expect(loadConfig({}).refreshReuseGraceSeconds).toBe(10);
+    expect(loadConfig({ REFRESH_REUSE_GRACE: '0' }).refreshReuseGraceSeconds).toBe(0);
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE: '61' })).toThrow('REFRESH_REUSE_GRACE');
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE: '-1' })).toThrow('REFRESH_REUSE_GRACE');
+  });
+
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
+  });
+
+  it.each([
+    ['"<a@evil.example>"@example.com', /ADMIN_EMAIL: email must not have a quoted local part/],
+    ['a\u202Eb@example.com', /ADMIN_EMAIL: email must not contain invisible formatting characters/],
+  ])('refuses ADMIN_EMAIL=%j as sign-up refuses it', (email, message) => {
+    expect(() => loadConfig({ ADMIN_EMAIL: email, ADMIN_PASSWORD: 'AdminPass123' })).toThrow(message);
   });
 
   it('reads the metrics switch and token', () => {

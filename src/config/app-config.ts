@@ -11,7 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { normalizeDomain, normalizeEmail, normalizeEmailLeniently } from '../auth/email';
+import { emailKey, normalizeDomain, normalizeEmail } from '../auth/email';
 import { parseCidrList } from '../common/cidr';
 import { formatValidationErrors } from '../common/validation-messages';
 
@@ -88,10 +88,17 @@ class EnvironmentVariables {
   @Min(1)
   REFRESH_TOKEN_TTL: number = 1_209_600;
 
+  /** Seconds during which the refresh token just spent, presented again by the same client, is not reuse. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  REFRESH_REUSE_GRACE: number = 10;
+
   /** Checked in its normal form (see normalizeEmail), as it will be stored. */
   @Transform((params) => {
     const value = emptyToUndefined(params);
-    return typeof value === 'string' ? normalizeEmailLeniently(value) : value;
+    return typeof value === 'string' ? emailKey(value) : value;
   })
   @IsOptional()
   @IsEmail()
@@ -450,6 +457,12 @@ export interface AppConfig {
   jwtExpiresInSeconds: number;
   /** A session's absolute lifetime from login; refreshing never extends it. */
   refreshTokenTtlSeconds: number;
+  /**
+   * How long the refresh token a rotation spent, presented again by the same client (session, IP and
+   * User-Agent), answers with the successor it already got instead of revoking the session: two tabs that
+   * refresh at once. 0: every repeat is reuse.
+   */
+  refreshReuseGraceSeconds: number;
   initialAdmin?: { email: string; password: string };
   registrationMode: RegistrationMode;
   registrationAllowedDomains: string[];
@@ -632,6 +645,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret: vars.JWT_SECRET,
     jwtExpiresInSeconds: vars.JWT_EXPIRES_IN,
     refreshTokenTtlSeconds: vars.REFRESH_TOKEN_TTL,
+    refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE,
     initialAdmin: adminEmail && vars.ADMIN_PASSWORD ? { email: adminEmail, password: vars.ADMIN_PASSWORD } : undefined,
     registrationMode: vars.REGISTRATION_MODE,
     registrationAllowedDomains: domains,

@@ -20,6 +20,8 @@ import { UserSearchIndexes1764000005300 } from './migrations/1764000005300-UserS
 import { AuthStateNotifications1764000005400 } from './migrations/1764000005400-AuthStateNotifications';
 import { KnownDevices1764000005500 } from './migrations/1764000005500-KnownDevices';
 import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipProxyEventQueue';
+import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
+import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -37,6 +39,8 @@ export const MIGRATIONS = [
   AuthStateNotifications1764000005400,
   KnownDevices1764000005500,
   SipProxyEventQueue1764000005650,
+  RefreshReuseGrace1764000006100,
+  NormalizeStoredEmails1764000006200,
 ];
 
 /**

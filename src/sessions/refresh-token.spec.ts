@@ -1,5 +1,5 @@
 import { sameDigest } from '../common/secret-token';
-import { newRefreshToken, newSessionId, parseRefreshToken } from './refresh-token';
+import { newRefreshToken, newSessionId, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token';
 
 describe('refresh tokens', () => {
   it('names its session and carries 256 random bits, of which only the digest is kept', () => {
@@ -32,6 +32,18 @@ describe('refresh tokens', () => {
     [`6f1d8a3e-2c4b-4e5f-8a9b-0c1d2e3f4a5b.${'+'.repeat(43)}`],
   ])('refuses %j', (token) => {
     expect(parseRefreshToken(token)).toBeUndefined();
+  });
+
+  it('seals a successor that only the spent token opens', () => {
+    const sessionId = newSessionId();
+    const spent = parseRefreshToken(newRefreshToken(sessionId).token)!;
+    const successor = newRefreshToken(sessionId).token;
+    const sealed = sealSuccessor(spent, successor);
+    expect(openSuccessor(spent, sealed)).toBe(successor);
+    expect(sealed.toString('utf8')).not.toContain(successor.split('.')[1]);
+    expect(openSuccessor(parseRefreshToken(newRefreshToken(sessionId).token)!, sealed)).toBeUndefined();
+    expect(openSuccessor({ ...spent, sessionId: newSessionId() }, sealed)).toBeUndefined();
+    expect(openSuccessor(spent, sealed.subarray(0, 20))).toBeUndefined();
   });
 
   it('compares digests of different lengths as different, without throwing', () => {

@@ -37,7 +37,9 @@ export class SessionsController {
     summary: 'Exchange a refresh token for a new pair',
     description:
       'The presented refresh token is spent. Presenting a spent one again revokes its whole session (all its ' +
-      'access and refresh tokens stop at once). Refreshing never extends the session past REFRESH_TOKEN_TTL from login.',
+      'access and refresh tokens stop at once), except the token just spent, presented again by the same client ' +
+      '(IP and User-Agent) within REFRESH_REUSE_GRACE seconds: that answers with the same successor refresh token ' +
+      '(two tabs refreshing at once). Refreshing never extends the session past REFRESH_TOKEN_TTL from login.',
   })
   @RefreshCookieHeader()
   @ApiBody({ type: RefreshDto, required: false })

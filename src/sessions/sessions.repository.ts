@@ -26,6 +26,26 @@ export interface SessionForRefresh {
   expiresAt: Date;
   revokedAt: Date | null;
   refreshTokenHash: Buffer;
+  /** The client of the last login or refresh. */
+  ip: string | null;
+  userAgent: string | null;
+  /** The last rotation: the digest of the token it spent, when, and its successor sealed for that token. */
+  previousRefreshTokenHash: Buffer | null;
+  rotatedAt: Date | null;
+  sealedRefreshToken: Buffer | null;
+}
+
+/** One refresh: the token spent, its successor, and the client that spent it. */
+export interface Rotation {
+  sessionId: string;
+  spentHash: Buffer;
+  nextHash: Buffer;
+  /** The successor, sealed for the spent token (src/sessions/refresh-token.ts, sealSuccessor). */
+  sealedNext: Buffer;
+  ip: string;
+  userAgent: string | null;
+  /** The app's clock, as the grace is measured against it (as expires_at is). */
+  rotatedAt: Date;
 }
 
 /** A session as its owner and admins see it listed. */
@@ -82,8 +102,14 @@ export class SessionsRepository {
       expires_at: Date;
       revoked_at: Date | null;
       refresh_token_hash: Buffer;
+      ip: string | null;
+      user_agent: string | null;
+      previous_refresh_token_hash: Buffer | null;
+      rotated_at: Date | null;
+      sealed_refresh_token: Buffer | null;
     }> = await tx.query(
-      `SELECT s.id, s.user_id, u.status AS user_status, s.expires_at, s.revoked_at, s.refresh_token_hash
+      `SELECT s.id, s.user_id, u.status AS user_status, s.expires_at, s.revoked_at, s.refresh_token_hash,
+              host(s.ip) AS ip, s.user_agent, s.previous_refresh_token_hash, s.rotated_at, s.sealed_refresh_token
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1
           FOR UPDATE OF s`,
@@ -98,6 +124,11 @@ export class SessionsRepository {
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       refreshTokenHash: row.refresh_token_hash,
+      ip: row.ip,
+      userAgent: row.user_agent,
+      previousRefreshTokenHash: row.previous_refresh_token_hash,
+      rotatedAt: row.rotated_at,
+      sealedRefreshToken: row.sealed_refresh_token,
     };
   }
 
@@ -109,19 +140,29 @@ export class SessionsRepository {
     return rows.length > 0;
   }
 
-  /** Spends the current refresh token and puts the next one in its place; the session counts as used now. */
-  async rotate(
-    sessionId: string,
-    spentHash: Buffer,
-    nextHash: Buffer,
-    ip: string,
-    userAgent: string | null,
-    tx: EntityManager,
-  ): Promise<void> {
-    await tx.query('INSERT INTO spent_refresh_tokens (session_id, token_hash) VALUES ($1, $2)', [sessionId, spentHash]);
+  /**
+   * Spends the current refresh token and puts the next one in its place, keeping what a repeat within the
+   * grace needs (the spent digest, the time, the sealed successor, the client); the session counts as used now.
+   */
+  async rotate(rotation: Rotation, tx: EntityManager): Promise<void> {
+    await tx.query('INSERT INTO spent_refresh_tokens (session_id, token_hash) VALUES ($1, $2)', [
+      rotation.sessionId,
+      rotation.spentHash,
+    ]);
     await tx.query(
-      `UPDATE sessions SET refresh_token_hash = $2, last_used_at = now(), ip = $3, user_agent = $4 WHERE id = $1`,
-      [sessionId, nextHash, ip, userAgent],
+      `UPDATE sessions
+          SET refresh_token_hash = $2, previous_refresh_token_hash = $3, sealed_refresh_token = $4,
+              rotated_at = $7, last_used_at = now(), ip = $5, user_agent = $6
+        WHERE id = $1`,
+      [
+        rotation.sessionId,
+        rotation.nextHash,
+        rotation.spentHash,
+        rotation.sealedNext,
+        rotation.ip,
+        rotation.userAgent,
+        rotation.rotatedAt,
+      ],
     );
   }
 

@@ -3,8 +3,8 @@ import { EntityManager } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
-import { ActiveSession, NewSession, SessionForRefresh, SessionsRepository } from './sessions.repository';
-import { MAX_USER_AGENT_LENGTH, SessionsService, truncatedUserAgent } from './sessions.service';
+import { ActiveSession, NewSession, Rotation, SessionForRefresh, SessionsRepository } from './sessions.repository';
+import { isSameClient, MAX_USER_AGENT_LENGTH, SessionsService, truncatedUserAgent } from './sessions.service';
 
 const USER_ID = '0b5e4a52-55a1-4a2b-9d57-7d0c1f1f2a10';
 const IP = '192.0.2.7';
@@ -13,6 +13,9 @@ interface Row extends NewSession {
   revokedAt: Date | null;
   revokeReason: string | null;
   spent: Buffer[];
+  previousRefreshTokenHash: Buffer | null;
+  rotatedAt: Date | null;
+  sealedRefreshToken: Buffer | null;
 }
 
 /** The sessions table in memory, as the service uses it. */
@@ -21,7 +24,15 @@ class FakeSessionsRepository {
   userActive = true;
 
   insert(session: NewSession): Promise<void> {
-    this.rows.set(session.id, { ...session, revokedAt: null, revokeReason: null, spent: [] });
+    this.rows.set(session.id, {
+      ...session,
+      revokedAt: null,
+      revokeReason: null,
+      spent: [],
+      previousRefreshTokenHash: null,
+      rotatedAt: null,
+      sealedRefreshToken: null,
+    });
     return Promise.resolve();
   }
 
@@ -41,6 +52,11 @@ class FakeSessionsRepository {
             expiresAt: row.expiresAt,
             revokedAt: row.revokedAt,
             refreshTokenHash: row.refreshTokenHash,
+            ip: row.ip,
+            userAgent: row.userAgent,
+            previousRefreshTokenHash: row.previousRefreshTokenHash,
+            rotatedAt: row.rotatedAt,
+            sealedRefreshToken: row.sealedRefreshToken,
           }
         : null,
     );
@@ -50,10 +66,17 @@ class FakeSessionsRepository {
     return Promise.resolve(this.rows.get(id)!.spent.some((spent) => spent.equals(hash)));
   }
 
-  rotate(id: string, spentHash: Buffer, nextHash: Buffer): Promise<void> {
-    const row = this.rows.get(id)!;
-    row.spent.push(spentHash);
-    row.refreshTokenHash = nextHash;
+  rotate(rotation: Rotation): Promise<void> {
+    const row = this.rows.get(rotation.sessionId)!;
+    row.spent.push(rotation.spentHash);
+    Object.assign(row, {
+      refreshTokenHash: rotation.nextHash,
+      previousRefreshTokenHash: rotation.spentHash,
+      sealedRefreshToken: rotation.sealedNext,
+      rotatedAt: rotation.rotatedAt,
+      ip: rotation.ip,
+      userAgent: rotation.userAgent,
+    });
     return Promise.resolve();
   }
 
@@ -103,7 +126,7 @@ describe('SessionsService', () => {
       repository as unknown as SessionsRepository,
       transactions as unknown as Transactions,
       { log } as unknown as SecurityLogService,
-      { refreshTokenTtlSeconds: 3600 } as AppConfig,
+      { refreshTokenTtlSeconds: 3600, refreshReuseGraceSeconds: 10 } as AppConfig,
     );
   });
 
@@ -129,11 +152,85 @@ describe('SessionsService', () => {
   it('treats a spent token as reuse: 401, the session revoked, refresh_token_reused logged', async () => {
     const opened = await service.open(USER_ID, { ip: IP });
     const next = await service.rotate(opened.refreshToken, { ip: IP });
+    // Past the grace: the repeat is reuse.
+    repository.rows.get(opened.id)!.rotatedAt = new Date(Date.now() - 10_001);
     await expect(service.rotate(opened.refreshToken, { ip: IP })).rejects.toThrow(UnauthorizedException);
     expect(repository.rows.get(opened.id)).toMatchObject({ revokeReason: 'refresh_token_reused' });
     expect(log).toHaveBeenCalledWith('refresh_token_reused', { ip: IP, user_id: USER_ID, session_id: opened.id });
     await expect(service.rotate(next.session.refreshToken, { ip: IP })).rejects.toThrow(UnauthorizedException);
     await expect(repository.findActiveSession(opened.id)).resolves.toBeNull();
+  });
+
+  describe('the grace for the token just spent (REFRESH_REUSE_GRACE)', () => {
+    const client = { ip: IP, userAgent: 'tab/1' };
+
+    it('gives the same client, within the grace, the successor already handed out, and revokes nothing', async () => {
+      const opened = await service.open(USER_ID, client);
+      const first = await service.rotate(opened.refreshToken, client);
+      const again = await service.rotate(opened.refreshToken, client);
+      expect(again).toEqual(first);
+      expect(repository.rows.get(opened.id)!.revokedAt).toBeNull();
+      expect(repository.rows.get(opened.id)!.spent).toHaveLength(1);
+      expect(log).not.toHaveBeenCalled();
+      // The successor goes on as usual, and the spent one is no longer "just spent".
+      await service.rotate(first.session.refreshToken, client);
+      await expect(service.rotate(opened.refreshToken, client)).rejects.toThrow(UnauthorizedException);
+      expect(repository.rows.get(opened.id)!.revokeReason).toBe('refresh_token_reused');
+    });
+
+    it.each([
+      ['after the grace', (row: Row) => (row.rotatedAt = new Date(Date.now() - 10_001)), client],
+      ['from another User-Agent', () => undefined, { ip: IP, userAgent: 'thief/1' }],
+      ['from another IP', () => undefined, { ip: '198.51.100.9', userAgent: 'tab/1' }],
+      ['when the seal was tampered with', (row: Row) => row.sealedRefreshToken![20]++, client],
+    ])('revokes the session %s', async (_, change, repeat) => {
+      const opened = await service.open(USER_ID, client);
+      await service.rotate(opened.refreshToken, client);
+      change(repository.rows.get(opened.id)!);
+      await expect(service.rotate(opened.refreshToken, repeat)).rejects.toThrow(UnauthorizedException);
+      expect(repository.rows.get(opened.id)!.revokeReason).toBe('refresh_token_reused');
+    });
+
+    it('is off at REFRESH_REUSE_GRACE=0', async () => {
+      const strict = new SessionsService(
+        repository as unknown as SessionsRepository,
+        transactions as unknown as Transactions,
+        { log } as unknown as SecurityLogService,
+        { refreshTokenTtlSeconds: 3600, refreshReuseGraceSeconds: 0 } as AppConfig,
+      );
+      const opened = await strict.open(USER_ID, client);
+      await strict.rotate(opened.refreshToken, client);
+      await expect(strict.rotate(opened.refreshToken, client)).rejects.toThrow(UnauthorizedException);
+    });
+
+    it("refuses an inactive user's repeat without revoking", async () => {
+      const opened = await service.open(USER_ID, client);
+      await service.rotate(opened.refreshToken, client);
+      repository.userActive = false;
+      await expect(service.rotate(opened.refreshToken, client)).rejects.toThrow(UnauthorizedException);
+      expect(repository.rows.get(opened.id)!.revokedAt).toBeNull();
+    });
+
+    it('stores the successor only sealed: neither its secret nor anything that opens it without the spent token', async () => {
+      const opened = await service.open(USER_ID, client);
+      const first = await service.rotate(opened.refreshToken, client);
+      const row = repository.rows.get(opened.id)!;
+      const secret = first.session.refreshToken.split('.')[1];
+      for (const encoding of ['base64url', 'hex', 'utf8'] as const) {
+        expect(row.sealedRefreshToken!.toString(encoding)).not.toContain(secret);
+        expect(row.sealedRefreshToken!.toString(encoding)).not.toContain(
+          Buffer.from(secret, 'base64url').toString(encoding),
+        );
+      }
+    });
+  });
+
+  it('compares clients by normalised IP and the User-Agent as stored', () => {
+    expect(isSameClient({ ip: '2001:db8::1', userAgent: 'a' }, { ip: '2001:DB8:0::1', userAgent: ' a ' })).toBe(true);
+    expect(isSameClient({ ip: '192.0.2.1', userAgent: null }, { ip: '192.0.2.1' })).toBe(true);
+    expect(isSameClient({ ip: '192.0.2.1', userAgent: 'a' }, { ip: '192.0.2.2', userAgent: 'a' })).toBe(false);
+    expect(isSameClient({ ip: '192.0.2.1', userAgent: 'a' }, { ip: '192.0.2.1', userAgent: 'b' })).toBe(false);
+    expect(isSameClient({ ip: null, userAgent: 'a' }, { ip: '192.0.2.1', userAgent: 'a' })).toBe(false);
   });
 
   it('refuses a secret the chain never issued without revoking the session (ids are no secret)', async () => {

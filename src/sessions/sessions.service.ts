@@ -4,9 +4,17 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { Transactions } from '../database/transactions';
+import { normalizeIp } from '../common/cidr';
 import { sameDigest } from '../common/secret-token';
-import { newRefreshToken, newSessionId, parseRefreshToken } from './refresh-token';
-import { SessionsRepository, SessionSummary } from './sessions.repository';
+import {
+  newRefreshToken,
+  newSessionId,
+  openSuccessor,
+  parseRefreshToken,
+  PresentedRefreshToken,
+  sealSuccessor,
+} from './refresh-token';
+import { SessionForRefresh, SessionsRepository, SessionSummary } from './sessions.repository';
 
 export const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
 export const SESSION_NOT_FOUND = 'Session not found';
@@ -39,7 +47,10 @@ type RotationOutcome =
 /**
  * Login sessions: opened at login, each with a chain of single-use refresh tokens (rotated on every
  * refresh; a spent one presented again revokes the session, OAuth 2.0 Security BCP §4.14), listed and
- * ended by their owner, ended in bulk by admins and by password changes.
+ * ended by their owner, ended in bulk by admins and by password changes. The one exception to reuse is
+ * the grace identity servers give (Auth0's reuse interval, Okta's grace period): the token the last refresh
+ * spent, presented again by the same client within REFRESH_REUSE_GRACE, gets the successor that refresh
+ * handed out, because two tabs sharing one refresh cookie refresh at the same moment.
  */
 @Injectable()
 export class SessionsService {
@@ -68,7 +79,8 @@ export class SessionsService {
 
   /**
    * Spends a refresh token and returns the session's next one. Decided under the session's row lock, so of
-   * two refreshes with one token exactly one wins, and the other counts as reuse. 401 for anything else.
+   * two refreshes with one token exactly one rotates; the other gets the same successor when it is the same
+   * client within the grace, and counts as reuse otherwise. 401 for anything else.
    */
   async rotate(refreshToken: string, client: SessionClient): Promise<{ userId: string; session: IssuedSession }> {
     const presented = parseRefreshToken(refreshToken);
@@ -81,6 +93,16 @@ export class SessionsService {
         return { kind: 'refused' };
       }
       if (!sameDigest(presented.hash, session.refreshTokenHash)) {
+        const successor = this.successorWithinGrace(session, presented, client);
+        if (successor !== undefined) {
+          return session.userIsActive
+            ? {
+                kind: 'rotated',
+                userId: session.userId,
+                session: { id: session.id, refreshToken: successor, expiresAt: session.expiresAt },
+              }
+            : { kind: 'refused' };
+        }
         // Only a token this chain really spent revokes it: a made-up secret for a known session id must not
         // let anyone end other people's sessions.
         if (!(await this.sessions.isSpent(session.id, presented.hash, tx))) {
@@ -94,11 +116,15 @@ export class SessionsService {
       }
       const next = newRefreshToken(session.id);
       await this.sessions.rotate(
-        session.id,
-        session.refreshTokenHash,
-        next.hash,
-        client.ip,
-        truncatedUserAgent(client.userAgent),
+        {
+          sessionId: session.id,
+          spentHash: session.refreshTokenHash,
+          nextHash: next.hash,
+          sealedNext: sealSuccessor(presented, next.token),
+          ip: client.ip,
+          userAgent: truncatedUserAgent(client.userAgent),
+          rotatedAt: new Date(),
+        },
         tx,
       );
       return {
@@ -118,6 +144,30 @@ export class SessionsService {
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
     return { userId: outcome.userId, session: outcome.session };
+  }
+
+  /**
+   * The successor the last rotation handed out, when `presented` is the token it spent, presented again
+   * within the grace by the client that spent it (same IP and User-Agent, as the rotation recorded them).
+   * Anything else is undefined, and a spent token then counts as reuse.
+   */
+  private successorWithinGrace(
+    session: SessionForRefresh,
+    presented: PresentedRefreshToken,
+    client: SessionClient,
+  ): string | undefined {
+    const graceMs = this.config.refreshReuseGraceSeconds * 1000;
+    if (
+      session.previousRefreshTokenHash === null ||
+      session.rotatedAt === null ||
+      session.sealedRefreshToken === null ||
+      !sameDigest(presented.hash, session.previousRefreshTokenHash) ||
+      Date.now() - session.rotatedAt.getTime() >= graceMs ||
+      !isSameClient(session, client)
+    ) {
+      return undefined;
+    }
+    return openSuccessor(presented, session.sealedRefreshToken);
   }
 
   /** Ends the session a bearer token belongs to. */
@@ -158,4 +208,16 @@ export class SessionsService {
 export function truncatedUserAgent(userAgent: string | undefined): string | null {
   const cleaned = userAgent?.replaceAll('\u0000', '').trim();
   return cleaned ? cleaned.slice(0, MAX_USER_AGENT_LENGTH) : null;
+}
+
+/**
+ * Whether a refresh comes from the client the session last saw (its IP and User-Agent as stored). A thief
+ * replaying a stolen token from elsewhere differs in one or the other; the user's own second tab does not.
+ */
+export function isSameClient(recorded: Pick<SessionForRefresh, 'ip' | 'userAgent'>, client: SessionClient): boolean {
+  return (
+    recorded.ip !== null &&
+    normalizeIp(recorded.ip) === normalizeIp(client.ip) &&
+    recorded.userAgent === truncatedUserAgent(client.userAgent)
+  );
 }

@@ -134,7 +134,12 @@ describe('Per-request auth state: one instance (real HTTP, real PostgreSQL)', ()
     const rotated = await t.http.post('/api/auth/refresh').send({ refresh_token: user.refreshToken }).expect(200);
     const newToken = (rotated.body as { access_token: string }).access_token;
     await untilServedFromMemory(t, queries, '/api/auth/me', newToken);
-    await t.http.post('/api/auth/refresh').send({ refresh_token: user.refreshToken }).expect(401);
+    // From another client: the same one would get its successor again within REFRESH_REUSE_GRACE.
+    await t.http
+      .post('/api/auth/refresh')
+      .set('User-Agent', 'another-device/1')
+      .send({ refresh_token: user.refreshToken })
+      .expect(401);
     await t.http.get('/api/auth/me').set(auth(newToken)).expect(401);
     await t.http.get('/api/auth/me').set(auth(user.token)).expect(401);
   });

@@ -336,6 +336,60 @@ describe('Auth (real HTTP, real PostgreSQL)', () => {
       expect(await count()).toBe(before);
     });
 
+    it.each([
+      [
+        'a quoted local part that nodemailer would mail elsewhere',
+        '"<a@evil.example>"@example.com',
+        'quoted local part',
+      ],
+      ['CR/LF', 'someone@example.com\r\nBcc: x@evil.example', 'control characters'],
+      ['a TAB', 'some\tone@example.com', 'control characters'],
+      ['a NUL', 'some\u0000one@example.com', 'control characters'],
+      ['a bidi override', 'a\u202Eb@example.com', 'invisible formatting characters'],
+    ])(
+      'refuses %s with 422 wherever an address enters (sign-up, login, forgot, resend), storing nothing',
+      async (_, email, reason) => {
+        const count = async () =>
+          (await t.db.query('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM account_email_requests) AS n'))
+            .rows[0].n as string;
+        const before = await count();
+        const attempts = [
+          t.http.post('/api/auth/register').send(newUser({ email })),
+          t.http.post('/api/auth/login').send({ email, password: 'Valid1234' }),
+          t.http.post('/api/auth/password/forgot').send({ email }),
+          t.http.post('/api/auth/verify-email/resend').send({ email }),
+        ];
+        for (const response of await Promise.all(attempts)) {
+          expect(response.status).toBe(422);
+          expect(response.body.message).toContainEqual(expect.stringContaining(reason));
+        }
+        expect(await count()).toBe(before);
+      },
+    );
+
+    it.each([
+      ['CR/LF', 'Eve\r\nBcc: x@evil.example'],
+      ['a NUL', 'Eve\u0000'],
+      ['a bidi override', 'Eve \u202Egnp.exe'],
+      ['a bidi isolate', 'Eve\u2066x\u2069'],
+    ])('refuses a full_name with %s (it reaches the plain text of e-mails) with 422', async (_, fullName) => {
+      const user = newUser({ full_name: fullName });
+      const response = await t.http.post('/api/auth/register').send(user).expect(422);
+      expect(response.body.message).toEqual([
+        'full_name must not contain control characters or bidirectional overrides',
+      ]);
+      const { rows } = await t.db.query('SELECT 1 FROM users WHERE email = $1', [user.email]);
+      expect(rows).toEqual([]);
+    });
+
+    it('accepts a full_name with the joiners and marks real names use', async () => {
+      const response = await t.http
+        .post('/api/auth/register')
+        .send(newUser({ full_name: 'نام\u200Cخانوادگی Zoë' }))
+        .expect(201);
+      expect(response.body.full_name).toBe('نام\u200Cخانوادگی Zoë');
+    });
+
     it('accepts an address written in one other script', async () => {
       const response = await t.http
         .post('/api/auth/register')

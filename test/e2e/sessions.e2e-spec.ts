@@ -102,17 +102,96 @@ describe('Sessions and refresh tokens (real HTTP, real PostgreSQL)', () => {
       expect(t.securityLogText()).not.toContain(third.refresh_token!.split('.')[1]);
     });
 
-    it('lets exactly one of several concurrent refreshes with one token win', async () => {
+    it('rotates once for 20 concurrent refreshes with one token from one client: all get the same successor', async () => {
       const user = await activeUser();
       const first = await login(user);
-      const responses = await Promise.all(Array.from({ length: 5 }, () => refresh(first.refresh_token)));
-      const statuses = responses.map((response) => response.status).sort();
-      expect(statuses).toEqual([200, 401, 401, 401, 401]);
+      const responses = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refresh_token)));
+      expect(responses.map((response) => response.status)).toEqual(Array<number>(20).fill(200));
+      const successors = new Set(responses.map((response) => (response.body as TokenPair).refresh_token));
+      expect(successors.size).toBe(1);
       const { rows } = await t.db.query(
         'SELECT count(*)::int AS spent FROM spent_refresh_tokens WHERE session_id = $1',
         [sessionIdOf(first.access_token)],
       );
       expect(rows[0]).toEqual({ spent: 1 });
+      for (const response of responses.slice(0, 3)) {
+        expect(await meStatus((response.body as TokenPair).access_token)).toBe(200);
+      }
+      await refresh([...successors][0]).expect(200);
+    });
+
+    it('lets one of 20 concurrent refreshes from 20 clients rotate; the other 19 are reuse and revoke the session', async () => {
+      const user = await activeUser();
+      const first = await login(user);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          t.http
+            .post('/api/auth/refresh')
+            .set('User-Agent', `device/${index}`)
+            .send({ refresh_token: first.refresh_token }),
+        ),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      expect(statuses).toEqual([200, ...Array<number>(19).fill(401)]);
+      const winner = responses.find((response) => response.status === 200)!.body as TokenPair;
+      expect(await meStatus(winner.access_token)).toBe(401);
+      await refresh(winner.refresh_token).expect(401);
+      const { rows } = await t.db.query('SELECT revoke_reason FROM sessions WHERE id = $1', [
+        sessionIdOf(first.access_token),
+      ]);
+      expect(rows[0]).toEqual({ revoke_reason: 'refresh_token_reused' });
+    });
+
+    describe('the token just spent, presented again (REFRESH_REUSE_GRACE, 10 s)', () => {
+      const refreshAs = (refreshToken: string | undefined, userAgent: string) =>
+        t.http.post('/api/auth/refresh').set('User-Agent', userAgent).send({ refresh_token: refreshToken });
+      const revokeReason = async (pair: TokenPair) =>
+        (await t.db.query('SELECT revoke_reason FROM sessions WHERE id = $1', [sessionIdOf(pair.access_token)])).rows[0]
+          .revoke_reason as string | null;
+
+      it('by the same client within the grace: 200 with the same successor, and the session goes on', async () => {
+        const user = await activeUser();
+        const first = await login(user, 'tab/1');
+        const second = (await refreshAs(first.refresh_token, 'tab/1').expect(200)).body as TokenPair;
+        const repeat = (await refreshAs(first.refresh_token, 'tab/1').expect(200)).body as TokenPair;
+        expect(repeat.refresh_token).toBe(second.refresh_token);
+        expect(sessionIdOf(repeat.access_token)).toBe(sessionIdOf(second.access_token));
+        expect(await meStatus(repeat.access_token)).toBe(200);
+        expect(await revokeReason(first)).toBeNull();
+        // The successor is stored sealed, never as it is handed out.
+        const { rows } = await t.db.query('SELECT * FROM sessions WHERE id = $1', [sessionIdOf(first.access_token)]);
+        const stored = JSON.stringify(rows) + rows.map((row) => Object.values(row).join('|')).join('|');
+        expect(stored).not.toContain(second.refresh_token!.split('.')[1]);
+        expect(stored).not.toContain(Buffer.from(second.refresh_token!.split('.')[1], 'base64url').toString('hex'));
+
+        // The chain goes on; the first token is no longer the one just spent: presenting it now is reuse.
+        const third = (await refreshAs(second.refresh_token, 'tab/1').expect(200)).body as TokenPair;
+        await refreshAs(first.refresh_token, 'tab/1').expect(401);
+        expect(await revokeReason(first)).toBe('refresh_token_reused');
+        expect(await meStatus(third.access_token)).toBe(401);
+      });
+
+      it('by another client (User-Agent) within the grace: 401, and the whole session is revoked', async () => {
+        const user = await activeUser();
+        const first = await login(user, 'tab/1');
+        const second = (await refreshAs(first.refresh_token, 'tab/1').expect(200)).body as TokenPair;
+        expect((await refreshAs(first.refresh_token, 'thief/1').expect(401)).body).toEqual(INVALID_REFRESH);
+        expect(await revokeReason(first)).toBe('refresh_token_reused');
+        expect(await meStatus(second.access_token)).toBe(401);
+        await refreshAs(second.refresh_token, 'tab/1').expect(401);
+      });
+
+      it('by the same client after the grace: 401, and the whole session is revoked', async () => {
+        const user = await activeUser();
+        const first = await login(user, 'tab/1');
+        const second = (await refreshAs(first.refresh_token, 'tab/1').expect(200)).body as TokenPair;
+        await t.db.query(`UPDATE sessions SET rotated_at = rotated_at - interval '11 seconds' WHERE id = $1`, [
+          sessionIdOf(first.access_token),
+        ]);
+        expect((await refreshAs(first.refresh_token, 'tab/1').expect(401)).body).toEqual(INVALID_REFRESH);
+        expect(await revokeReason(first)).toBe('refresh_token_reused');
+        expect(await meStatus(second.access_token)).toBe(401);
+      });
     });
 
     it('refuses a made-up token with 401, without ending the session it names', async () => {
@@ -348,6 +427,34 @@ describe('Sessions and refresh tokens (real HTTP, real PostgreSQL)', () => {
         .expect(401);
       // Cookie mode without a cookie: nothing to refresh.
       await t.http.post('/api/auth/refresh').set('X-Refresh-Cookie', '1').expect(401);
+    });
+
+    it('keeps two tabs signed in when both refresh with the shared cookie at the same moment', async () => {
+      const user = await activeUser();
+      const loggedIn = await t.http
+        .post('/api/auth/login')
+        .set('User-Agent', 'browser/1')
+        .set('X-Refresh-Cookie', '1')
+        .send(credentials(user));
+      const cookie = valueOf(cookieOf(loggedIn.headers['set-cookie']));
+      const tabRefresh = () =>
+        t.http
+          .post('/api/auth/refresh')
+          .set('User-Agent', 'browser/1')
+          .set('X-Refresh-Cookie', '1')
+          .set('Cookie', `regshield_refresh=${cookie}`);
+      const [tabA, tabB] = await Promise.all([tabRefresh(), tabRefresh()]);
+      expect([tabA.status, tabB.status]).toEqual([200, 200]);
+      const next = valueOf(cookieOf(tabA.headers['set-cookie']));
+      expect(valueOf(cookieOf(tabB.headers['set-cookie']))).toBe(next);
+      expect(await meStatus(tabA.body.access_token as string)).toBe(200);
+      expect(await meStatus(tabB.body.access_token as string)).toBe(200);
+      await t.http
+        .post('/api/auth/refresh')
+        .set('User-Agent', 'browser/1')
+        .set('X-Refresh-Cookie', '1')
+        .set('Cookie', `regshield_refresh=${next}`)
+        .expect(200);
     });
 
     it('clears the cookie on logout', async () => {

@@ -1,20 +1,23 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength } from 'class-validator';
-import { NoNullCharacters } from '../../common/text';
-import { NormalizedEmail } from '../email';
+import { IsString } from 'class-validator';
+import { IsNormalizableEmail, NormalizedEmail } from '../email';
 
 /**
- * An `email` that names an account to look up (login, a request for a link): normalised as stored, and any
- * string an account could have is accepted, so that the answer never differs by the address's form.
+ * An `email` that names an account to look up (login, a request for a link): normalised as stored. An
+ * address no account can have (see normalizeEmail) is 422 whoever asks, so the answer still never differs
+ * by whether an account exists.
  */
 export const EmailLookupProperty = () =>
   applyDecorators(
-    ApiProperty({ example: 'user@example.com' }),
+    ApiProperty({
+      example: 'user@example.com',
+      maxLength: 254,
+      description:
+        'Normalised as at sign-up; control characters, bidi overrides, a quoted local part or mixed scripts → 422',
+    }),
     Transform(NormalizedEmail),
     IsString(),
-    NoNullCharacters(),
-    MinLength(1),
-    MaxLength(254),
+    IsNormalizableEmail(),
   );

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 import { CaptchaPayloadDto } from '../../captcha/captcha-payload.dto';
-import { NoNullCharacters } from '../../common/text';
+import { NoControlCharacters } from '../../common/text';
 import { IsNormalizableEmail, NormalizedEmail } from '../email';
 import { IsAcceptablePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-policy';
 
@@ -14,8 +14,10 @@ export class RegisterDto extends CaptchaPayloadDto {
     example: 'user@example.com',
     maxLength: 254,
     description:
-      'Stored trimmed, in Unicode NFC, local part lower-cased, domain in its ASCII (IDNA) form; ' +
-      'a label mixing scripts (Cyrillic `а` in `аdmin`) is refused',
+      'Stored trimmed, in Unicode NFC, local part lower-cased, domain in its ASCII (IDNA) form. Refused (422): ' +
+      'a label mixing scripts (Cyrillic `а` in `аdmin`), control characters (CR, LF, TAB, NUL), invisible ' +
+      'formatting characters (bidi overrides), a local part that is not a dot-atom (`"quoted"@…`), ' +
+      'more than 64 bytes before the @ or 254 in all',
   })
   @Transform(NormalizedEmail)
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
@@ -35,10 +37,15 @@ export class RegisterDto extends CaptchaPayloadDto {
   @IsAcceptablePassword()
   password: string;
 
-  @ApiProperty({ example: 'Test User', minLength: 1, maxLength: 200 })
+  @ApiProperty({
+    example: 'Test User',
+    minLength: 1,
+    maxLength: 200,
+    description: 'Control characters (CR, LF, TAB, NUL…) and bidirectional overrides (U+202A–202E, U+2066–2069) → 422',
+  })
   @Transform(trim)
   @IsString()
-  @NoNullCharacters()
+  @NoControlCharacters()
   @MinLength(1)
   @MaxLength(200)
   full_name: string;

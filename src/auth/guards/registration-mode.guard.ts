@@ -4,7 +4,7 @@ import { SecurityLogService } from '../../common/security-log.service';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { AccessTokenService } from '../access-token.service';
-import { normalizeEmailLeniently } from '../email';
+import { emailKey } from '../email';
 import { AuthenticatedRequest, bearerToken } from './jwt-auth.guard';
 import { ADMIN_REQUIRED } from './superuser.guard';
 
@@ -63,7 +63,5 @@ export class RegistrationModeGuard implements CanActivate {
 /** The e-mail a sign-up body asks for, before validation (guards run first). */
 function requestedEmail(body: unknown): string | undefined {
   const email = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).email : undefined;
-  return typeof email === 'string' && email.length <= MAX_LOGGED_EMAIL_LENGTH
-    ? normalizeEmailLeniently(email)
-    : undefined;
+  return typeof email === 'string' && email.length <= MAX_LOGGED_EMAIL_LENGTH ? emailKey(email) : undefined;
 }

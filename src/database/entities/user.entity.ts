@@ -8,7 +8,7 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  /** Always stored trimmed and lower-cased; unique. */
+  /** Always stored in its normal form (src/auth/email.ts, normalizeEmail); unique. */
   @Column({ type: 'text' })
   email: string;
 
