@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { missingCommand, describeWith } from '../support/required-tools';
 import { createTestDatabase } from '../support/test-database';
@@ -31,10 +30,6 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, what
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function npmCacheDirectory(): string {
-  return execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
-}
-
 describeWith(
   [
     missingCommand('podman', ['--version'], 'apt-get install podman runc'),
@@ -52,21 +47,8 @@ describeWith(
         const baseBuilt = await ensureTestBaseImage();
         const baseSeconds = (Date.now() - started) / 1000;
         started = Date.now();
-        // The host's npm cache spares the build a download of every package it already holds.
         await podman(
-          [
-            'build',
-            '--network=host',
-            '--format',
-            'docker',
-            '--volume',
-            `${npmCacheDirectory()}:/root/.npm`,
-            '--tag',
-            IMAGE,
-            '--file',
-            CONTAINERFILE,
-            REPOSITORY_ROOT,
-          ],
+          ['build', '--network=host', '--format', 'docker', '--tag', IMAGE, '--file', CONTAINERFILE, REPOSITORY_ROOT],
           BUILD_TIMEOUT_MS,
         );
         const buildSeconds = (Date.now() - started) / 1000;

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 
 /**
  * podman on our test machines, and the base image the Containerfile names, built here from Debian's
- * packages because no image registry can be reached from them (docs/DEVELOPMENT.md, "The container image").
+ * packages because no image registry can be reached from them (docs/DEVELOPMENT.md, "The container image
+ * test").
  */
 export const REPOSITORY_ROOT = resolve(__dirname, '../..');
 export const CONTAINERFILE = join(REPOSITORY_ROOT, 'Containerfile');
@@ -78,7 +79,8 @@ async function nodeBinaryPackage(nodeMajor: string): Promise<string> {
 }
 
 /**
- * Makes sure podman holds an image under the Containerfile's FROM name that stands in for the official one:
+ * Makes sure podman holds an image under the Containerfile's FROM name: the official one if it is there,
+ * else one built here that stands in for it:
  * Debian (minbase) of that suite, the official Node binary in /usr/local/bin, this machine's npm, the `node`
  * user (1000:1000) as in the official image, and, unlike the official image, this machine's CA
  * certificates for npm (our machines reach the registry through a TLS-inspecting proxy). Built once and
@@ -95,7 +97,9 @@ export async function ensureTestBaseImage(): Promise<boolean> {
     .digest('hex')
     .slice(0, 16);
   const present = await podmanStatus(['image', 'inspect', '--format', `{{index .Labels "${BASE_LABEL}"}}`, image]);
-  if (present.code === 0 && present.output.trim() === key) return false;
+  const label = present.output.trim();
+  // The real image (pulled where a registry can be reached) carries no such label: it is used as it is.
+  if (present.code === 0 && (label === key || !/^[0-9a-f]{16}$/.test(label))) return false;
 
   const nodePackage = await nodeBinaryPackage(nodeMajor);
   const work = mkdtempSync(join(tmpdir(), 'regshield-base-'));
