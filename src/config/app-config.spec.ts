@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     ['MFA_ENCRYPTION_KEY', 'short'],
     ['MFA_ENCRYPTION_KEY_PREVIOUS', `${'o'.repeat(32)},short`],
     ['PASSWORD_BLOCKLIST', 'yes'],
+    ['EMBEDDED_DATABASE', 'no'],
     ['CAPTCHA', 'hcaptcha'],
     ['CAPTCHA_HMAC_KEY', 'short'],
     ['CAPTCHA_EXPIRES', '5'],
@@ -133,6 +134,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ REFRESH_REUSE_GRACE: '0' }).refreshReuseGraceSeconds).toBe(0);
     expect(() => loadConfig({ REFRESH_REUSE_GRACE: '61' })).toThrow('REFRESH_REUSE_GRACE');
     expect(() => loadConfig({ REFRESH_REUSE_GRACE: '-1' })).toThrow('REFRESH_REUSE_GRACE');
+  });
+
+  it('requires DATABASE_URL with EMBEDDED_DATABASE=off, saying why', () => {
+    expect(() => loadConfig({ EMBEDDED_DATABASE: 'off' })).toThrow(
+      /DATABASE_URL is required when EMBEDDED_DATABASE=off .*embedded PostgreSQL is for a laptop, not a container/,
+    );
+    expect(() => loadConfig({ EMBEDDED_DATABASE: 'off', DATABASE_URL: '' })).toThrow(/DATABASE_URL is required/);
+    const url = 'postgresql://u:p@127.0.0.1:5432/db';
+    expect(loadConfig({ EMBEDDED_DATABASE: 'off', DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ EMBEDDED_DATABASE: 'on' }).databaseUrl).toBeUndefined();
   });
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {

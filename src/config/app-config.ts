@@ -67,6 +67,10 @@ class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
+  /** `off` where no embedded PostgreSQL can run or should (the container image sets it): DATABASE_URL is required. */
+  @IsIn(['on', 'off'])
+  EMBEDDED_DATABASE: 'on' | 'off' = 'on';
+
   @IsString()
   @MinLength(1)
   DATA_DIR: string = './.data';
@@ -593,6 +597,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
   const problems = formatValidationErrors(validateSync(vars, { forbidUnknownValues: false }));
 
+  if (vars.EMBEDDED_DATABASE === 'off' && !vars.DATABASE_URL) {
+    problems.push(
+      'DATABASE_URL is required when EMBEDDED_DATABASE=off (as in the container image): the embedded PostgreSQL ' +
+        'is for a laptop, not a container; point DATABASE_URL at your PostgreSQL (postgresql://user:password@host:5432/db)',
+    );
+  }
   if (vars.NODE_ENV === 'production' && !vars.JWT_SECRET) {
     problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
   }

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { MailTransport } from './mail-transport';
 import { DeliveryOutcome, OutboxRepository, QueuedMail } from './outbox.repository';
 import { retryDelayMs } from './retry-delay';
@@ -27,6 +28,7 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly outbox: OutboxRepository,
     @Inject(MailTransport) private readonly transport: MailTransport,
     private readonly securityLog: SecurityLogService,
+    private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -82,6 +84,7 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private report(message: QueuedMail, outcome: DeliveryOutcome): void {
+    this.metrics.recordMailDelivery(outcome.status);
     const attempts = message.attempts + 1;
     if (outcome.status === 'retry') {
       this.logger.warn(

@@ -7,10 +7,12 @@ import { SecurityEventMetrics } from './security-event-metrics';
 function metricsWith(
   activeBans: () => Promise<number> = () => Promise.resolve(3),
   pendingMail: () => Promise<number> = () => Promise.resolve(0),
+  databaseAnswers: () => Promise<boolean> = () => Promise.resolve(true),
 ) {
   const repository = {
     readPoolUsage: () => ({ total: 4, idle: 3, waiting: 0 }),
     countPendingMail: pendingMail,
+    databaseAnswersWithin: databaseAnswers,
   } as unknown as MetricsRepository;
   return new MetricsService({ metrics: { enabled: true } } as AppConfig, repository, { countActiveBans: activeBans });
 }
@@ -53,6 +55,37 @@ describe('MetricsService', () => {
     const lag = Number(line(await metrics.render(), 'regshield_ban_engine_lag_seconds ')?.split(' ')[1]);
     expect(lag).toBeGreaterThanOrEqual(30);
     expect(lag).toBeLessThan(35);
+  });
+
+  it('reports the database up or down at scrape time', async () => {
+    let answers = true;
+    const metrics = metricsWith(undefined, undefined, () => Promise.resolve(answers));
+    expect(line(await metrics.render(), 'regshield_database_up ')).toBe('regshield_database_up 1');
+    answers = false;
+    expect(line(await metrics.render(), 'regshield_database_up ')).toBe('regshield_database_up 0');
+  });
+
+  it('counts mail deliveries by result, every result present from the start', async () => {
+    const metrics = metricsWith();
+    expect(line(await metrics.render(), 'regshield_mail_deliveries_total{result="retry"}')).toMatch(/ 0$/);
+    metrics.recordMailDelivery('retry');
+    metrics.recordMailDelivery('retry');
+    metrics.recordMailDelivery('sent');
+    const text = await metrics.render();
+    expect(line(text, 'regshield_mail_deliveries_total{result="retry"}')).toMatch(/ 2$/);
+    expect(line(text, 'regshield_mail_deliveries_total{result="sent"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_mail_deliveries_total{result="failed"}')).toMatch(/ 0$/);
+  });
+
+  it('reports each proxy in or out of step, labelled by its URL without credentials', async () => {
+    const metrics = metricsWith();
+    metrics.setProxyInStep('http://rpc:secret@10.0.0.5:5060/RPC', true);
+    metrics.setProxyInStep('http://10.0.0.6:5060/RPC', true);
+    metrics.setProxyInStep('http://10.0.0.6:5060/RPC', false);
+    const text = await metrics.render();
+    expect(line(text, 'regshield_sip_proxy_in_step{proxy="http://10.0.0.5:5060/RPC"}')).toMatch(/ 1$/);
+    expect(line(text, 'regshield_sip_proxy_in_step{proxy="http://10.0.0.6:5060/RPC"}')).toMatch(/ 0$/);
+    expect(text).not.toContain('secret');
   });
 
   it('counts ingested SIP events by table', async () => {

@@ -9,6 +9,23 @@ export type LoginResult = 'succeeded' | 'failed' | 'inactive';
 export type RegistrationResult = 'created' | 'rejected';
 export type BanSource = 'auto' | 'manual';
 export type SipEventTable = 'failed_registrations' | 'door_knock_attempts';
+export type MailDeliveryResult = 'sent' | 'retry' | 'failed';
+const MAIL_DELIVERY_RESULTS: readonly MailDeliveryResult[] = ['sent', 'retry', 'failed'];
+
+/** How long a scrape waits for the database's answer before it reports it down. */
+const DATABASE_PROBE_TIMEOUT_MS = 2000;
+
+/** A proxy's RPC URL as a label: without the user and password it may carry. */
+export function proxyLabel(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
 
 /** The route label of requests no route matched: one series for every unknown URL, never the URL itself. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -88,6 +105,20 @@ export class MetricsService implements OnModuleInit {
     labelNames: ['table'],
     registers: [this.registry],
   });
+  private readonly mailDeliveries = new Counter<'result'>({
+    name: 'regshield_mail_deliveries_total',
+    help: 'Attempts to send an outbox e-mail, by result: sent, retry (failed, will be tried again), failed (given up)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  private readonly proxyInStep = new Gauge<'proxy'>({
+    name: 'regshield_sip_proxy_in_step',
+    help: 'Per proxy RPC URL (SIP_PROXY_RPC_URLS): 1 when its last ban push succeeded, 0 when it failed (retried every second)',
+    labelNames: ['proxy'],
+    registers: [this.registry],
+  });
+
   private banEngineWatermark?: Date;
 
   constructor(
@@ -134,6 +165,16 @@ export class MetricsService implements OnModuleInit {
         }
       },
     });
+    new Gauge({
+      name: 'regshield_database_up',
+      help: `1 when the database answers a trivial query within ${DATABASE_PROBE_TIMEOUT_MS / 1000} s at scrape time, as /health asks, else 0`,
+      registers: [this.registry],
+      async collect() {
+        this.set((await repository.databaseAnswersWithin(DATABASE_PROBE_TIMEOUT_MS)) ? 1 : 0);
+      },
+    });
+    // Present at 0 from the start, so that the first failure is an increase Prometheus can see.
+    for (const result of MAIL_DELIVERY_RESULTS) this.mailDeliveries.inc({ result }, 0);
     const watermark = () => this.banEngineWatermark;
     new Gauge({
       name: 'regshield_ban_engine_lag_seconds',
@@ -203,6 +244,16 @@ export class MetricsService implements OnModuleInit {
   /** Called by the SIP module after each stored batch. */
   recordIngested(table: SipEventTable, count: number): void {
     if (count > 0) this.sipEventsIngested.inc({ table }, count);
+  }
+
+  /** Called by the outbox worker after each attempt to send a message. */
+  recordMailDelivery(result: MailDeliveryResult): void {
+    this.mailDeliveries.inc({ result });
+  }
+
+  /** Called by the proxy sync after each push to a proxy: whether the proxy now holds the bans it should. */
+  setProxyInStep(url: string, inStep: boolean): void {
+    this.proxyInStep.set({ proxy: proxyLabel(url) }, inStep ? 1 : 0);
   }
 
   /**

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { BanIndexService } from './ban-index.service';
 import { KamailioRpcClient } from './kamailio-rpc.client';
 import { PROXY_STATE_KEYS, PROXY_TABLES, ProxyBanState, proxyBanState } from './proxy-ban-state';
@@ -32,10 +33,13 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly index: BanIndexService,
+    metrics: MetricsService,
     @InjectConfig() config: AppConfig,
   ) {
     const instanceId = randomUUID();
-    this.mirrors = config.sipProxyRpcUrls.map((url) => new ProxyMirror(new KamailioRpcClient(url), instanceId));
+    this.mirrors = config.sipProxyRpcUrls.map(
+      (url) => new ProxyMirror(new KamailioRpcClient(url), instanceId, metrics),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -72,6 +76,7 @@ class ProxyMirror {
   constructor(
     private readonly rpc: KamailioRpcClient,
     private readonly instanceId: string,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Pushes of a burst of reloads collapse into one, run after the one in progress. */
@@ -87,6 +92,7 @@ class ProxyMirror {
         await this.push(desired(), withHeartbeat);
         if (!this.reachable) this.logger.log(`proxy ${this.rpc.url} is in step again`);
         this.reachable = true;
+        this.metrics.setProxyInStep(this.rpc.url, true);
       } catch (error) {
         this.pushed = undefined;
         if (this.reachable) {
@@ -95,6 +101,7 @@ class ProxyMirror {
           );
         }
         this.reachable = false;
+        this.metrics.setProxyInStep(this.rpc.url, false);
       }
     });
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { BanEngineService } from '../../src/sip-security/ban-engine.service';
 import { doorKnock, failedRegistration } from '../support/sip-events';
+import { eventually } from '../support/wait';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 
 interface Sample {
@@ -28,6 +30,15 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
   );
   if (matching.length > 1) throw new Error(`${matching.length} series of ${name} match ${JSON.stringify(labels)}`);
   return matching[0]?.value ?? 0;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
 }
 
 describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
@@ -58,12 +69,16 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
       'regshield_ban_engine_lag_seconds',
       'regshield_db_pool_connections',
       'regshield_mail_outbox_pending',
+      'regshield_mail_deliveries_total',
+      'regshield_database_up',
+      'regshield_sip_proxy_in_step',
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ]) {
       expect(response.text).toContain(`# TYPE ${name} `);
     }
     expect(value(response.text, 'regshield_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
+    expect(value(response.text, 'regshield_database_up')).toBe(1);
   });
 
   it('labels requests by route template, method and status: two ids make one series, never a raw URL', async () => {
@@ -170,6 +185,57 @@ describe('GET /metrics (real HTTP, real PostgreSQL)', () => {
     await t.db.query(`UPDATE mail_outbox SET status = 'sent' WHERE id = $1`, [rows[0].id]);
     await t.db.query(`UPDATE mail_outbox SET status = 'failed' WHERE id = $1`, [rows[1].id]);
     expect(await depth()).toBe(before + 1);
+  });
+
+  it('counts outbox delivery attempts by result', async () => {
+    const sent = async () => value(await scrape(), 'regshield_mail_deliveries_total', { result: 'sent' });
+    const before = await sent();
+    // No SMTP_URL here: the worker writes the message under DATA_DIR, which counts as sent.
+    await t.db.query(
+      `INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body)
+       VALUES ('account_activated', 'delivered@example.com', 'Delivered', 'text', '<p>html</p>')`,
+    );
+    await eventually(async () => (await sent()) === before + 1);
+  });
+
+  describe('with a mail server and a proxy that cannot be reached', () => {
+    let broken: TestApp;
+    let closedPort: number;
+
+    beforeAll(async () => {
+      closedPort = await freePort();
+      // A database of its own: another app's worker must not send the message this one cannot.
+      broken = await startTestApp({
+        env: {
+          SMTP_URL: `smtp://127.0.0.1:${closedPort}`,
+          MAIL_POLL_INTERVAL_MS: '100',
+          MAIL_RETRY_BASE_MS: '100',
+          MAIL_MAX_ATTEMPTS: '2',
+          SIP_PROXY_RPC_URLS: `http://rpc-user:rpc-password@127.0.0.1:${closedPort}/RPC`,
+        },
+      });
+    });
+    afterAll(() => broken.close());
+
+    it('counts retries and given-up messages, none sent', async () => {
+      await broken.db.query(
+        `INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body)
+         VALUES ('account_activated', 'undeliverable@example.com', 'Lost', 'text', '<p>html</p>')`,
+      );
+      const deliveries = async (result: string) =>
+        value((await broken.http.get('/metrics').expect(200)).text, 'regshield_mail_deliveries_total', { result });
+      await eventually(async () => (await deliveries('failed')) === 1);
+      expect(await deliveries('retry')).toBe(1);
+      expect(await deliveries('sent')).toBe(0);
+    });
+
+    it('reports the proxy out of step, labelled by its URL without the credentials', async () => {
+      const text = async () => (await broken.http.get('/metrics').expect(200)).text;
+      const proxy = `http://127.0.0.1:${closedPort}/RPC`;
+      await eventually(async () => samples(await text(), 'regshield_sip_proxy_in_step').length === 1);
+      expect(value(await text(), 'regshield_sip_proxy_in_step', { proxy })).toBe(0);
+      expect(await text()).not.toContain('rpc-password');
+    });
   });
 
   it('is documented under Operations in the OpenAPI document', async () => {
