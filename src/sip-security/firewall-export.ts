@@ -1,5 +1,11 @@
 import { BanDecision } from './bouncers.repository';
 
+/** What `GET …/bans/export?format=` takes; every format but json is sent as FIREWALL_TEXT_CONTENT_TYPE. */
+export const BAN_EXPORT_FORMATS = ['plain', 'json', 'nftables', 'ipset'] as const;
+export type BanExportFormat = (typeof BAN_EXPORT_FORMATS)[number];
+
+export const FIREWALL_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
 /** Names an operator's firewall refers to: the table and sets (nftables) and the set prefix (ipset). */
 const NFT_TABLE = 'regshield';
 const IPSET_PREFIX = 'regshield';
@@ -9,6 +15,11 @@ function byFamily(bans: BanDecision[]): { ipv4: BanDecision[]; ipv6: BanDecision
     ipv4: bans.filter((ban) => !ban.cidr.includes(':')),
     ipv6: bans.filter((ban) => ban.cidr.includes(':')),
   };
+}
+
+/** One CIDR a line, the last line ended too, for scripts that read the list line by line. */
+export function toPlainList(bans: ReadonlyArray<{ cidr: string }>): string {
+  return bans.map((ban) => `${ban.cidr}\n`).join('');
 }
 
 const timeout = (ban: BanDecision) => (ban.secondsLeft === null ? '' : ` timeout ${Math.max(1, ban.secondsLeft)}s`);

@@ -1,5 +1,5 @@
 import { goDuration, toCrowdsecDecision, UNTIL_LIFTED_DURATION_SECONDS } from './crowdsec-decision';
-import { toIpsetRestore, toNftablesScript } from './firewall-export';
+import { toIpsetRestore, toNftablesScript, toPlainList } from './firewall-export';
 
 describe('CrowdSec decisions', () => {
   it('writes durations as Go does', () => {
@@ -39,6 +39,11 @@ describe('firewall exports', () => {
     { id: '2', cidr: '203.0.113.0/24', reason: 'x', secondsLeft: null },
     { id: '3', cidr: '2001:db8:5::/64', reason: 'x', secondsLeft: 60 },
   ];
+
+  it('writes the plain list one CIDR a line, the last line ended too', () => {
+    expect(toPlainList(bans)).toBe('198.51.100.7/32\n203.0.113.0/24\n2001:db8:5::/64\n');
+    expect(toPlainList([])).toBe('');
+  });
 
   it('writes an nft script that replaces its table, with timeouts only where a ban ends', () => {
     const script = toNftablesScript(bans);

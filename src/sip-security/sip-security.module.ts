@@ -13,15 +13,23 @@ import { DecisionsController } from './decisions.controller';
 import { DecisionsService } from './decisions.service';
 import { ProxySyncService } from './proxy-sync.service';
 import { EventRetentionService } from './event-retention.service';
+import { SipAllowlistController } from './sip-allowlist.controller';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
+import { SipBansController } from './sip-bans.controller';
 import { SipBansRepository } from './sip-bans.repository';
+import { SipEventsController } from './sip-events.controller';
 import { SipEventsRepository } from './sip-events.repository';
 import { SipEventsService } from './sip-events.service';
-import { SipSecurityController } from './sip-security.controller';
 
 @Module({
   imports: [AuthModule],
-  controllers: [SipSecurityController, BouncersController, DecisionsController],
+  controllers: [
+    SipEventsController,
+    SipBansController,
+    SipAllowlistController,
+    BouncersController,
+    DecisionsController,
+  ],
   providers: [
     SipEventsRepository,
     SipBansRepository,

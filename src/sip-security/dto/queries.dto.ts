@@ -4,6 +4,7 @@ import { IsIpAddress } from '../../common/cidr';
 import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
 import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
+import { BAN_EXPORT_FORMATS, BanExportFormat } from '../firewall-export';
 import { TimelineBucket } from '../sip-events.repository';
 
 /** The filters both SIP event listings take. */
@@ -83,8 +84,8 @@ export class TimelineQueryDto {
 }
 
 export class ExportQueryDto {
-  @ApiPropertyOptional({ enum: ['plain', 'json', 'nftables', 'ipset'], default: 'plain' })
+  @ApiPropertyOptional({ enum: BAN_EXPORT_FORMATS, default: 'plain' })
   @IsOptional()
-  @IsIn(['plain', 'json', 'nftables', 'ipset'])
-  format: 'plain' | 'json' | 'nftables' | 'ipset' = 'plain';
+  @IsIn(BAN_EXPORT_FORMATS)
+  format: BanExportFormat = 'plain';
 }
