@@ -238,12 +238,15 @@ describe('Faults: SIGKILL right after an admin action was answered', () => {
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as { time: string; event: string });
-      const { rows } = await db.query<StoredEvent>('SELECT time, event FROM audit_events WHERE actor_id = $1', [
-        adminId,
-      ]);
+      const { rows } = await db.query<StoredEvent & { action: string | null }>(
+        `SELECT time, event, details->>'action' AS action FROM audit_events WHERE actor_id = $1`,
+        [adminId],
+      );
       // activate, bulk ×2, ban, allowlist, bouncer, unlock, sessions, remove_mfa and its mfa_disabled.
       expect(rows).toHaveLength(10);
-      for (const row of rows) {
+      // The allowlist's kill came at its commit, before its answer: the one instant (between the commit and
+      // the line) in which a row may be kept without its line, as docs/OPERATIONS.md says.
+      for (const row of rows.filter(({ action }) => action !== 'allowlist_add')) {
         expect(lines).toContainEqual(expect.objectContaining({ event: row.event, time: row.time.toISOString() }));
       }
     });
