@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { ACTIVE_BANS_SOURCE, ActiveBansSource } from './active-bans-source';
 import { MetricsRepository } from './metrics.repository';
+import { urlWithoutCredentials } from '../common/url-without-credentials';
 
 export type LoginResult = 'succeeded' | 'failed' | 'inactive';
 export type RegistrationResult = 'created' | 'rejected';
@@ -14,18 +15,6 @@ const MAIL_DELIVERY_RESULTS: readonly MailDeliveryResult[] = ['sent', 'retry', '
 
 /** How long a scrape waits for the database's answer before it reports it down. */
 const DATABASE_PROBE_TIMEOUT_MS = 2000;
-
-/** A proxy's RPC URL as a label: without the user and password it may carry. */
-export function proxyLabel(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
 
 /** The route label of requests no route matched: one series for every unknown URL, never the URL itself. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -253,7 +242,7 @@ export class MetricsService implements OnModuleInit {
 
   /** Called by the proxy sync after each push to a proxy: whether the proxy now holds the bans it should. */
   setProxyInStep(url: string, inStep: boolean): void {
-    this.proxyInStep.set({ proxy: proxyLabel(url) }, inStep ? 1 : 0);
+    this.proxyInStep.set({ proxy: urlWithoutCredentials(url) }, inStep ? 1 : 0);
   }
 
   /**

@@ -6,6 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { BanIndexService } from './ban-index.service';
 import { KamailioRpcClient } from './kamailio-rpc.client';
 import { PROXY_STATE_KEYS, PROXY_TABLES, ProxyBanState, proxyBanState } from './proxy-ban-state';
+import { urlWithoutCredentials } from '../common/url-without-credentials';
 
 /** Heartbeat, restart detection and expiry of wide bans: once a second. */
 const TICK_MS = 1000;
@@ -72,12 +73,16 @@ class ProxyMirror {
   private queued = false;
   private queuedHeartbeat = false;
   private reachable = true;
+  /** How the log names the proxy: its URL without the password an RPC URL may carry. */
+  private readonly proxyName: string;
 
   constructor(
     private readonly rpc: KamailioRpcClient,
     private readonly instanceId: string,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.proxyName = urlWithoutCredentials(rpc.url);
+  }
 
   /** Pushes of a burst of reloads collapse into one, run after the one in progress. */
   schedule(desired: () => ProxyBanState, heartbeat: boolean): void {
@@ -90,14 +95,14 @@ class ProxyMirror {
       this.queuedHeartbeat = false;
       try {
         await this.push(desired(), withHeartbeat);
-        if (!this.reachable) this.logger.log(`proxy ${this.rpc.url} is in step again`);
+        if (!this.reachable) this.logger.log(`proxy ${this.proxyName} is in step again`);
         this.reachable = true;
         this.metrics.setProxyInStep(this.rpc.url, true);
       } catch (error) {
         this.pushed = undefined;
         if (this.reachable) {
           this.logger.warn(
-            `proxy ${this.rpc.url}: ${error instanceof Error ? error.message : String(error)}; retrying every second`,
+            `proxy ${this.proxyName}: ${error instanceof Error ? error.message : String(error)}; retrying every second`,
           );
         }
         this.reachable = false;
@@ -179,7 +184,7 @@ class ProxyMirror {
       return true;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`proxy ${this.rpc.url}: reload failed (${reason}); pushing ban by ban`);
+      this.logger.warn(`proxy ${this.proxyName}: reload failed (${reason}); pushing ban by ban`);
       return false;
     }
   }
