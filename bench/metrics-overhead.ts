@@ -5,6 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '../src/config/app-config';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
+import { HealthRepository } from '../src/health/health.repository';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { median, processCpuSeconds, startNodeProcess, stopProcess } from './processes';
@@ -94,9 +95,12 @@ function stop(instance: Instance): Promise<void> {
 
 /** Nanoseconds one request's recording takes, over a realistic spread of series. */
 function recordingNanoseconds(): number {
-  const metrics = new MetricsService({ metrics: { enabled: true } } as AppConfig, {} as MetricsRepository, {
-    countActiveBans: () => Promise.resolve(0),
-  });
+  const metrics = new MetricsService(
+    { metrics: { enabled: true } } as AppConfig,
+    {} as MetricsRepository,
+    { countActiveBans: () => Promise.resolve(0) },
+    {} as HealthRepository,
+  );
   const series = ['/api/auth/me', '/api/auth/login', '/api/admin/users/:id/activate', 'unmatched'].flatMap((route) =>
     [200, 401, 404].map((status) => ({ route, status })),
   );

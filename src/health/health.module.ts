@@ -2,5 +2,5 @@ import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
 
-@Module({ controllers: [HealthController], providers: [HealthRepository] })
+@Module({ controllers: [HealthController], providers: [HealthRepository], exports: [HealthRepository] })
 export class HealthModule {}

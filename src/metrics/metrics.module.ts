@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { HealthModule } from '../health/health.module';
 import { ACTIVE_BANS_SOURCE } from './active-bans-source';
 import { HttpMetricsHook } from './http-metrics.hook';
 import { MetricsTokenGuard } from './metrics-token.guard';
@@ -20,6 +21,8 @@ export class MetricsModule {
     const enabled = config.enabled;
     return {
       module: MetricsModule,
+      // The database probe /health makes, which regshield_database_up reports at each scrape.
+      imports: [HealthModule],
       controllers: enabled ? [MetricsController] : [],
       providers: [
         MetricsService,

@@ -34,24 +34,6 @@ export class MetricsRepository implements ActiveBansSource {
     return count;
   }
 
-  /**
-   * Whether the database answers `SELECT 1` within `timeoutMs`: a frozen server must not hold the scrape
-   * until Prometheus gives up on it, which would report the whole instance down instead of its database.
-   */
-  async databaseAnswersWithin(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.dataSource.query('SELECT 1').then(() => true), timeout]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** The pg driver's pool; its counters are plain fields, so reading them costs no round trip. */
   readPoolUsage(): PoolUsage {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;

@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/app-config';
 import { SecurityEventListener, SecurityLogService } from '../common/security-log.service';
+import { HealthRepository } from '../health/health.repository';
 import { MetricsRepository } from './metrics.repository';
 import { MetricsService } from './metrics.service';
 import { SecurityEventMetrics } from './security-event-metrics';
@@ -12,9 +13,14 @@ function metricsWith(
   const repository = {
     readPoolUsage: () => ({ total: 4, idle: 3, waiting: 0 }),
     countPendingMail: pendingMail,
-    databaseAnswersWithin: databaseAnswers,
   } as unknown as MetricsRepository;
-  return new MetricsService({ metrics: { enabled: true } } as AppConfig, repository, { countActiveBans: activeBans });
+  const health = { databaseAnswersWithin: databaseAnswers } as unknown as HealthRepository;
+  return new MetricsService(
+    { metrics: { enabled: true } } as AppConfig,
+    repository,
+    { countActiveBans: activeBans },
+    health,
+  );
 }
 
 function line(text: string, prefix: string): string | undefined {

@@ -5,6 +5,7 @@ import { InjectConfig } from '../config/config.module';
 import { ACTIVE_BANS_SOURCE, ActiveBansSource } from './active-bans-source';
 import { MetricsRepository } from './metrics.repository';
 import { urlWithoutCredentials } from '../common/url-without-credentials';
+import { HealthRepository } from '../health/health.repository';
 
 export type LoginResult = 'succeeded' | 'failed' | 'inactive';
 export type RegistrationResult = 'created' | 'rejected';
@@ -114,6 +115,7 @@ export class MetricsService implements OnModuleInit {
     @InjectConfig() private readonly config: AppConfig,
     repository: MetricsRepository,
     @Inject(ACTIVE_BANS_SOURCE) activeBans: ActiveBansSource,
+    health: HealthRepository,
   ) {
     const logger = this.logger;
     // The gauges below need no field: the registry holds them and their collect() runs at each scrape.
@@ -159,7 +161,7 @@ export class MetricsService implements OnModuleInit {
       help: `1 when the database answers a trivial query within ${DATABASE_PROBE_TIMEOUT_MS / 1000} s at scrape time, as /health asks, else 0`,
       registers: [this.registry],
       async collect() {
-        this.set((await repository.databaseAnswersWithin(DATABASE_PROBE_TIMEOUT_MS)) ? 1 : 0);
+        this.set((await health.databaseAnswersWithin(DATABASE_PROBE_TIMEOUT_MS)) ? 1 : 0);
       },
     });
     // Present at 0 from the start, so that the first failure is an increase Prometheus can see.
