@@ -287,4 +287,26 @@ describe('Invitations, followed from the e-mail over real SMTP', () => {
       .expect(404);
     await adminOnly.http.get('/api/admin/invitations?limit=0').set('Authorization', `Bearer ${adminToken}`).expect(422);
   });
+
+  it('documents the routes, their answers and the invitation without its token at /docs-json', async () => {
+    const document = (await adminOnly.http.get('/docs-json').expect(200)).body;
+    const routes = [
+      ['post', '/api/admin/invitations', ['201', '401', '403', '409', '422']],
+      ['get', '/api/admin/invitations', ['200', '401', '403', '422']],
+      ['delete', '/api/admin/invitations/{id}', ['204', '401', '403', '404', '409']],
+      ['post', '/api/auth/invitations/accept', ['201', '400', '409', '422', '429']],
+    ] as const;
+    for (const [method, path, statuses] of routes) {
+      const operation = document.paths[path]?.[method];
+      expect({ path, documented: Boolean(operation) }).toEqual({ path, documented: true });
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses]));
+    }
+    expect(document.paths['/api/admin/invitations'].get.responses['200'].headers['X-Total-Count']).toBeDefined();
+    const fields = (schema: string) => Object.keys(document.components.schemas[schema].properties).sort();
+    expect(fields('CreateInvitationDto')).toEqual(['email', 'is_superuser']);
+    expect(fields('AcceptInvitationDto')).toEqual(['full_name', 'password', 'token']);
+    expect(fields('InvitationResponseDto')).toEqual(
+      ['created_at', 'email', 'expires_at', 'id', 'invited_by', 'is_superuser', 'status'].sort(),
+    );
+  });
 });
