@@ -30,7 +30,9 @@ export class InvitationAcceptController {
   })
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({
-    description: 'Invalid or expired token (unknown, already used, revoked or expired)',
+    description:
+      'Invalid or expired token (unknown, already used, revoked or expired, or the admin who sent it is no longer ' +
+      'an active superuser)',
     type: ErrorResponseDto,
   })
   @ApiConflictResponse({

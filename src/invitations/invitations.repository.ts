@@ -90,13 +90,18 @@ export class InvitationsRepository {
   }
 
   /**
-   * Marks the invitation with this token digest accepted if it is pending, and returns it; in one statement
-   * whose row lock holds until `tx` ends, so of requests racing with one link exactly one gets it (the others
-   * wait, then find it accepted) and a rolled-back acceptance leaves it pending.
+   * Marks the invitation with this token digest accepted if it is pending and the admin who sent it is still
+   * an active superuser, and returns it; in one statement whose row lock holds until `tx` ends, so of requests
+   * racing with one link exactly one gets it (the others wait, then find it accepted) and a rolled-back
+   * acceptance leaves it pending.
    */
   async acceptPending(tokenHash: Buffer, tx: EntityManager): Promise<Invitation | undefined> {
     const [rows]: [InvitationRow[], number] = await tx.query(
-      `UPDATE invitations SET accepted_at = now() WHERE token_hash = $1 AND ${PENDING} RETURNING ${COLUMNS}`,
+      `UPDATE invitations SET accepted_at = now()
+        WHERE token_hash = $1 AND ${PENDING}
+          AND EXISTS (SELECT 1 FROM users
+                       WHERE users.id = invitations.invited_by AND users.is_superuser AND users.status = 'active')
+        RETURNING ${COLUMNS}`,
       [tokenHash],
     );
     return rows.length > 0 ? toInvitation(rows[0]) : undefined;

@@ -89,7 +89,8 @@ export class InvitationsService {
 
   /**
    * Creates the invited account, active, its address verified, a superuser if so invited; spends the
-   * invitation. 400 for a token that is unknown, spent, revoked or expired; 409 when an account with the
+   * invitation. 400 for a token that is unknown, spent, revoked or expired, or whose admin is no longer an
+   * active superuser (an invitation carries its sender's trust); 409 when an account with the
    * address was made since (the invitation stays pending: revoking it is the admin's call).
    */
   async accept(dto: AcceptInvitationDto, ip: string): Promise<User> {

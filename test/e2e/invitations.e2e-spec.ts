@@ -198,6 +198,42 @@ describe('Invitations, followed from the e-mail over real SMTP', () => {
     expect(listed.body.find((row: { id: string }) => row.id === created.body.id).status).toBe('expired');
   });
 
+  it('an invitation stops working once its admin is demoted', async () => {
+    const deputy = { email: newAddress(), password: 'Deputy1234' };
+    await invite(adminOnly, adminToken, deputy.email, true).expect(201);
+    const deputyInvitation = await tokenFromMail(sink, deputy.email);
+    const created = await adminOnly.http
+      .post('/api/auth/invitations/accept')
+      .send({ token: deputyInvitation, password: deputy.password, full_name: 'Dee Puty' })
+      .expect(201);
+    const deputyToken = await adminOnly.login(deputy.email, deputy.password);
+    const email = newAddress();
+    await invite(adminOnly, deputyToken, email, true).expect(201);
+    const token = await tokenFromMail(sink, email);
+    await adminOnly.http
+      .post(`/api/admin/users/${created.body.id}/demote`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .expect(200);
+    await adminOnly.http
+      .post('/api/auth/invitations/accept')
+      .send({ token, password: 'Invited1234', full_name: 'Left Over' })
+      .expect(400);
+    const { rows } = await adminOnly.db.query('SELECT 1 FROM users WHERE email = $1', [email]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('parallel invitations to one address leave exactly one pending', async () => {
+    const email = newAddress();
+    const responses = await Promise.all(Array.from({ length: 5 }, () => invite(adminOnly, adminToken, email)));
+    expect(responses.map((response) => response.status)).toEqual(Array<number>(5).fill(201));
+    const { rows } = await adminOnly.db.query<{ pending: number }>(
+      `SELECT count(*)::int AS pending FROM invitations
+        WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()`,
+      [email],
+    );
+    expect(rows[0].pending).toBe(1);
+  });
+
   it('ten parallel accepts of one link make exactly one account', async () => {
     const email = newAddress();
     await invite(adminOnly, adminToken, email).expect(201);
