@@ -345,4 +345,27 @@ describe('Invitations, followed from the e-mail over real SMTP', () => {
       ['created_at', 'email', 'expires_at', 'id', 'invited_by', 'is_superuser', 'status'].sort(),
     );
   });
+
+  describe('the per-IP limit (REGISTER_RATE_LIMIT=2)', () => {
+    let limited: TestApp;
+    beforeAll(async () => {
+      limited = await startTestApp({
+        env: { ...BASE_ENV, SMTP_URL: sink.url, REGISTRATION_MODE: 'open', REGISTER_RATE_LIMIT: '2' },
+      });
+    });
+    afterAll(() => closeAll(limited));
+
+    it('limits acceptances per client address like sign-ups, counted apart from them', async () => {
+      const body = { token: 'no-such-token', password: 'Invited1234', full_name: 'Guess Work' };
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        await limited.http.post('/api/auth/invitations/accept').send(body).expect(400);
+      }
+      const refused = await limited.http.post('/api/auth/invitations/accept').send(body).expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      await limited.http
+        .post('/api/auth/register')
+        .send({ email: newAddress(), password: 'Valid1234', full_name: 'Still Welcome' })
+        .expect(201);
+    });
+  });
 });
