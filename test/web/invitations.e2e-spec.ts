@@ -4,6 +4,7 @@ import {
   DESKTOP,
   launchChromium,
   missingForBrowserTests,
+  screenshot,
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
@@ -79,6 +80,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
     const row = page.getByRole('row', { name: new RegExp(email) });
     await row.getByRole('cell', { name: 'administrator', exact: true }).waitFor();
     await row.getByRole('cell', { name: 'pending', exact: true }).waitFor();
+    await screenshot(page, 'admin-invitations');
 
     const { url } = linkIn(await mailTo(sink, email, 'You are invited'), '/accept-invite');
     const invitee = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
@@ -88,6 +90,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
       await invitePage.goto(url);
       await invitePage.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
       await invitePage.getByLabel('Full name').fill('Ivy Invited');
+      await screenshot(invitePage, 'accept-invite');
       await invitePage.getByLabel('Password', { exact: true }).fill('weak');
       await invitePage.getByRole('button', { name: 'Create my account' }).click();
       await invitePage.locator('.field-errors').first().waitFor();

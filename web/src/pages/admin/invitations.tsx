@@ -99,10 +99,12 @@ export function InvitationsPage() {
             onChange={(event) => setEmail(event.target.value)}
             errors={emailErrors}
           />
-          <label className="check">
-            <input type="checkbox" checked={asSuperuser} onChange={(event) => setAsSuperuser(event.target.checked)} />
-            As administrator
-          </label>
+          <div className="field">
+            <label className="check">
+              <input type="checkbox" checked={asSuperuser} onChange={(event) => setAsSuperuser(event.target.checked)} />
+              As administrator
+            </label>
+          </div>
           <button type="submit" className="primary" disabled={sending}>
             {sending ? 'Sending…' : 'Send invitation'}
           </button>
@@ -140,7 +142,8 @@ export function InvitationsPage() {
                   <td data-label="Action" className="actions">
                     {invitation.status === 'pending' && (
                       <ConfirmButton
-                        label={`Revoke the invitation to ${invitation.email}`}
+                        label="Revoke"
+                        name={`Revoke the invitation to ${invitation.email}`}
                         question={`Revoke the invitation to ${invitation.email}? Its link will stop working.`}
                         disabled={revoke.isPending}
                         onConfirm={() => revoke.mutate(invitation)}
