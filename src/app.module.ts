@@ -16,6 +16,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
+import { InvitationsModule } from './invitations/invitations.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
@@ -58,6 +59,7 @@ export class AppModule {
         AdminUsersModule,
         SessionRoutesModule,
         AccountModule,
+        InvitationsModule,
         MfaModule,
         AuditModule,
         SipSecurityModule,

@@ -33,7 +33,9 @@ export type SecurityEvent =
   | 'mfa_enabled'
   | 'mfa_disabled'
   | 'mfa_disable_failed'
-  | 'captcha_rejected';
+  | 'captcha_rejected'
+  | 'invitation_created'
+  | 'invitation_revoked';
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',

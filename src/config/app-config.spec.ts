@@ -172,6 +172,7 @@ describe('loadConfig', () => {
       verification: 'optional',
       verificationTtlSeconds: 86400,
       passwordResetTtlSeconds: 1800,
+      invitationTtlSeconds: 604800,
       requestRateLimit: { perIp: 10, perEmail: 3, ttlSeconds: 3600 },
       adminNotify: 'digest',
       adminNotifyIntervalSeconds: 900,
@@ -193,12 +194,14 @@ describe('loadConfig', () => {
     expect(set.lockout.maxFailures).toBe(0);
     expect(loadConfig({}).mfaDisableRateLimit).toEqual({ limit: 5, ttlSeconds: 900 });
     expect(loadConfig({ DEVICE_COOKIE_TTL: '3600' }).lockout.deviceCookieTtlSeconds).toBe(3600);
+    expect(loadConfig({ INVITATION_TTL: '60' }).accountEmail.invitationTtlSeconds).toBe(60);
   });
 
   it('refuses unknown e-mail flow modes and a lockout maximum below the first lock', () => {
     expect(() => loadConfig({ EMAIL_VERIFICATION: 'maybe' })).toThrow('EMAIL_VERIFICATION');
     expect(() => loadConfig({ ADMIN_NOTIFY: 'weekly' })).toThrow('ADMIN_NOTIFY');
     expect(() => loadConfig({ PASSWORD_RESET_TTL: '0' })).toThrow('PASSWORD_RESET_TTL');
+    expect(() => loadConfig({ INVITATION_TTL: 'week' })).toThrow('INVITATION_TTL');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_MAX_FAILURES: '-1' })).toThrow('ACCOUNT_LOCKOUT_MAX_FAILURES');
     expect(() => loadConfig({ DEVICE_COOKIE_TTL: '0' })).toThrow('DEVICE_COOKIE_TTL');
     expect(() => loadConfig({ MFA_DISABLE_RATE_LIMIT: 'many' })).toThrow('MFA_DISABLE_RATE_LIMIT');

@@ -287,6 +287,11 @@ class EnvironmentVariables {
   @Min(1)
   PASSWORD_RESET_TTL: number = 1800;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INVITATION_TTL: number = 604800;
+
   /** Forgot-password and verification-resend requests per client IP per PASSWORD_FORGOT_RATE_TTL. */
   @Transform(toInt)
   @IsInt()
@@ -551,6 +556,8 @@ export interface AccountEmailConfig {
   verification: EmailVerificationMode;
   verificationTtlSeconds: number;
   passwordResetTtlSeconds: number;
+  /** How long an admin's invitation link stays valid. */
+  invitationTtlSeconds: number;
   /** Forgot-password and verification-resend requests: per client IP and per address, in one window. */
   requestRateLimit: { perIp: number; perEmail: number; ttlSeconds: number };
   adminNotify: AdminNotifyMode;
@@ -693,6 +700,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       verification: vars.EMAIL_VERIFICATION,
       verificationTtlSeconds: vars.EMAIL_VERIFICATION_TTL,
       passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL,
+      invitationTtlSeconds: vars.INVITATION_TTL,
       requestRateLimit: {
         perIp: vars.PASSWORD_FORGOT_RATE_LIMIT,
         perEmail: vars.PASSWORD_FORGOT_EMAIL_RATE_LIMIT,

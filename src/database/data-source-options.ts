@@ -22,6 +22,7 @@ import { KnownDevices1764000005500 } from './migrations/1764000005500-KnownDevic
 import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipProxyEventQueue';
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
+import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   SipProxyEventQueue1764000005650,
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
+  Invitations1764000006300,
 ];
 
 /**

@@ -1,6 +1,12 @@
 /** Every kind of e-mail the service sends; stored with each outbox row and named in the logs. */
 export type MailKind =
-  'account_activated' | 'email_verification' | 'password_reset' | 'account_locked' | 'signup_notice' | 'signup_digest';
+  | 'account_activated'
+  | 'email_verification'
+  | 'password_reset'
+  | 'account_locked'
+  | 'signup_notice'
+  | 'signup_digest'
+  | 'invitation';
 
 /** One rendered e-mail: the sender comes from MAIL_FROM when it is sent. */
 export interface MailMessage {

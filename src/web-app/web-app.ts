@@ -13,6 +13,7 @@ export const WEB_APP_PAGES = [
   '/forgot-password',
   '/reset-password',
   '/verify-email',
+  '/accept-invite',
   '/account',
   '/admin',
   '/admin/*',

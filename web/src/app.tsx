@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react';
 import { Redirect, Route, Switch } from 'wouter';
 import { RequireSession, useSessionEndRedirect } from './auth';
 import { Loading } from './components/states';
+import { AcceptInvitePage } from './pages/accept-invite';
 import { AccountPage } from './pages/account';
 import { ForgotPasswordPage } from './pages/forgot-password';
 import { LoginPage } from './pages/login';
@@ -22,6 +23,7 @@ export function App() {
       <Route path="/forgot-password" component={ForgotPasswordPage} />
       <Route path="/reset-password" component={ResetPasswordPage} />
       <Route path="/verify-email" component={VerifyEmailPage} />
+      <Route path="/accept-invite" component={AcceptInvitePage} />
       <Route path="/account">
         <RequireSession>
           <AccountPage />

@@ -5,6 +5,7 @@ import { useCurrentUser } from '../../auth';
 import { ErrorMessage, Loading } from '../../components/states';
 import { viewerTimeZone } from '../../format';
 import { AuditPage } from './audit';
+import { InvitationsPage } from './invitations';
 import { PendingPage } from './pending';
 import { UserPage } from './user';
 import { UsersPage } from './users';
@@ -15,6 +16,7 @@ const SipPage = lazy(async () => ({ default: (await import('./sip')).SipPage }))
 const SECTIONS = [
   { path: '/pending', label: 'Pending sign-ups' },
   { path: '/users', label: 'Users' },
+  { path: '/invitations', label: 'Invitations' },
   { path: '/audit', label: 'Audit trail' },
   { path: '/sip', label: 'SIP door' },
 ] as const;
@@ -62,6 +64,7 @@ export function AdminShell() {
           <Route path="/pending" component={PendingPage} />
           <Route path="/users" component={UsersPage} />
           <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
+          <Route path="/invitations" component={InvitationsPage} />
           <Route path="/audit" component={AuditPage} />
           <Route path="/sip">
             <Suspense fallback={<Loading what="the SIP door" />}>
