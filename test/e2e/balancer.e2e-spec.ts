@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { HaproxyProcess, loopbackConfig, selfSignedCertificate, SHIPPED_HAPROXY_CONFIG } from '../support/haproxy';
+import { HaproxyProcess, startShippedHaproxy } from '../support/haproxy';
 import { httpsClientFrom, Reply, Send } from '../support/loopback-client';
 import { describeWith, missingCommand, unreachableRedis } from '../support/required-tools';
 import { freePort, ServiceProcess } from '../support/service-process';
@@ -121,20 +121,7 @@ describeWith(missing, 'Two instances behind HAProxy (deploy/haproxy) on one data
     instances.app2 = new ServiceProcess('app2', instanceEnv(ports.app2, {}));
     await instances.app2.start();
 
-    const tls = selfSignedCertificate(workDir);
-    certificate = tls.certificate;
-    const statsSocket = join(workDir, 'haproxy.sock');
-    haproxy = new HaproxyProcess(join(workDir, 'haproxy.cfg'), statsSocket, 'regshield');
-    await haproxy.start(
-      loopbackConfig(readFileSync(SHIPPED_HAPROXY_CONFIG, 'utf8'), {
-        httpPort: ports.http,
-        httpsPort: ports.https,
-        servers: { app1: ports.app1, app2: ports.app2 },
-        certificateFile: tls.pemFile,
-        statsSocket,
-      }),
-    );
-    await haproxy.waitForStatus({ app1: 'UP', app2: 'UP' }, 10_000);
+    ({ haproxy, certificate } = await startShippedHaproxy(workDir, ports));
 
     const login = await direct('app1', '/api/auth/login', jsonPost(ADMIN));
     expect(login.status).toBe(200);

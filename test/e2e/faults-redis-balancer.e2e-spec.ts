@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RATE_LIMITS_UNAVAILABLE } from '../../src/common/throttling/throttler-storage';
 import type { RateLimitRedisFailureMode } from '../../src/config/app-config';
-import { HaproxyProcess, loopbackConfig, selfSignedCertificate, SHIPPED_HAPROXY_CONFIG } from '../support/haproxy';
+import { HaproxyProcess, startShippedHaproxy } from '../support/haproxy';
 import { httpsClientFrom, Send } from '../support/loopback-client';
 import { OwnRedis } from '../support/own-redis';
 import { describeWith, missingCommand } from '../support/required-tools';
@@ -114,20 +114,7 @@ describeWith(missing, 'Two instances behind HAProxy lose their Redis (RATE_LIMIT
         instances.push(instance);
         await instance.start();
       }
-      const tls = selfSignedCertificate(workDir);
-      certificate = tls.certificate;
-      const statsSocket = join(workDir, 'haproxy.sock');
-      haproxy = new HaproxyProcess(join(workDir, 'haproxy.cfg'), statsSocket, 'regshield');
-      await haproxy.start(
-        loopbackConfig(readFileSync(SHIPPED_HAPROXY_CONFIG, 'utf8'), {
-          httpPort: ports.http,
-          httpsPort: ports.https,
-          servers: { app1: ports.app1, app2: ports.app2 },
-          certificateFile: tls.pemFile,
-          statsSocket,
-        }),
-      );
-      await haproxy.waitForStatus({ app1: 'UP', app2: 'UP' }, 10_000);
+      ({ haproxy, certificate } = await startShippedHaproxy(workDir, ports));
       await bothCountInRedis();
     }, 120_000);
 

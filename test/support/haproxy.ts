@@ -182,3 +182,27 @@ export class HaproxyProcess {
     });
   }
 }
+
+/**
+ * The shipped deploy/haproxy/haproxy.cfg on loopback, with a fresh self-signed certificate, in front of two
+ * instances `app1` and `app2`, once HAProxy reports both UP; with the certificate clients must trust.
+ */
+export async function startShippedHaproxy(
+  workDir: string,
+  ports: { app1: number; app2: number; http: number; https: number },
+): Promise<{ haproxy: HaproxyProcess; certificate: string }> {
+  const tls = selfSignedCertificate(workDir);
+  const statsSocket = join(workDir, 'haproxy.sock');
+  const haproxy = new HaproxyProcess(join(workDir, 'haproxy.cfg'), statsSocket, 'regshield');
+  await haproxy.start(
+    loopbackConfig(readFileSync(SHIPPED_HAPROXY_CONFIG, 'utf8'), {
+      httpPort: ports.http,
+      httpsPort: ports.https,
+      servers: { app1: ports.app1, app2: ports.app2 },
+      certificateFile: tls.pemFile,
+      statsSocket,
+    }),
+  );
+  await haproxy.waitForStatus({ app1: 'UP', app2: 'UP' }, 10_000);
+  return { haproxy, certificate: tls.certificate };
+}
