@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 /**
@@ -79,6 +79,16 @@ async function nodeBinaryPackage(nodeMajor: string): Promise<string> {
 }
 
 /**
+ * The package directory of the npm that runs here (npm sets npm_execpath for the scripts it runs; else the
+ * `npm` on PATH). Not `npm root -g`: with a Node put first on PATH (CI's Node 24), that names the global
+ * folder beside that Node, which holds no npm.
+ */
+async function runningNpmDir(): Promise<string> {
+  const cli = process.env.npm_execpath ?? (await run('sh', ['-c', 'command -v npm'])).stdout.trim();
+  return resolve(dirname(realpathSync(cli)), '..');
+}
+
+/**
  * Makes sure podman holds an image under the Containerfile's FROM name: the official one if it is there,
  * else one built here that stands in for it:
  * Debian (minbase) of that suite, the official Node binary in /usr/local/bin, this machine's npm, the `node`
@@ -88,8 +98,7 @@ async function nodeBinaryPackage(nodeMajor: string): Promise<string> {
  */
 export async function ensureTestBaseImage(): Promise<boolean> {
   const { image, nodeMajor, suite } = containerfileBase();
-  const npmRoot = (await run('npm', ['root', '-g'])).stdout.trim();
-  const npmDir = join(npmRoot, 'npm');
+  const npmDir = await runningNpmDir();
   const npmVersion = (JSON.parse(readFileSync(join(npmDir, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256')
     .update(JSON.stringify({ RECIPE_VERSION, image, nodeMajor, suite, npmVersion }))
