@@ -1,12 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, MaxLength } from 'class-validator';
 import { CaptchaPayloadDto } from '../../captcha/captcha-payload.dto';
-import { NoControlCharacters } from '../../common/text';
 import { IsNormalizableEmail, NormalizedEmail } from '../email';
+import { FullNameProperty } from './full-name.property';
 import { IsAcceptablePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-policy';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 /** Only these fields (and `captcha`) are accepted: `is_superuser`, `is_active` and any other field → 422. */
 export class RegisterDto extends CaptchaPayloadDto {
@@ -37,16 +35,6 @@ export class RegisterDto extends CaptchaPayloadDto {
   @IsAcceptablePassword()
   password: string;
 
-  @ApiProperty({
-    example: 'Test User',
-    minLength: 1,
-    maxLength: 200,
-    description: 'Control characters (CR, LF, TAB, NUL…) and bidirectional overrides (U+202A–202E, U+2066–2069) → 422',
-  })
-  @Transform(trim)
-  @IsString()
-  @NoControlCharacters()
-  @MinLength(1)
-  @MaxLength(200)
+  @FullNameProperty()
   full_name: string;
 }
