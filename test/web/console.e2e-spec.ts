@@ -149,10 +149,19 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await screenshot(page, 'admin-users');
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
-    await page.getByLabel('Event', { exact: true }).fill('admin_action');
+    await page.getByLabel('Event', { exact: true }).selectOption('admin_action');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('cell', { name: 'admin_action' }).first().waitFor();
+    // Who acted on whom by address, to the second, the details as labelled fields.
+    const promotion = page.getByRole('row').filter({ hasText: 'promote' }).first();
+    await promotion.getByRole('link', { name: ADMIN.email }).waitFor();
+    await promotion.getByRole('link', { name: user.email }).waitFor();
+    expect(await promotion.locator('time').innerText()).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(await promotion.locator('dt').allInnerTexts()).toContain('Action');
     await screenshot(page, 'admin-audit');
+    await promotion.getByRole('button', { name: `Only events of ${user.email}` }).click();
+    await page.getByRole('cell', { name: 'user_created' }).waitFor();
+    expect(await page.getByRole('row').filter({ hasText: 'login_failed' }).count()).toBe(0);
   });
 
   it('keeps a signed-in admin on a reloaded deep link (silent refresh from the cookie) until signing out', async () => {

@@ -2,9 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ReactNode, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, dataOrThrow, Schemas, totalCount, User } from '../../api/client';
+import { AuditDetails } from '../../components/audit-details';
 import { ConfirmButton } from '../../components/confirm-button';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
-import { formatTime } from '../../format';
+import { formatTime, formatTimeToSecond } from '../../format';
 import { ACTION_DONE, actionsFor, STATUS_LABEL, UserAction } from './users';
 
 const AUDIT_LIMIT = 20;
@@ -241,11 +242,13 @@ export function UserPage({ id }: { id: string }) {
                 <tbody>
                   {audit.data.events.map((event) => (
                     <tr key={event.id}>
-                      <td data-label="Time">{formatTime(event.time)}</td>
+                      <td data-label="Time">
+                        <time dateTime={event.time}>{formatTimeToSecond(event.time)}</time>
+                      </td>
                       <td data-label="Event">{event.event}</td>
                       <td data-label="Client IP">{event.ip ?? '—'}</td>
                       <td data-label="Details">
-                        <code className="details">{JSON.stringify(event.details)}</code>
+                        <AuditDetails details={event.details} />
                       </td>
                     </tr>
                   ))}

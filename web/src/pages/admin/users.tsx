@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useEffect, useId, useState } from 'react';
+import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { Field } from '../../components/field';
 import { Pager } from '../../components/pager';
+import { Select } from '../../components/select';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTime } from '../../format';
 
@@ -41,33 +42,6 @@ interface UserFilters {
 }
 
 const NO_FILTERS: UserFilters = { q: '', status: '', role: '' };
-
-/** A labelled drop-down of the filter form. */
-function Select<V extends string>({
-  label,
-  value,
-  options,
-  onChange,
-}: {
-  label: string;
-  value: V;
-  options: Array<[V, string]>;
-  onChange: (value: V) => void;
-}) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value as V)}>
-        {options.map(([option, text]) => (
-          <option key={option} value={option}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 /** Every account, a page at a time, searched by e-mail or name and filtered by status and role. */
 export function UsersPage() {
