@@ -42,7 +42,7 @@ export class BanService {
   async createManual(request: ManualBanRequest, actor: AdminActor): Promise<SipBan> {
     const parsed = parseCidr(request.cidr);
     const cidr = formatCidr(parsed);
-    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix);
+    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix, request.cidr);
     if (tooWide !== undefined && !request.force) {
       throw new UnprocessableEntityException([tooWide]);
     }

@@ -495,12 +495,13 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       expect(list.body.map((e: { cidr: string }) => e.cidr)).toEqual(
         expect.arrayContaining(['127.0.0.0/8', '::1/128', '198.51.100.0/24']),
       );
+      expect(list.body.find((e: { cidr: string }) => e.cidr === '198.51.100.0/24')).toMatchObject({ origin: 'config' });
       const added = await t.http
         .post('/api/sip-security/allowlist')
         .set(bearer(admin))
         .send({ cidr: '192.0.2.77' })
         .expect(201);
-      expect(added.body).toMatchObject({ cidr: '192.0.2.77/32', description: '' });
+      expect(added.body).toMatchObject({ cidr: '192.0.2.77/32', description: '', origin: 'api' });
       await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '192.0.2.77/32' }).expect(409);
       await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '::/129' }).expect(422);
       expect((await t.http.get('/api/sip-security/check/192.0.2.77').set(key).expect(200)).body.allowlisted).toBe(true);

@@ -90,6 +90,13 @@ export class AllowlistEntryDto {
   @ApiProperty() id: number;
   @ApiProperty({ example: '192.0.2.0/24' }) cidr: string;
   @ApiProperty() description: string;
+  @ApiProperty({
+    enum: ['api', 'config'],
+    description:
+      '`config`: from SIP_ALLOWLIST, put back at the next start if removed here while still in the variable; ' +
+      '`api`: added through this API',
+  })
+  origin: 'api' | 'config';
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(entry: SipAllowlistEntry): AllowlistEntryDto {
@@ -97,6 +104,7 @@ export class AllowlistEntryDto {
       id: Number(entry.id),
       cidr: entry.cidr,
       description: entry.description,
+      origin: entry.origin,
       created_at: entry.createdAt.toISOString(),
     };
   }

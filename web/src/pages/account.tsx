@@ -15,7 +15,7 @@ export function AccountPage() {
     document.title = 'Your account · regshield';
   }, []);
   return (
-    <main className="account">
+    <div className="account">
       <h1>Your account</h1>
       {me.isPending && <Loading what="your account" />}
       {me.isError && <ErrorMessage error={me.error} />}
@@ -46,6 +46,6 @@ export function AccountPage() {
       {me.data && <SessionsSection />}
       {me.data && <PasswordSection />}
       {me.data && <SecondFactorSection user={me.data} />}
-    </main>
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ReactNode, useEffect, useState } from 'react';
 import { Link } from 'wouter';
+import { useCurrentUser } from '../../auth';
 import { api, dataOrThrow, Schemas, totalCount, User } from '../../api/client';
 import { AuditDetails } from '../../components/audit-details';
 import { ConfirmButton } from '../../components/confirm-button';
@@ -30,6 +31,7 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 
 /** One account: its status and role, sessions, lockout, second factor, password reset and audit events. */
 export function UserPage({ id }: { id: string }) {
+  const me = useCurrentUser();
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState('');
   const path = { params: { path: { id } } };
@@ -116,7 +118,7 @@ export function UserPage({ id }: { id: string }) {
             <dd>{formatTime(u.last_login_at)}</dd>
           </dl>
           <div className="actions">
-            {actionsFor(u).map(({ action, label }) =>
+            {actionsFor(u, me.data?.id).map(({ action, label }) =>
               action === 'deactivate' || action === 'demote' ? (
                 <ConfirmButton
                   key={action}
