@@ -29,6 +29,8 @@ export type SecurityEvent =
   | 'password_change_failed'
   | 'account_locked'
   | 'device_locked'
+  | 'new_device_signin'
+  | 'device_forgotten'
   | 'account_unlocked'
   | 'mfa_enabled'
   | 'mfa_disabled'
