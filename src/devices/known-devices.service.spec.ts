@@ -1,4 +1,4 @@
-import { NotFoundException } from '@nestjs/common';
+import { Logger, NotFoundException } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { MailMessage } from '../mail/mail-message';
@@ -112,10 +112,18 @@ describe('KnownDevicesService after a sign-in', () => {
     expect(sent).toEqual([]);
   });
 
-  it('lets the sign-in go on when the e-mail cannot even be queued', async () => {
-    const { service, log } = build({ mailFails: true });
-    await expect(service.rememberSignIn(owner, undefined, client)).resolves.toMatchObject({ deviceId: newDeviceId });
-    expect(log).toHaveBeenCalledWith('new_device_signin', expect.objectContaining({ notified: false }));
+  it('lets the sign-in go on when the e-mail cannot even be queued, and says so in the log', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const { service, log } = build({ mailFails: true });
+      await expect(service.rememberSignIn(owner, undefined, client)).resolves.toMatchObject({
+        deviceId: newDeviceId,
+      });
+      expect(log).toHaveBeenCalledWith('new_device_signin', expect.objectContaining({ notified: false }));
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('connection terminated'));
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("forgets the user's own device, logged; 404 for any other", async () => {
