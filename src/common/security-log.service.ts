@@ -36,6 +36,8 @@ export const SECURITY_EVENTS = [
   'captcha_rejected',
   'invitation_created',
   'invitation_revoked',
+  'new_device_signin',
+  'device_forgotten',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];

@@ -176,6 +176,7 @@ describe('loadConfig', () => {
       requestRateLimit: { perIp: 10, perEmail: 3, ttlSeconds: 3600 },
       adminNotify: 'digest',
       adminNotifyIntervalSeconds: 900,
+      newDeviceNotices: true,
     });
     expect(loadConfig({}).lockout).toEqual({
       maxFailures: 10,
@@ -195,6 +196,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).mfaDisableRateLimit).toEqual({ limit: 5, ttlSeconds: 900 });
     expect(loadConfig({ DEVICE_COOKIE_TTL: '3600' }).lockout.deviceCookieTtlSeconds).toBe(3600);
     expect(loadConfig({ INVITATION_TTL: '60' }).accountEmail.invitationTtlSeconds).toBe(60);
+    expect(loadConfig({ NEW_DEVICE_NOTICES: 'false' }).accountEmail.newDeviceNotices).toBe(false);
   });
 
   it('refuses unknown e-mail flow modes and a lockout maximum below the first lock', () => {
@@ -204,6 +206,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ INVITATION_TTL: 'week' })).toThrow('INVITATION_TTL');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_MAX_FAILURES: '-1' })).toThrow('ACCOUNT_LOCKOUT_MAX_FAILURES');
     expect(() => loadConfig({ DEVICE_COOKIE_TTL: '0' })).toThrow('DEVICE_COOKIE_TTL');
+    expect(() => loadConfig({ NEW_DEVICE_NOTICES: 'yes' })).toThrow('NEW_DEVICE_NOTICES');
     expect(() => loadConfig({ MFA_DISABLE_RATE_LIMIT: 'many' })).toThrow('MFA_DISABLE_RATE_LIMIT');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_TIME: '600', ACCOUNT_LOCKOUT_MAX_TIME: '60' })).toThrow(
       /ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME/,

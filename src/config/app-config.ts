@@ -329,6 +329,10 @@ class EnvironmentVariables {
   @Min(1)
   DEVICE_COOKIE_TTL: number = 7_776_000;
 
+  /** An e-mail to the owner on each sign-in from a device the account has not used before (src/devices). */
+  @IsIn(['true', 'false'])
+  NEW_DEVICE_NOTICES: 'true' | 'false' = 'true';
+
   /** Attempts to turn off the second factor, per client IP and per account, per MFA_DISABLE_RATE_TTL. */
   @Transform(toInt)
   @IsInt()
@@ -562,6 +566,8 @@ export interface AccountEmailConfig {
   requestRateLimit: { perIp: number; perEmail: number; ttlSeconds: number };
   adminNotify: AdminNotifyMode;
   adminNotifyIntervalSeconds: number;
+  /** Whether a sign-in from a device the account has not used before is told to its owner. */
+  newDeviceNotices: boolean;
 }
 
 /** Consecutive failures before an account locks (0: never), and how long the locks last, in seconds. */
@@ -708,6 +714,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       adminNotify: vars.ADMIN_NOTIFY,
       adminNotifyIntervalSeconds: vars.ADMIN_NOTIFY_INTERVAL,
+      newDeviceNotices: vars.NEW_DEVICE_NOTICES === 'true',
     },
     lockout: {
       maxFailures: vars.ACCOUNT_LOCKOUT_MAX_FAILURES,

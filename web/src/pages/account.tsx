@@ -4,11 +4,15 @@ import { signOut } from '../api/session';
 import { useCurrentUser } from '../auth';
 import { ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
+import { DevicesSection } from './account-devices';
 import { PasswordSection } from './account-password';
 import { SecondFactorSection } from './account-second-factor';
 import { SessionsSection } from './account-sessions';
 
-/** The signed-in user's own page: who they are, where they are signed in, their password and second factor. */
+/**
+ * The signed-in user's own page: who they are, where they are signed in and from which devices, their
+ * password and second factor.
+ */
 export function AccountPage() {
   const me = useCurrentUser();
   useEffect(() => {
@@ -44,6 +48,7 @@ export function AccountPage() {
         </section>
       )}
       {me.data && <SessionsSection />}
+      {me.data && <DevicesSection />}
       {me.data && <PasswordSection />}
       {me.data && <SecondFactorSection user={me.data} />}
     </div>
