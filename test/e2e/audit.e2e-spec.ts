@@ -25,8 +25,8 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
     await t.http.post('/api/auth/login').send({ email: member.email, password: 'Wrong1234' }).expect(401);
     await t.http.post(`/api/admin/users/${memberId}/activate`).set('Authorization', `Bearer ${token}`).expect(200);
     await t.login(member.email, member.password);
-    // Stored asynchronously, in batches: wait for the last one.
-    await eventually(async () => (await audit({ event: 'login_succeeded', target_id: memberId })).body.length === 1);
+    // Stored asynchronously, in batches: wait for the last one (the sign-in's device, logged after it).
+    await eventually(async () => (await audit({ event: 'new_device_signin', target_id: memberId })).body.length === 1);
   });
 
   it('stores every security-log event, with the same time and fields as the line, newest first', async () => {
@@ -62,6 +62,7 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
 
     const byTarget = await audit({ target_id: memberId }).expect(200);
     expect(byTarget.body.map((event: { event: string }) => event.event)).toEqual([
+      'new_device_signin',
       'login_succeeded',
       'admin_action',
       'user_created',
