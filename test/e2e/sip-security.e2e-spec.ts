@@ -303,7 +303,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const ban = await waitFor(() => banOf('203.0.113.50/32'));
       expect(ban).toMatchObject({
         source: 'auto',
-        reason: expect.stringContaining('at least 5 failed registrations or door knocks'),
+        reason: '3 failed registrations and 2 door knocks (unknown_domain ×2) for 2 usernames within 600 s',
       });
       const seconds = (Date.parse(ban.expires_at!) - Date.parse(ban.created_at)) / 1000;
       expect(seconds).toBeCloseTo(3600, 0);
