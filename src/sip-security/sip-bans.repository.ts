@@ -56,16 +56,18 @@ export type UnitActivity = Omit<BanEvidence, 'rule' | 'decoyUsername' | 'maxRetr
 
 /** A ban's state now: in force, lifted by an admin, or past its expiry. */
 export type BanState = 'active' | 'lifted' | 'expired';
+export const BAN_LISTING_STATES = ['active', 'lifted', 'expired', 'all'] as const;
+export type BanListingState = (typeof BAN_LISTING_STATES)[number];
 
 export interface BanListing {
-  state: BanState | 'all';
+  state: BanListingState;
   skip: number;
   /** undefined: every ban of that state. */
   limit?: number;
 }
 
 /** The most events of each table the engine reads for one ban's evidence, and the most usernames and agents kept. */
-const EVIDENCE_EVENT_LIMIT = 10_000;
+export const EVIDENCE_EVENT_LIMIT = 10_000;
 export const EVIDENCE_LIST_LIMIT = 50;
 
 export interface BanEligibility {
@@ -81,7 +83,7 @@ const BAN_COLUMNS = `id::text AS id, cidr::text AS cidr, reason, source, created
   expires_at AS "expiresAt", lifted_at AS "liftedAt", lifted_by AS "liftedBy"`;
 
 /** The states as conditions on sip_bans; `active` is sip_active_bans()'s definition. */
-const BAN_STATE_CONDITIONS: Record<BanListing['state'], string> = {
+const BAN_STATE_CONDITIONS: Record<BanListingState, string> = {
   active: 'lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
   lifted: 'lifted_at IS NOT NULL',
   expired: 'lifted_at IS NULL AND expires_at <= now()',
@@ -92,8 +94,8 @@ const BAN_STATE_CONDITIONS: Record<BanListing['state'], string> = {
 const sourceUnitSql = (column: string, ipv6PrefixParam: string) =>
   `network(set_masklen(regshield_unmap_ipv4(${column}), CASE family(regshield_unmap_ipv4(${column})) WHEN 4 THEN 32 ELSE ${ipv6PrefixParam} END))`;
 
-/** The user part of a SIP URI column (`sip:admin@host;…` → `admin`), lower case; null when it has none. */
-const uriUserSql = (column: string) => `lower(substring(${column} from '^[^:]*sips?:([^@;?>:]+)@'))`;
+/** The user part of a SIP URI column (`sip:admin@host;…` → `admin`); null when it has none. */
+export const uriUserSql = (column: string) => `substring(${column} from '^[^:]*sips?:([^@;?>:]+)@')`;
 
 /**
  * sip_bans, and the ban engine's reads of the event tables. All SQL, one style: the queries need cidr
@@ -296,9 +298,9 @@ export class SipBansRepository {
     decoys: string[],
   ): Promise<DecoyTouch[]> {
     const counted = countedResponseCodeSql();
-    const toUser = uriUserSql('to_uri');
-    const requestUser = uriUserSql('request_uri');
-    const fromUser = uriUserSql('from_uri');
+    const toUser = `lower(${uriUserSql('to_uri')})`;
+    const requestUser = `lower(${uriUserSql('request_uri')})`;
+    const fromUser = `lower(${uriUserSql('from_uri')})`;
     return manager.query(
       `SELECT DISTINCT ON (unit) unit::text AS unit, username FROM (
          SELECT ${sourceUnitSql('source_ip', '$6')} AS unit, lower(username) AS username, 0 AS tbl, id

@@ -444,6 +444,8 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         source: 'manual',
         created_at: expect.any(String),
         expires_at: null,
+        state: 'active',
+        lifted_at: null,
       });
       expect((await t.http.get('/api/sip-security/check/192.0.2.200').set(key).expect(200)).body).toMatchObject({
         banned: true,
