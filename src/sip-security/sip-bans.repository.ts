@@ -312,7 +312,8 @@ export class SipBansRepository {
                 CASE WHEN ${toUser} = ANY ($7::text[]) THEN ${toUser}
                      WHEN ${requestUser} = ANY ($7::text[]) THEN ${requestUser}
                      WHEN ${fromUser} = ANY ($7::text[]) THEN ${fromUser}
-                     ELSE coalesce(${toUser}, ${requestUser}, ${fromUser}, '') END,
+                     -- A 'decoy' knock naming no listed name (the list changed since): the To user, bounded.
+                     ELSE left(coalesce(${toUser}, ${requestUser}, ${fromUser}, ''), 64) END,
                 1, id
            FROM door_knock_attempts
           WHERE id > $3 AND id <= $4 AND created_at > now() - make_interval(secs => $5)
