@@ -1,3 +1,4 @@
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +29,42 @@ const DOMAIN = 'regshield.test';
 const SUBSCRIBER = { username: '1000', password: 'S3cret-pass' };
 
 const MISSING_TOOLS = [missingPackages([...missingSipTools(), ...missingScannerTools()])];
+
+/** One INVITE from `from` to `user`@domain (a toll-fraud probe); resolves with the answer's status, or null. */
+function sendInvite(kamailio: KamailioInstance, from: string, user: string, domain: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(code);
+    };
+    const timer = setTimeout(() => finish(null), 500);
+    sock.on('message', (msg) => {
+      const status = /^SIP\/2\.0 (\d{3})/.exec(msg.toString('latin1'));
+      if (status && Number(status[1]) >= 200) finish(Number(status[1]));
+    });
+    sock.bind(0, from, () => {
+      const { port } = sock.address();
+      const tag = Math.random().toString(36).slice(2);
+      const message = [
+        `INVITE sip:${user}@${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${from}:${port};rport;branch=z9hG4bK${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:100@${domain}>;tag=${tag}`,
+        `To: <sip:${user}@${domain}>`,
+        `Call-ID: ${tag}@regshield-test`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:100@${from}:${port}>`,
+        'User-Agent: regshield-test-invite',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(message, kamailio.port, kamailio.host);
+    });
+  });
+}
 
 interface Ban {
   id: number;
@@ -100,6 +137,18 @@ describeWith(MISSING_TOOLS, 'Decoy usernames and ban evidence with the shipped K
       await probeUntil({ kamailio, from: attacker, domain: DOMAIN, answered: false, timeoutMs: 5000 }),
     ).not.toBeNull();
     expect(await sipPing(kamailio.host, kamailio.port, DOMAIN, 500, attacker)).toBeNull();
+  });
+
+  it('one INVITE to a decoy is a decoy door knock and a ban', async () => {
+    const attacker = '127.0.0.74';
+    // This configuration routes no calls: the INVITE gets its 501 like any other, after the knock is written.
+    expect(await sendInvite(kamailio, attacker, 'admin', DOMAIN)).toBe(501);
+    const ban = await findBan(attacker);
+    expect(ban.reason).toBe("decoy username 'admin' touched");
+    expect(await knocks(attacker)).toEqual([{ reason: 'decoy', to_uri: `sip:admin@${DOMAIN}` }]);
+    expect(
+      await probeUntil({ kamailio, from: attacker, domain: DOMAIN, answered: false, timeoutMs: 5000 }),
+    ).not.toBeNull();
   });
 
   it('svwar trying a dictionary with a decoy in it is banned on that one name', async () => {
