@@ -111,6 +111,7 @@ export class BanService {
         cidr: ban.cidr,
         source: 'auto',
         reason: ban.reason,
+        rule: ban.evidence?.rule,
         hits,
         expires_at: ban.expiresAt?.toISOString() ?? null,
       });

@@ -326,6 +326,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
           event: 'sip_ban_created',
           cidr: '203.0.113.50/32',
           source: 'auto',
+          rule: 'max_retry',
           hits: 5,
           ip: '203.0.113.50',
         }),
