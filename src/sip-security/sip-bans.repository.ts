@@ -288,7 +288,7 @@ export class SipBansRepository {
    * The units of the events with ids in (after, upTo], within the window, that touched a decoy username: a
    * failed registration for one, a door knock the proxy marked `decoy`, or a door knock whose To, Request or
    * From URI names one (a proxy that reports through the API without knowing the list). The first touch
-   * per unit, in id order.
+   * per unit since its last automatic ban, in id order.
    */
   findDecoyTouches(
     manager: EntityManager,
@@ -303,7 +303,7 @@ export class SipBansRepository {
     const fromUser = `lower(${uriUserSql('from_uri')})`;
     return manager.query(
       `SELECT DISTINCT ON (unit) unit::text AS unit, username FROM (
-         SELECT ${sourceUnitSql('source_ip', '$6')} AS unit, lower(username) AS username, 0 AS tbl, id
+         SELECT ${sourceUnitSql('source_ip', '$6')} AS unit, lower(username) AS username, created_at, 0 AS tbl, id
            FROM failed_registrations
           WHERE id > $1 AND id <= $2 AND created_at > now() - make_interval(secs => $5) AND ${counted}
             AND lower(username) = ANY ($7::text[])
@@ -314,12 +314,17 @@ export class SipBansRepository {
                      WHEN ${fromUser} = ANY ($7::text[]) THEN ${fromUser}
                      -- A 'decoy' knock naming no listed name (the list changed since): the To user, bounded.
                      ELSE left(coalesce(${toUser}, ${requestUser}, ${fromUser}, ''), 64) END,
-                1, id
+                created_at, 1, id
            FROM door_knock_attempts
           WHERE id > $3 AND id <= $4 AND created_at > now() - make_interval(secs => $5)
             AND (reason = 'decoy' OR ${toUser} = ANY ($7::text[]) OR ${requestUser} = ANY ($7::text[])
                  OR ${fromUser} = ANY ($7::text[]))
        ) touches
+       -- As the count does: a touch before the unit's last automatic ban does not ban again once that ban is
+       -- lifted (an instance whose watermark lags, or restarted, reads it as new).
+       WHERE created_at > coalesce(
+               (SELECT max(b.created_at) FROM sip_bans b WHERE b.cidr = touches.unit AND b.source = 'auto'),
+               '-infinity')
        ORDER BY unit, tbl, id`,
       [after.failed, upTo.failed, after.knocks, upTo.knocks, settings.findTimeSeconds, settings.ipv6Prefix, decoys],
     );

@@ -1,9 +1,14 @@
 import { BanEngineService } from '../../src/sip-security/ban-engine.service';
 import { doorKnock, failedRegistration } from '../support/sip-events';
-import { ADMIN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, closeAll, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
+const ENV = {
+  SIP_INGEST_API_KEY: API_KEY,
+  SIP_ALLOWLIST: '127.0.0.0/8,::1/128,198.51.100.0/24',
+  SIP_DECOY_USERNAMES: 'admin,Test,root',
+};
 
 interface Ban {
   id: number;
@@ -40,13 +45,7 @@ describe('SIP ban evidence, decoys, bans by state and sources (real HTTP, real P
     };
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        SIP_INGEST_API_KEY: API_KEY,
-        SIP_ALLOWLIST: '127.0.0.0/8,::1/128,198.51.100.0/24',
-        SIP_DECOY_USERNAMES: 'admin,Test,root',
-      },
-    });
+    t = await startTestApp({ env: ENV });
     admin = await t.login(ADMIN.email, ADMIN.password);
   });
   afterAll(() => t.close());
@@ -152,6 +151,20 @@ describe('SIP ban evidence, decoys, bans by state and sources (real HTTP, real P
         counts: { decoy: 1 },
         user_agents: ['VaxSIPUserAgent/3.1'],
       });
+    });
+
+    it('a lifted decoy ban stays lifted: an instance reading the touch later (restarted, or lagging) does not ban again', async () => {
+      await ingestFailed([failedRegistration('203.0.113.24', { username: 'admin' })]);
+      await evaluate();
+      const ban = await waitFor(() => activeBanOf('203.0.113.24/32'));
+      await t.http.delete(`/api/sip-security/bans/${ban.id}`).set(bearer()).expect(204);
+      const other = await startTestApp({ databaseUrl: t.databaseUrl, env: ENV });
+      try {
+        expect(await other.app.get(BanEngineService).evaluate()).toEqual([]);
+      } finally {
+        await closeAll(other);
+      }
+      expect(await activeBanOf('203.0.113.24/32')).toBeUndefined();
     });
 
     it('never bans an allowlisted source for a decoy', async () => {
