@@ -86,6 +86,8 @@ describe('loadConfig', () => {
     ['CAPTCHA_COST', '0'],
     ['CAPTCHA_MAX_COUNTER', '1'],
     ['RATE_LIMIT_REDIS_FAILURE', 'fail-open'],
+    ['SIP_DECOY_USERNAMES', 'admin,sip:admin'],
+    ['SIP_DECOY_USERNAMES', 'admin,ad min'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });
@@ -127,6 +129,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SIP_EVENT_RETENTION_DAYS: '1', SIP_BAN_FIND_TIME: '172800' })).toThrow(
       /SIP_EVENT_RETENTION_DAYS must be 0 \(keep forever\) or cover SIP_BAN_FIND_TIME/,
     );
+  });
+
+  it('reads SIP_DECOY_USERNAMES as a lower-case list without repeats; none by default', () => {
+    expect(loadConfig({}).sipDecoyUsernames).toEqual([]);
+    expect(loadConfig({ SIP_DECOY_USERNAMES: ' Admin, test,admin ,,' }).sipDecoyUsernames).toEqual(['admin', 'test']);
   });
 
   it('reads REFRESH_REUSE_GRACE: 10 s by default, 0 (strict) to 60', () => {

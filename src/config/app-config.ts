@@ -36,6 +36,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The decoy names the proxy and the engine compare with (lower case); restricted to what needs no quoting anywhere. */
+const SIP_DECOY_USERNAME = /^[A-Za-z0-9._~+-]{1,64}$/;
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -234,6 +237,13 @@ class EnvironmentVariables {
   @Min(0)
   @Max(36500)
   SIP_EVENT_RETENTION_DAYS: number = 90;
+
+  @Transform(toList)
+  @Matches(SIP_DECOY_USERNAME, {
+    each: true,
+    message: 'SIP_DECOY_USERNAMES must be a comma list of SIP user names (1 to 64 of: letters, digits, . _ ~ + -)',
+  })
+  SIP_DECOY_USERNAMES: string[] = [];
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -502,6 +512,8 @@ export interface AppConfig {
   sipMinPrefix: { ipv4: number; ipv6: number };
   /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
   sipProxyRpcUrls: string[];
+  /** Usernames no account has: one REGISTER or INVITE for one bans its source. Lower case, no duplicates. */
+  sipDecoyUsernames: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
   logLevel: LogLevel;
@@ -692,6 +704,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
+    sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
