@@ -12,6 +12,7 @@ import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { SIP_EVENT_FILTER_INDEXES } from '../src/database/migrations/1764000003500-SipEventFilterIndexes';
 import { CidrIndex } from '../src/sip-security/cidr-index';
+import { EventPartitionsRepository } from '../src/sip-security/event-partitions.repository';
 import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security/event-retention.service';
 import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
@@ -246,6 +247,7 @@ async function copyBatch(client: Client, csv: Buffer): Promise<void> {
  */
 interface Repositories {
   events: SipEventsRepository;
+  partitions: EventPartitionsRepository;
   bans: SipBansRepository;
   close(): Promise<void>;
 }
@@ -260,6 +262,7 @@ async function openRepositories(databaseUrl: string, connections = 1): Promise<R
   await dataSource.initialize();
   return {
     events: new SipEventsRepository(dataSource),
+    partitions: new EventPartitionsRepository(dataSource),
     bans: new SipBansRepository(dataSource),
     close: () => dataSource.destroy(),
   };
@@ -784,7 +787,7 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
       if (result.deleted > 0) batchTimes.push(performance.now() - started);
       return result;
     };
-    const retention = new EventRetentionService(timedRepository, {
+    const retention = new EventRetentionService(timedRepository, deleter.partitions, {
       sipEventRetentionDays: BIG_RETENTION_DAYS,
     } as AppConfig);
     const insertsBefore = await timed(20, () => writer.events.insertFailedRegistrations(events));
@@ -801,7 +804,7 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
     const seconds = (performance.now() - started) / 1000;
     insertsDuring.sort((a, b) => a - b);
     batchTimes.sort((a, b) => a - b);
-    const deleted = result?.failedRegistrations ?? 0;
+    const deleted = result?.failed_registrations.deletedRows ?? 0;
     return {
       batchP99: percentile(batchTimes, 99),
       rows: [
