@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_PARTITION_DAYS_AHEAD } from '../database/migrations/1764000007400-PartitionSipEvents';
 import { EventPartitionsRepository } from './event-partitions.repository';
-import { EVENT_TABLES } from './sip-events.repository';
+import { EVENT_TABLES, EventTable } from './sip-events.repository';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -32,8 +32,8 @@ export class EventPartitionsService implements OnApplicationBootstrap, OnApplica
   }
 
   /** Creates the missing partitions ahead; how many per table (undefined: another instance was at it). */
-  async createPartitionsAhead(): Promise<Record<string, number | undefined>> {
-    const created: Record<string, number | undefined> = {};
+  async createPartitionsAhead(): Promise<Partial<Record<EventTable, number>>> {
+    const created: Partial<Record<EventTable, number>> = {};
     for (const table of EVENT_TABLES) {
       created[table] = await this.repository.createPartitionsAhead(table, EVENT_PARTITION_DAYS_AHEAD);
     }

@@ -56,16 +56,21 @@ export class PartitionSipEvents1764000007400 implements MigrationInterface {
         RETURN true;
       END
       $$`);
-    for (const table of PARTITIONED_EVENT_TABLES) await partition(queryRunner, table);
+    for (const table of PARTITIONED_EVENT_TABLES) await partitionEventTable(queryRunner, table);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of PARTITIONED_EVENT_TABLES) await unpartition(queryRunner, table);
+    for (const table of PARTITIONED_EVENT_TABLES) await unpartitionEventTable(queryRunner, table);
     await queryRunner.query(`DROP FUNCTION regshield_create_event_partition(text, date)`);
   }
 }
 
-async function partition(queryRunner: QueryRunner, table: string): Promise<void> {
+/**
+ * Converts one event table (a bigserial `id`, a `created_at timestamptz NOT NULL`) in place; a later event
+ * table's migration calls it too (after regshield_create_event_partition() exists), then adds the table to
+ * EVENT_TABLES so upkeep and retention cover it.
+ */
+export async function partitionEventTable(queryRunner: QueryRunner, table: string): Promise<void> {
   const previous = `${table}_unpartitioned`;
   const indexes = await secondaryIndexDefinitions(queryRunner, table);
   const grants = await grantStatements(queryRunner, table);
@@ -115,7 +120,8 @@ async function partition(queryRunner: QueryRunner, table: string): Promise<void>
   await queryRunner.query(`ANALYZE ${table}`);
 }
 
-async function unpartition(queryRunner: QueryRunner, table: string): Promise<void> {
+/** Back to a plain table with the primary key (id), every row kept. */
+export async function unpartitionEventTable(queryRunner: QueryRunner, table: string): Promise<void> {
   const previous = `${table}_partitioned`;
   const indexes = await secondaryIndexDefinitions(queryRunner, table);
   const grants = await grantStatements(queryRunner, table);
