@@ -309,6 +309,28 @@ describe('SIP event tables partitioned by day (migration on a populated database
     expect(result?.failed_registrations.deletedRows).toBeGreaterThan(0);
   });
 
+  it('leaves an expired partition for the next pass while a long query holds the table (a bounded lock wait)', async () => {
+    const day = await daySuffix(db, -60);
+    await db.query(`SELECT regshield_create_event_partition('failed_registrations', to_date($1, 'YYYYMMDD'))`, [day]);
+    const reader = new Client({ connectionString: database.url });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM failed_registrations');
+      const started = Date.now();
+      const blocked = await t!.app.get(EventRetentionService).purgeExpiredEvents();
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(blocked?.failed_registrations.droppedPartitions).toBe(0);
+      expect(await partitionsOf(db, 'failed_registrations')).toContain(`failed_registrations_p${day}`);
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    const next = await t!.app.get(EventRetentionService).purgeExpiredEvents();
+    expect(next?.failed_registrations.droppedPartitions).toBe(1);
+    expect(await partitionsOf(db, 'failed_registrations')).not.toContain(`failed_registrations_p${day}`);
+  });
+
   it('converts back to plain tables on revert, every row kept', async () => {
     await t?.close();
     t = undefined;
