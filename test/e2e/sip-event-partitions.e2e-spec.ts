@@ -338,7 +338,16 @@ describe('SIP event tables partitioned by day (migration on a populated database
       failed: await rowDigests(db, 'failed_registrations'),
       knocks: await rowDigests(db, 'door_knock_attempts'),
     };
-    await withMigrations(database.url, (dataSource) => dataSource.undoLastMigration({ transaction: 'each' }));
+    // Later migrations first, as `migration:revert` run once per migration would.
+    await withMigrations(database.url, async (dataSource) => {
+      const partitioned = async () =>
+        (
+          await dataSource.query<unknown[]>(`SELECT 1 FROM migrations WHERE name = $1`, [
+            PartitionSipEvents1764000007400.name,
+          ])
+        ).length > 0;
+      while (await partitioned()) await dataSource.undoLastMigration({ transaction: 'each' });
+    });
     expect(await rowDigests(db, 'failed_registrations')).toEqual(beforeRevert.failed);
     expect(await rowDigests(db, 'door_knock_attempts')).toEqual(beforeRevert.knocks);
     const { rows } = await db.query<{ kind: string; key: string; granted: boolean }>(
