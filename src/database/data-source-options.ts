@@ -59,7 +59,8 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
 /**
  * The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database.
- * Without timeouts (the CLI) nothing is bounded: a long migration run by hand must not be cut.
+ * Without timeouts (the CLI, and the migrations run at start: run-migrations.ts) nothing is bounded: a long
+ * migration must not be cut.
  */
 export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts): DataSourceOptions {
   return {
@@ -67,7 +68,8 @@ export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts)
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // Run before the pool opens, without its timeouts (runPendingMigrations).
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.
