@@ -235,6 +235,11 @@ class EnvironmentVariables {
   @Max(36500)
   SIP_EVENT_RETENTION_DAYS: number = 90;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_FEED_STALE_AFTER: number = 86400;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -500,6 +505,8 @@ export interface AppConfig {
   sipProxyRpcUrls: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
+  /** A feed that cannot be pulled for this many seconds has its bans lifted until it answers again. */
+  sipFeedStaleAfterSeconds: number;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
@@ -687,6 +694,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
+    sipFeedStaleAfterSeconds: vars.SIP_FEED_STALE_AFTER,
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     mail: {

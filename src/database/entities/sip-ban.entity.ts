@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type BanSource = 'auto' | 'manual';
+export type BanSource = 'auto' | 'manual' | 'feed';
 
 /** A ban of a CIDR; active while not lifted and not expired. Rows are kept as the offenders' history. */
 @Entity({ name: 'sip_bans' })
@@ -16,6 +16,10 @@ export class SipBan {
 
   @Column({ type: 'text' })
   source: BanSource;
+
+  /** The feed's name when source is `feed` (kept after the feed is deleted). */
+  @Column({ type: 'text', nullable: true })
+  feed: string | null;
 
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy: string | null;
