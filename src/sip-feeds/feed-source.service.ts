@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { FeedEntries, FeedEntryCollector } from './feed-entries';
 import { FeedAnswer, FeedFetchError, FeedHttpClient } from './feed-http.client';
 import { parseApibanPage } from './parsers/apiban-feed.parser';
+import { parseFeedJson } from './parsers/feed-json';
 import { applyCrowdsecStream } from './parsers/crowdsec-feed.parser';
 import { parsePlainFeed } from './parsers/plain-feed.parser';
 import { Feed } from './sip-feeds.repository';
@@ -52,7 +53,7 @@ export class FeedSourceService {
       const answer = await this.http.get(id === undefined ? base : `${base}/${id}`);
       if (answer.status === 400) break;
       expectOk(answer);
-      const { addresses, nextId } = parseApibanPage(parseJson(answer.body));
+      const { addresses, nextId } = parseApibanPage(parseFeedJson(answer.body));
       for (const address of addresses) entries.add(address);
       if (nextId === undefined || nextId === id || addresses.length === 0) break;
       id = nextId;
@@ -68,7 +69,7 @@ export class FeedSourceService {
     const answer = await this.http.get(url.toString(), { 'x-api-key': feed.apiKey ?? '' });
     expectOk(answer);
     const entries = startup ? new FeedEntryCollector() : FeedEntryCollector.from(await previous());
-    applyCrowdsecStream(parseJson(answer.body), entries);
+    applyCrowdsecStream(parseFeedJson(answer.body), entries);
     return { entries: entries.result(), streamCursor: STREAM_LIVE };
   }
 }
@@ -81,12 +82,4 @@ function streamUrl(url: string): string {
 
 function expectOk(answer: FeedAnswer): void {
   if (answer.status < 200 || answer.status > 299) throw new FeedFetchError(`HTTP ${answer.status}`);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new FeedFetchError('answer is not JSON');
-  }
 }

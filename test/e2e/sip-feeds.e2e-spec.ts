@@ -182,6 +182,17 @@ describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision st
     ]);
     expect(shown).not.toContain(key);
     expect(t.securityLogText()).not.toContain(key);
+
+    // Still listed with less than half its duration left: the next pull renews it.
+    await t.db.query(
+      `UPDATE sip_bans SET expires_at = now() + interval '10 minutes' WHERE feed = 'apiban' AND cidr = '203.0.113.1/32'`,
+    );
+    await pullNow(feed.id);
+    const { rows } = await t.db.query(
+      `SELECT extract(epoch FROM expires_at - now())::int AS left FROM sip_bans WHERE feed = 'apiban' AND cidr = '203.0.113.1/32' AND lifted_at IS NULL`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].left).toBeGreaterThan(3500);
   });
 
   it('follows a CrowdSec decision stream: startup first with X-Api-Key, then deltas', async () => {
@@ -285,6 +296,31 @@ describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision st
       name: 'plain-list',
       bans_lifted: 2,
     });
+  });
+
+  it('is pulled once per interval however many instances run', async () => {
+    const second = await startTestApp({ databaseUrl: t.databaseUrl, env: { SIP_ALLOWLIST: '127.0.0.0/8,::1/128' } });
+    try {
+      let pulls = 0;
+      server.answer('/shared.txt', () => {
+        pulls += 1;
+        return { body: '198.51.100.70\n' };
+      });
+      const created = await createFeed({
+        name: 'shared',
+        url: `${server.base}/shared.txt`,
+        format: 'plain',
+        interval_seconds: 60,
+      }).expect(201);
+      await firstPull(created.body.id);
+      for (let i = 0; i < 3; i++) await pullNow(created.body.id);
+      // Both instances ticked through every due moment; a second pull would have come within their next ticks.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(pulls).toBe(4);
+      expect(await feedBans('shared')).toEqual(['198.51.100.70/32']);
+    } finally {
+      await second.close();
+    }
   });
 
   it('answers bad requests with 4xx and changes nothing', async () => {
