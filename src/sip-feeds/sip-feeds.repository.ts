@@ -186,12 +186,16 @@ export class SipFeedsRepository {
     return rows.length;
   }
 
-  /** Inside `tx`: lifts the feed's active bans on these CIDRs (all of them when `cidrs` is undefined). */
+  /**
+   * Inside `tx`: lifts the feed's active bans on these CIDRs (all of them when `cidrs` is undefined). `IN
+   * (SELECT unnest(…))` is a hashed semi-join; `= ANY (array)` would scan the array once per ban (a feed that
+   * empties 100 000 entries: 10^10 comparisons).
+   */
   async liftBans(tx: EntityManager, feedId: string, cidrs: string[] | undefined, liftedBy?: string): Promise<string[]> {
     if (cidrs?.length === 0) return [];
     const [rows] = await tx.query<[Array<{ cidr: string }>, number]>(
       `UPDATE sip_bans SET lifted_at = now(), lifted_by = $3
-        WHERE id IN (SELECT id FROM sip_active_bans() WHERE feed_id = $1 AND ($2::cidr[] IS NULL OR cidr = ANY ($2::cidr[])))
+        WHERE id IN (SELECT id FROM sip_active_bans() WHERE feed_id = $1 AND ($2::cidr[] IS NULL OR cidr IN (SELECT unnest($2::cidr[]))))
         RETURNING cidr::text AS cidr`,
       [feedId, cidrs ?? null, liftedBy ?? null],
     );

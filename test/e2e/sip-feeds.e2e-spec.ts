@@ -19,6 +19,7 @@ interface Feed {
   last_error: string | null;
   skipped: { allowlisted: number; too_wide: number; invalid: number };
   skipped_entries?: Array<{ cidr: string; reason: string }>;
+  truncated?: boolean;
 }
 
 describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision stream', () => {
@@ -277,6 +278,28 @@ describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision st
     }).expect(201);
     expect(await firstPull(garbage.body.id)).toMatchObject({ last_error: 'answer is not JSON', banned: 0 });
     await t.http.get('/health').expect(200);
+  });
+
+  it('takes at most 100 000 entries from a feed, says it truncated the rest, and lifts them all on delete', async () => {
+    const addresses = Array.from({ length: 100_010 }, (_, i) => `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+    server.answer('/big.txt', { body: addresses.join('\n') });
+    const startedAt = Date.now();
+    const created = await createFeed({
+      name: 'big',
+      url: `${server.base}/big.txt`,
+      format: 'plain',
+      interval_seconds: 60,
+    }).expect(201);
+    const feed = await waitFor(async () => {
+      const found = await getFeed(created.body.id);
+      return found.last_pulled_at !== null || found.last_error !== null ? found : undefined;
+    }, 60_000);
+    const pullMs = Date.now() - startedAt;
+    expect(feed).toMatchObject({ last_error: null, entries: 100_000, banned: 100_000, truncated: true });
+    await bannedSoon('100.64.0.1', true);
+    await t.http.delete(`/api/sip-security/feeds/${feed.id}`).set(bearer()).expect(204);
+    await bannedSoon('100.64.0.1', false);
+    console.log(`a 100 000-entry plain feed: banned ${pullMs} ms after its creation`);
   });
 
   it('deletes a feed, lifting its bans, audited', async () => {
