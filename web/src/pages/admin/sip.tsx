@@ -90,6 +90,11 @@ function Timeline() {
   );
 }
 
+function banOrigin(ban: Schemas['BanDto']): string {
+  if (ban.source === 'feed') return `Feed ${ban.feed ?? ''}`.trim();
+  return ban.source === 'auto' ? 'Automatic' : 'Manual';
+}
+
 function banState(source: Schemas['TopSourceDto']): string {
   if (source.banned) return source.ban_expires_at ? `Banned until ${formatTime(source.ban_expires_at)}` : 'Banned';
   if (source.allowlisted) return 'Allowlisted';
@@ -246,7 +251,7 @@ function Bans() {
                     <code>{ban.cidr}</code>
                   </td>
                   <td>{ban.reason}</td>
-                  <td>{ban.source === 'auto' ? 'Automatic' : 'Manual'}</td>
+                  <td>{banOrigin(ban)}</td>
                   <td>{formatTime(ban.created_at)}</td>
                   <td>{ban.expires_at ? formatTime(ban.expires_at) : 'Until lifted'}</td>
                   <td>
