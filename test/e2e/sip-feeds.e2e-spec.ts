@@ -315,7 +315,9 @@ describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision st
       `SELECT count(*)::int AS n FROM sip_bans WHERE feed = 'plain-list' AND lifted_at IS NULL`,
     );
     expect(rows[0].n).toBe(0);
-    expect(t.securityEvents().find((event) => event.action === 'feed_delete')).toMatchObject({
+    expect(
+      t.securityEvents().find((event) => event.action === 'feed_delete' && event.name === 'plain-list'),
+    ).toMatchObject({
       name: 'plain-list',
       bans_lifted: 2,
     });
