@@ -23,6 +23,8 @@ import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipP
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
+import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
+import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
@@ -44,6 +46,8 @@ export const MIGRATIONS = [
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
+  SessionDevice1764000007200,
+  SipBanEvidence1764000007700,
   SipFeeds1764000007800,
 ];
 
