@@ -21,12 +21,14 @@ export interface FeedAnswer {
  */
 @Injectable()
 export class FeedHttpClient {
-  async get(url: string, headers: Record<string, string> = {}): Promise<FeedAnswer> {
+  /** `cancel` ends the request early (the service is shutting down). */
+  async get(url: string, headers: Record<string, string> = {}, cancel?: AbortSignal): Promise<FeedAnswer> {
+    const deadline = AbortSignal.timeout(FEED_TIMEOUT_MS);
     let response: Response;
     try {
       response = await fetch(url, {
         headers: { 'user-agent': 'regshield', ...headers },
-        signal: AbortSignal.timeout(FEED_TIMEOUT_MS),
+        signal: cancel === undefined ? deadline : AbortSignal.any([deadline, cancel]),
       });
     } catch (error) {
       throw new FeedFetchError(`unreachable: ${describe(error)}`);
@@ -68,6 +70,7 @@ async function readCapped(response: Response): Promise<string> {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === 'TimeoutError') return `no answer within ${FEED_TIMEOUT_MS / 1000} s`;
+  if (error.name === 'AbortError') return 'cancelled: the service is shutting down';
   const cause = (error as Error & { cause?: unknown }).cause;
   if (cause instanceof Error) return (cause as Error & { code?: string }).code ?? cause.message;
   return error.message;

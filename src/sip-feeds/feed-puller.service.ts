@@ -35,6 +35,8 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
   private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
   private busy = false;
+  /** Aborted at shutdown, so a feed that is slow to answer does not hold the exit for its whole timeout. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly repository: SipFeedsRepository,
@@ -55,13 +57,14 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.shutdown.abort();
     await this.running;
   }
 
   /** Pulls the feeds that are due and that no other instance has claimed. */
   async pullDueFeeds(): Promise<FeedPullOutcome[]> {
     const outcomes: FeedPullOutcome[] = [];
-    for (let i = 0; i < FEEDS_PER_TICK; i++) {
+    for (let i = 0; i < FEEDS_PER_TICK && !this.shutdown.signal.aborted; i++) {
       const feed = await this.repository.claimDueFeed();
       if (feed === undefined) break;
       outcomes.push(await this.pull(feed));
@@ -72,8 +75,10 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
   private async pull(feed: Feed): Promise<FeedPullOutcome> {
     let read: FeedRead;
     try {
-      read = await this.source.read(feed, () => this.repository.findEntryCidrs(feed.id));
+      read = await this.source.read(feed, () => this.repository.findEntryCidrs(feed.id), this.shutdown.signal);
     } catch (error) {
+      // Cut short by the shutdown: not the feed's fault, and the next pull comes at its interval.
+      if (this.shutdown.signal.aborted) return { feed: feed.name, banned: 0, lifted: 0 };
       return this.fail(feed, error);
     }
     const verdicts = judgeEntries(

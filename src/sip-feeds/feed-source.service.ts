@@ -18,24 +18,27 @@ const STREAM_LIVE = 'live';
 /** 400 pages of 250 addresses: MAX_FEED_ENTRIES; a feed whose IDs never end stops here. */
 const MAX_APIBAN_PAGES = 400;
 
-/** Reads a feed over HTTP in its format. `previous` gives the entries a decision stream's deltas apply to. */
+/**
+ * Reads a feed over HTTP in its format. `previous` gives the entries a decision stream's deltas apply to;
+ * `cancel` ends its requests early.
+ */
 @Injectable()
 export class FeedSourceService {
   constructor(private readonly http: FeedHttpClient) {}
 
-  read(feed: Feed, previous: () => Promise<string[]>): Promise<FeedRead> {
+  read(feed: Feed, previous: () => Promise<string[]>, cancel?: AbortSignal): Promise<FeedRead> {
     switch (feed.format) {
       case 'plain':
-        return this.readPlain(feed);
+        return this.readPlain(feed, cancel);
       case 'apiban':
-        return this.readApiban(feed);
+        return this.readApiban(feed, cancel);
       case 'crowdsec':
-        return this.readCrowdsec(feed, previous);
+        return this.readCrowdsec(feed, previous, cancel);
     }
   }
 
-  private async readPlain(feed: Feed): Promise<FeedRead> {
-    const answer = await this.http.get(feed.url);
+  private async readPlain(feed: Feed, cancel?: AbortSignal): Promise<FeedRead> {
+    const answer = await this.http.get(feed.url, {}, cancel);
     expectOk(answer);
     return { entries: parsePlainFeed(answer.body), streamCursor: null };
   }
@@ -45,12 +48,12 @@ export class FeedSourceService {
    * `"ID":"none"` or a 400 (nothing newer). Each pull reads the whole list, so an address APIBan no longer
    * lists is lifted; any other non-2xx (403 a bad key, 429 its rate limit) fails the pull.
    */
-  private async readApiban(feed: Feed): Promise<FeedRead> {
+  private async readApiban(feed: Feed, cancel?: AbortSignal): Promise<FeedRead> {
     const base = `${feed.url.replace(/\/+$/, '')}/${encodeURIComponent(feed.apiKey ?? '')}/banned`;
     const entries = new FeedEntryCollector();
     let id: string | undefined;
     for (let page = 0; page < MAX_APIBAN_PAGES; page++) {
-      const answer = await this.http.get(id === undefined ? base : `${base}/${id}`);
+      const answer = await this.http.get(id === undefined ? base : `${base}/${id}`, {}, cancel);
       if (answer.status === 400) break;
       expectOk(answer);
       const { addresses, nextId } = parseApibanPage(parseFeedJson(answer.body));
@@ -62,11 +65,11 @@ export class FeedSourceService {
   }
 
   /** `startup=true` the first time (and after any failed pull), then the deltas since this feed's last pull. */
-  private async readCrowdsec(feed: Feed, previous: () => Promise<string[]>): Promise<FeedRead> {
+  private async readCrowdsec(feed: Feed, previous: () => Promise<string[]>, cancel?: AbortSignal): Promise<FeedRead> {
     const startup = feed.streamCursor !== STREAM_LIVE;
     const url = new URL(streamUrl(feed.url));
     url.searchParams.set('startup', String(startup));
-    const answer = await this.http.get(url.toString(), { 'x-api-key': feed.apiKey ?? '' });
+    const answer = await this.http.get(url.toString(), { 'x-api-key': feed.apiKey ?? '' }, cancel);
     expectOk(answer);
     const entries = startup ? new FeedEntryCollector() : FeedEntryCollector.from(await previous());
     applyCrowdsecStream(parseFeedJson(answer.body), entries);

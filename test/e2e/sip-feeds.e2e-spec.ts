@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { FeedServer, startFeedServer } from '../support/feed-server';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { eventually, waitFor } from '../support/wait';
@@ -345,6 +346,32 @@ describe('SIP feeds: bans in from plain lists, APIBan and a CrowdSec decision st
       expect(await feedBans('shared')).toEqual(['198.51.100.70/32']);
     } finally {
       await second.close();
+    }
+  });
+
+  it('does not hold its shutdown for a feed that never answers', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const own = await startTestApp();
+    try {
+      const token = await own.login(ADMIN.email, ADMIN.password);
+      const { port } = silent.address() as net.AddressInfo;
+      const created = await own.http
+        .post('/api/sip-security/feeds')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ name: 'silent', url: `http://127.0.0.1:${port}/list`, format: 'plain', interval_seconds: 60 })
+        .expect(201);
+      await waitFor(async () => {
+        const { rows } = await own.db.query('SELECT last_attempt_at FROM sip_feeds WHERE id = $1', [created.body.id]);
+        return rows[0].last_attempt_at ?? undefined;
+      }, 10_000);
+      const closing = Date.now();
+      await own.close();
+      // The pull's own deadline is 30 s.
+      expect(Date.now() - closing).toBeLessThan(10_000);
+    } finally {
+      await own.close();
+      silent.close();
     }
   });
 
