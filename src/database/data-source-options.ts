@@ -26,6 +26,7 @@ import { Invitations1764000006300 } from './migrations/1764000006300-Invitations
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
+import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   SessionDevice1764000007200,
   PartitionSipEvents1764000007400,
   SipBanEvidence1764000007700,
+  SipFeeds1764000007800,
 ];
 
 /**
