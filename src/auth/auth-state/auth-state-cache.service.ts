@@ -8,7 +8,7 @@ import { ActiveSession, SessionsRepository } from '../../sessions/sessions.repos
 import { UsersRepository } from '../users.repository';
 import { AuthChangeFeed } from './auth-change-feed';
 import { CachedState } from './cached-state';
-import { LocalWritesSubscriber } from './local-writes.subscriber';
+import { ForgettingState, LocalWritesSubscriber } from './local-writes.subscriber';
 
 /**
  * The state every authenticated request checks (the token's user and session), kept in memory on every instance so that
@@ -45,9 +45,9 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
     this.sessions = new CachedState<ActiveSession>(options);
     dataSource.subscribers.push(
       new LocalWritesSubscriber(
-        new Map([
-          ['users', () => this.users.flush()],
-          ['sessions', () => this.sessions.flush()],
+        new Map<string, ForgettingState>([
+          ['users', this.users],
+          ['sessions', this.sessions],
         ]),
       ),
     );
