@@ -44,6 +44,12 @@ export class AuditRepository {
     await tx.getRepository(AuditEvent).insert(record as QueryDeepPartialEntity<AuditEvent>);
   }
 
+  /** Many events in one multi-row INSERT, stored by the caller's transaction (as insertInTransaction). */
+  async insertAllInTransaction(tx: EntityManager, records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await tx.getRepository(AuditEvent).insert(records as QueryDeepPartialEntity<AuditEvent>[]);
+  }
+
   /** Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). */
   async findPage(filter: AuditFilter, skip: number, limit: number): Promise<Page<AuditEvent>> {
     // TypeORM refuses undefined in a where object, so only the filters given are set.
