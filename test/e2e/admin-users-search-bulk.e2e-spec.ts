@@ -425,6 +425,30 @@ describe('Admin user search, one user, and bulk actions (real HTTP, real Postgre
       expect(await auditRowCount('demote')).toBe(created.filter((row) => row.is_superuser).length);
     });
 
+    it('lets bulk and single actions on the same users wait for one another, whatever their order, none failing', async () => {
+      const ids = (
+        await t.db.query(
+          `INSERT INTO users (email, full_name, hashed_password, status)
+           SELECT 'overlap-' || n || '-' || $1 || '@example.com', 'Overlap ' || n, 'not-a-hash', 'pending'
+             FROM generate_series(1, 300) AS n
+           RETURNING id`,
+          [randomUUID()],
+        )
+      ).rows.map((row: { id: string }) => row.id);
+      const shuffled = [...ids].sort(() => Math.random() - 0.5);
+      const responses = await Promise.all([
+        bulk({ action: 'activate', ids }),
+        bulk({ action: 'deactivate', ids: [...ids].reverse() }),
+        bulk({ action: 'promote', ids: shuffled }),
+        bulk({ action: 'activate', ids: shuffled.slice(100) }),
+        ...ids.slice(0, 10).map((id) => act('deactivate', id)),
+      ]);
+      for (const response of responses) expect(response.status).toBe(200);
+      for (const response of responses.slice(0, 4)) {
+        expect(response.body.results.every((result: { ok: boolean }) => result.ok)).toBe(true);
+      }
+    });
+
     it('takes 1000 ids', async () => {
       const user = await register();
       const ids1000 = [user.id, ...Array.from({ length: 999 }, () => randomUUID())];
