@@ -177,6 +177,19 @@ describe('Per-request auth state: one instance (real HTTP, real PostgreSQL)', ()
     }, 10_000);
   });
 
+  it('keeps a refreshed session in memory: the new access token is checked without a statement', async () => {
+    const user = await activeUser(t, adminToken);
+    let refreshToken = user.refreshToken;
+    await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
+    // Each try refreshes anew: a refresh that dropped the session would make the next request load it, every time.
+    await waitFor(async () => {
+      const rotated = await t.http.post('/api/auth/refresh').send({ refresh_token: refreshToken }).expect(200);
+      const body = rotated.body as { access_token: string; refresh_token: string };
+      refreshToken = body.refresh_token;
+      return (await statementsSentBy(t, '/api/auth/me', body.access_token, 3)) === 0 ? true : undefined;
+    }, 10_000);
+  });
+
   it('sees a change written with plain SQL through the app (the login time) on the next request', async () => {
     const body = newUser();
     const { id } = (await t.http.post('/api/auth/register').send(body).expect(201)).body as { id: string };

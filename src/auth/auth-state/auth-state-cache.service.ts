@@ -4,11 +4,11 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { User } from '../../database/entities/user.entity';
-import { ActiveSession, SessionsRepository } from '../../sessions/sessions.repository';
+import { ACTIVE_SESSION_COLUMNS, ActiveSession, SessionsRepository } from '../../sessions/sessions.repository';
 import { UsersRepository } from '../users.repository';
 import { AuthChangeFeed } from './auth-change-feed';
 import { CachedState } from './cached-state';
-import { ForgettingState, LocalWritesSubscriber } from './local-writes.subscriber';
+import { LocalWritesSubscriber } from './local-writes.subscriber';
 
 /**
  * The state every authenticated request checks (the token's user and session), kept in memory on every instance so that
@@ -44,12 +44,10 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
     this.users = new CachedState<User>(options);
     this.sessions = new CachedState<ActiveSession>(options);
     dataSource.subscribers.push(
-      new LocalWritesSubscriber(
-        new Map<string, ForgettingState>([
-          ['users', this.users],
-          ['sessions', this.sessions],
-        ]),
-      ),
+      new LocalWritesSubscriber([
+        { name: 'users', state: this.users },
+        { name: 'sessions', state: this.sessions, cachedColumns: ACTIVE_SESSION_COLUMNS },
+      ]),
     );
   }
 

@@ -5,7 +5,10 @@ const ALICE = '0b9c5e1f-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const BOB = '5e1f0b9c-2d1c-4f5e-9b8a-5b4a3f2e1d0c';
 
 describe('writtenRows', () => {
-  const tables = ['users', 'sessions'];
+  const tables = [
+    { name: 'users' },
+    { name: 'sessions', cachedColumns: ['id', 'user_id', 'expires_at', 'revoked_at'] },
+  ];
 
   it.each([
     ['UPDATE users SET last_login_at = now() WHERE id = $1', [ALICE], [ALICE]],
@@ -30,6 +33,24 @@ describe('writtenRows', () => {
   it('names a row as PostgreSQL prints its uuid, whatever the letter case of the parameter', () => {
     expect(writtenRows('UPDATE sessions SET revoked_at = now() WHERE id = $1', [ALICE.toUpperCase()], tables)).toEqual([
       { table: 'sessions', ids: [ALICE] },
+    ]);
+  });
+
+  it.each([
+    ['UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [ALICE]],
+    ['UPDATE "sessions" SET "expires_at" = $2 WHERE "id" = $1', [ALICE]],
+    ['UPDATE sessions SET (revoked_at, ip) = (now(), $2) WHERE id = $1', [ALICE]],
+  ])('sees a change to what the cache keeps of a row in %s', (sql, ids) => {
+    expect(writtenRows(sql, [...ids, 'x'], tables)).toEqual([{ table: 'sessions', ids }]);
+  });
+
+  it('sees no change to what the cache keeps in an update of other columns only (a refresh)', () => {
+    const rotate = `UPDATE sessions
+          SET refresh_token_hash = $2, previous_refresh_token_hash = $3, sealed_refresh_token = $4,
+              rotated_at = $7, last_used_at = now(), ip = $5, user_agent = $6
+        WHERE id = $1`;
+    expect(writtenRows(rotate, [ALICE, 'a', 'b', 'c', 'd', 'e', 'f'], tables)).toEqual([
+      { table: 'sessions', ids: [] },
     ]);
   });
 
@@ -103,12 +124,10 @@ describe('LocalWritesSubscriber', () => {
   it('forgets the rows a statement wrote, and again when its transaction ends', () => {
     const users = state();
     const sessions = state();
-    const subscriber = new LocalWritesSubscriber(
-      new Map([
-        ['users', users],
-        ['sessions', sessions],
-      ]),
-    );
+    const subscriber = new LocalWritesSubscriber([
+      { name: 'users', state: users },
+      { name: 'sessions', state: sessions, cachedColumns: ['id', 'revoked_at'] },
+    ]);
     const inTransaction = runner(true);
     subscriber.afterQuery({
       query: 'UPDATE users SET status = $2 WHERE id = ANY($1)',
@@ -127,12 +146,10 @@ describe('LocalWritesSubscriber', () => {
   it('leaves every cached row alone for a new session, and flushes the table for a statement it cannot read', () => {
     const users = state();
     const sessions = state();
-    const subscriber = new LocalWritesSubscriber(
-      new Map([
-        ['users', users],
-        ['sessions', sessions],
-      ]),
-    );
+    const subscriber = new LocalWritesSubscriber([
+      { name: 'users', state: users },
+      { name: 'sessions', state: sessions, cachedColumns: ['id', 'revoked_at'] },
+    ]);
     subscriber.afterQuery({
       query: 'INSERT INTO sessions (id, user_id) VALUES ($1, $2)',
       parameters: [ALICE, BOB],

@@ -24,6 +24,13 @@ function namePattern(table: string): RegExp {
   return pattern;
 }
 
+/** A table whose rows a cache holds, by id. */
+export interface WatchedTable {
+  name: string;
+  /** The only columns the cache keeps, when it keeps only some: an UPDATE that sets none of them changes nothing it holds. */
+  cachedColumns?: readonly string[];
+}
+
 /** The rows of a watched table that a statement may write: those with these ids, or any. */
 export interface WrittenRows {
   table: string;
@@ -36,19 +43,20 @@ export interface WrittenRows {
  * login, refresh and admin action uses, read exactly: an INSERT without ON CONFLICT writes only new rows, which
  * no cache holds (absent rows are never stored); an UPDATE or DELETE whose one WHERE clause starts with the
  * primary key against parameters (`id = $1`, `id IN ($1, $2)`, `id = ANY($1)`), narrowed only by AND, writes
- * only those rows. Anything else on the table, or a statement naming two watched tables, may write any row.
+ * only those rows, and none the cache holds if it sets none of the table's cachedColumns. Anything else on the
+ * table, or a statement naming two watched tables, may write any row.
  */
-export function writtenRows(sql: string, parameters: unknown, tables: readonly string[]): WrittenRows[] {
+export function writtenRows(sql: string, parameters: unknown, tables: readonly WatchedTable[]): WrittenRows[] {
   if (READ_ONLY.test(sql)) return [];
-  const named = tables.filter((table) => namePattern(table).test(sql));
+  const named = tables.filter((table) => namePattern(table.name).test(sql));
   const ids = named.length === 1 ? idsWrittenIn(sql, named[0], parameters) : undefined;
-  return named.map((table) => ({ table, ids: ids ?? 'any' }));
+  return named.map((table) => ({ table: table.name, ids: ids ?? 'any' }));
 }
 
-/** The ids of the only rows of `table` that `sql` can write, or undefined when it is not one of the shapes read exactly. */
-function idsWrittenIn(sql: string, table: string, parameters: unknown): string[] | undefined {
+/** The ids of the only cached rows that `sql` can change, or undefined when it is not one of the shapes read exactly. */
+function idsWrittenIn(sql: string, table: WatchedTable, parameters: unknown): string[] | undefined {
   if (OPAQUE.test(sql)) return undefined;
-  const name = `"?${table}"?`;
+  const name = `"?${table.name}"?`;
   if (new RegExp(`^\\s*insert\\s+into\\s+${name}\\s*\\(`, 'i').test(sql)) {
     return /\bon\s+conflict\b/i.test(sql) ? undefined : [];
   }
@@ -58,6 +66,10 @@ function idsWrittenIn(sql: string, table: string, parameters: unknown): string[]
   if (!(isUpdate || isDelete) || /\bselect\b/i.test(sql) || wheres.length !== 2) return undefined;
   const test = BY_ID.exec(wheres[1]);
   if (!test || !onlyNarrows(test[4]) || !Array.isArray(parameters)) return undefined;
+  if (isUpdate && table.cachedColumns) {
+    const assigned = assignedColumns(wheres[0].replace(/^\s*update\s+\S+\s+set\s/i, ''));
+    if (assigned?.every((column) => !table.cachedColumns!.includes(column))) return [];
+  }
   const [, equal, any, list] = test;
   const parameter = (placeholder: string): unknown => parameters[Number(placeholder.trim().replace('$', '')) - 1];
   const values = equal ? [parameter(equal)] : any ? parameter(any) : list.split(',').map(parameter);
@@ -70,15 +82,25 @@ function idsWrittenIn(sql: string, table: string, parameters: unknown): string[]
 
 /** Whether what follows the id test can only narrow it: AND conditions (ORs only inside parentheses), RETURNING. */
 function onlyNarrows(rest: string): boolean {
-  let topLevel = rest;
-  for (
-    let inner = topLevel.replace(/\([^()]*\)/g, ' ');
-    inner !== topLevel;
-    inner = inner.replace(/\([^()]*\)/g, ' ')
-  ) {
-    topLevel = inner;
+  const outside = outsideParentheses(rest);
+  return !/[()]/.test(outside) && !/\bor\b/i.test(outside) && /^\s*(?:(?:and|returning)\b[\s\S]*)?$/i.test(outside);
+}
+
+/** The columns a SET clause assigns (`a = …, "b" = …`), or undefined when it cannot tell (a row assignment). */
+function assignedColumns(setClause: string): string[] | undefined {
+  const columns = outsideParentheses(setClause)
+    .split(',')
+    .map((assignment) => /^\s*"?(\w+)"?\s*=/.exec(assignment)?.[1]?.toLowerCase());
+  return columns.every((column): column is string => column !== undefined) ? columns : undefined;
+}
+
+/** The text with every parenthesised part, nested ones included, blanked out. */
+function outsideParentheses(text: string): string {
+  let outside = text;
+  for (let inner = outside.replace(/\([^()]*\)/g, ' '); inner !== outside; inner = inner.replace(/\([^()]*\)/g, ' ')) {
+    outside = inner;
   }
-  return !/[()]/.test(topLevel) && !/\bor\b/i.test(topLevel) && /^\s*(?:(?:and|returning)\b[\s\S]*)?$/i.test(topLevel);
+  return outside;
 }
 
 /** What a watched table's cache offers to forget: one row, or all of them. */
@@ -98,12 +120,12 @@ export interface ForgettingState {
  * again when the transaction ends, so that a load made before the commit is not kept.
  */
 export class LocalWritesSubscriber implements EntitySubscriberInterface {
-  private readonly tables: string[];
+  private readonly statesByTable: ReadonlyMap<string, ForgettingState>;
   /** Rows written by a transaction still open, by the query runner that runs it. */
   private readonly openTransactions = new WeakMap<QueryRunner, WrittenRows[]>();
 
-  constructor(private readonly statesByTable: ReadonlyMap<string, ForgettingState>) {
-    this.tables = [...statesByTable.keys()];
+  constructor(private readonly tables: ReadonlyArray<WatchedTable & { state: ForgettingState }>) {
+    this.statesByTable = new Map(tables.map((table) => [table.name, table.state]));
   }
 
   afterQuery(event: AfterQueryEvent): void {
