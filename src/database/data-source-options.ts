@@ -25,6 +25,7 @@ import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-N
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
+import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   Invitations1764000006300,
   SessionDevice1764000007200,
   PartitionSipEvents1764000007400,
+  SessionNotifyOnStateChange1764000007500,
   SipBanEvidence1764000007700,
   SipFeeds1764000007800,
 ];
