@@ -21,6 +21,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
+import { PasskeysModule } from './passkeys/passkeys.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -61,6 +62,7 @@ export class AppModule {
         AccountModule,
         InvitationsModule,
         MfaModule,
+        PasskeysModule,
         AuditModule,
         SipSecurityModule,
       ],

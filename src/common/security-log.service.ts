@@ -33,6 +33,9 @@ export type SecurityEvent =
   | 'mfa_enabled'
   | 'mfa_disabled'
   | 'mfa_disable_failed'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_rejected'
   | 'captcha_rejected'
   | 'invitation_created'
   | 'invitation_revoked';
@@ -51,6 +54,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'account_locked',
   'device_locked',
   'mfa_disable_failed',
+  'passkey_rejected',
   'captcha_rejected',
 ]);
 

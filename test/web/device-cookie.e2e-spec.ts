@@ -41,7 +41,7 @@ describeWith(missingForBrowserTests(), 'the device cookie in Chromium (real app 
       const [cookie] = await context
         .cookies(`${baseUrl}/api/auth/login`)
         .then((all) => all.filter((entry) => entry.name === 'regshield_device'));
-      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth/login' });
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
