@@ -4,11 +4,12 @@ import { signOut } from '../api/session';
 import { useCurrentUser } from '../auth';
 import { ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
+import { AdminFactorNotice, PasskeysSection } from './account-passkeys';
 import { PasswordSection } from './account-password';
 import { SecondFactorSection } from './account-second-factor';
 import { SessionsSection } from './account-sessions';
 
-/** The signed-in user's own page: who they are, where they are signed in, their password and second factor. */
+/** The signed-in user's own page: who they are, where they are signed in, their passkeys, password and second factor. */
 export function AccountPage() {
   const me = useCurrentUser();
   useEffect(() => {
@@ -17,6 +18,7 @@ export function AccountPage() {
   return (
     <main className="account">
       <h1>Your account</h1>
+      {me.data?.is_superuser && <AdminFactorNotice mfaEnabled={me.data.mfa_enabled} />}
       {me.isPending && <Loading what="your account" />}
       {me.isError && <ErrorMessage error={me.error} />}
       {me.data && (
@@ -44,6 +46,7 @@ export function AccountPage() {
         </section>
       )}
       {me.data && <SessionsSection />}
+      {me.data && <PasskeysSection />}
       {me.data && <PasswordSection />}
       {me.data && <SecondFactorSection user={me.data} />}
     </main>

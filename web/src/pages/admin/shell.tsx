@@ -3,7 +3,8 @@ import { Link, Redirect, Route, Switch, useRoute } from 'wouter';
 import { signOut } from '../../api/session';
 import { useCurrentUser } from '../../auth';
 import { ErrorMessage, Loading } from '../../components/states';
-import { viewerTimeZone } from '../../format';
+import { formatTime, viewerTimeZone } from '../../format';
+import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { PendingPage } from './pending';
@@ -35,9 +36,13 @@ function NavItem({ path, label }: { path: string; label: string }) {
 /** The console under /admin: navigation, the signed-in admin, and the section asked for. */
 export function AdminShell() {
   const me = useCurrentUser();
+  const adminFactor = useAdminFactor(me.data?.mfa_enabled ?? false);
   if (me.isPending) return <Loading what="your account" />;
   if (me.isError) return <ErrorMessage error={me.error} />;
   if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+  if (adminFactor.isPending) return <Loading what="your account" />;
+  // ADMIN_MFA_REQUIRED: past the grace period the admin routes refuse this admin until a factor is added there.
+  if (adminFactor.data?.blocked) return <Redirect to="~/account" replace />;
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -60,6 +65,12 @@ export function AdminShell() {
         </div>
       </header>
       <main id="content" tabIndex={-1}>
+        {adminFactor.data && !adminFactor.data.satisfied && (
+          <p role="alert" className="notice">
+            Administrators need {adminFactor.data.required === 'passkey' ? 'a passkey' : 'a second factor'}: add one on{' '}
+            <Link href="~/account">your account</Link> before {formatTime(adminFactor.data.grace_ends_at)}.
+          </p>
+        )}
         <Switch>
           <Route path="/pending" component={PendingPage} />
           <Route path="/users" component={UsersPage} />
