@@ -22,7 +22,7 @@ import { WEBAUTHN_OPTIONS_SCHEMA } from './webauthn-options.openapi';
 
 const LoginThrottled = () =>
   ApiTooManyRequestsResponse({
-    description: 'Over the per-IP login limit (LOGIN_RATE_LIMIT, shared with password login); see Retry-After',
+    description: 'Over LOGIN_RATE_LIMIT requests of this route per client IP per LOGIN_RATE_TTL; see Retry-After',
     type: ErrorResponseDto,
   });
 
@@ -44,7 +44,7 @@ export class PasskeySignInController {
     description:
       'PublicKeyCredentialRequestOptions as JSON (e.g. for @simplewebauthn/browser `startAuthentication`), with no ' +
       'credential list: the browser offers the passkeys it holds for PUBLIC_URL’s host. The challenge is good ' +
-      'for one `login/verify` within 120 seconds. Counts toward LOGIN_RATE_LIMIT, as `login/verify` does.',
+      'for one `login/verify` within 120 seconds. Limited per client IP as login is (LOGIN_RATE_LIMIT).',
   })
   @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
   options(): Promise<PublicKeyCredentialRequestOptionsJSON> {

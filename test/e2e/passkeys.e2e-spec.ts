@@ -288,6 +288,24 @@ describe('passkeys over HTTP (real app, real PostgreSQL, a software authenticato
   });
 });
 
+describe('passkey sign-in rate limit (real app, real PostgreSQL)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PUBLIC_URL, LOGIN_RATE_LIMIT: '2', LOGIN_RATE_TTL: '600' } });
+  });
+  afterAll(() => t.close());
+
+  it('limits both routes per client address as login is, with Retry-After', async () => {
+    for (const path of ['/api/auth/passkeys/login/options', '/api/auth/passkeys/login/verify']) {
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        expect((await t.http.post(path).send({})).status).not.toBe(429);
+      }
+      const limited = await t.http.post(path).send({}).expect(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
   const ADMIN_FACTOR_MESSAGE = {
     any: 'Administrators need a second factor: add a passkey or an authenticator app on /account',
@@ -309,7 +327,13 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startTestApp({
-        env: { PUBLIC_URL, ADMIN_MFA_REQUIRED: 'passkey', ADMIN_MFA_GRACE_DAYS: '0', LOGIN_RATE_LIMIT: '1000' },
+        env: {
+          PUBLIC_URL,
+          ADMIN_MFA_REQUIRED: 'passkey',
+          ADMIN_MFA_GRACE_DAYS: '0',
+          LOGIN_RATE_LIMIT: '1000',
+          REGISTRATION_MODE: 'admin_only',
+        },
       });
     });
     afterAll(() => t.close());
@@ -333,11 +357,15 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
         grace_ends_at: expect.any(String),
         blocked: true,
       });
+      // An admin's sign-up of others (REGISTRATION_MODE=admin_only) is refused too.
+      const signUp = await t.http.post('/api/auth/register').set(auth(token)).send(newUser()).expect(403);
+      expect(signUp.body.message).toBe(ADMIN_FACTOR_MESSAGE.passkey);
       // The account's own routes stay open, so that the admin can add one.
       await t.http.get('/api/auth/me').set(auth(token)).expect(200);
 
       const passkeyId = await addPasskey(t, token);
       await t.http.get('/api/admin/users').set(auth(token)).expect(200);
+      await t.http.post('/api/auth/register').set(auth(token)).send(newUser()).expect(201);
       expect((await t.http.get('/api/auth/admin-factor').set(auth(token))).body).toEqual({
         required: 'passkey',
         satisfied: true,
@@ -358,10 +386,6 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
       const user = newUser();
       const adminToken = await t.login(ADMIN.email, ADMIN.password);
       await t.http.post('/api/auth/register').set(auth(adminToken)).send(user).expect(201);
-      const { rows } = await t.db.query(`UPDATE users SET status = 'active' WHERE email = $1 RETURNING id`, [
-        user.email,
-      ]);
-      expect(rows).toHaveLength(1);
       const token = await t.login(user.email, user.password);
       expect((await t.http.get('/api/auth/admin-factor').set(auth(token))).body).toMatchObject({
         required: 'off',
