@@ -72,7 +72,7 @@ export class PasskeySignInService {
    * lockout as a wrong password does.
    */
   async verify(dto: PasskeySignInVerifyDto, client: LoginClient): Promise<LoginResult> {
-    const response = dto.credential as AuthenticationResponseJSON;
+    const response = dto.credential;
     const passkey = await this.passkeys.findByCredentialId(response.id);
     const user = passkey ? await this.users.loadById(passkey.userId) : null;
     if (!passkey || !user) return this.refuse(client, undefined, 'unknown_passkey');

@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 
 /** WebAuthn authenticator data flags. */
@@ -55,7 +56,7 @@ export class SoftwarePasskey {
   }
 
   /** The JSON of `navigator.credentials.create()` for these registration options. */
-  register(options: Options, origin = this.origin) {
+  register(options: Options, origin = this.origin): RegistrationResponseJSON {
     this.userHandle = options.user!.id;
     const coseKey = new Map<number, Cbor>([
       [1, 2],
@@ -97,7 +98,10 @@ export class SoftwarePasskey {
   }
 
   /** The JSON of `navigator.credentials.get()` for these sign-in options; the counter rises by one first. */
-  authenticate(options: Options, { origin = this.origin, flags = USER_PRESENT | USER_VERIFIED } = {}) {
+  authenticate(
+    options: Options,
+    { origin = this.origin, flags = USER_PRESENT | USER_VERIFIED } = {},
+  ): AuthenticationResponseJSON {
     this.counter += 1;
     const authData = Buffer.concat([sha256(options.rpId!), Buffer.from([flags]), counterBytes(this.counter)]);
     const clientDataJSON = this.clientData('webauthn.get', options.challenge, origin);

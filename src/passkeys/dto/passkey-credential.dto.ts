@@ -58,7 +58,7 @@ class CredentialJsonDto {
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The client extension results' })
   @IsObject()
-  clientExtensionResults: Record<string, unknown>;
+  clientExtensionResults: object;
 }
 
 class AttestationResponseJsonDto {
