@@ -14,7 +14,7 @@ import { Transactions } from '../database/transactions';
 import { AdminFactorPolicy } from './admin-factor-policy.service';
 import { PasskeyRegisterVerifyDto } from './dto/passkey.dto';
 import { PasskeysRepository, PasskeySummary } from './passkeys.repository';
-import { RelyingParty, relyingPartyOf, userHandleOf } from './relying-party';
+import { RelyingParty, relyingPartyOf, SUPPORTED_ALGORITHMS, userHandleOf } from './relying-party';
 import { CHALLENGE_TTL_SECONDS, WebauthnChallenges } from './webauthn-challenges.service';
 
 /** Passkeys one account may have: enough for every device and a spare, few enough to list on one page. */
@@ -63,6 +63,7 @@ export class PasskeyRegistrationService {
         transports: credential.transports,
       })),
       authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     });
     await this.challenges.remember(options.challenge, 'registration', user.id);
     return options;
@@ -118,6 +119,7 @@ export class PasskeyRegistrationService {
         expectedOrigin: this.relyingParty.origin,
         expectedRPID: this.relyingParty.id,
         requireUserVerification: true,
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       });
       if (result.verified) return result.registrationInfo;
       throw new Error('not verified');

@@ -10,7 +10,7 @@ import { User } from '../database/entities/user.entity';
 import { KnownDevicesService } from '../devices/known-devices.service';
 import { PASSKEY_SIGN_IN_FAILED, PasskeySignInService } from './passkey-sign-in.service';
 import { PasskeysRepository, StoredPasskey } from './passkeys.repository';
-import { userHandleOf } from './relying-party';
+import { SUPPORTED_ALGORITHMS, userHandleOf } from './relying-party';
 import { WebauthnChallenges } from './webauthn-challenges.service';
 
 const ORIGIN = 'https://regshield.example.com';
@@ -60,12 +60,14 @@ function setUp() {
       rpID: RP_ID,
       userName: user.email,
       userID: userHandleOf(USER_ID),
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     });
     const { registrationInfo } = await verifyRegistrationResponse({
       response: passkey.register(options),
       expectedChallenge: options.challenge,
       expectedOrigin: ORIGIN,
       expectedRPID: RP_ID,
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     });
     const { credential } = registrationInfo!;
     stored.push({

@@ -59,6 +59,7 @@ describe('passkeys over HTTP (real app, real PostgreSQL, a software authenticato
     expect(body.rp).toEqual({ id: 'regshield.example.com', name: 'regshield' });
     expect(body.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
     expect(body.attestation).toBe('none');
+    expect(body.pubKeyCredParams.map((param: { alg: number }) => param.alg)).toEqual([-8, -7, -257]);
     expect(body.timeout).toBe(120_000);
     expect(Buffer.from(body.user.id, 'base64url').toString('hex')).toBe(id.replace(/-/g, ''));
     expect(body.excludeCredentials).toEqual([]);
