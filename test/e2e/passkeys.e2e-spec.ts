@@ -1,5 +1,5 @@
 import { PRESENCE_ONLY, SoftwarePasskey } from '../support/software-authenticator';
-import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { freshStep, totpCode } from '../support/totp';
 
 // freshStep() may wait up to 5 s for the next time step to begin.
@@ -286,6 +286,35 @@ describe('passkeys over HTTP (real app, real PostgreSQL, a software authenticato
       expect(paths[path].post.operationId).toMatch(/^Passkey/);
     }
     expect(paths['/api/auth/admin-factor'].get.responses).toHaveProperty('200');
+  });
+});
+
+describe('passkeys across two instances on one database', () => {
+  let first: TestApp;
+  let second: TestApp;
+  beforeAll(async () => {
+    const env = { PUBLIC_URL, REGISTRATION_MODE: 'open', LOGIN_RATE_LIMIT: '1000' };
+    first = await startTestApp({ env });
+    second = await startTestApp({ env, databaseUrl: first.databaseUrl });
+  });
+  afterAll(() => closeAll(first, second));
+
+  it('checks on one instance the answer to a challenge the other handed out, and accepts it once in all', async () => {
+    const user = newUser();
+    await first.http.post('/api/auth/register').send(user).expect(201);
+    const token = await first.login(user.email, user.password);
+    const passkey = new SoftwarePasskey(PUBLIC_URL);
+    const registration = (await first.http.post('/api/auth/passkeys/register/options').set(auth(token))).body;
+    await second.http
+      .post('/api/auth/passkeys/register/verify')
+      .set(auth(token))
+      .send({ credential: passkey.register(registration) })
+      .expect(201);
+
+    const signIn = (await second.http.post('/api/auth/passkeys/login/options').expect(200)).body;
+    const answer = passkey.authenticate(signIn);
+    await first.http.post('/api/auth/passkeys/login/verify').send({ credential: answer }).expect(200);
+    await second.http.post('/api/auth/passkeys/login/verify').send({ credential: answer }).expect(401);
   });
 });
 
