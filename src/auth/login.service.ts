@@ -107,9 +107,9 @@ export class LoginService {
     });
     await this.lockout.recordSuccess(user, device);
     await this.users.recordLogin(user.id);
-    const deviceCookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent });
-    const tokens = await this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
-    return { tokens, deviceCookie };
+    const signedIn = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent });
+    const session = await this.sessions.open(user.id, { ip, userAgent }, signedIn.deviceId);
+    return { tokens: await this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
   }
 
   /**

@@ -24,6 +24,9 @@ import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-Refre
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { PasskeysAndAdminFactorGrace1764000007100 } from './migrations/1764000007100-PasskeysAndAdminFactorGrace';
+import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
+import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
+import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -45,6 +48,9 @@ export const MIGRATIONS = [
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
   PasskeysAndAdminFactorGrace1764000007100,
+  SessionDevice1764000007200,
+  PartitionSipEvents1764000007400,
+  SipBanEvidence1764000007700,
 ];
 
 /**

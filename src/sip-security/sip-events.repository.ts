@@ -4,7 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
+import { quoteIdentifier } from './event-partitions.repository';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
+import { EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT, uriUserSql } from './sip-bans.repository';
 
 /** Filters common to both listings; `sourceIp` is already in canonical form. */
 export interface EventFilter {
@@ -47,6 +49,17 @@ export interface SourceActivity {
   total: number;
 }
 
+/** Everything stored of one source address: exact counts and times; usernames and agents from its latest events. */
+export interface SourceHistory {
+  failedRegistrations: number;
+  knocksByReason: CountByReason[];
+  firstSeenAt: Date | null;
+  lastSeenAt: Date | null;
+  distinctUsernames: number;
+  usernames: string[];
+  userAgents: string[];
+}
+
 export type TimelineBucket = 'hour' | 'day';
 
 /** One bucket of the timeline: events and bans created in `[start, start + 1 bucket)`. */
@@ -58,6 +71,9 @@ export interface TimelineCounts {
 }
 
 export type EventTable = 'failed_registrations' | 'door_knock_attempts';
+
+/** Every event table: each is partitioned by day, and retention and partition upkeep go through this list. */
+export const EVENT_TABLES: readonly EventTable[] = ['failed_registrations', 'door_knock_attempts'];
 
 /** The columns of a listing, named as the entities' properties. */
 const FAILED_REGISTRATION_COLUMNS = `id::text AS id, username, domain, source_ip AS "sourceIp", source_port AS "sourcePort",
@@ -208,18 +224,20 @@ export class SipEventsRepository {
   }
 
   /**
-   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`; returns how many and
-   * the last one, where the next batch starts. The keyset bound on the (created_at, id) index makes each batch
-   * start past the index entries of the rows already deleted, which stay until VACUUM: without it, each batch
-   * would step over every earlier batch's dead entries again.
+   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`, from one partition of
+   * an event table (a name from the catalog); returns how many and the last one, where the next batch starts.
+   * The keyset bound on the (created_at, id) index makes each batch start past the index entries of the rows
+   * already deleted, which stay until VACUUM: without it, each batch would step over every earlier batch's
+   * dead entries again. One partition, not the parent: a ctid is only unique within one table.
    */
   async deleteExpiredEvents(
     session: EntityManager,
-    table: EventTable,
+    partition: string,
     cutoff: string,
     from: RetentionCursor,
     batchSize: number,
   ): Promise<{ deleted: number; last?: RetentionCursor }> {
+    const table = quoteIdentifier(partition);
     const rows = await session.query<Array<{ deleted: number } & RetentionCursor>>(
       // By ctid, the row's physical address, read in the same statement: a TID scan, where a join on id
       // could be planned as a scan of the whole table.
@@ -275,6 +293,39 @@ export class SipEventsRepository {
       [since, limit],
     );
   }
+  /**
+   * One address's events (canonical form, as stored): exact counts on the (source_ip, created_at) index; the
+   * usernames (a door knock's: its To URI's user) and user agents of its latest EVIDENCE_EVENT_LIMIT events of
+   * each table, most frequent first, so a source with millions of rows costs no more than that.
+   */
+  async summarizeSource(sourceIp: string): Promise<SourceHistory> {
+    const [history] = await this.dataSource.query<SourceHistory[]>(
+      `WITH sampled AS (
+         (SELECT username, user_agent FROM failed_registrations WHERE source_ip = $1 ORDER BY created_at DESC LIMIT $2)
+         UNION ALL
+         (SELECT ${uriUserSql('to_uri')}, user_agent FROM door_knock_attempts WHERE source_ip = $1
+           ORDER BY created_at DESC LIMIT $2)
+       ),
+       usernames AS (SELECT username AS value, count(*) AS n FROM sampled WHERE username IS NOT NULL GROUP BY 1),
+       agents AS (SELECT user_agent AS value, count(*) AS n FROM sampled WHERE user_agent IS NOT NULL GROUP BY 1)
+       SELECT (SELECT count(*)::int FROM failed_registrations WHERE source_ip = $1) AS "failedRegistrations",
+              coalesce((SELECT json_agg(r ORDER BY r.count DESC, r.reason) FROM (
+                 SELECT reason, count(*)::int AS count FROM door_knock_attempts WHERE source_ip = $1 GROUP BY reason
+              ) r), '[]') AS "knocksByReason",
+              (SELECT min(t) FROM (SELECT min(created_at) AS t FROM failed_registrations WHERE source_ip = $1
+                                   UNION ALL SELECT min(created_at) FROM door_knock_attempts WHERE source_ip = $1) m)
+                AS "firstSeenAt",
+              (SELECT max(t) FROM (SELECT max(created_at) AS t FROM failed_registrations WHERE source_ip = $1
+                                   UNION ALL SELECT max(created_at) FROM door_knock_attempts WHERE source_ip = $1) m)
+                AS "lastSeenAt",
+              (SELECT count(*)::int FROM usernames) AS "distinctUsernames",
+              ARRAY(SELECT value FROM usernames ORDER BY n DESC, value LIMIT $3) AS usernames,
+              ARRAY(SELECT value FROM agents ORDER BY n DESC, value LIMIT $3) AS "userAgents"`,
+      [sourceIp, EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT],
+    );
+    return history;
+  }
+
   /**
    * Counts per UTC hour or day of `[since, until)`, oldest first, every bucket of the window included (zeros
    * for the quiet ones): the series comes from generate_series, the counts join onto it. The first and last

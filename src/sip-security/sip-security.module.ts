@@ -12,6 +12,8 @@ import { BouncersService } from './bouncers.service';
 import { DecisionsController } from './decisions.controller';
 import { DecisionsService } from './decisions.service';
 import { ProxySyncService } from './proxy-sync.service';
+import { EventPartitionsRepository } from './event-partitions.repository';
+import { EventPartitionsService } from './event-partitions.service';
 import { EventRetentionService } from './event-retention.service';
 import { SipAllowlistController } from './sip-allowlist.controller';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
@@ -20,12 +22,15 @@ import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsController } from './sip-events.controller';
 import { SipEventsRepository } from './sip-events.repository';
 import { SipEventsService } from './sip-events.service';
+import { SipSourcesController } from './sip-sources.controller';
+import { SipSourcesService } from './sip-sources.service';
 
 @Module({
   imports: [AuthModule],
   controllers: [
     SipEventsController,
     SipBansController,
+    SipSourcesController,
     SipAllowlistController,
     BouncersController,
     DecisionsController,
@@ -39,6 +44,7 @@ import { SipEventsService } from './sip-events.service';
     AllowlistService,
     BanEngineService,
     SipEventsService,
+    SipSourcesService,
     ProxySyncService,
     BouncersRepository,
     BouncersService,
@@ -46,6 +52,8 @@ import { SipEventsService } from './sip-events.service';
     BouncerKeyGuard,
     BanExportAccessGuard,
     EventRetentionService,
+    EventPartitionsRepository,
+    EventPartitionsService,
   ],
 })
 export class SipSecurityModule {}
