@@ -5,6 +5,7 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
 import { KnownDevice } from '../devices/known-devices.repository';
 import { KnownDevicesService } from '../devices/known-devices.service';
 import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
@@ -47,6 +48,7 @@ export class LoginService {
     @InjectConfig() private readonly config: AppConfig,
     private readonly secondFactor: SecondFactorVerifier,
     private readonly knownDevices: KnownDevicesService,
+    private readonly transactions: Transactions,
   ) {}
 
   /**
@@ -77,11 +79,17 @@ export class LoginService {
       throw new ForbiddenException('Email not verified');
     }
     this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id, ...deviceField(device) });
-    await this.lockout.recordSuccess(user, device);
-    await this.users.recordLogin(user.id);
-    const deviceCookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent });
-    const tokens = await this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
-    return { tokens, deviceCookie };
+    // One transaction, so one commit (one WAL flush) for the sign-in's four writes instead of one each: they
+    // cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
+    const { session, deviceCookie } = await this.transactions.run(async (tx) => {
+      const opened = await this.sessions.open(user.id, { ip, userAgent }, tx);
+      const cookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent }, tx);
+      // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit.
+      await this.lockout.recordSuccess(user, device, tx);
+      await this.users.recordLogin(user.id, tx);
+      return { session: opened, deviceCookie: cookie };
+    });
+    return { tokens: await this.tokens.issue(user.id, session), deviceCookie };
   }
 
   /**

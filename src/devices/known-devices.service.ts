@@ -1,4 +1,5 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { BatchedPruner } from '../common/batched-pruner';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -58,14 +59,15 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
     userId: string,
     device: KnownDevice | undefined,
     client: { ip: string; userAgent?: string },
+    tx?: EntityManager,
   ): Promise<string> {
     const stored = { ip: client.ip, userAgent: truncatedUserAgent(client.userAgent) };
     let deviceId: string;
     if (device) {
-      await this.devices.recordSignIn(device.id, stored);
+      await this.devices.recordSignIn(device.id, stored, tx);
       deviceId = device.id;
     } else {
-      deviceId = await this.devices.insert(userId, stored, MAX_KNOWN_DEVICES_PER_USER);
+      deviceId = await this.devices.insert(userId, stored, MAX_KNOWN_DEVICES_PER_USER, tx);
     }
     return signDeviceClaim(this.key, { deviceId, userId });
   }

@@ -62,18 +62,21 @@ export class SessionsService {
   ) {}
 
   /** Opens a session for a user who just proved who they are; it lives REFRESH_TOKEN_TTL at most. */
-  async open(userId: string, client: SessionClient): Promise<IssuedSession> {
+  async open(userId: string, client: SessionClient, tx?: EntityManager): Promise<IssuedSession> {
     const id = newSessionId();
     const refresh = newRefreshToken(id);
     const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
-    await this.sessions.insert({
-      id,
-      userId,
-      expiresAt,
-      ip: client.ip,
-      userAgent: truncatedUserAgent(client.userAgent),
-      refreshTokenHash: refresh.hash,
-    });
+    await this.sessions.insert(
+      {
+        id,
+        userId,
+        expiresAt,
+        ip: client.ip,
+        userAgent: truncatedUserAgent(client.userAgent),
+        refreshTokenHash: refresh.hash,
+      },
+      tx,
+    );
     return { id, refreshToken: refresh.token, expiresAt };
   }
 
