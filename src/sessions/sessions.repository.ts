@@ -82,8 +82,8 @@ interface SessionSummaryRow {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(session: NewSession): Promise<void> {
-    await this.dataSource.query(
+  async insert(session: NewSession, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).query(
       `INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash, device_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
