@@ -1,23 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useState } from 'react';
-import { api, dataOrThrow, errorMessages, messagesByField, Schemas } from '../../../api/client';
+import { useState } from 'react';
+import { Link } from 'wouter';
+import { api, dataOrThrow, Schemas } from '../../../api/client';
 import { ConfirmButton } from '../../../components/confirm-button';
-import { Field, FormErrors } from '../../../components/field';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
 import { SIP_REFRESH_MS } from './refresh';
 import { formatTime } from '../../../format';
-import { networkNotice } from './network-notice';
-
-const BAN_FIELDS = ['cidr', 'reason', 'duration_seconds'] as const;
-
-const SOURCE_LABEL: Record<string, string> = { auto: 'Automatic', manual: 'Manual', feed: 'Feed' };
+import { BanForm } from './ban-form';
+import { banPath, SOURCE_LABEL } from './ban-words';
 
 /** The bans in force, lifting one, and banning a CIDR by hand. */
 export function Bans() {
   const queryClient = useQueryClient();
-  const [form, setForm] = useState({ cidr: '', reason: '', duration: '', force: false });
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof BAN_FIELDS)[number], string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState('');
   const bans = useQuery({
     queryKey: ['sip', 'bans'],
@@ -35,24 +29,6 @@ export function Bans() {
       void queryClient.invalidateQueries({ queryKey: ['sip'] });
     },
   });
-  const add = async (event: FormEvent) => {
-    event.preventDefault();
-    setFieldErrors({});
-    setFormErrors([]);
-    const duration = form.duration.trim() === '' ? null : Number(form.duration);
-    const { data, error, response } = await api.POST('/api/sip-security/bans', {
-      body: { cidr: form.cidr, reason: form.reason, duration_seconds: duration, force: form.force },
-    });
-    if (data) {
-      setNotice(networkNotice(form.cidr, data.cidr, 'banned'));
-      setForm({ cidr: '', reason: '', duration: '', force: false });
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-      return;
-    }
-    const split = messagesByField(errorMessages(error, `Ban refused (${response.status}).`), BAN_FIELDS);
-    setFieldErrors(split.fields);
-    setFormErrors(split.other);
-  };
 
   return (
     <section className="card" aria-labelledby="bans-heading">
@@ -83,7 +59,9 @@ export function Bans() {
               {bans.data.map((ban) => (
                 <tr key={ban.id}>
                   <td>
-                    <code>{ban.cidr}</code>
+                    <Link href={banPath(ban.id)}>
+                      <code>{ban.cidr}</code>
+                    </Link>
                   </td>
                   <td>{ban.reason}</td>
                   <td>{SOURCE_LABEL[ban.source] ?? ban.source}</td>
@@ -104,50 +82,7 @@ export function Bans() {
           </table>
         </TableRegion>
       )}
-      <form className="inline-form" onSubmit={(event) => void add(event)} aria-label="Add a ban">
-        <h3>Add a ban</h3>
-        <FormErrors messages={formErrors} />
-        <Field
-          label="CIDR to ban"
-          name="cidr"
-          placeholder="203.0.113.0/24"
-          required
-          value={form.cidr}
-          onChange={(e) => setForm({ ...form, cidr: e.target.value })}
-          errors={fieldErrors.cidr}
-        />
-        <Field
-          label="Reason"
-          name="reason"
-          required
-          value={form.reason}
-          onChange={(e) => setForm({ ...form, reason: e.target.value })}
-          errors={fieldErrors.reason}
-        />
-        <Field
-          label="Duration in seconds"
-          name="duration_seconds"
-          inputMode="numeric"
-          hint="Empty: until lifted"
-          value={form.duration}
-          onChange={(e) => setForm({ ...form, duration: e.target.value })}
-          errors={fieldErrors.duration_seconds}
-        />
-        <div className="field checkbox">
-          <label>
-            <input
-              type="checkbox"
-              name="force"
-              checked={form.force}
-              onChange={(e) => setForm({ ...form, force: e.target.checked })}
-            />
-            Ban it even if it is wider than the minimum prefix (SIP_MIN_PREFIX_IPV4/IPV6)
-          </label>
-        </div>
-        <button type="submit" className="primary">
-          Add ban
-        </button>
-      </form>
+      <BanForm onBanned={setNotice} />
     </section>
   );
 }

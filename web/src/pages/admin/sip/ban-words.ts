@@ -1,0 +1,29 @@
+import { Schemas } from '../../../api/client';
+import { formatTime } from '../../../format';
+
+/** Who made a ban. */
+export const SOURCE_LABEL: Record<string, string> = { auto: 'Automatic', manual: 'Manual', feed: 'Feed' };
+
+/** A ban's state now. */
+export const STATE_LABEL: Record<Schemas['BanDto']['state'], string> = {
+  active: 'Active',
+  lifted: 'Lifted',
+  expired: 'Expired',
+};
+
+/** The console page of a ban (inside /admin). */
+export function banPath(id: number): string {
+  return `/sip/bans/${id}`;
+}
+
+/** The console page of a source address (inside /admin): an address is digits, dots and colons, all fine in a path. */
+export function sourcePath(ip: string): string {
+  return `/sip/sources/${ip}`;
+}
+
+/** When a ban ended or ends: lifted at, expired at, until, or until lifted. */
+export function banEnd(ban: Schemas['BanDto']): string {
+  if (ban.state === 'lifted') return `Lifted ${formatTime(ban.lifted_at)}`;
+  if (ban.state === 'expired') return `Expired ${formatTime(ban.expires_at)}`;
+  return ban.expires_at ? `Until ${formatTime(ban.expires_at)}` : 'Until lifted';
+}
