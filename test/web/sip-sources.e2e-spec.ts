@@ -136,6 +136,7 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     );
 
     await page.getByRole('button', { name: `Lift ban on ${SCANNER}/32` }).click();
+    await expectAccessible(page, 'source asking before a lift');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: `Lift ban on ${SCANNER}/32` }).click();
     await page.getByRole('button', { name: `Yes, lift ban on ${SCANNER}/32` }).click();
