@@ -121,6 +121,15 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     expect(manual).toMatchObject({ reason: 'svwar from this address', source: 'manual' });
     await page
       .getByRole('region', { name: `Bans of ${SCANNER}` })
+      .getByRole('link', { name: `Ban #${manual!.id} on ${SCANNER}/32` })
+      .click();
+    await page.getByRole('heading', { name: `Ban #${manual!.id} on ${SCANNER}/32` }).waitFor();
+    await page.getByText('A ban made by hand: its reason and the admin who made it say why.').waitFor();
+    await page.getByRole('region', { name: 'The ban' }).getByRole('link', { name: ADMIN.email }).waitFor();
+    await page.getByRole('link', { name: `${SCANNER}: its events and bans` }).click();
+    await page.getByRole('heading', { name: `Source ${SCANNER}` }).waitFor();
+    await page
+      .getByRole('region', { name: `Bans of ${SCANNER}` })
       .getByRole('row')
       .nth(2)
       .waitFor();
@@ -148,6 +157,9 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     await page.goto('/admin/sip/bans/999999');
     await page.getByText('There is no ban #999999.').waitFor();
     await expectAccessible(page, 'unknown ban');
+    await page.goto('/admin/sip/nothing-here');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await expectAccessible(page, 'console page not found');
   });
 
   it('bans a top source from its row, and pages through the ban history by state', async () => {

@@ -10,6 +10,16 @@ import { banEnd, SOURCE_LABEL, sourcePath, STATE_LABEL } from './ban-words';
 
 type Evidence = Schemas['BanEvidenceDto'];
 
+/** A ban as the API tells it; `feed` (the feed a ban came from, CONTRACT Part 3) is shown when the API sends it. */
+type BanDetail = Schemas['BanDetailDto'] & { feed?: string | null };
+
+/** Why a ban has no evidence: who made it, or an automatic ban older than the evidence. */
+const NO_EVIDENCE: Record<string, string> = {
+  manual: 'A ban made by hand: its reason and the admin who made it say why.',
+  feed: "A ban from a feed: the feed's list named this range.",
+  auto: 'No evidence was stored with this ban (it was made before bans kept theirs).',
+};
+
 /** The address a ban names when it covers one address only: a /32 or an IPv6 /128. */
 function singleAddress(cidr: string): string | undefined {
   const [address, prefix] = cidr.split('/');
@@ -124,7 +134,7 @@ export function BanPage({ id }: { id: string }) {
     );
   }
   if (ban.isPending) return <Loading what={`ban #${id}`} />;
-  const b: Schemas['BanDetailDto'] = ban.data;
+  const b: BanDetail = ban.data;
   const address = singleAddress(b.cidr);
   return (
     <>
@@ -147,6 +157,12 @@ export function BanPage({ id }: { id: string }) {
             <dd>{b.reason}</dd>
             <dt>Made</dt>
             <dd>{SOURCE_LABEL[b.source] ?? b.source}</dd>
+            {b.feed && (
+              <>
+                <dt>Feed</dt>
+                <dd>{b.feed}</dd>
+              </>
+            )}
             {b.created_by && (
               <>
                 <dt>Made by</dt>
@@ -188,11 +204,7 @@ export function BanPage({ id }: { id: string }) {
           )}
         </Panel>
         <Panel title="Evidence">
-          {b.evidence ? (
-            <EvidenceFacts evidence={b.evidence} />
-          ) : (
-            <p>A ban made by hand: its reason and the admin who made it say why.</p>
-          )}
+          {b.evidence ? <EvidenceFacts evidence={b.evidence} /> : <p>{NO_EVIDENCE[b.source] ?? NO_EVIDENCE.auto}</p>}
         </Panel>
       </div>
     </>
