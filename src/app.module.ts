@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
+import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -65,6 +66,7 @@ export class AppModule {
         MfaModule,
         AuditModule,
         SipSecurityModule,
+        SipFeedsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

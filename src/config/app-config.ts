@@ -245,6 +245,11 @@ class EnvironmentVariables {
   })
   SIP_DECOY_USERNAMES: string[] = [];
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_FEED_STALE_AFTER: number = 86400;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -516,6 +521,8 @@ export interface AppConfig {
   sipDecoyUsernames: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
+  /** A feed that cannot be pulled for this many seconds has its bans lifted until it answers again. */
+  sipFeedStaleAfterSeconds: number;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
@@ -706,6 +713,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
+    sipFeedStaleAfterSeconds: vars.SIP_FEED_STALE_AFTER,
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     mail: {

@@ -24,7 +24,10 @@ import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-Refre
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
+import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
+import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
+import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -46,7 +49,10 @@ export const MIGRATIONS = [
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
   SessionDevice1764000007200,
+  PartitionSipEvents1764000007400,
+  SessionNotifyOnStateChange1764000007500,
   SipBanEvidence1764000007700,
+  SipFeeds1764000007800,
 ];
 
 /**
@@ -57,7 +63,8 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
 /**
  * The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database.
- * Without timeouts (the CLI) nothing is bounded: a long migration run by hand must not be cut.
+ * Without timeouts (the CLI, and the migrations run at start: run-migrations.ts) nothing is bounded: a long
+ * migration must not be cut.
  */
 export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts): DataSourceOptions {
   return {
@@ -65,7 +72,8 @@ export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts)
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // Run before the pool opens, without its timeouts (runPendingMigrations).
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.

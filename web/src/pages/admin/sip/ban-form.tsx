@@ -1,8 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useState } from 'react';
-import { api, errorMessages, messagesByField } from '../../../api/client';
+import { api } from '../../../api/client';
+import { useApiForm } from '../../../api/use-api-form';
 import { Field, FormErrors } from '../../../components/field';
 import { networkNotice } from './network-notice';
+import { WideRangeBox } from './wide-range-box';
 
 const BAN_FIELDS = ['cidr', 'reason', 'duration_seconds'] as const;
 
@@ -20,27 +22,18 @@ interface BanFormProps {
 export function BanForm({ address, onBanned }: BanFormProps) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ cidr: '', reason: '', duration: '', force: false });
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof BAN_FIELDS)[number], string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { fieldErrors, formErrors, send } = useApiForm(BAN_FIELDS);
   const title = address ? 'Ban this address' : 'Add a ban';
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setFieldErrors({});
-    setFormErrors([]);
     const cidr = address ?? form.cidr;
     const duration = form.duration.trim() === '' ? null : Number(form.duration);
-    const { data, error, response } = await api.POST('/api/sip-security/bans', {
-      body: { cidr, reason: form.reason, duration_seconds: duration, force: form.force },
-    });
-    if (data) {
-      onBanned(networkNotice(cidr, data.cidr, 'banned'));
-      setForm({ cidr: '', reason: '', duration: '', force: false });
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-      return;
-    }
-    const split = messagesByField(errorMessages(error, `Ban refused (${response.status}).`), BAN_FIELDS);
-    setFieldErrors(split.fields);
-    setFormErrors(split.other);
+    const body = { cidr, reason: form.reason, duration_seconds: duration, force: form.force };
+    const sent = await send(() => api.POST('/api/sip-security/bans', { body }), { failed: 'Ban refused' });
+    if (!sent?.data) return;
+    onBanned(networkNotice(cidr, sent.data.cidr, 'banned'));
+    setForm({ cidr: '', reason: '', duration: '', force: false });
+    void queryClient.invalidateQueries({ queryKey: ['sip'] });
   };
 
   return (
@@ -75,19 +68,7 @@ export function BanForm({ address, onBanned }: BanFormProps) {
         onChange={(e) => setForm({ ...form, duration: e.target.value })}
         errors={fieldErrors.duration_seconds}
       />
-      {!address && (
-        <div className="field checkbox">
-          <label>
-            <input
-              type="checkbox"
-              name="force"
-              checked={form.force}
-              onChange={(e) => setForm({ ...form, force: e.target.checked })}
-            />
-            Ban it even if it is wider than the minimum prefix (SIP_MIN_PREFIX_IPV4/IPV6)
-          </label>
-        </div>
-      )}
+      {!address && <WideRangeBox verb="Ban" checked={form.force} onChange={(force) => setForm({ ...form, force })} />}
       <button type="submit" className="primary">
         {address ? `Ban ${address}` : 'Add ban'}
       </button>

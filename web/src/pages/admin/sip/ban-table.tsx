@@ -2,7 +2,7 @@ import { Link } from 'wouter';
 import { Schemas } from '../../../api/client';
 import { TableRegion } from '../../../components/states';
 import { formatTime } from '../../../format';
-import { banEnd, banPath, SOURCE_LABEL, STATE_LABEL } from './ban-words';
+import { banEnd, banPath, sourceWords, STATE_LABEL } from './ban-words';
 
 /** Bans of any state, each leading to its page (its evidence): a source's history, the ban history. */
 export function BanTable({ bans, label }: { bans: Array<Schemas['BanDto']>; label: string }) {
@@ -28,7 +28,7 @@ export function BanTable({ bans, label }: { bans: Array<Schemas['BanDto']>; labe
                 </Link>
               </td>
               <td>{ban.reason}</td>
-              <td>{SOURCE_LABEL[ban.source] ?? ban.source}</td>
+              <td>{sourceWords(ban)}</td>
               <td>
                 <span className={ban.state === 'active' ? 'badge deactivated' : 'badge'}>{STATE_LABEL[ban.state]}</span>
               </td>

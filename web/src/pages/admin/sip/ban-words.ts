@@ -4,6 +4,11 @@ import { formatTime } from '../../../format';
 /** Who made a ban. */
 export const SOURCE_LABEL: Record<string, string> = { auto: 'Automatic', manual: 'Manual', feed: 'Feed' };
 
+/** Who made a ban, a feed's ban naming its feed: "Automatic", "Manual", "Feed blocklist-de". */
+export function sourceWords(ban: Schemas['BanDto']): string {
+  return ban.feed ? `Feed ${ban.feed}` : (SOURCE_LABEL[ban.source] ?? ban.source);
+}
+
 /** A ban's state now. */
 export const STATE_LABEL: Record<Schemas['BanDto']['state'], string> = {
   active: 'Active',

@@ -6,12 +6,9 @@ import { ConfirmButton } from '../../../components/confirm-button';
 import { Panel, QuotedList } from '../../../components/panel';
 import { Empty, ErrorMessage, Loading } from '../../../components/states';
 import { formatTimeToSecond } from '../../../format';
-import { banEnd, SOURCE_LABEL, sourcePath, STATE_LABEL } from './ban-words';
+import { banEnd, sourcePath, sourceWords, STATE_LABEL } from './ban-words';
 
 type Evidence = Schemas['BanEvidenceDto'];
-
-/** A ban as the API tells it; `feed` (the feed a ban came from, CONTRACT Part 3) is shown when the API sends it. */
-type BanDetail = Schemas['BanDetailDto'] & { feed?: string | null };
 
 /** Why a ban has no evidence: who made it, or an automatic ban older than the evidence. */
 const NO_EVIDENCE: Record<string, string> = {
@@ -134,7 +131,7 @@ export function BanPage({ id }: { id: string }) {
     );
   }
   if (ban.isPending) return <Loading what={`ban #${id}`} />;
-  const b: BanDetail = ban.data;
+  const b: Schemas['BanDetailDto'] = ban.data;
   const address = singleAddress(b.cidr);
   return (
     <>
@@ -156,13 +153,7 @@ export function BanPage({ id }: { id: string }) {
             <dt>Reason</dt>
             <dd>{b.reason}</dd>
             <dt>Made</dt>
-            <dd>{SOURCE_LABEL[b.source] ?? b.source}</dd>
-            {b.feed && (
-              <>
-                <dt>Feed</dt>
-                <dd>{b.feed}</dd>
-              </>
-            )}
+            <dd>{sourceWords(b)}</dd>
             {b.created_by && (
               <>
                 <dt>Made by</dt>

@@ -7,7 +7,7 @@ import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/s
 import { SIP_REFRESH_MS } from './refresh';
 import { formatTime } from '../../../format';
 import { BanForm } from './ban-form';
-import { banPath, SOURCE_LABEL } from './ban-words';
+import { banPath, sourceWords } from './ban-words';
 
 /** The bans in force, lifting one, and banning a CIDR by hand. */
 export function Bans() {
@@ -64,7 +64,7 @@ export function Bans() {
                     </Link>
                   </td>
                   <td>{ban.reason}</td>
-                  <td>{SOURCE_LABEL[ban.source] ?? ban.source}</td>
+                  <td>{sourceWords(ban)}</td>
                   <td>{formatTime(ban.created_at)}</td>
                   <td>{ban.expires_at ? formatTime(ban.expires_at) : 'Until lifted'}</td>
                   <td>

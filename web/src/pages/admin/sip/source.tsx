@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
-import { api, ApiError, dataOrThrow, errorMessages, Schemas } from '../../../api/client';
+import { api, ApiError, dataOrThrow, Schemas } from '../../../api/client';
+import { useApiForm } from '../../../api/use-api-form';
 import { BarList } from '../../../components/bar-list';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Field, FormErrors } from '../../../components/field';
@@ -182,39 +183,36 @@ export function SourcePage({ ip: param }: { ip: string }) {
   );
 }
 
+const ALLOWLIST_FIELDS = ['cidr', 'description'] as const;
+
 /** Allowlists one address with a description: it is never banned automatically afterwards. */
 function AllowlistForm({ address, onAllowlisted }: { address: string; onAllowlisted: (notice: string) => void }) {
   const queryClient = useQueryClient();
   const [description, setDescription] = useState('');
-  const [errors, setErrors] = useState<string[]>([]);
+  const { fieldErrors, formErrors, send } = useApiForm(ALLOWLIST_FIELDS);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setErrors([]);
-    const { data, error, response } = await api.POST('/api/sip-security/allowlist', {
-      body: { cidr: address, description, force: false },
+    const body = { cidr: address, description, force: false };
+    const sent = await send(() => api.POST('/api/sip-security/allowlist', { body }), {
+      failed: 'Refused',
+      byStatus: { 409: () => ({ form: [`${address} is already allowlisted.`] }) },
     });
-    if (data) {
-      onAllowlisted(`${data.cidr} allowlisted: never banned automatically. A ban in force stays until lifted.`);
-      setDescription('');
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-      return;
-    }
-    setErrors(
-      response.status === 409
-        ? [`${address} is already allowlisted.`]
-        : errorMessages(error, `Refused (${response.status}).`),
-    );
+    if (!sent?.data) return;
+    onAllowlisted(`${sent.data.cidr} allowlisted: never banned automatically. A ban in force stays until lifted.`);
+    setDescription('');
+    void queryClient.invalidateQueries({ queryKey: ['sip'] });
   };
   return (
     <form className="inline-form" onSubmit={(event) => void submit(event)} aria-label="Allowlist this address">
       <h3>Allowlist this address</h3>
-      <FormErrors messages={errors} />
+      <FormErrors messages={[...formErrors, ...(fieldErrors.cidr ?? [])]} />
       <Field
         label="Description"
         name="description"
         placeholder="Office NAT"
         value={description}
         onChange={(e) => setDescription(e.target.value)}
+        errors={fieldErrors.description}
       />
       <button type="submit">Allowlist {address}</button>
     </form>
