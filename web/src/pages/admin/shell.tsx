@@ -13,8 +13,10 @@ import { PendingPage } from './pending';
 import { UserPage } from './user';
 import { UsersPage } from './users';
 
-/** The charts library loads with the SIP page only. */
+/** The charts library loads with the SIP pages only. */
 const SipPage = lazy(async () => ({ default: (await import('./sip')).SipPage }));
+const SourcePage = lazy(async () => ({ default: (await import('./sip')).SourcePage }));
+const BanPage = lazy(async () => ({ default: (await import('./sip')).BanPage }));
 
 const SECTIONS = [
   { path: '/pending', label: 'Pending sign-ups' },
@@ -132,6 +134,20 @@ export function AdminShell() {
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />
           </Suspense>
+        </Route>
+        <Route path="/sip/sources/:ip">
+          {(params) => (
+            <Suspense fallback={<Loading what="the source" />}>
+              <SourcePage key={params.ip} ip={params.ip} />
+            </Suspense>
+          )}
+        </Route>
+        <Route path="/sip/bans/:id">
+          {(params) => (
+            <Suspense fallback={<Loading what="the ban" />}>
+              <BanPage key={params.id} id={params.id} />
+            </Suspense>
+          )}
         </Route>
         <Route path="/">
           <Redirect to="/pending" replace />

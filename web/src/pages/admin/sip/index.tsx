@@ -1,8 +1,13 @@
 import { useEffect } from 'react';
 import { Allowlist } from './allowlist';
+import { BanHistory } from './ban-history';
 import { Bans } from './bans';
 import { Stats } from './stats';
 import { Timeline } from './timeline';
+
+// The pages a source or a ban leads to ride in the SIP door's chunk: they are opened from it.
+export { BanPage } from './ban';
+export { SourcePage } from './source';
 
 /** The SIP door: attacks over time, what they were, who sent them, and the bans and allowlist that answer them. */
 export function SipPage() {
@@ -15,6 +20,7 @@ export function SipPage() {
       <Timeline />
       <Stats />
       <Bans />
+      <BanHistory />
       <Allowlist />
     </>
   );
