@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { Allowlist } from './allowlist';
 import { Bans } from './bans';
+import { SipPagesNav } from './sip-pages-nav';
 import { Stats } from './stats';
 import { Timeline } from './timeline';
 
@@ -12,6 +13,7 @@ export function SipPage() {
   return (
     <>
       <h1>SIP door</h1>
+      <SipPagesNav />
       <Timeline />
       <Stats />
       <Bans />
