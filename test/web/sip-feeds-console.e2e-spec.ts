@@ -111,6 +111,12 @@ describeWith(missingForBrowserTests(), 'the console pages of feeds and bouncer k
     // A name taken: said beside the name.
     await addFeed('local-list', `${feedServer.base}/list.txt`);
     await page.getByText('A feed with this name exists.').waitFor();
+    // APIBan without its key: said beside the key's field.
+    await page.getByLabel('Format').selectOption('apiban');
+    await addFeed('apiban', 'https://apiban.example/api');
+    await page.getByText('api_key is required for a apiban feed').waitFor();
+    expect(await page.getByLabel('API key').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Format').selectOption('plain');
 
     await addFeed('nowhere', `http://127.0.0.1:${await closedPort()}/list.txt`);
     await page.getByText('Feed nowhere added').waitFor();
