@@ -61,7 +61,7 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     await page.goto('/admin/sip');
     await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'SIP door', exact: true }).waitFor();
   });
   afterAll(() => closeBrowserAndApp(browser, t));

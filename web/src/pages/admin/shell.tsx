@@ -10,6 +10,8 @@ import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { PendingPage } from './pending';
+import { BouncersPage } from './sip/bouncers';
+import { FeedsPage } from './sip/feeds';
 import { UserPage } from './user';
 import { UsersPage } from './users';
 
@@ -130,6 +132,8 @@ export function AdminShell() {
         <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
         <Route path="/invitations" component={InvitationsPage} />
         <Route path="/audit" component={AuditPage} />
+        <Route path="/sip/feeds" component={FeedsPage} />
+        <Route path="/sip/bouncers" component={BouncersPage} />
         <Route path="/sip">
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />

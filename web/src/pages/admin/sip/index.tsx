@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { Allowlist } from './allowlist';
 import { BanHistory } from './ban-history';
 import { Bans } from './bans';
+import { SipPagesNav } from './sip-pages-nav';
 import { Stats } from './stats';
 import { Timeline } from './timeline';
 
@@ -17,6 +18,7 @@ export function SipPage() {
   return (
     <>
       <h1>SIP door</h1>
+      <SipPagesNav />
       <Timeline />
       <Stats />
       <Bans />
