@@ -19,6 +19,11 @@ export type SecurityEvent =
   | 'api_key_rejected'
   | 'sip_ban_created'
   | 'sip_ban_lifted'
+  | 'sip_account_compromised'
+  | 'sip_account_new_network'
+  | 'sip_account_alert_resolved'
+  | 'sip_account_blocked'
+  | 'sip_account_unblocked'
   | 'mail_failed'
   | 'logout'
   | 'session_revoked'
@@ -45,6 +50,8 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'rate_limit_hit',
   'api_key_rejected',
   'sip_ban_created',
+  'sip_account_compromised',
+  'sip_account_new_network',
   'mail_failed',
   'refresh_token_reused',
   'password_change_failed',

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { accessSync, constants, statSync } from 'node:fs';
 import {
   IsEmail,
   IsIn,
@@ -35,6 +36,10 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 /** pino's levels, plus `silent` for no console output at all. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What a rule about a SIP account does when it fires: store an alert, or also block the account at the proxy. */
+export const SIP_ACCOUNT_ACTIONS = ['block', 'alert'] as const;
+export type SipAccountAction = (typeof SIP_ACCOUNT_ACTIONS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -234,6 +239,28 @@ class EnvironmentVariables {
   @Min(0)
   @Max(36500)
   SIP_EVENT_RETENTION_DAYS: number = 90;
+
+  @IsIn(SIP_ACCOUNT_ACTIONS)
+  SIP_COMPROMISE_ACTION: SipAccountAction = 'block';
+
+  @IsIn(SIP_ACCOUNT_ACTIONS)
+  SIP_NEW_NETWORK_ACTION: SipAccountAction = 'alert';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  SIP_ACCOUNT_HISTORY_DAYS: number = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_TRUST_TTL: number = 86400;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  GEOIP_DB?: string;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -500,6 +527,7 @@ export interface AppConfig {
   sipProxyRpcUrls: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
+  sipAccounts: SipAccountsConfig;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
@@ -540,6 +568,20 @@ export interface CaptchaConfig {
   expiresSeconds: number;
   cost: number;
   maxCounter: number;
+}
+
+/** The rules about SIP accounts (src/sip-accounts). */
+export interface SipAccountsConfig {
+  /** A credential compromise: block the account at the proxy (and alert), or only alert. */
+  compromiseAction: SipAccountAction;
+  /** A registration from a new network or country: alert, or also block. */
+  newNetworkAction: SipAccountAction;
+  /** How far back an account's registrations count as its known networks. */
+  historyDays: number;
+  /** A source that registered an account this recently (and has no compromise alert) is trusted for it. */
+  trustTtlSeconds: number;
+  /** A MaxMind-format country database; without it, networks only. */
+  geoipDb?: string;
 }
 
 export interface MailConfig {
@@ -599,6 +641,15 @@ function parseTrustProxy(value: string | undefined, problems: string[]): TrustPr
   return entries;
 }
 
+function isReadableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates the environment; throws one error naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
@@ -627,6 +678,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     parseCidrList(vars.SIP_ALLOWLIST);
   } catch (error) {
     problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
+  }
+  if (vars.GEOIP_DB !== undefined && !isReadableFile(vars.GEOIP_DB)) {
+    problems.push(`GEOIP_DB: ${vars.GEOIP_DB} is not a readable file (a MaxMind-format .mmdb)`);
   }
   // The ban engine counts events within SIP_BAN_FIND_TIME: retention must not delete them first.
   if (vars.SIP_EVENT_RETENTION_DAYS > 0 && vars.SIP_EVENT_RETENTION_DAYS * 86400 < vars.SIP_BAN_FIND_TIME) {
@@ -687,6 +741,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
+    sipAccounts: {
+      compromiseAction: vars.SIP_COMPROMISE_ACTION,
+      newNetworkAction: vars.SIP_NEW_NETWORK_ACTION,
+      historyDays: vars.SIP_ACCOUNT_HISTORY_DAYS,
+      trustTtlSeconds: vars.SIP_TRUST_TTL,
+      geoipDb: vars.GEOIP_DB,
+    },
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     mail: {

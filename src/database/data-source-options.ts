@@ -23,6 +23,7 @@ import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipP
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
+import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
+  SipAccounts1764000007600,
 ];
 
 /**

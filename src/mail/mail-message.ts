@@ -6,7 +6,8 @@ export type MailKind =
   | 'account_locked'
   | 'signup_notice'
   | 'signup_digest'
-  | 'invitation';
+  | 'invitation'
+  | 'sip_account_alert';
 
 /** One rendered e-mail: the sender comes from MAIL_FROM when it is sent. */
 export interface MailMessage {

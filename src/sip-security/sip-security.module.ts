@@ -47,5 +47,7 @@ import { SipEventsService } from './sip-events.service';
     BanExportAccessGuard,
     EventRetentionService,
   ],
+  // What src/sip-accounts builds on: its compromise rule bans through the same tables, index and proxy push.
+  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService],
 })
 export class SipSecurityModule {}
