@@ -86,6 +86,11 @@ describe('loadConfig', () => {
     ['CAPTCHA_COST', '0'],
     ['CAPTCHA_MAX_COUNTER', '1'],
     ['RATE_LIMIT_REDIS_FAILURE', 'fail-open'],
+    ['SIP_COMPROMISE_ACTION', 'ban'],
+    ['SIP_NEW_NETWORK_ACTION', 'notify'],
+    ['SIP_ACCOUNT_HISTORY_DAYS', '0'],
+    ['SIP_TRUST_TTL', '1d'],
+    ['GEOIP_DB', '/nonexistent/GeoLite2-Country.mmdb'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCountryMmdb } from '../support/country-mmdb';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -291,5 +295,64 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       await t.http.get('/api/sip-security/account-blocks').expect(401);
       await t.http.get('/api/sip-security/account-alerts').set(key).expect(401);
     });
+  });
+});
+
+describe('SIP accounts with a country database (GEOIP_DB)', () => {
+  jest.setTimeout(60_000);
+  let t: TestApp;
+  let admin: string;
+  let dir: string;
+  const registered = (body: object) =>
+    t.http.post('/api/sip-security/registrations').set({ 'X-Api-Key': API_KEY }).send(body).expect(202);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'regshield-geoip-'));
+    const file = join(dir, 'countries.mmdb');
+    writeCountryMmdb(file, [
+      ['198.51.100.0/24', 'FR'],
+      ['203.0.113.0/25', 'FR'],
+      ['192.0.2.0/24', 'BR'],
+    ]);
+    t = await startTestApp({
+      env: { SIP_INGEST_API_KEY: API_KEY, GEOIP_DB: file, SIP_NEW_NETWORK_ACTION: 'block' },
+    });
+    admin = await t.login(ADMIN.email, ADMIN.password);
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const alertsOf = async (username: string): Promise<Alert[]> =>
+    (
+      await t.http
+        .get(`/api/sip-security/account-alerts?username=${username}`)
+        .set({ Authorization: `Bearer ${admin}` })
+        .expect(200)
+    ).body as Alert[];
+
+  it('a new country is new_country with its code, a new network in a known country new_network, each blocking with SIP_NEW_NETWORK_ACTION=block', async () => {
+    await registered({ username: '5000', domain: DOMAIN, source_ip: '198.51.100.5' });
+    await registered({ username: '5000', domain: DOMAIN, source_ip: '203.0.113.5' });
+    await eventually(async () => (await alertsOf('5000')).length === 1);
+    await registered({ username: '5000', domain: DOMAIN, source_ip: '192.0.2.5' });
+    const alerts = await eventually(async () => {
+      const found = await alertsOf('5000');
+      return found.length === 2 ? found : undefined;
+    });
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'new_country', source_ip: '192.0.2.5', country: 'BR' }),
+      expect.objectContaining({ kind: 'new_network', source_ip: '203.0.113.5', country: 'FR' }),
+    ]);
+    expect(alerts[0].evidence).toMatchObject({ earlier_countries: ['FR'] });
+    const blocks = (
+      await t.http
+        .get('/api/sip-security/account-blocks')
+        .set({ Authorization: `Bearer ${admin}` })
+        .expect(200)
+    ).body as Array<{ username: string; source: string; reason: string }>;
+    expect(blocks.filter((block) => block.username === '5000')).toHaveLength(2);
+    expect(blocks[0]).toMatchObject({ source: 'auto', reason: expect.stringContaining('(BR)') });
   });
 });
