@@ -257,6 +257,11 @@ class EnvironmentVariables {
   @Min(1)
   SIP_TRUST_TTL: number = 86400;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_TRUSTED_MAX_RETRY: number = 50;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -580,6 +585,8 @@ export interface SipAccountsConfig {
   historyDays: number;
   /** A source that registered an account this recently (and has no compromise alert) is trusted for it. */
   trustTtlSeconds: number;
+  /** A trusted source is banned only after this many counted events (SIP_BAN_MAX_RETRY for the others). */
+  trustedMaxRetry: number;
   /** A MaxMind-format country database; without it, networks only. */
   geoipDb?: string;
 }
@@ -746,6 +753,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       newNetworkAction: vars.SIP_NEW_NETWORK_ACTION,
       historyDays: vars.SIP_ACCOUNT_HISTORY_DAYS,
       trustTtlSeconds: vars.SIP_TRUST_TTL,
+      trustedMaxRetry: vars.SIP_TRUSTED_MAX_RETRY,
       geoipDb: vars.GEOIP_DB,
     },
     logLevel: vars.LOG_LEVEL,

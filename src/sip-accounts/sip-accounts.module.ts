@@ -14,10 +14,13 @@ import { CountryLookupService } from './country-lookup.service';
 import { RegistrationIngestService } from './registration-ingest.service';
 import { RegistrationSuccessesRepository } from './registration-successes.repository';
 import { RegistrationsController } from './registrations.controller';
+import { TrustedSourcesRepository } from './trusted-sources.repository';
+import { TrustedSourcesService } from './trusted-sources.service';
 
 /**
  * The account behind the SIP door: successful registrations, the rules that read them (credential
- * compromise, new network or country), the alerts they raise and the account blocks the proxy enforces.
+ * compromise, new network or country), the alerts they raise, the account blocks the proxy enforces, and
+ * the trust that spares an office's NAT the ban a scanner gets.
  */
 @Module({
   imports: [AuthModule, AccountCoreModule, SipSecurityModule],
@@ -32,6 +35,8 @@ import { RegistrationsController } from './registrations.controller';
     AccountAlertResponseService,
     AccountWatchService,
     CountryLookupService,
+    TrustedSourcesRepository,
+    TrustedSourcesService,
   ],
 })
 export class SipAccountsModule {}

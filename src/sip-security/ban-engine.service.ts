@@ -16,6 +16,15 @@ import { EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './
 const ENGINE_INTERVAL_MS = 250;
 
 /**
+ * Lets another feature hold back the automatic ban of some offenders (src/sip-accounts: a trusted source is
+ * banned only past SIP_TRUSTED_MAX_RETRY). Asked in the engine's transaction, before its bans are stored.
+ */
+export interface BanEngineExemptions {
+  /** The units among these offenders not to ban in this look. */
+  exempt(manager: EntityManager, offenders: Offender[]): Promise<ReadonlySet<string>>;
+}
+
+/**
  * Fail2Ban's rule over both event tables: a source (an IPv4 address, or an IPv6 source's
  * SIP_BAN_IPV6_PREFIX) with SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME is banned.
  *
@@ -34,6 +43,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private busy = false;
   /** Until the first look, every event in the window is new (a restart misses nothing). */
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
+  private readonly exemptions: BanEngineExemptions[] = [];
 
   constructor(
     private readonly repository: SipBansRepository,
@@ -42,6 +52,11 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** Adds a rule that may hold back bans; to be called before the application bootstraps (onModuleInit). */
+  addExemptions(exemptions: BanEngineExemptions): void {
+    this.exemptions.push(exemptions);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -103,6 +118,10 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     offenders: Offender[],
   ): Promise<Array<{ ban: SipBan; hits: number }>> {
     if (offenders.length === 0) return [];
+    const exempt = new Set<string>();
+    for (const exemptions of this.exemptions) {
+      for (const unit of await exemptions.exempt(manager, offenders)) exempt.add(unit);
+    }
     const eligibility = await this.repository.findBanEligibilities(
       manager,
       offenders.map(({ unit }) => unit),
@@ -112,7 +131,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     const bans: NewAutomaticBan[] = [];
     for (const { unit, hits } of offenders) {
       const found = eligibility.get(unit);
-      if (!found || found.allowlisted || found.banned) continue;
+      if (!found || found.allowlisted || found.banned || exempt.has(unit)) continue;
       const { previousAutomaticBans } = found;
       const repeat = previousAutomaticBans > 0 ? `; ban #${previousAutomaticBans + 1}` : '';
       const reason = `at least ${maxRetry} failed registrations or door knocks within ${findTimeSeconds} s${repeat}`;

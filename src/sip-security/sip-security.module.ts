@@ -48,6 +48,6 @@ import { SipEventsService } from './sip-events.service';
     EventRetentionService,
   ],
   // What src/sip-accounts builds on: its compromise rule bans through the same tables, index and proxy push.
-  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService],
+  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService, BanEngineService],
 })
 export class SipSecurityModule {}

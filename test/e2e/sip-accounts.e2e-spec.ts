@@ -198,6 +198,76 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
     });
   });
 
+  describe('trusted sources', () => {
+    const bans = async () =>
+      ((await t.http.get('/api/sip-security/bans').set(bearer(admin)).expect(200)).body as Array<{ cidr: string }>).map(
+        (ban) => ban.cidr,
+      );
+    const blocksFrom = async (ip: string) =>
+      (
+        (await t.http.get('/api/sip-security/account-blocks').set(bearer(admin)).expect(200)).body as Array<{
+          username: string;
+          source_ip: string | null;
+          expires_at: string | null;
+        }>
+      ).filter((block) => block.source_ip === ip);
+
+    it('a source that registered an account: its failing username is blocked from it alone, the source banned only past SIP_TRUSTED_MAX_RETRY', async () => {
+      const office = '198.51.100.80';
+      await registered({ username: '6000', domain: DOMAIN, source_ip: office }).expect(202);
+      await failed(
+        [1, 2, 3, 4, 5, 6].map(() => ({ username: '6001', domain: DOMAIN, source_ip: office, response_code: 403 })),
+      );
+      const [block] = await eventually(async () => {
+        const found = await blocksFrom(office);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(block).toMatchObject({ username: '6001', source_ip: office });
+      // As long as a first ban (SIP_BAN_TIME).
+      expect(Date.parse(block.expires_at!) - Date.now()).toBeGreaterThan(3_500_000);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await bans()).not.toContain(`${office}/32`);
+      expect(await alerts('username=6000')).toEqual([]);
+
+      // A scanner with no success is banned at the usual limit meanwhile.
+      await failed(
+        [1, 2, 3, 4, 5].map(() => ({
+          username: '6001',
+          domain: DOMAIN,
+          source_ip: '203.0.113.81',
+          response_code: 403,
+        })),
+      );
+      await eventually(async () => (await bans()).includes('203.0.113.81/32'));
+
+      // Past SIP_TRUSTED_MAX_RETRY (50 counted events), the trusted source is banned after all.
+      await failed(
+        Array.from({ length: 44 }, (_, i) => ({
+          username: `office-${i}`,
+          domain: DOMAIN,
+          source_ip: office,
+          response_code: 403,
+        })),
+      );
+      await eventually(async () => (await bans()).includes(`${office}/32`));
+    });
+
+    it('a source with a compromise alert is never trusted', async () => {
+      const attacker = '203.0.113.82';
+      await failed({ username: '6100', domain: DOMAIN, source_ip: attacker, response_code: 403 });
+      await registered({ username: '6100', domain: DOMAIN, source_ip: attacker }).expect(202);
+      await eventually(async () => (await bans()).includes(`${attacker}/32`));
+      const [ban] = (await t.db.query(`SELECT id FROM sip_bans WHERE cidr = $1`, [`${attacker}/32`])).rows;
+      await t.http.delete(`/api/sip-security/bans/${ban.id}`).set(bearer(admin)).expect(204);
+
+      await failed(
+        [1, 2, 3, 4, 5].map(() => ({ username: '6101', domain: DOMAIN, source_ip: attacker, response_code: 403 })),
+      );
+      await eventually(async () => (await bans()).includes(`${attacker}/32`));
+      expect(await blocksFrom(attacker)).toEqual([]);
+    });
+  });
+
   describe('GET /api/sip-security/account-alerts', () => {
     it('filters by kind, username, domain and time, pages with X-Total-Count', async () => {
       const response = await t.http
@@ -270,7 +340,7 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       const after = (await t.http.get('/api/sip-security/account-blocks').set(bearer(admin)).expect(200)).body;
       expect(after.map((item: { id: number }) => item.id)).not.toContain(whole.body.id);
 
-      const [created] = await auditRows('sip_account_blocked');
+      const created = (await auditRows('sip_account_blocked')).find((row) => row.details.username === '4000')!;
       expect(created.actor_id).not.toBeNull();
       expect(created.details).toMatchObject({ username: '4000', domain: DOMAIN, reason: 'leaked' });
       expect(await auditRows('sip_account_unblocked')).toHaveLength(1);

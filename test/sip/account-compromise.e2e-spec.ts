@@ -14,6 +14,8 @@ import {
   missingSipTools,
   rpcUrl,
   runSipvicious,
+  sendWrongPasswordRegisters,
+  sipPing,
   sipRegister,
   startKamailio,
 } from './kamailio';
@@ -27,6 +29,8 @@ import {
 const DOMAIN = 'regshield.test';
 const VICTIM = { username: '1000', password: 'Victim-S3cret' };
 const SUBSCRIBER = { username: '1001', password: 'Phone-1001-secret' };
+/** A phone behind the same office NAT as SUBSCRIBER, configured with a stale password. */
+const COLLEAGUE = { username: '1002', password: 'Phone-1002-secret' };
 const LIMIT_MS = 1000;
 const MISSING_TOOLS = [missingPackages([...missingSipTools(), ...missingScannerTools()])];
 
@@ -83,6 +87,7 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
     admin = await t.login(ADMIN.email, ADMIN.password);
     await createSubscriber(t.db, VICTIM.username, VICTIM.password, DOMAIN);
     await createSubscriber(t.db, SUBSCRIBER.username, SUBSCRIBER.password, DOMAIN);
+    await createSubscriber(t.db, COLLEAGUE.username, COLLEAGUE.password, DOMAIN);
     kamailio = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN, rpcPort });
     rpc = new KamailioRpcClient(kamailio.rpcUrl);
   });
@@ -218,8 +223,40 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
     measured.manualSourceBlockToProxy =
       (await whenProxyHolds(`${SUBSCRIBER.username}@${DOMAIN}|127.0.0.75`, true)) - at;
     expect(measured.manualSourceBlockToProxy).toBeLessThanOrEqual(LIMIT_MS);
-    expect((await register('127.0.0.75', SUBSCRIBER)).statuses).toEqual([401, 403]);
+    expect((await register('127.0.0.75', SUBSCRIBER)).statuses).toEqual([403]);
     expect((await register('127.0.0.72', SUBSCRIBER)).statuses).toEqual([401, 200]);
+  });
+
+  it("a misconfigured phone behind an office's NAT gets its username blocked from there, never the office", async () => {
+    const office = '127.0.0.80';
+    expect((await register(office, SUBSCRIBER)).statuses).toEqual([401, 200]);
+    await sleep(600);
+    const wrong = await sendWrongPasswordRegisters({
+      from: office,
+      port: kamailio.port,
+      domain: DOMAIN,
+      username: COLLEAGUE.username,
+      count: 6,
+      rate: 20,
+    });
+    expect(wrong.statuses.filter((code) => code === 403)).toHaveLength(6);
+    await whenProxyHolds(`${COLLEAGUE.username}@${DOMAIN}|${office}`, true);
+    const recorded = async () =>
+      (await t.db.query(`SELECT count(*)::int AS n FROM failed_registrations WHERE source_ip = $1`, [office])).rows[0]
+        .n;
+    const failuresBefore = await recorded();
+
+    // The phone keeps retrying: refused at once, before the digest, and no longer recorded.
+    expect((await register(office, COLLEAGUE)).statuses).toEqual([403]);
+    // The office is served: not banned, its other phones register.
+    expect(await sipPing(kamailio.host, kamailio.port, DOMAIN, 500, office)).toBe(200);
+    expect((await register(office, SUBSCRIBER)).statuses).toEqual([401, 200]);
+    // The account itself works from anywhere else.
+    expect((await register('127.0.0.81', COLLEAGUE)).statuses).toEqual([401, 200]);
+    await sleep(600);
+    expect(await recorded()).toBe(failuresBefore);
+    const bans = await t.db.query(`SELECT 1 FROM sip_bans WHERE cidr = $1`, [`${office}/32`]);
+    expect(bans.rows).toEqual([]);
   });
 
   it('a restarted proxy enforces the blocks from the database before the service pushes anything', async () => {
@@ -228,6 +265,6 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
     kamailio = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN, rpcPort, port: kamailio.port });
     rpc = new KamailioRpcClient(kamailio.rpcUrl);
     expect(await proxyHolds(`${SUBSCRIBER.username}@${DOMAIN}|127.0.0.75`)).toBe(true);
-    expect((await register('127.0.0.75', SUBSCRIBER)).statuses).toEqual([401, 403]);
+    expect((await register('127.0.0.75', SUBSCRIBER)).statuses).toEqual([403]);
   });
 });
