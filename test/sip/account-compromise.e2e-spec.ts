@@ -12,6 +12,7 @@ import {
   KamailioInstance,
   missingScannerTools,
   missingSipTools,
+  registerPhones,
   rpcUrl,
   runSipvicious,
   sendWrongPasswordRegisters,
@@ -142,6 +143,32 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
       `SELECT n_tup_ins::int AS inserted FROM pg_stat_user_tables WHERE relname = 'registration_successes'`,
     );
     measured.rowsFor11Registrations = after.rows[0].inserted - before.rows[0].inserted;
+  });
+
+  it('1,000 phones behind one NAT registering twice: one row each, the second round none', async () => {
+    const nat = '127.0.0.90';
+    // A NAT with a thousand phones is what the allowlist is for (pike would call it a flood).
+    await t.http
+      .post('/api/sip-security/allowlist')
+      .set(bearer())
+      .send({ cidr: `${nat}/32`, description: 'office NAT' })
+      .expect(201);
+    const phones = Array.from({ length: 1000 }, (_, i) => ({ username: `p${3000 + i}`, password: `Pw-${3000 + i}-x` }));
+    await t.db.query(
+      `INSERT INTO subscriber (username, domain, password) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+      [phones.map((p) => p.username), phones.map(() => DOMAIN), phones.map((p) => p.password)],
+    );
+    const rowsOfPhones = async () =>
+      (await t.db.query(`SELECT count(*)::int AS n FROM registration_successes WHERE source_ip = $1`, [nat])).rows[0]
+        .n as number;
+    for (let round = 1; round <= 2; round++) {
+      const statuses = await registerPhones({ from: nat, port: kamailio.port, domain: DOMAIN, phones, rate: 200 });
+      expect(statuses.filter((code) => code === 200)).toHaveLength(1000);
+      await waitFor(async () => ((await rowsOfPhones()) === 1000 ? true : undefined));
+    }
+    await sleep(500);
+    measured.rowsFor2000RegistrationsOf1000Phones = await rowsOfPhones();
+    expect(measured.rowsFor2000RegistrationsOf1000Phones).toBe(1000);
   });
 
   it('svcrack with the real password: alert, ban naming the account, account blocked at the proxy and e-mail, within 1 s', async () => {
