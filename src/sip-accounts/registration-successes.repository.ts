@@ -69,6 +69,15 @@ export class RegistrationSuccessesRepository {
     );
   }
 
+  async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM registration_successes
+        WHERE id IN (SELECT id FROM registration_successes WHERE created_at < $1 LIMIT $2)`,
+      [before, batchSize],
+    );
+    return result[1];
+  }
+
   /** False when another instance holds the watch's lock (it evaluates the same rows). */
   async tryLockWatch(tx: EntityManager): Promise<boolean> {
     const [{ locked }] = await tx.query<Array<{ locked: boolean }>>('SELECT pg_try_advisory_xact_lock($1) AS locked', [

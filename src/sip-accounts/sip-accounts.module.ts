@@ -12,6 +12,7 @@ import { AccountBlocksService } from './account-blocks.service';
 import { AccountWatchService } from './account-watch.service';
 import { CountryLookupService } from './country-lookup.service';
 import { RegistrationIngestService } from './registration-ingest.service';
+import { RegistrationRetentionService } from './registration-retention.service';
 import { RegistrationSuccessesRepository } from './registration-successes.repository';
 import { RegistrationsController } from './registrations.controller';
 import { TrustedSourcesRepository } from './trusted-sources.repository';
@@ -30,6 +31,7 @@ import { TrustedSourcesService } from './trusted-sources.service';
     AccountAlertsRepository,
     AccountBlocksRepository,
     RegistrationIngestService,
+    RegistrationRetentionService,
     AccountAlertsService,
     AccountBlocksService,
     AccountAlertResponseService,

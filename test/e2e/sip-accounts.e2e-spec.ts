@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RegistrationRetentionService } from '../../src/sip-accounts/registration-retention.service';
 import { writeCountryMmdb } from '../support/country-mmdb';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
@@ -265,6 +266,22 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       );
       await eventually(async () => (await bans()).includes(`${attacker}/32`));
       expect(await blocksFrom(attacker)).toEqual([]);
+    });
+  });
+
+  describe('retention', () => {
+    it('deletes successes older than SIP_EVENT_RETENTION_DAYS, never those the account rules still read', async () => {
+      await t.db.query(
+        `INSERT INTO registration_successes (username, domain, source_ip, created_at) VALUES
+           ('7000', $1, '198.51.100.90', now() - interval '91 days'),
+           ('7000', $1, '198.51.100.90', now() - interval '29 days')`,
+        [DOMAIN],
+      );
+      expect(await t.app.get(RegistrationRetentionService).pruneExpired()).toBe(1);
+      const { rows } = await t.db.query(
+        `SELECT count(*)::int AS n FROM registration_successes WHERE username = '7000'`,
+      );
+      expect(rows[0].n).toBe(1);
     });
   });
 
