@@ -15,6 +15,7 @@ import { THROTTLE } from './common/throttling/client-ip-throttler.guard';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { DeviceRoutesModule } from './devices/device-routes.module';
 import { HealthModule } from './health/health.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -59,6 +60,7 @@ export class AppModule {
         AuthModule,
         AdminUsersModule,
         SessionRoutesModule,
+        DeviceRoutesModule,
         AccountModule,
         InvitationsModule,
         MfaModule,

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { SuperuserOnly } from '../auth/guards/decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -21,7 +21,7 @@ export class AuditController {
       'Every security-log event, with the time of its log line: an admin action stored by the transaction ' +
       'of its change, any other event within about a second of its line. `actor_id` is the admin who acted ' +
       '(null, with `details.actor` "system", for a superuser made from ADMIN_EMAIL or by the CLI); ' +
-      '`target_id` the user the event is about.',
+      '`target_id` the user the event is about; `actor_email` and `target_email` their current addresses.',
   })
   @ApiPagedResponse(AuditEventResponseDto)
   async list(
@@ -41,5 +41,15 @@ export class AuditController {
       query.limit,
     );
     return withTotalCount(reply, page).map((item) => AuditEventResponseDto.from(item));
+  }
+
+  @Get('events')
+  @ApiOperation({
+    summary: 'The names of the events the audit trail can hold',
+    description: 'Every security-log event name this version writes, alphabetically: the values `event` filters on.',
+  })
+  @ApiOkResponse({ type: String, isArray: true, example: ['admin_action', 'login_failed', 'sip_ban_created'] })
+  eventNames(): string[] {
+    return this.audit.eventNames();
   }
 }

@@ -6,6 +6,7 @@ import {
   EntityManager,
   FindOperator,
   FindOptionsWhere,
+  In,
   LessThan,
   MoreThanOrEqual,
   Repository,
@@ -14,6 +15,14 @@ import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity
 import { AuditRecord } from '../common/audit-buffer';
 import { Page } from '../common/total-count';
 import { AuditEvent } from '../database/entities/audit-event.entity';
+import { User } from '../database/entities/user.entity';
+
+/** A stored event with the current addresses of the users it names (null when none, or the user is gone). */
+export interface AuditEntry {
+  event: AuditEvent;
+  actorEmail: string | null;
+  targetEmail: string | null;
+}
 
 export interface AuditFilter {
   event?: string;
@@ -44,8 +53,12 @@ export class AuditRepository {
     await tx.getRepository(AuditEvent).insert(record as QueryDeepPartialEntity<AuditEvent>);
   }
 
-  /** Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). */
-  async findPage(filter: AuditFilter, skip: number, limit: number): Promise<Page<AuditEvent>> {
+  /**
+   * Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). The
+   * users' addresses come from a second lookup by primary key for the page's ids, not a join: events outlive
+   * their users, and the page query keeps its indexes.
+   */
+  async findPage(filter: AuditFilter, skip: number, limit: number): Promise<Page<AuditEntry>> {
     // TypeORM refuses undefined in a where object, so only the filters given are set.
     const where: FindOptionsWhere<AuditEvent> = {};
     if (filter.event !== undefined) where.event = filter.event;
@@ -64,7 +77,25 @@ export class AuditRepository {
       skip,
       take: limit,
     });
-    return { items, total };
+    const userIds = [...new Set(items.flatMap((event) => [event.actorId, event.targetId]))].filter(
+      (id): id is string => id !== null,
+    );
+    const users =
+      userIds.length === 0
+        ? []
+        : await this.dataSource
+            .getRepository(User)
+            .find({ select: { id: true, email: true }, where: { id: In(userIds) } });
+    const emails = new Map(users.map((user) => [user.id, user.email]));
+    const emailOf = (id: string | null) => (id === null ? null : (emails.get(id) ?? null));
+    return {
+      items: items.map((event) => ({
+        event,
+        actorEmail: emailOf(event.actorId),
+        targetEmail: emailOf(event.targetId),
+      })),
+      total,
+    };
   }
 
   /**

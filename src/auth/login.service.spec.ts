@@ -41,7 +41,9 @@ describe('LoginService', () => {
       }
       return Promise.resolve(undefined);
     }),
-    rememberSignIn: jest.fn((userId: string) => Promise.resolve(`cookie-of-${userId}`)),
+    rememberSignIn: jest.fn((user: User) =>
+      Promise.resolve({ deviceId: `device-of-${user.id}`, cookie: `cookie-of-${user.id}` }),
+    ),
   };
   const config = { accountEmail: { verification: 'optional' as EmailVerificationMode } };
   const service = new LoginService(
@@ -99,7 +101,7 @@ describe('LoginService', () => {
       tokens: { access_token: 'token-of-active-id-in-session-of-active-id' },
       deviceCookie: 'cookie-of-active-id',
     });
-    expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' });
+    expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' }, 'device-of-active-id');
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
     expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined);
   });
@@ -192,13 +194,17 @@ describe('LoginService', () => {
 
   it('remembers the sign-in: a new device without a cookie, the known device with one', async () => {
     await service.login({ email: 'active@example.com', password: 'Right1234' }, { ip, userAgent: 'curl/8' });
-    expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith('active-id', undefined, { ip, userAgent: 'curl/8' });
+    expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith(
+      expect.objectContaining({ id: 'active-id', email: 'active@example.com' }),
+      undefined,
+      { ip, userAgent: 'curl/8' },
+    );
     await service.login(
       { email: 'active@example.com', password: 'Right1234' },
       { ip, deviceCookie: 'device-of-active-id' },
     );
     expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith(
-      'active-id',
+      expect.objectContaining({ id: 'active-id' }),
       { id: 'device-id', userId: 'active-id', lockedUntil: null },
       { ip, userAgent: undefined },
     );

@@ -79,9 +79,9 @@ export class LoginService {
     this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id, ...deviceField(device) });
     await this.lockout.recordSuccess(user, device);
     await this.users.recordLogin(user.id);
-    const deviceCookie = await this.knownDevices.rememberSignIn(user.id, device, { ip, userAgent });
-    const tokens = await this.tokens.issue(user.id, await this.sessions.open(user.id, { ip, userAgent }));
-    return { tokens, deviceCookie };
+    const signedIn = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent });
+    const session = await this.sessions.open(user.id, { ip, userAgent }, signedIn.deviceId);
+    return { tokens: await this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
   }
 
   /**

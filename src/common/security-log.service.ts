@@ -5,42 +5,47 @@ import { InjectConfig } from '../config/config.module';
 import { AuditBuffer, AuditRecord, toRecord } from './audit-buffer';
 
 /** Every security event the contract names; the names are part of the SECURITY_LOG_FILE format. */
-export type SecurityEvent =
-  | 'registration_attempt'
-  | 'registration_rejected'
-  | 'user_created'
-  | 'login_succeeded'
-  | 'login_failed'
-  | 'login_inactive_user'
-  | 'login_unverified_email'
-  | 'admin_action'
-  | 'admin_access_denied'
-  | 'rate_limit_hit'
-  | 'api_key_rejected'
-  | 'sip_ban_created'
-  | 'sip_ban_lifted'
-  | 'sip_account_compromised'
-  | 'sip_account_new_network'
-  | 'sip_account_alert_resolved'
-  | 'sip_account_blocked'
-  | 'sip_account_unblocked'
-  | 'mail_failed'
-  | 'logout'
-  | 'session_revoked'
-  | 'refresh_token_reused'
-  | 'email_verified'
-  | 'password_reset_requested'
-  | 'password_changed'
-  | 'password_change_failed'
-  | 'account_locked'
-  | 'device_locked'
-  | 'account_unlocked'
-  | 'mfa_enabled'
-  | 'mfa_disabled'
-  | 'mfa_disable_failed'
-  | 'captcha_rejected'
-  | 'invitation_created'
-  | 'invitation_revoked';
+export const SECURITY_EVENTS = [
+  'registration_attempt',
+  'registration_rejected',
+  'user_created',
+  'login_succeeded',
+  'login_failed',
+  'login_inactive_user',
+  'login_unverified_email',
+  'admin_action',
+  'admin_access_denied',
+  'rate_limit_hit',
+  'api_key_rejected',
+  'sip_ban_created',
+  'sip_ban_lifted',
+  'sip_account_compromised',
+  'sip_account_new_network',
+  'sip_account_alert_resolved',
+  'sip_account_blocked',
+  'sip_account_unblocked',
+  'mail_failed',
+  'logout',
+  'session_revoked',
+  'refresh_token_reused',
+  'email_verified',
+  'password_reset_requested',
+  'password_changed',
+  'password_change_failed',
+  'account_locked',
+  'device_locked',
+  'account_unlocked',
+  'mfa_enabled',
+  'mfa_disabled',
+  'mfa_disable_failed',
+  'captcha_rejected',
+  'invitation_created',
+  'invitation_revoked',
+  'new_device_signin',
+  'device_forgotten',
+] as const;
+
+export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
 
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'registration_rejected',

@@ -24,6 +24,11 @@ export function hasControlOrBidiOverride(text: string): boolean {
   return CONTROL_OR_BIDI_OVERRIDE.test(text);
 }
 
+/** The text with each such character (see above) made a space: for quoting what a client chose to send. */
+export function withoutControlOrBidiOverride(text: string): string {
+  return text.replace(new RegExp(CONTROL_OR_BIDI_OVERRIDE.source, 'gu'), ' ');
+}
+
 /** class-validator form of hasControlOrBidiOverride, for free text that reaches e-mails and the console. */
 export const NoControlCharacters = () =>
   ValidateBy({

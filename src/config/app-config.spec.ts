@@ -86,6 +86,8 @@ describe('loadConfig', () => {
     ['CAPTCHA_COST', '0'],
     ['CAPTCHA_MAX_COUNTER', '1'],
     ['RATE_LIMIT_REDIS_FAILURE', 'fail-open'],
+    ['SIP_DECOY_USERNAMES', 'admin,sip:admin'],
+    ['SIP_DECOY_USERNAMES', 'admin,ad min'],
     ['SIP_COMPROMISE_ACTION', 'ban'],
     ['SIP_NEW_NETWORK_ACTION', 'notify'],
     ['SIP_ACCOUNT_HISTORY_DAYS', '0'],
@@ -132,6 +134,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SIP_EVENT_RETENTION_DAYS: '1', SIP_BAN_FIND_TIME: '172800' })).toThrow(
       /SIP_EVENT_RETENTION_DAYS must be 0 \(keep forever\) or cover SIP_BAN_FIND_TIME/,
     );
+  });
+
+  it('reads SIP_DECOY_USERNAMES as a lower-case list without repeats; none by default', () => {
+    expect(loadConfig({}).sipDecoyUsernames).toEqual([]);
+    expect(loadConfig({ SIP_DECOY_USERNAMES: ' Admin, test,admin ,,' }).sipDecoyUsernames).toEqual(['admin', 'test']);
   });
 
   it('reads REFRESH_REUSE_GRACE: 10 s by default, 0 (strict) to 60', () => {
@@ -181,6 +188,7 @@ describe('loadConfig', () => {
       requestRateLimit: { perIp: 10, perEmail: 3, ttlSeconds: 3600 },
       adminNotify: 'digest',
       adminNotifyIntervalSeconds: 900,
+      newDeviceNotices: true,
     });
     expect(loadConfig({}).lockout).toEqual({
       maxFailures: 10,
@@ -200,6 +208,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).mfaDisableRateLimit).toEqual({ limit: 5, ttlSeconds: 900 });
     expect(loadConfig({ DEVICE_COOKIE_TTL: '3600' }).lockout.deviceCookieTtlSeconds).toBe(3600);
     expect(loadConfig({ INVITATION_TTL: '60' }).accountEmail.invitationTtlSeconds).toBe(60);
+    expect(loadConfig({ NEW_DEVICE_NOTICES: 'false' }).accountEmail.newDeviceNotices).toBe(false);
   });
 
   it('refuses unknown e-mail flow modes and a lockout maximum below the first lock', () => {
@@ -209,6 +218,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ INVITATION_TTL: 'week' })).toThrow('INVITATION_TTL');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_MAX_FAILURES: '-1' })).toThrow('ACCOUNT_LOCKOUT_MAX_FAILURES');
     expect(() => loadConfig({ DEVICE_COOKIE_TTL: '0' })).toThrow('DEVICE_COOKIE_TTL');
+    expect(() => loadConfig({ NEW_DEVICE_NOTICES: 'yes' })).toThrow('NEW_DEVICE_NOTICES');
     expect(() => loadConfig({ MFA_DISABLE_RATE_LIMIT: 'many' })).toThrow('MFA_DISABLE_RATE_LIMIT');
     expect(() => loadConfig({ ACCOUNT_LOCKOUT_TIME: '600', ACCOUNT_LOCKOUT_MAX_TIME: '60' })).toThrow(
       /ACCOUNT_LOCKOUT_MAX_TIME must be at least ACCOUNT_LOCKOUT_TIME/,

@@ -37,6 +37,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The decoy names the proxy and the engine compare with (lower case); restricted to what needs no quoting anywhere. */
+const SIP_DECOY_USERNAME = /^[A-Za-z0-9._~+-]{1,64}$/;
+
 /** What a rule about a SIP account does when it fires: store an alert, or also block the account at the proxy. */
 export const SIP_ACCOUNT_ACTIONS = ['block', 'alert'] as const;
 export type SipAccountAction = (typeof SIP_ACCOUNT_ACTIONS)[number];
@@ -240,6 +243,13 @@ class EnvironmentVariables {
   @Max(36500)
   SIP_EVENT_RETENTION_DAYS: number = 90;
 
+  @Transform(toList)
+  @Matches(SIP_DECOY_USERNAME, {
+    each: true,
+    message: 'SIP_DECOY_USERNAMES must be a comma list of SIP user names (1 to 64 of: letters, digits, . _ ~ + -)',
+  })
+  SIP_DECOY_USERNAMES: string[] = [];
+
   @IsIn(SIP_ACCOUNT_ACTIONS)
   SIP_COMPROMISE_ACTION: SipAccountAction = 'block';
 
@@ -360,6 +370,10 @@ class EnvironmentVariables {
   @IsInt()
   @Min(1)
   DEVICE_COOKIE_TTL: number = 7_776_000;
+
+  /** An e-mail to the owner on each sign-in from a device the account has not used before (src/devices). */
+  @IsIn(['true', 'false'])
+  NEW_DEVICE_NOTICES: 'true' | 'false' = 'true';
 
   /** Attempts to turn off the second factor, per client IP and per account, per MFA_DISABLE_RATE_TTL. */
   @Transform(toInt)
@@ -530,6 +544,8 @@ export interface AppConfig {
   sipMinPrefix: { ipv4: number; ipv6: number };
   /** Kamailio JSON-RPC endpoints that regshield keeps in step with the bans (deploy/kamailio). */
   sipProxyRpcUrls: string[];
+  /** Usernames no account has: one REGISTER or INVITE for one bans its source. Lower case, no duplicates. */
+  sipDecoyUsernames: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
   sipAccounts: SipAccountsConfig;
@@ -611,6 +627,8 @@ export interface AccountEmailConfig {
   requestRateLimit: { perIp: number; perEmail: number; ttlSeconds: number };
   adminNotify: AdminNotifyMode;
   adminNotifyIntervalSeconds: number;
+  /** Whether a sign-in from a device the account has not used before is told to its owner. */
+  newDeviceNotices: boolean;
 }
 
 /** Consecutive failures before an account locks (0: never), and how long the locks last, in seconds. */
@@ -747,6 +765,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipAllowlist: vars.SIP_ALLOWLIST,
     sipMinPrefix: { ipv4: vars.SIP_MIN_PREFIX_IPV4, ipv6: vars.SIP_MIN_PREFIX_IPV6 },
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
+    sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     sipAccounts: {
       compromiseAction: vars.SIP_COMPROMISE_ACTION,
@@ -777,6 +796,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       adminNotify: vars.ADMIN_NOTIFY,
       adminNotifyIntervalSeconds: vars.ADMIN_NOTIFY_INTERVAL,
+      newDeviceNotices: vars.NEW_DEVICE_NOTICES === 'true',
     },
     lockout: {
       maxFailures: vars.ACCOUNT_LOCKOUT_MAX_FAILURES,

@@ -23,7 +23,9 @@ import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipP
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
+import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
+import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -44,7 +46,9 @@ export const MIGRATIONS = [
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
+  SessionDevice1764000007200,
   SipAccounts1764000007600,
+  SipBanEvidence1764000007700,
 ];
 
 /**

@@ -15,6 +15,17 @@ export interface DeviceClient {
   userAgent: string | null;
 }
 
+/** A device as its owner sees it in the list. */
+export interface DeviceSummary {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  lastIp: string | null;
+  userAgent: string | null;
+  /** Whether its sign-in opened the session asking. */
+  current: boolean;
+}
+
 /**
  * The known_devices table. Lockout changes are single conditional UPDATEs, as on users
  * (LockoutRepository), so that concurrent failures on several instances count exactly and lock once.
@@ -99,6 +110,45 @@ export class KnownDevicesRepository {
         WHERE user_id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)`,
       [userId],
     );
+  }
+
+  /**
+   * The user's devices used since `usedSince` (older ones are no longer recognised), most recently used
+   * first, each marked whether it opened the session `sessionId` (sessions.device_id).
+   */
+  async listOfUser(userId: string, sessionId: string, usedSince: Date): Promise<DeviceSummary[]> {
+    const rows: Array<{
+      id: string;
+      created_at: Date;
+      last_used_at: Date;
+      last_ip: string | null;
+      user_agent: string | null;
+      current: boolean;
+    }> = await this.dataSource.query(
+      `SELECT d.id, d.created_at, d.last_used_at, host(d.last_ip) AS last_ip, d.user_agent,
+              d.id IS NOT DISTINCT FROM (SELECT device_id FROM sessions WHERE id = $2) AS current
+         FROM known_devices d
+        WHERE d.user_id = $1 AND d.last_used_at > $3
+        ORDER BY d.last_used_at DESC, d.created_at DESC`,
+      [userId, sessionId, usedSince],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      lastIp: row.last_ip,
+      userAgent: row.user_agent,
+      current: row.current,
+    }));
+  }
+
+  /** Deletes the device if it is the user's; returns whether it was. */
+  async deleteOfUser(deviceId: string, userId: string): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM known_devices WHERE id = $1 AND user_id = $2`,
+      [deviceId, userId],
+    );
+    return affected > 0;
   }
 
   /** Deletes up to `limit` devices unused since `before`; returns how many. */

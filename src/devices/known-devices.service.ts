@@ -1,20 +1,31 @@
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, NotFoundException, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BatchedPruner } from '../common/batched-pruner';
+import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { deriveKey } from '../config/derived-secret';
 import { signDeviceClaim, verifyDeviceClaim } from './device-cookie';
 import { truncatedUserAgent } from '../sessions/sessions.service';
-import { KnownDevice, KnownDevicesRepository } from './known-devices.repository';
+import { DeviceSummary, KnownDevice, KnownDevicesRepository } from './known-devices.repository';
+import { NewDeviceNoticesService, SignedInUser } from './new-device-notices.service';
 
 /** Devices remembered per account; past this, the least recently used are forgotten. */
 export const MAX_KNOWN_DEVICES_PER_USER = 50;
 
+export const DEVICE_NOT_FOUND = 'Device not found';
+
+/** What a sign-in leaves: the known device it came from, and the device cookie naming it. */
+export interface DeviceSignIn {
+  deviceId: string;
+  cookie: string;
+}
+
 /**
  * The devices (browsers, clients keeping cookies) that signed in to an account, each named by a signed
  * device cookie. Login asks which known device of the account a request comes from (LockoutService then
- * applies that device's lock instead of the account's), and remembers each successful sign-in. A device
- * unused for DEVICE_COOKIE_TTL is no longer recognised, and is deleted at start and hourly.
+ * applies that device's lock instead of the account's), and remembers each successful sign-in, telling the
+ * owner of a new device. The owner lists and forgets them. A device unused for DEVICE_COOKIE_TTL is no
+ * longer recognised, and is deleted at start and hourly.
  */
 @Injectable()
 export class KnownDevicesService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,6 +35,8 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     private readonly devices: KnownDevicesRepository,
+    private readonly notices: NewDeviceNoticesService,
+    private readonly securityLog: SecurityLogService,
     @InjectConfig() config: AppConfig,
   ) {
     // Derived from the JWT secret: replacing that secret signs everyone out, and forgets every device too.
@@ -51,23 +64,47 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
   }
 
   /**
-   * A successful sign-in: a recognised device is used again (its failures start over), any other request
-   * becomes a new known device. Returns the device cookie's value to set.
+   * The one step after every successful sign-in (password login, passkey): a recognised device is used again
+   * (its failures start over); any other request becomes a new known device, and its owner is told
+   * (NewDeviceNoticesService) unless this is the account's first sign-in or NEW_DEVICE_NOTICES is off.
+   * `user.lastLoginAt` must be the one from before this sign-in. Returns the device, whose id the session
+   * keeps, and the device cookie's value to set.
    */
   async rememberSignIn(
-    userId: string,
+    user: SignedInUser,
     device: KnownDevice | undefined,
     client: { ip: string; userAgent?: string },
-  ): Promise<string> {
+  ): Promise<DeviceSignIn> {
     const stored = { ip: client.ip, userAgent: truncatedUserAgent(client.userAgent) };
-    let deviceId: string;
     if (device) {
       await this.devices.recordSignIn(device.id, stored);
-      deviceId = device.id;
-    } else {
-      deviceId = await this.devices.insert(userId, stored, MAX_KNOWN_DEVICES_PER_USER);
+      return { deviceId: device.id, cookie: signDeviceClaim(this.key, { deviceId: device.id, userId: user.id }) };
     }
-    return signDeviceClaim(this.key, { deviceId, userId });
+    const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER);
+    const notified = this.notices.applies(user) && (await this.notices.tell(user, stored, new Date()));
+    this.securityLog.log('new_device_signin', {
+      ip: client.ip,
+      email: user.email,
+      user_id: user.id,
+      device_id: deviceId,
+      notified,
+    });
+    return { deviceId, cookie: signDeviceClaim(this.key, { deviceId, userId: user.id }) };
+  }
+
+  /** The user's known devices, most recently used first, the one that opened `currentSessionId` marked. */
+  listOwn(userId: string, currentSessionId: string): Promise<DeviceSummary[]> {
+    return this.devices.listOfUser(userId, currentSessionId, new Date(Date.now() - this.ttlMs));
+  }
+
+  /**
+   * Forgets one of the user's devices: its cookie no longer counts as known (no exemption from the account's
+   * lock; its next sign-in is a new device, told to the owner). Its sessions go on: ending them is the
+   * sessions list's job. 404 for an unknown, malformed, already forgotten or another user's device.
+   */
+  async forgetOwn(userId: string, deviceId: string, ip: string): Promise<void> {
+    if (!(await this.devices.deleteOfUser(deviceId, userId))) throw new NotFoundException(DEVICE_NOT_FOUND);
+    this.securityLog.log('device_forgotten', { ip, user_id: userId, device_id: deviceId });
   }
 
   /** Returns how many devices were deleted. */

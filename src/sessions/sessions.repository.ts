@@ -9,6 +9,8 @@ export interface NewSession {
   ip: string;
   userAgent: string | null;
   refreshTokenHash: Buffer;
+  /** The known device whose sign-in opened it. */
+  deviceId: string | null;
 }
 
 /** What the per-request check needs of a session: whose it is. Only unrevoked, unexpired sessions have one. */
@@ -74,9 +76,17 @@ export class SessionsRepository {
 
   async insert(session: NewSession): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [session.id, session.userId, session.expiresAt, session.ip, session.userAgent, session.refreshTokenHash],
+      `INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash, device_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        session.id,
+        session.userId,
+        session.expiresAt,
+        session.ip,
+        session.userAgent,
+        session.refreshTokenHash,
+        session.deviceId,
+      ],
     );
   }
 

@@ -61,8 +61,11 @@ export class SessionsService {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Opens a session for a user who just proved who they are; it lives REFRESH_TOKEN_TTL at most. */
-  async open(userId: string, client: SessionClient): Promise<IssuedSession> {
+  /**
+   * Opens a session for a user who just proved who they are; it lives REFRESH_TOKEN_TTL at most. `deviceId`
+   * is the known device that signed in (src/devices), which the device list marks as "this device".
+   */
+  async open(userId: string, client: SessionClient, deviceId?: string): Promise<IssuedSession> {
     const id = newSessionId();
     const refresh = newRefreshToken(id);
     const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
@@ -73,6 +76,7 @@ export class SessionsService {
       ip: client.ip,
       userAgent: truncatedUserAgent(client.userAgent),
       refreshTokenHash: refresh.hash,
+      deviceId: deviceId ?? null,
     });
     return { id, refreshToken: refresh.token, expiresAt };
   }

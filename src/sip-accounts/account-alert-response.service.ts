@@ -7,6 +7,7 @@ import { InjectConfig } from '../config/config.module';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { MailService } from '../mail/mail.service';
 import { banDurationSeconds } from '../sip-security/ban-engine.service';
+import { automaticBanEvidence } from '../sip-security/ban-reason';
 import { SipBansRepository } from '../sip-security/sip-bans.repository';
 import { AccountAlert, AccountAlertsRepository } from './account-alerts.repository';
 import { AccountBlock } from './account-blocks.repository';
@@ -164,8 +165,14 @@ export class AccountAlertResponseService {
   private async banSource(unit: string, reason: string, tx: EntityManager): Promise<SipBan | undefined> {
     const eligibility = (await this.bans.findBanEligibilities(tx, [unit])).get(unit);
     if (!eligibility || eligibility.allowlisted || eligibility.banned) return undefined;
+    const { sipBan } = this.config;
+    const activity = await this.bans.summarizeUnitActivity(tx, [unit], sipBan.findTimeSeconds);
+    const evidence = {
+      ...automaticBanEvidence(undefined, activity.get(unit), sipBan),
+      rule: 'credential_compromise' as const,
+    };
     const [ban] = await this.bans.insertAutomaticBans(tx, [
-      { unit, reason, durationSeconds: banDurationSeconds(this.config.sipBan, eligibility.previousAutomaticBans) },
+      { unit, reason, durationSeconds: banDurationSeconds(sipBan, eligibility.previousAutomaticBans), evidence },
     ]);
     return ban;
   }

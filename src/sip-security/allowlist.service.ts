@@ -56,7 +56,7 @@ export class AllowlistService implements OnModuleInit {
   async add(request: AllowlistRequest, actor: AdminActor): Promise<SipAllowlistEntry> {
     const parsed = parseCidr(request.cidr);
     const cidr = formatCidr(parsed);
-    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix);
+    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix, request.cidr);
     if (tooWide !== undefined && !request.force) {
       throw new UnprocessableEntityException([tooWide]);
     }

@@ -1,4 +1,17 @@
-import { banDurationSeconds } from './ban-engine.service';
+import { AppConfig } from '../config/app-config';
+import { SipBan } from '../database/entities/sip-ban.entity';
+import { MetricsService } from '../metrics/metrics.service';
+import { BanIndexService } from './ban-index.service';
+import { BanEngineService, banDurationSeconds } from './ban-engine.service';
+import { BanService } from './ban.service';
+import {
+  BanEligibility,
+  DecoyTouch,
+  NewAutomaticBan,
+  Offender,
+  SipBansRepository,
+  UnitActivity,
+} from './sip-bans.repository';
 
 describe('banDurationSeconds (Fail2Ban bantime.increment)', () => {
   const settings = { banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800 };
@@ -14,5 +27,132 @@ describe('banDurationSeconds (Fail2Ban bantime.increment)', () => {
 
   it('stays flat with a factor of 1', () => {
     expect(banDurationSeconds({ ...settings, timeFactor: 1 }, 5)).toBe(3600);
+  });
+});
+
+/** The engine over a fake repository: what one look finds, and what it inserts. */
+function engineWith(found: {
+  offenders?: Offender[];
+  decoyTouches?: DecoyTouch[];
+  eligibility?: Record<string, Partial<BanEligibility>>;
+  activity?: Record<string, Partial<UnitActivity>>;
+}) {
+  const inserted: NewAutomaticBan[] = [];
+  const repository = {
+    inEngineTransaction: <T>(work: (manager: unknown) => Promise<T>) => work({}),
+    findLatestEventIds: () => Promise.resolve({ failed: '10', knocks: '10' }),
+    countRecentEventsBySource: () => Promise.resolve(found.offenders ?? []),
+    findDecoyTouches: () => Promise.resolve(found.decoyTouches ?? []),
+    findBanEligibilities: (_manager: unknown, units: string[]) =>
+      Promise.resolve(
+        new Map(
+          units.map((unit) => [
+            unit,
+            { allowlisted: false, banned: false, previousAutomaticBans: 0, ...found.eligibility?.[unit] },
+          ]),
+        ),
+      ),
+    summarizeUnitActivity: (_manager: unknown, units: string[]) =>
+      Promise.resolve(
+        new Map(
+          units.map((unit) => [
+            unit,
+            {
+              counts: {},
+              failedRegistrations: 0,
+              doorKnocks: 0,
+              firstEventAt: '2026-12-07T08:00:00.000Z',
+              lastEventAt: '2026-12-07T08:00:01.000Z',
+              distinctUsernames: 0,
+              usernames: [],
+              userAgents: [],
+              truncated: false,
+              ...found.activity?.[unit],
+            },
+          ]),
+        ),
+      ),
+    insertAutomaticBans: (_manager: unknown, bans: NewAutomaticBan[]) => {
+      inserted.push(...bans);
+      return Promise.resolve(
+        bans.map((ban, i) =>
+          Object.assign(new SipBan(), {
+            id: String(i + 1),
+            cidr: ban.unit,
+            reason: ban.reason,
+            source: 'auto',
+            evidence: ban.evidence,
+          }),
+        ),
+      );
+    },
+  } as unknown as SipBansRepository;
+  const bans = { recordAutomaticBans: () => undefined } as unknown as BanService;
+  const index = { reload: () => Promise.resolve() } as unknown as BanIndexService;
+  const metrics = { setBanEngineWatermark: () => undefined } as unknown as MetricsService;
+  const config = {
+    sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800 },
+    sipDecoyUsernames: ['admin'],
+  } as AppConfig;
+  return { engine: new BanEngineService(repository, bans, index, metrics, config), inserted };
+}
+
+describe('BanEngineService rules', () => {
+  it('bans a source that touched a decoy once, with the decoy as its reason and evidence', async () => {
+    const { engine, inserted } = engineWith({
+      decoyTouches: [{ unit: '203.0.113.7/32', username: 'admin' }],
+      activity: {
+        '203.0.113.7/32': {
+          counts: { decoy: 1 },
+          doorKnocks: 1,
+          distinctUsernames: 1,
+          usernames: ['admin'],
+          userAgents: ['friendly-scanner'],
+        },
+      },
+    });
+    const created = await engine.evaluate();
+    expect(created.map((ban) => ban.cidr)).toEqual(['203.0.113.7/32']);
+    expect(inserted[0]).toMatchObject({
+      reason: "decoy username 'admin' touched",
+      durationSeconds: 3600,
+      evidence: { rule: 'decoy', decoyUsername: 'admin', usernames: ['admin'], userAgents: ['friendly-scanner'] },
+    });
+  });
+
+  it('a decoy touch decides the rule of a source that also crossed the limit, and is banned once', async () => {
+    const { engine, inserted } = engineWith({
+      offenders: [{ unit: '203.0.113.7/32', hits: 5 }],
+      decoyTouches: [{ unit: '203.0.113.7/32', username: 'admin' }],
+    });
+    await engine.evaluate();
+    expect(inserted).toHaveLength(1);
+    expect(inserted[0].evidence.rule).toBe('decoy');
+  });
+
+  it('says what crossed the limit, and grows a repeat offender’s ban', async () => {
+    const { engine, inserted } = engineWith({
+      offenders: [{ unit: '2001:db8:1:2::/64', hits: 5 }],
+      eligibility: { '2001:db8:1:2::/64': { previousAutomaticBans: 1 } },
+      activity: {
+        '2001:db8:1:2::/64': { counts: { failed_registration: 7 }, failedRegistrations: 7, distinctUsernames: 1 },
+      },
+    });
+    await engine.evaluate();
+    expect(inserted[0]).toMatchObject({
+      reason: '7 failed registrations for 1 username within 600 s; ban #2',
+      durationSeconds: 7200,
+      evidence: { rule: 'max_retry', maxRetry: 5, findTimeSeconds: 600, failedRegistrations: 7 },
+    });
+  });
+
+  it('never bans an allowlisted source, decoy or not, nor one already banned', async () => {
+    const { engine, inserted } = engineWith({
+      offenders: [{ unit: '198.51.100.9/32', hits: 5 }],
+      decoyTouches: [{ unit: '192.0.2.1/32', username: 'admin' }],
+      eligibility: { '192.0.2.1/32': { allowlisted: true }, '198.51.100.9/32': { banned: true } },
+    });
+    expect(await engine.evaluate()).toEqual([]);
+    expect(inserted).toEqual([]);
   });
 });

@@ -5,8 +5,9 @@ import { InjectConfig } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
+import { automaticBanEvidence, automaticBanReason } from './ban-reason';
 import { BanService } from './ban.service';
-import { EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
+import { DecoyTouch, EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
 
 /**
  * How often new events are looked at. A quarter of a second leaves room in the promise that a source is
@@ -26,7 +27,9 @@ export interface BanEngineExemptions {
 
 /**
  * Fail2Ban's rule over both event tables: a source (an IPv4 address, or an IPv6 source's
- * SIP_BAN_IPV6_PREFIX) with SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME is banned.
+ * SIP_BAN_IPV6_PREFIX) with SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME is banned. A source
+ * that touched a decoy username (SIP_DECOY_USERNAMES) once is banned at once. Each ban stores its evidence
+ * (ban-reason.ts), and its reason says which rule fired on what.
  *
  * It reads the tables, not the API's traffic, so it sees what the proxy inserted with plain SQL just as
  * well: every 250 ms it takes the sources of the rows added since the last look (an id watermark per
@@ -100,8 +103,15 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
         latest,
         this.config.sipBan,
       );
+      const decoyTouches = await this.repository.findDecoyTouches(
+        manager,
+        this.watermark,
+        latest,
+        this.config.sipBan,
+        this.config.sipDecoyUsernames,
+      );
       this.watermark = latest;
-      return this.banEligible(manager, offenders);
+      return this.banEligible(manager, offenders, decoyTouches);
     });
     // undefined: another instance holds the engine's lock and evaluates this tick.
     if (created === undefined) return [];
@@ -116,30 +126,48 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private async banEligible(
     manager: EntityManager,
     offenders: Offender[],
+    decoyTouches: DecoyTouch[],
   ): Promise<Array<{ ban: SipBan; hits: number }>> {
-    if (offenders.length === 0) return [];
+    // A decoy touch decides the rule even when the source also crossed the limit: it is the stronger proof.
+    const decoyByUnit = new Map(decoyTouches.map(({ unit, username }) => [unit, username]));
+    // A decoy touch bans whatever else is known of the source; only the count rule may be held back.
     const exempt = new Set<string>();
-    for (const exemptions of this.exemptions) {
-      for (const unit of await exemptions.exempt(manager, offenders)) exempt.add(unit);
+    const counted = offenders.filter(({ unit }) => !decoyByUnit.has(unit));
+    for (const exemptions of counted.length > 0 ? this.exemptions : []) {
+      for (const unit of await exemptions.exempt(manager, counted)) exempt.add(unit);
     }
-    const eligibility = await this.repository.findBanEligibilities(
-      manager,
-      offenders.map(({ unit }) => unit),
-    );
-    const { maxRetry, findTimeSeconds } = this.config.sipBan;
-    const hitsByUnit = new Map<string, number>();
-    const bans: NewAutomaticBan[] = [];
-    for (const { unit, hits } of offenders) {
+    const units = [
+      ...new Set([...offenders.map(({ unit }) => unit).filter((unit) => !exempt.has(unit)), ...decoyByUnit.keys()]),
+    ];
+    if (units.length === 0) return [];
+    const eligibility = await this.repository.findBanEligibilities(manager, units);
+    const eligible = units.flatMap((unit) => {
       const found = eligibility.get(unit);
-      if (!found || found.allowlisted || found.banned || exempt.has(unit)) continue;
-      const { previousAutomaticBans } = found;
-      const repeat = previousAutomaticBans > 0 ? `; ban #${previousAutomaticBans + 1}` : '';
-      const reason = `at least ${maxRetry} failed registrations or door knocks within ${findTimeSeconds} s${repeat}`;
-      hitsByUnit.set(unit, hits);
-      bans.push({ unit, reason, durationSeconds: banDurationSeconds(this.config.sipBan, previousAutomaticBans) });
-    }
+      return found === undefined || found.allowlisted || found.banned
+        ? []
+        : [{ unit, previousAutomaticBans: found.previousAutomaticBans }];
+    });
+    if (eligible.length === 0) return [];
+    const { sipBan } = this.config;
+    const activity = await this.repository.summarizeUnitActivity(
+      manager,
+      eligible.map(({ unit }) => unit),
+      sipBan.findTimeSeconds,
+    );
+    const bans: NewAutomaticBan[] = eligible.map(({ unit, previousAutomaticBans }) => {
+      const evidence = automaticBanEvidence(decoyByUnit.get(unit), activity.get(unit), sipBan);
+      return {
+        unit,
+        reason: automaticBanReason(evidence, previousAutomaticBans),
+        durationSeconds: banDurationSeconds(sipBan, previousAutomaticBans),
+        evidence,
+      };
+    });
     const created = await this.repository.insertAutomaticBans(manager, bans);
-    return created.map((ban) => ({ ban, hits: hitsByUnit.get(ban.cidr) ?? 0 }));
+    return created.map((ban) => ({
+      ban,
+      hits: ban.evidence === null ? 0 : ban.evidence.failedRegistrations + ban.evidence.doorKnocks,
+    }));
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable, NotFoundException, UnprocessableEntityException } from '@ne
 import { AuditTrail } from '../audit/audit-trail.service';
 import { formatCidr, parseCidr } from '../common/cidr';
 import { SecurityLogService } from '../common/security-log.service';
+import { Page } from '../common/total-count';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { SipBan } from '../database/entities/sip-ban.entity';
@@ -9,7 +10,10 @@ import { AdminActor } from './admin-actor';
 import { BanIndexService } from './ban-index.service';
 import { prefixTooWide } from './prefix-width';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
-import { SipBansRepository } from './sip-bans.repository';
+import { BanListingState, SipBansRepository } from './sip-bans.repository';
+
+/** A page of ban history when the caller names no limit; the active list comes whole (firewalls need all of it). */
+const DEFAULT_HISTORY_PAGE = 100;
 
 export interface ManualBanRequest {
   cidr: string;
@@ -39,10 +43,26 @@ export class BanService {
     return this.banRepository.findActiveBans();
   }
 
+  /** Bans of a state, newest first: every active ban unless a limit is given, a page of the others. */
+  list(state: BanListingState, skip: number, limit?: number): Promise<Page<SipBan>> {
+    return this.banRepository.findBans({
+      state,
+      skip,
+      limit: limit ?? (state === 'active' ? undefined : DEFAULT_HISTORY_PAGE),
+    });
+  }
+
+  /** One ban, whatever its state, with the evidence of an automatic one. */
+  async find(id: string): Promise<SipBan> {
+    const ban = await this.banRepository.findBanById(id);
+    if (ban === undefined) throw new NotFoundException('Ban not found');
+    return ban;
+  }
+
   async createManual(request: ManualBanRequest, actor: AdminActor): Promise<SipBan> {
     const parsed = parseCidr(request.cidr);
     const cidr = formatCidr(parsed);
-    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix);
+    const tooWide = prefixTooWide(parsed, this.config.sipMinPrefix, request.cidr);
     if (tooWide !== undefined && !request.force) {
       throw new UnprocessableEntityException([tooWide]);
     }
@@ -91,6 +111,7 @@ export class BanService {
         cidr: ban.cidr,
         source: 'auto',
         reason: ban.reason,
+        rule: ban.evidence?.rule,
         hits,
         expires_at: ban.expiresAt?.toISOString() ?? null,
       });

@@ -58,7 +58,8 @@ export const DOOR_KNOCK_EVENT: SchemaObject = {
     domain: text('203.0.113.1'),
     reason: {
       ...text('unknown_domain', 64),
-      description: 'unknown_domain, domain_mismatch, query_failure, setid_not_found, flood, …',
+      description:
+        'unknown_domain, domain_mismatch, query_failure, setid_not_found, flood, username_sweep, unanswered_challenges, decoy (one bans its source), …',
     },
     user_agent: text('friendly-scanner'),
   },

@@ -18,6 +18,13 @@ describe('prefixTooWide (SIP_MIN_PREFIX_IPV4 / SIP_MIN_PREFIX_IPV6)', () => {
     expect(prefixTooWide(parseCidr(cidr), minimums)).toContain(`is wider than the minimum prefix ${minimum}`);
   });
 
+  it('names the CIDR as written beside its network when host bits were set', () => {
+    expect(prefixTooWide(parseCidr('10.0.0.0/4'), minimums, '10.0.0.0/4')).toContain(
+      'cidr 10.0.0.0/4 (the network 0.0.0.0/4) is wider',
+    );
+    expect(prefixTooWide(parseCidr('0.0.0.0/4'), minimums, '0.0.0.0/4')).toContain('cidr 0.0.0.0/4 is wider');
+  });
+
   it('follows the configured minimums', () => {
     expect(prefixTooWide(parseCidr('10.0.0.0/8'), { ipv4: 16, ipv6: 32 })).toContain('/16');
     expect(prefixTooWide(parseCidr('0.0.0.0/0'), { ipv4: 0, ipv6: 0 })).toBeUndefined();

@@ -21,6 +21,8 @@ export const PROXY_TABLES = {
 export const PROXY_STATE_KEYS = {
   allowlist: 'allowlist',
   wideBans: 'wide_bans',
+  /** SIP_DECOY_USERNAMES as a comma list: the proxy writes a `decoy` door knock for a REGISTER or INVITE naming one. */
+  decoys: 'decoys',
   /** Set by the service with a short expiry on every heartbeat; FAIL_CLOSED proxies refuse traffic without it. */
   alive: 'service_alive',
   /** Set after a full sync; its absence tells the service that the proxy restarted. */

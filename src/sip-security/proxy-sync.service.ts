@@ -56,8 +56,9 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
     @InjectConfig() config: AppConfig,
   ) {
     const instanceId = randomUUID();
+    const decoys = config.sipDecoyUsernames.join(',');
     this.mirrors = config.sipProxyRpcUrls.map(
-      (url) => new ProxyMirror(new KamailioRpcClient(url), instanceId, metrics),
+      (url) => new ProxyMirror(new KamailioRpcClient(url), instanceId, metrics, decoys),
     );
   }
 
@@ -114,6 +115,8 @@ class ProxyMirror {
     private readonly rpc: KamailioRpcClient,
     private readonly instanceId: string,
     private readonly metrics: MetricsService,
+    /** Fixed for the process's life, so a full sync (start, or a restarted proxy) is the only time it is sent. */
+    private readonly decoys: string,
   ) {
     this.proxyName = urlWithoutCredentials(rpc.url);
   }
@@ -169,7 +172,10 @@ class ProxyMirror {
     }
   }
 
-  /** Every desired key set (or the table reloaded), every other key the proxy holds deleted, then the mark that says so. */
+  /**
+   * Every desired key set (or the table reloaded), every other key the proxy holds deleted, the decoy list, then
+   * the mark that says so.
+   */
   private async fullSync(desired: ProxyBanState): Promise<void> {
     if (!(desired.hostBans.size >= BULK_RELOAD_FROM && (await this.reloadHostBans()))) {
       const held = await this.rpc.keys(PROXY_TABLES.hostBans);
@@ -182,6 +188,7 @@ class ProxyMirror {
     }
     await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.allowlist, desired.allowlist);
     await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.wideBans, desired.wideBans);
+    await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.decoys, this.decoys);
     await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.syncedBy, this.instanceId);
     this.lastFullSync = Date.now();
   }

@@ -14,14 +14,15 @@ import { ApiKeyOrSuperuser, CurrentUser, SuperuserOnly } from '../auth/guards/de
 import { ClientIp } from '../common/client-ip';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { parseBigintIdOr404 } from '../common/id-param.pipes';
+import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { User } from '../database/entities/user.entity';
 import { BanIndexService } from './ban-index.service';
 import { BouncerKeyApiKeyOrSuperuser } from './ban-export-access.guard';
 import { BanService } from './ban.service';
 import { DecisionsService } from './decisions.service';
 import { CreateBanDto } from './dto/ban-requests.dto';
-import { ExportQueryDto } from './dto/queries.dto';
-import { BanDto, CheckResultDto } from './dto/responses.dto';
+import { BanListQueryDto, ExportQueryDto } from './dto/queries.dto';
+import { BanDetailDto, BanDto, CheckResultDto } from './dto/responses.dto';
 import { FIREWALL_TEXT_CONTENT_TYPE, toPlainList } from './firewall-export';
 import { SipSecurityOperation } from './sip-security-operation';
 
@@ -37,10 +38,16 @@ export class SipBansController {
 
   @Get('bans')
   @SuperuserOnly()
-  @SipSecurityOperation('listBans', { summary: 'Active bans, newest first' })
-  @ApiOkResponse({ type: [BanDto] })
-  async listBans(): Promise<BanDto[]> {
-    return (await this.bans.listActive()).map((item) => BanDto.from(item));
+  @SipSecurityOperation('listBans', {
+    summary:
+      'Bans of a state, newest first: the active ones (default, all of them unless limit is given), or the history',
+  })
+  @ApiPagedResponse(BanDto)
+  @ApiUnprocessableEntityResponse({ description: 'Unknown state, or bad paging', type: ErrorResponseDto })
+  async listBans(@Query() query: BanListQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<BanDto[]> {
+    const page = await this.bans.list(query.state, query.skip, query.limit);
+    const now = new Date();
+    return withTotalCount(reply, page).map((item) => BanDto.from(item, now));
   }
 
   @Get('bans/export')
@@ -66,6 +73,18 @@ export class SipBansController {
     }
     void reply.type(FIREWALL_TEXT_CONTENT_TYPE);
     return toPlainList(bans);
+  }
+
+  @Get('bans/:id')
+  @SuperuserOnly()
+  @SipSecurityOperation('getBan', {
+    summary: 'One ban, whatever its state, with the evidence of an automatic ban: why it was made',
+  })
+  @ApiParam({ name: 'id', type: 'integer' })
+  @ApiOkResponse({ type: BanDetailDto })
+  @ApiNotFoundResponse({ description: 'No ban with this id', type: ErrorResponseDto })
+  async getBan(@Param('id', parseBigintIdOr404('Ban')) id: string): Promise<BanDetailDto> {
+    return BanDetailDto.fromDetail(await this.bans.find(id));
   }
 
   @Post('bans')

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { SipBan } from '../database/entities/sip-ban.entity';
+import { Page } from '../common/total-count';
+import { BanEvidence, SipBan } from '../database/entities/sip-ban.entity';
 import { countedResponseCodeSql } from './digest-challenge';
 
 /** What the in-memory index keeps of an active ban. */
@@ -41,7 +42,33 @@ export interface NewAutomaticBan {
   unit: string;
   reason: string;
   durationSeconds: number;
+  evidence: BanEvidence;
 }
+
+/** A fresh event for a decoy username: its source's unit and the username (lower case). */
+export interface DecoyTouch {
+  unit: string;
+  username: string;
+}
+
+/** What a unit's counted events since its window's start show: BanEvidence without the rule. */
+export type UnitActivity = Omit<BanEvidence, 'rule' | 'decoyUsername' | 'maxRetry' | 'findTimeSeconds'>;
+
+/** A ban's state now: in force, lifted by an admin, or past its expiry. */
+export type BanState = 'active' | 'lifted' | 'expired';
+export const BAN_LISTING_STATES = ['active', 'lifted', 'expired', 'all'] as const;
+export type BanListingState = (typeof BAN_LISTING_STATES)[number];
+
+export interface BanListing {
+  state: BanListingState;
+  skip: number;
+  /** undefined: every ban of that state. */
+  limit?: number;
+}
+
+/** The most events of each table the engine reads for one ban's evidence, and the most usernames and agents kept. */
+export const EVIDENCE_EVENT_LIMIT = 10_000;
+export const EVIDENCE_LIST_LIMIT = 50;
 
 export interface BanEligibility {
   allowlisted: boolean;
@@ -54,6 +81,21 @@ const ENGINE_LOCK_KEY = 0x5265_6753; // "RegS"
 
 const BAN_COLUMNS = `id::text AS id, cidr::text AS cidr, reason, source, created_by AS "createdBy", created_at AS "createdAt",
   expires_at AS "expiresAt", lifted_at AS "liftedAt", lifted_by AS "liftedBy"`;
+
+/** The states as conditions on sip_bans; `active` is sip_active_bans()'s definition. */
+const BAN_STATE_CONDITIONS: Record<BanListingState, string> = {
+  active: 'lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+  lifted: 'lifted_at IS NOT NULL',
+  expired: 'lifted_at IS NULL AND expires_at <= now()',
+  all: 'true',
+};
+
+/** A unit (the /32, or the IPv6 prefix $N) of an event's source address, as the engine bans it. */
+const sourceUnitSql = (column: string, ipv6PrefixParam: string) =>
+  `network(set_masklen(regshield_unmap_ipv4(${column}), CASE family(regshield_unmap_ipv4(${column})) WHEN 4 THEN 32 ELSE ${ipv6PrefixParam} END))`;
+
+/** The user part of a SIP URI column (`sip:admin@host;…` → `admin`); null when it has none. */
+export const uriUserSql = (column: string) => `substring(${column} from '^[^:]*sips?:([^@;?>:]+)@')`;
 
 /**
  * sip_bans, and the ban engine's reads of the event tables. All SQL, one style: the queries need cidr
@@ -69,6 +111,36 @@ export class SipBansRepository {
   async findActiveBans(): Promise<SipBan[]> {
     const rows: SipBan[] = await this.dataSource.query(
       `SELECT ${BAN_COLUMNS} FROM sip_active_bans() ORDER BY created_at DESC, id DESC`,
+    );
+    return rows.map((row) => Object.assign(new SipBan(), row));
+  }
+
+  /** Bans of one state (or all), newest first, with the exact number of them. */
+  async findBans(listing: BanListing): Promise<Page<SipBan>> {
+    const where = BAN_STATE_CONDITIONS[listing.state];
+    const [rows, [{ total }]] = await Promise.all([
+      this.dataSource.query<SipBan[]>(
+        `SELECT ${BAN_COLUMNS} FROM sip_bans WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+        [listing.limit ?? null, listing.skip],
+      ),
+      this.dataSource.query<Array<{ total: number }>>(`SELECT count(*)::int AS total FROM sip_bans WHERE ${where}`),
+    ]);
+    return { items: rows.map((row) => Object.assign(new SipBan(), row)), total };
+  }
+
+  /** One ban, whatever its state, with its evidence. */
+  async findBanById(id: string): Promise<SipBan | undefined> {
+    const [row] = await this.dataSource.query<SipBan[]>(`SELECT ${BAN_COLUMNS}, evidence FROM sip_bans WHERE id = $1`, [
+      id,
+    ]);
+    return row === undefined ? undefined : Object.assign(new SipBan(), row);
+  }
+
+  /** Every ban that covers `address` (canonical), active or not, newest first: a source's ban history. */
+  async findBansCovering(address: string): Promise<SipBan[]> {
+    const rows = await this.dataSource.query<SipBan[]>(
+      `SELECT ${BAN_COLUMNS} FROM sip_bans WHERE cidr >>= $1::inet ORDER BY created_at DESC, id DESC`,
+      [address],
     );
     return rows.map((row) => Object.assign(new SipBan(), row));
   }
@@ -213,6 +285,115 @@ export class SipBansRepository {
   }
 
   /**
+   * The units of the events with ids in (after, upTo], within the window, that touched a decoy username: a
+   * failed registration for one, a door knock the proxy marked `decoy`, or a door knock whose To, Request or
+   * From URI names one (a proxy that reports through the API without knowing the list). The first touch
+   * per unit since its last automatic ban, in id order.
+   */
+  findDecoyTouches(
+    manager: EntityManager,
+    after: EventWatermark,
+    upTo: EventWatermark,
+    settings: EngineSettings,
+    decoys: string[],
+  ): Promise<DecoyTouch[]> {
+    const counted = countedResponseCodeSql();
+    const toUser = `lower(${uriUserSql('to_uri')})`;
+    const requestUser = `lower(${uriUserSql('request_uri')})`;
+    const fromUser = `lower(${uriUserSql('from_uri')})`;
+    return manager.query(
+      `SELECT DISTINCT ON (unit) unit::text AS unit, username FROM (
+         SELECT ${sourceUnitSql('source_ip', '$6')} AS unit, lower(username) AS username, created_at, 0 AS tbl, id
+           FROM failed_registrations
+          WHERE id > $1 AND id <= $2 AND created_at > now() - make_interval(secs => $5) AND ${counted}
+            AND lower(username) = ANY ($7::text[])
+         UNION ALL
+         SELECT ${sourceUnitSql('source_ip', '$6')},
+                CASE WHEN ${toUser} = ANY ($7::text[]) THEN ${toUser}
+                     WHEN ${requestUser} = ANY ($7::text[]) THEN ${requestUser}
+                     WHEN ${fromUser} = ANY ($7::text[]) THEN ${fromUser}
+                     -- A 'decoy' knock naming no listed name (the list changed since): the To user, bounded.
+                     ELSE left(coalesce(${toUser}, ${requestUser}, ${fromUser}, ''), 64) END,
+                created_at, 1, id
+           FROM door_knock_attempts
+          WHERE id > $3 AND id <= $4 AND created_at > now() - make_interval(secs => $5)
+            AND (reason = 'decoy' OR ${toUser} = ANY ($7::text[]) OR ${requestUser} = ANY ($7::text[])
+                 OR ${fromUser} = ANY ($7::text[]))
+       ) touches
+       -- As the count does: a touch before the unit's last automatic ban does not ban again once that ban is
+       -- lifted (an instance whose watermark lags, or restarted, reads it as new).
+       WHERE created_at > coalesce(
+               (SELECT max(b.created_at) FROM sip_bans b WHERE b.cidr = touches.unit AND b.source = 'auto'),
+               '-infinity')
+       ORDER BY unit, tbl, id`,
+      [after.failed, upTo.failed, after.knocks, upTo.knocks, settings.findTimeSeconds, settings.ipv6Prefix, decoys],
+    );
+  }
+
+  /**
+   * What each unit's counted events since its window's start (or its last automatic ban, as the engine
+   * counts) show, for the evidence of its ban: the latest EVIDENCE_EVENT_LIMIT of each table at most, so an
+   * attacker's millions of rows cost no more than that. A door knock's username is its To URI's user.
+   */
+  async summarizeUnitActivity(
+    manager: EntityManager,
+    units: string[],
+    findTimeSeconds: number,
+  ): Promise<Map<string, UnitActivity>> {
+    const countedInRange = countedResponseCodeSql('f.response_code');
+    const inUnit = (alias: string) =>
+      `${alias}.source_ip BETWEEN host(network(windows.unit))::inet AND host(broadcast(windows.unit))::inet
+         AND ${alias}.source_ip <<= windows.unit AND ${alias}.created_at > windows.since`;
+    const rows = await manager.query<
+      Array<
+        Omit<UnitActivity, 'firstEventAt' | 'lastEventAt'> & { unit: string; firstEventAt: Date; lastEventAt: Date }
+      >
+    >(
+      `WITH windows AS (
+         SELECT u.unit, GREATEST(
+                  now() - make_interval(secs => $2),
+                  (SELECT max(created_at) FROM sip_bans b WHERE b.cidr = u.unit AND b.source = 'auto')
+                ) AS since
+           FROM unnest($1::cidr[]) AS u(unit)
+       ),
+       events AS (
+         SELECT windows.unit, e.* FROM windows CROSS JOIN LATERAL (
+           (SELECT 'failed_registration'::text AS kind, f.username, f.user_agent, f.created_at
+              FROM failed_registrations f WHERE ${inUnit('f')} AND ${countedInRange}
+             ORDER BY f.created_at DESC LIMIT $3)
+           UNION ALL
+           (SELECT coalesce(d.reason, 'door_knock'), ${uriUserSql('d.to_uri')}, d.user_agent, d.created_at
+              FROM door_knock_attempts d WHERE ${inUnit('d')}
+             ORDER BY d.created_at DESC LIMIT $3)
+         ) e
+       ),
+       kinds AS (SELECT unit, kind, count(*)::int AS n FROM events GROUP BY unit, kind),
+       usernames AS (SELECT unit, username AS value, count(*) AS n FROM events WHERE username IS NOT NULL GROUP BY 1, 2),
+       agents AS (SELECT unit, user_agent AS value, count(*) AS n FROM events WHERE user_agent IS NOT NULL GROUP BY 1, 2)
+       SELECT events.unit::text AS unit,
+              min(created_at) AS "firstEventAt", max(created_at) AS "lastEventAt",
+              count(*) FILTER (WHERE kind = 'failed_registration')::int AS "failedRegistrations",
+              count(*) FILTER (WHERE kind <> 'failed_registration')::int AS "doorKnocks",
+              (count(*) FILTER (WHERE kind = 'failed_registration') >= $3
+                 OR count(*) FILTER (WHERE kind <> 'failed_registration') >= $3) AS truncated,
+              (SELECT jsonb_object_agg(kind, n) FROM kinds WHERE kinds.unit = events.unit) AS counts,
+              (SELECT count(*)::int FROM usernames WHERE usernames.unit = events.unit) AS "distinctUsernames",
+              ARRAY(SELECT value FROM usernames WHERE usernames.unit = events.unit ORDER BY n DESC, value LIMIT $4)
+                AS usernames,
+              ARRAY(SELECT value FROM agents WHERE agents.unit = events.unit ORDER BY n DESC, value LIMIT $4)
+                AS "userAgents"
+         FROM events GROUP BY events.unit`,
+      [units, findTimeSeconds, EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT],
+    );
+    return new Map(
+      rows.map(({ unit, firstEventAt, lastEventAt, ...activity }) => [
+        unit,
+        { ...activity, firstEventAt: firstEventAt.toISOString(), lastEventAt: lastEventAt.toISOString() },
+      ]),
+    );
+  }
+
+  /**
    * Each unit's eligibility in one query: a distributed attack brings hundreds of offenders in one look,
    * and a query per offender kept the engine's transaction (and every ban in it) open for seconds.
    */
@@ -232,11 +413,16 @@ export class SipBansRepository {
   async insertAutomaticBans(manager: EntityManager, bans: NewAutomaticBan[]): Promise<SipBan[]> {
     if (bans.length === 0) return [];
     const rows = await manager.query<SipBan[]>(
-      `INSERT INTO sip_bans (cidr, reason, source, expires_at)
-       SELECT b.cidr, b.reason, 'auto', now() + make_interval(secs => b.seconds)
-       FROM unnest($1::cidr[], $2::text[], $3::float8[]) AS b(cidr, reason, seconds)
-       RETURNING ${BAN_COLUMNS}`,
-      [bans.map((ban) => ban.unit), bans.map((ban) => ban.reason), bans.map((ban) => ban.durationSeconds)],
+      `INSERT INTO sip_bans (cidr, reason, source, expires_at, evidence)
+       SELECT b.cidr, b.reason, 'auto', now() + make_interval(secs => b.seconds), b.evidence::jsonb
+       FROM unnest($1::cidr[], $2::text[], $3::float8[], $4::text[]) AS b(cidr, reason, seconds, evidence)
+       RETURNING ${BAN_COLUMNS}, evidence`,
+      [
+        bans.map((ban) => ban.unit),
+        bans.map((ban) => ban.reason),
+        bans.map((ban) => ban.durationSeconds),
+        bans.map((ban) => JSON.stringify(ban.evidence)),
+      ],
     );
     return rows.map((row) => Object.assign(new SipBan(), row));
   }

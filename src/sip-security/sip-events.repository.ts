@@ -5,6 +5,7 @@ import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
+import { EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT, uriUserSql } from './sip-bans.repository';
 
 /** Filters common to both listings; `sourceIp` is already in canonical form. */
 export interface EventFilter {
@@ -45,6 +46,17 @@ export interface SourceActivity {
   failedRegistrations: number;
   doorKnocks: number;
   total: number;
+}
+
+/** Everything stored of one source address: exact counts and times; usernames and agents from its latest events. */
+export interface SourceHistory {
+  failedRegistrations: number;
+  knocksByReason: CountByReason[];
+  firstSeenAt: Date | null;
+  lastSeenAt: Date | null;
+  distinctUsernames: number;
+  usernames: string[];
+  userAgents: string[];
 }
 
 export type TimelineBucket = 'hour' | 'day';
@@ -275,6 +287,39 @@ export class SipEventsRepository {
       [since, limit],
     );
   }
+  /**
+   * One address's events (canonical form, as stored): exact counts on the (source_ip, created_at) index; the
+   * usernames (a door knock's: its To URI's user) and user agents of its latest EVIDENCE_EVENT_LIMIT events of
+   * each table, most frequent first, so a source with millions of rows costs no more than that.
+   */
+  async summarizeSource(sourceIp: string): Promise<SourceHistory> {
+    const [history] = await this.dataSource.query<SourceHistory[]>(
+      `WITH sampled AS (
+         (SELECT username, user_agent FROM failed_registrations WHERE source_ip = $1 ORDER BY created_at DESC LIMIT $2)
+         UNION ALL
+         (SELECT ${uriUserSql('to_uri')}, user_agent FROM door_knock_attempts WHERE source_ip = $1
+           ORDER BY created_at DESC LIMIT $2)
+       ),
+       usernames AS (SELECT username AS value, count(*) AS n FROM sampled WHERE username IS NOT NULL GROUP BY 1),
+       agents AS (SELECT user_agent AS value, count(*) AS n FROM sampled WHERE user_agent IS NOT NULL GROUP BY 1)
+       SELECT (SELECT count(*)::int FROM failed_registrations WHERE source_ip = $1) AS "failedRegistrations",
+              coalesce((SELECT json_agg(r ORDER BY r.count DESC, r.reason) FROM (
+                 SELECT reason, count(*)::int AS count FROM door_knock_attempts WHERE source_ip = $1 GROUP BY reason
+              ) r), '[]') AS "knocksByReason",
+              (SELECT min(t) FROM (SELECT min(created_at) AS t FROM failed_registrations WHERE source_ip = $1
+                                   UNION ALL SELECT min(created_at) FROM door_knock_attempts WHERE source_ip = $1) m)
+                AS "firstSeenAt",
+              (SELECT max(t) FROM (SELECT max(created_at) AS t FROM failed_registrations WHERE source_ip = $1
+                                   UNION ALL SELECT max(created_at) FROM door_knock_attempts WHERE source_ip = $1) m)
+                AS "lastSeenAt",
+              (SELECT count(*)::int FROM usernames) AS "distinctUsernames",
+              ARRAY(SELECT value FROM usernames ORDER BY n DESC, value LIMIT $3) AS usernames,
+              ARRAY(SELECT value FROM agents ORDER BY n DESC, value LIMIT $3) AS "userAgents"`,
+      [sourceIp, EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT],
+    );
+    return history;
+  }
+
   /**
    * Counts per UTC hour or day of `[since, until)`, oldest first, every bucket of the window included (zeros
    * for the quiet ones): the series comes from generate_series, the counts join onto it. The first and last

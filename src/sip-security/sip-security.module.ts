@@ -20,12 +20,15 @@ import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsController } from './sip-events.controller';
 import { SipEventsRepository } from './sip-events.repository';
 import { SipEventsService } from './sip-events.service';
+import { SipSourcesController } from './sip-sources.controller';
+import { SipSourcesService } from './sip-sources.service';
 
 @Module({
   imports: [AuthModule],
   controllers: [
     SipEventsController,
     SipBansController,
+    SipSourcesController,
     SipAllowlistController,
     BouncersController,
     DecisionsController,
@@ -39,6 +42,7 @@ import { SipEventsService } from './sip-events.service';
     AllowlistService,
     BanEngineService,
     SipEventsService,
+    SipSourcesService,
     ProxySyncService,
     BouncersRepository,
     BouncersService,

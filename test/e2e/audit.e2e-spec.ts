@@ -25,8 +25,8 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
     await t.http.post('/api/auth/login').send({ email: member.email, password: 'Wrong1234' }).expect(401);
     await t.http.post(`/api/admin/users/${memberId}/activate`).set('Authorization', `Bearer ${token}`).expect(200);
     await t.login(member.email, member.password);
-    // Stored asynchronously, in batches: wait for the last one.
-    await eventually(async () => (await audit({ event: 'login_succeeded', target_id: memberId })).body.length === 1);
+    // Stored asynchronously, in batches: wait for the last one (the sign-in's device, logged after it).
+    await eventually(async () => (await audit({ event: 'new_device_signin', target_id: memberId })).body.length === 1);
   });
 
   it('stores every security-log event, with the same time and fields as the line, newest first', async () => {
@@ -44,7 +44,9 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
       event: 'admin_action',
       ip: line.ip,
       actor_id: adminId,
+      actor_email: ADMIN.email,
       target_id: memberId,
+      target_email: memberEmail,
       details: { action: 'activate', target_email: memberEmail, is_active: true, is_superuser: false },
     });
     expect(JSON.stringify(response.body)).not.toMatch(/Wrong1234|hashed|argon/i);
@@ -60,6 +62,7 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
 
     const byTarget = await audit({ target_id: memberId }).expect(200);
     expect(byTarget.body.map((event: { event: string }) => event.event)).toEqual([
+      'new_device_signin',
       'login_succeeded',
       'admin_action',
       'user_created',
@@ -72,6 +75,24 @@ describe('Audit trail: GET /api/admin/audit (real HTTP, real PostgreSQL)', () =>
     const since = new Date(Date.now() + 60_000).toISOString();
     expect((await audit({ since }).expect(200)).body).toEqual([]);
     expect((await audit({ until: '2000-01-01T00:00:00Z' }).expect(200)).body).toEqual([]);
+  });
+
+  it('names no address where no user acted or the user is gone', async () => {
+    const events = (await audit({ limit: 1000 }).expect(200)).body as Array<Record<string, unknown>>;
+    const failed = events.find((event) => event.event === 'login_failed' && event.target_id === null)!;
+    expect(failed).toMatchObject({ actor_id: null, actor_email: null, target_email: null });
+  });
+
+  it('lists the event names it can hold, the values the event filter takes', async () => {
+    const response = await t.http.get('/api/admin/audit/events').set('Authorization', `Bearer ${token}`).expect(200);
+    const names = response.body as string[];
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(
+      expect.arrayContaining(['admin_action', 'login_failed', 'login_succeeded', 'sip_ban_created']),
+    );
+    const stored = (await audit({ limit: 1000 }).expect(200)).body as Array<{ event: string }>;
+    expect(names).toEqual(expect.arrayContaining([...new Set(stored.map((event) => event.event))]));
+    await t.http.get('/api/admin/audit/events').expect(401);
   });
 
   it('pages with skip and limit and X-Total-Count', async () => {

@@ -66,6 +66,11 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
       expect(await check('8.8.8.8')).toMatchObject({ banned: false });
     });
 
+    it('names a CIDR with host bits as written, beside the network it stands for', async () => {
+      const response = await ban({ cidr: '10.0.0.0/4', reason: 'typo of /8' }).expect(422);
+      expect(response.body.message.join(' ')).toContain('cidr 10.0.0.0/4 (the network 0.0.0.0/4) is wider');
+    });
+
     it('refuses to allowlist 0.0.0.0/0 without force: it would hide every ban', async () => {
       const response = await allowlist({ cidr: '0.0.0.0/0' }).expect(422);
       expect(response.body.message.join(' ')).toContain('"force": true');
@@ -110,7 +115,7 @@ describe('SIP bans and allowlist: edge cases (real HTTP, real PostgreSQL)', () =
 
     it('reads ::ffff:0:0/96 as 0.0.0.0/0 (so refused as too wide), and refuses a mapped prefix under /96', async () => {
       expect((await ban({ cidr: '::ffff:0:0/96', reason: 'x' }).expect(422)).body.message.join(' ')).toContain(
-        '0.0.0.0/0 is wider',
+        'cidr ::ffff:0:0/96 (the network 0.0.0.0/0) is wider',
       );
       expect((await ban({ cidr: '::ffff:1.2.3.4/32', reason: 'x' }).expect(422)).body.message.join(' ')).toContain(
         'prefix length must be 96 to 128',

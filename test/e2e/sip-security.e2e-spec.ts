@@ -303,7 +303,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       const ban = await waitFor(() => banOf('203.0.113.50/32'));
       expect(ban).toMatchObject({
         source: 'auto',
-        reason: expect.stringContaining('at least 5 failed registrations or door knocks'),
+        reason: '3 failed registrations and 2 door knocks (unknown_domain ×2) for 2 usernames within 600 s',
       });
       const seconds = (Date.parse(ban.expires_at!) - Date.parse(ban.created_at)) / 1000;
       expect(seconds).toBeCloseTo(3600, 0);
@@ -326,6 +326,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
           event: 'sip_ban_created',
           cidr: '203.0.113.50/32',
           source: 'auto',
+          rule: 'max_retry',
           hits: 5,
           ip: '203.0.113.50',
         }),
@@ -444,6 +445,8 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         source: 'manual',
         created_at: expect.any(String),
         expires_at: null,
+        state: 'active',
+        lifted_at: null,
       });
       expect((await t.http.get('/api/sip-security/check/192.0.2.200').set(key).expect(200)).body).toMatchObject({
         banned: true,
@@ -495,12 +498,13 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
       expect(list.body.map((e: { cidr: string }) => e.cidr)).toEqual(
         expect.arrayContaining(['127.0.0.0/8', '::1/128', '198.51.100.0/24']),
       );
+      expect(list.body.find((e: { cidr: string }) => e.cidr === '198.51.100.0/24')).toMatchObject({ origin: 'config' });
       const added = await t.http
         .post('/api/sip-security/allowlist')
         .set(bearer(admin))
         .send({ cidr: '192.0.2.77' })
         .expect(201);
-      expect(added.body).toMatchObject({ cidr: '192.0.2.77/32', description: '' });
+      expect(added.body).toMatchObject({ cidr: '192.0.2.77/32', description: '', origin: 'api' });
       await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '192.0.2.77/32' }).expect(409);
       await t.http.post('/api/sip-security/allowlist').set(bearer(admin)).send({ cidr: '::/129' }).expect(422);
       expect((await t.http.get('/api/sip-security/check/192.0.2.77').set(key).expect(200)).body.allowlisted).toBe(true);

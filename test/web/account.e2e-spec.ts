@@ -225,7 +225,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
       .send({ email: user.email, password: user.password })
       .expect(200);
     await signInToAccount(user.email, user.password);
-    await page.getByText('regshield-second-client/1.0').waitFor();
+    await page.getByRole('region', { name: 'Sessions' }).getByText('regshield-second-client/1.0').waitFor();
     const calls: string[] = [];
     page.on('response', (response: Response) => {
       const url = new URL(response.url());

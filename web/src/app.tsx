@@ -1,6 +1,6 @@
 import { lazy, Suspense } from 'react';
 import { Redirect, Route, Switch } from 'wouter';
-import { RequireSession, useSessionEndRedirect } from './auth';
+import { RequireSession, useCurrentUser, useSessionEndRedirect } from './auth';
 import { Loading } from './components/states';
 import { AcceptInvitePage } from './pages/accept-invite';
 import { AccountPage } from './pages/account';
@@ -13,6 +13,26 @@ import { VerifyEmailPage } from './pages/verify-email';
 
 /** The console is a chunk of its own: the sign-in and sign-up pages load without it. */
 const AdminShell = lazy(async () => ({ default: (await import('./pages/admin/shell')).AdminShell }));
+const ConsoleFrame = lazy(async () => ({ default: (await import('./pages/admin/shell')).ConsoleFrame }));
+
+/** A superuser's own page sits in the console's frame, with its navigation; anyone else's stands alone. */
+function AccountRoute() {
+  const me = useCurrentUser();
+  if (me.data?.is_superuser) {
+    return (
+      <Suspense fallback={<Loading what="the console" />}>
+        <ConsoleFrame me={me.data} base="~/admin">
+          <AccountPage />
+        </ConsoleFrame>
+      </Suspense>
+    );
+  }
+  return (
+    <main id="content" className="account">
+      <AccountPage />
+    </main>
+  );
+}
 
 export function App() {
   useSessionEndRedirect();
@@ -26,7 +46,7 @@ export function App() {
       <Route path="/accept-invite" component={AcceptInvitePage} />
       <Route path="/account">
         <RequireSession>
-          <AccountPage />
+          <AccountRoute />
         </RequireSession>
       </Route>
       <Route path="/admin" nest>

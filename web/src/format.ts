@@ -7,6 +7,13 @@ export function formatTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** To the second, where events come many a minute (the audit trail). */
+export function formatTimeToSecond(iso: string): string {
+  return dateTimeSeconds.format(new Date(iso));
+}
+
 /** "3 d 4 h", "2 h 5 min", "45 s": how long something has lasted, to the two largest units. */
 export function formatDuration(milliseconds: number): string {
   const seconds = Math.max(0, Math.floor(milliseconds / 1000));

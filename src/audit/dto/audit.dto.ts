@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { IsIpAddress } from '../../common/cidr';
 import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
-import { AuditEvent } from '../../database/entities/audit-event.entity';
+import { AuditEntry } from '../audit.repository';
 
 export class AuditQueryDto extends TimeWindowQueryDto {
   @ApiPropertyOptional({ example: 'login_failed', description: 'A security-log event name' })
@@ -49,8 +49,26 @@ export class AuditEventResponseDto {
   })
   actor_id: string | null;
 
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'admin@example.com',
+    description: "The acting admin's current e-mail address; null when no user acted or the user no longer exists",
+  })
+  actor_email: string | null;
+
   @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'The user the event is about' })
   target_id: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'user@example.com',
+    description:
+      "The target user's current e-mail address; null when the event names no user or the user no longer exists " +
+      '(the address at the time, when the event had one, stays in `details`)',
+  })
+  target_email: string | null;
 
   @ApiProperty({
     type: 'object',
@@ -60,14 +78,16 @@ export class AuditEventResponseDto {
   })
   details: Record<string, unknown>;
 
-  static from(event: AuditEvent): AuditEventResponseDto {
+  static from({ event, actorEmail, targetEmail }: AuditEntry): AuditEventResponseDto {
     return {
       id: Number(event.id),
       time: event.time.toISOString(),
       event: event.event,
       ip: event.ip,
       actor_id: event.actorId,
+      actor_email: actorEmail,
       target_id: event.targetId,
+      target_email: targetEmail,
       details: event.details,
     };
   }

@@ -4,7 +4,9 @@ import { IsIpAddress } from '../../common/cidr';
 import { QueryInt, QueryIsoDate } from '../../common/query-params';
 import { NoNullCharacters } from '../../common/text';
 import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
+import { MAX_PAGE_SIZE } from '../../common/pagination.dto';
 import { BAN_EXPORT_FORMATS, BanExportFormat } from '../firewall-export';
+import { BAN_LISTING_STATES, BanListingState } from '../sip-bans.repository';
 import { TimelineBucket } from '../sip-events.repository';
 
 /** The filters both SIP event listings take. */
@@ -88,4 +90,30 @@ export class ExportQueryDto {
   @IsOptional()
   @IsIn(BAN_EXPORT_FORMATS)
   format: BanExportFormat = 'plain';
+}
+
+export class BanListQueryDto {
+  @ApiPropertyOptional({
+    enum: BAN_LISTING_STATES,
+    default: 'active',
+    description: 'active: in force now; lifted: lifted by an admin; expired: past their expiry; all: every ban',
+  })
+  @IsOptional()
+  @IsIn(BAN_LISTING_STATES)
+  state: BanListingState = 'active';
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })
+  @QueryInt({ min: 0, max: Number.MAX_SAFE_INTEGER })
+  skip: number = 0;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    description:
+      'default: every active ban for `active` (the whole list firewalls and the console need), 100 otherwise',
+  })
+  @IsOptional()
+  @QueryInt({ min: 1, max: MAX_PAGE_SIZE })
+  limit?: number;
 }

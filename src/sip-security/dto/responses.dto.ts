@@ -2,8 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DoorKnockAttempt } from '../../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../../database/entities/failed-registration.entity';
 import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
-import { SipBan } from '../../database/entities/sip-ban.entity';
+import { BanEvidence, BanRule, SipBan } from '../../database/entities/sip-ban.entity';
 import { BanCheck } from '../ban-index.service';
+import { banStateAt } from '../ban-state';
+import { BanState } from '../sip-bans.repository';
+import { SourceReport } from '../sip-sources.service';
 import { TimelineCounts } from '../sip-events.repository';
 import { SipStats } from '../sip-events.service';
 
@@ -73,8 +76,11 @@ export class BanDto {
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: until lifted' }) expires_at:
     string | null;
+  @ApiProperty({ enum: ['active', 'lifted', 'expired'], description: 'Now: in force, lifted by an admin, or expired' })
+  state: BanState;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lifted_at: string | null;
 
-  static from(ban: SipBan): BanDto {
+  static from(ban: SipBan, now = new Date()): BanDto {
     return {
       id: Number(ban.id),
       cidr: ban.cidr,
@@ -82,6 +88,133 @@ export class BanDto {
       source: ban.source,
       created_at: new Date(ban.createdAt).toISOString(),
       expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null,
+      state: banStateAt(ban, now),
+      lifted_at: ban.liftedAt ? new Date(ban.liftedAt).toISOString() : null,
+    };
+  }
+}
+
+const COUNTS_BY_KIND = {
+  type: 'object',
+  additionalProperties: { type: 'integer' },
+  example: { failed_registration: 3, unknown_domain: 2 },
+  description: "Events by kind: `failed_registration`, or a door knock's reason (`door_knock` when it has none)",
+} as const;
+
+export class BanEvidenceDto {
+  @ApiProperty({
+    enum: ['decoy', 'max_retry', 'credential_compromise'],
+    description:
+      'decoy: one touch of a decoy username (SIP_DECOY_USERNAMES); max_retry: SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME; ' +
+      'credential_compromise: the source registered an account it had been guessing (its account alert says which)',
+  })
+  rule: BanRule;
+  @ApiProperty({ type: String, nullable: true, description: 'The decoy username touched (rule decoy)' })
+  decoy_username: string | null;
+  @ApiProperty({ description: 'SIP_BAN_MAX_RETRY when the ban was made' }) max_retry: number;
+  @ApiProperty({ description: 'SIP_BAN_FIND_TIME when the ban was made' }) find_time_seconds: number;
+  @ApiProperty(COUNTS_BY_KIND) counts: Record<string, number>;
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) first_event_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_event_at: string | null;
+  @ApiProperty() distinct_usernames: number;
+  @ApiProperty({ type: [String], description: 'Up to 50, most frequent first' }) usernames: string[];
+  @ApiProperty({ type: [String], description: "Up to 50, most frequent first: the sender's own words" })
+  user_agents: string[];
+  @ApiProperty({ description: 'More events than were read (the latest 10 000 of each table)' }) truncated: boolean;
+
+  static from(evidence: BanEvidence): BanEvidenceDto {
+    return {
+      rule: evidence.rule,
+      decoy_username: evidence.decoyUsername,
+      max_retry: evidence.maxRetry,
+      find_time_seconds: evidence.findTimeSeconds,
+      counts: evidence.counts,
+      failed_registrations: evidence.failedRegistrations,
+      door_knocks: evidence.doorKnocks,
+      first_event_at: evidence.firstEventAt,
+      last_event_at: evidence.lastEventAt,
+      distinct_usernames: evidence.distinctUsernames,
+      usernames: evidence.usernames,
+      user_agents: evidence.userAgents,
+      truncated: evidence.truncated,
+    };
+  }
+}
+
+export class BanDetailDto extends BanDto {
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The admin who made a manual ban' })
+  created_by: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) lifted_by: string | null;
+  @ApiProperty({
+    type: BanEvidenceDto,
+    nullable: true,
+    description:
+      'What the engine saw when it made an automatic ban; null for a manual ban (its reason and created_by say why and who)',
+  })
+  evidence: BanEvidenceDto | null;
+
+  static fromDetail(ban: SipBan): BanDetailDto {
+    return {
+      ...BanDto.from(ban),
+      created_by: ban.createdBy,
+      lifted_by: ban.liftedBy,
+      evidence: ban.evidence ? BanEvidenceDto.from(ban.evidence) : null,
+    };
+  }
+}
+
+class SourceBanStateDto {
+  @ApiProperty() banned: boolean;
+  @ApiProperty() allowlisted: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: not banned, or until lifted' })
+  expires_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+}
+
+export class SourceDto {
+  @ApiProperty({ example: '203.0.113.7', description: 'Canonical form (::ffff:a.b.c.d is a.b.c.d)' }) ip: string;
+  @ApiProperty() failed_registrations: number;
+  @ApiProperty() door_knocks: number;
+  @ApiProperty(COUNTS_BY_KIND) counts: Record<string, number>;
+  @ApiProperty({ type: [String], description: 'The door-knock reasons seen, most frequent first' })
+  door_knock_reasons: string[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) first_seen_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_seen_at: string | null;
+  @ApiProperty({ description: 'Distinct usernames in the events read' }) distinct_usernames: number;
+  @ApiProperty({
+    type: [String],
+    description:
+      "Up to 50, most frequent first, from the latest 10 000 events of each table (a door knock's: its To URI's user)",
+  })
+  usernames: string[];
+  @ApiProperty({ type: [String], description: 'Up to 50, most frequent first, from the same events' })
+  user_agents: string[];
+  @ApiProperty({ type: SourceBanStateDto, description: 'Now, as check/{ip} answers' }) ban_state: SourceBanStateDto;
+  @ApiProperty({ type: [BanDto], description: 'Every ban that covered the address, newest first' }) bans: BanDto[];
+
+  static from(report: SourceReport): SourceDto {
+    const { activity, state } = report;
+    const now = new Date();
+    return {
+      ip: report.ip,
+      failed_registrations: activity.failedRegistrations,
+      door_knocks: activity.doorKnocks,
+      counts: activity.counts,
+      door_knock_reasons: activity.doorKnockReasons,
+      first_seen_at: activity.firstSeenAt?.toISOString() ?? null,
+      last_seen_at: activity.lastSeenAt?.toISOString() ?? null,
+      distinct_usernames: activity.distinctUsernames,
+      usernames: activity.usernames,
+      user_agents: activity.userAgents,
+      ban_state: {
+        banned: state.banned,
+        allowlisted: state.allowlisted,
+        expires_at: state.expiresAt?.toISOString() ?? null,
+        reason: state.reason,
+      },
+      bans: report.bans.map((ban) => BanDto.from(ban, now)),
     };
   }
 }
@@ -90,6 +223,13 @@ export class AllowlistEntryDto {
   @ApiProperty() id: number;
   @ApiProperty({ example: '192.0.2.0/24' }) cidr: string;
   @ApiProperty() description: string;
+  @ApiProperty({
+    enum: ['api', 'config'],
+    description:
+      '`config`: from SIP_ALLOWLIST, put back at the next start if removed here while still in the variable; ' +
+      '`api`: added through this API',
+  })
+  origin: 'api' | 'config';
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(entry: SipAllowlistEntry): AllowlistEntryDto {
@@ -97,6 +237,7 @@ export class AllowlistEntryDto {
       id: Number(entry.id),
       cidr: entry.cidr,
       description: entry.description,
+      origin: entry.origin,
       created_at: entry.createdAt.toISOString(),
     };
   }

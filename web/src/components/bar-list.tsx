@@ -3,6 +3,25 @@ export interface BarItem {
   count: number;
 }
 
+/** A label such as "unanswered_challenges" may wrap after an underscore, never inside a word. */
+function Breakable({ text }: { text: string }) {
+  const parts = text.split('_');
+  return (
+    <>
+      {parts.map((part, index) => (
+        <span key={index}>
+          {part}
+          {index < parts.length - 1 && (
+            <>
+              _<wbr />
+            </>
+          )}
+        </span>
+      ))}
+    </>
+  );
+}
+
 /** Counts as horizontal bars, largest first; the numbers are text, the bars only illustrate them. */
 export function BarList({ title, items, empty }: { title: string; items: BarItem[]; empty: string }) {
   const max = Math.max(1, ...items.map((item) => item.count));
@@ -15,7 +34,9 @@ export function BarList({ title, items, empty }: { title: string; items: BarItem
         <ul className="bar-list">
           {items.map((item) => (
             <li key={item.label}>
-              <span className="bar-label">{item.label}</span>
+              <span className="bar-label">
+                <Breakable text={item.label} />
+              </span>
               <span className="bar-track" aria-hidden="true">
                 <span className="bar" style={{ width: `${(100 * item.count) / max}%` }} />
               </span>

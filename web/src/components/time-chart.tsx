@@ -29,8 +29,18 @@ export function TimeChart({ title, starts, series, bars = false }: TimeChartProp
   useEffect(() => {
     const element = container.current;
     if (!element) return;
-    const data: uPlot.AlignedData = [starts.map((start) => Date.parse(start) / 1000), ...series.map((s) => s.values)];
-    const paths = bars ? uPlot.paths.bars?.({ size: [0.7, 40] }) : undefined;
+    const xs = starts.map((start) => Date.parse(start) / 1000);
+    // A count covers its whole bucket: a line is a step held to the bucket's end (now, for the current one),
+    // never a slope from one bucket's start into the next, which drew a diagonal into the current hour.
+    const bucketSeconds = xs.length > 1 ? xs[1] - xs[0] : 3600;
+    const end = xs.length > 0 ? Math.min(xs[xs.length - 1] + bucketSeconds, Date.now() / 1000) : 0;
+    const data: uPlot.AlignedData = bars
+      ? [xs, ...series.map((s) => s.values)]
+      : [
+          xs.length > 0 ? [...xs, end] : xs,
+          ...series.map((s) => (s.values.length > 0 ? [...s.values, s.values[s.values.length - 1]] : s.values)),
+        ];
+    const paths = bars ? uPlot.paths.bars?.({ size: [0.7, 40] }) : uPlot.paths.stepped?.({ align: 1 });
     const chart = new uPlot(
       {
         width: Math.max(element.clientWidth, 280),

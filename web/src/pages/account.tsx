@@ -4,18 +4,22 @@ import { signOut } from '../api/session';
 import { useCurrentUser } from '../auth';
 import { ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
+import { DevicesSection } from './account-devices';
 import { PasswordSection } from './account-password';
 import { SecondFactorSection } from './account-second-factor';
 import { SessionsSection } from './account-sessions';
 
-/** The signed-in user's own page: who they are, where they are signed in, their password and second factor. */
+/**
+ * The signed-in user's own page: who they are, where they are signed in and from which devices, their
+ * password and second factor.
+ */
 export function AccountPage() {
   const me = useCurrentUser();
   useEffect(() => {
     document.title = 'Your account · regshield';
   }, []);
   return (
-    <main className="account">
+    <div className="account">
       <h1>Your account</h1>
       {me.isPending && <Loading what="your account" />}
       {me.isError && <ErrorMessage error={me.error} />}
@@ -44,8 +48,9 @@ export function AccountPage() {
         </section>
       )}
       {me.data && <SessionsSection />}
+      {me.data && <DevicesSection />}
       {me.data && <PasswordSection />}
       {me.data && <SecondFactorSection user={me.data} />}
-    </main>
+    </div>
   );
 }

@@ -1,10 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { FormEvent, useEffect, useState } from 'react';
+import { Link } from 'wouter';
 import { api, dataOrThrow, totalCount } from '../../api/client';
 import { Field } from '../../components/field';
 import { Pager } from '../../components/pager';
+import { Select } from '../../components/select';
+import { AuditDetails } from '../../components/audit-details';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
-import { formatTime, localInputToIso } from '../../format';
+import { formatTimeToSecond, localInputToIso } from '../../format';
 
 const PAGE_SIZE = 50;
 
@@ -19,6 +22,19 @@ interface AuditFilters {
 
 const NO_FILTERS: AuditFilters = { event: '', actor_id: '', target_id: '', ip: '', since: '', until: '' };
 
+/** A user an event names: their address linking to their page, or the id of one since removed. */
+function UserCell({ id, email, onFilter }: { id: string | null; email: string | null; onFilter: () => void }) {
+  if (id === null) return <td>—</td>;
+  return (
+    <td>
+      {email ? <Link href={`/users/${id}`}>{email}</Link> : <span className="id">{id} (removed)</span>}{' '}
+      <button type="button" className="link" onClick={onFilter} aria-label={`Only events of ${email ?? id}`}>
+        filter
+      </button>
+    </td>
+  );
+}
+
 /** The stored security events, newest first, with the route's filters. */
 export function AuditPage() {
   const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
@@ -27,6 +43,12 @@ export function AuditPage() {
   useEffect(() => {
     document.title = 'Audit trail · regshield';
   }, []);
+
+  const eventNames = useQuery({
+    queryKey: ['audit-event-names'],
+    queryFn: async () => dataOrThrow(await api.GET('/api/admin/audit/events')),
+    staleTime: Infinity,
+  });
 
   const events = useQuery({
     queryKey: ['audit', filters, skip],
@@ -51,34 +73,40 @@ export function AuditPage() {
 
   const set = (name: keyof AuditFilters) => (event: { target: { value: string } }) =>
     setDraft((previous) => ({ ...previous, [name]: event.target.value }));
+  const applyFilters = (next: AuditFilters) => {
+    setSkip(0);
+    setDraft(next);
+    setFilters(next);
+  };
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    setSkip(0);
-    setFilters(draft);
+    applyFilters(draft);
   };
+  const eventOptions: Array<[string, string]> = [
+    ['', 'Any event'],
+    ...(eventNames.data ?? []).map((name): [string, string] => [name, name]),
+  ];
 
   return (
     <>
       <h1>Audit trail</h1>
       <form className="filters" onSubmit={apply} aria-label="Audit filters">
-        <Field label="Event" name="event" placeholder="login_failed" value={draft.event} onChange={set('event')} />
+        <Select
+          label="Event"
+          value={draft.event}
+          options={eventOptions}
+          onChange={(event) => setDraft((previous) => ({ ...previous, event }))}
+        />
         <Field label="Client IP" name="ip" value={draft.ip} onChange={set('ip')} />
         <Field label="Actor id" name="actor_id" value={draft.actor_id} onChange={set('actor_id')} />
         <Field label="Target id" name="target_id" value={draft.target_id} onChange={set('target_id')} />
-        <Field label="From" type="datetime-local" name="since" value={draft.since} onChange={set('since')} />
-        <Field label="Until" type="datetime-local" name="until" value={draft.until} onChange={set('until')} />
+        <Field label="From" type="datetime-local" step={1} name="since" value={draft.since} onChange={set('since')} />
+        <Field label="Until" type="datetime-local" step={1} name="until" value={draft.until} onChange={set('until')} />
         <div className="filter-buttons">
           <button type="submit" className="primary">
             Apply filters
           </button>
-          <button
-            type="button"
-            onClick={() => {
-              setDraft(NO_FILTERS);
-              setFilters(NO_FILTERS);
-              setSkip(0);
-            }}
-          >
+          <button type="button" onClick={() => applyFilters(NO_FILTERS)}>
             Clear filters
           </button>
         </div>
@@ -102,15 +130,25 @@ export function AuditPage() {
             <tbody>
               {events.data.events.map((event) => (
                 <tr key={event.id}>
-                  <td>{formatTime(event.time)}</td>
+                  <td>
+                    <time dateTime={event.time}>{formatTimeToSecond(event.time)}</time>
+                  </td>
                   <td>
                     <code>{event.event}</code>
                   </td>
                   <td>{event.ip ?? '—'}</td>
-                  <td className="id">{event.actor_id ?? '—'}</td>
-                  <td className="id">{event.target_id ?? '—'}</td>
+                  <UserCell
+                    id={event.actor_id}
+                    email={event.actor_email}
+                    onFilter={() => applyFilters({ ...NO_FILTERS, actor_id: event.actor_id ?? '' })}
+                  />
+                  <UserCell
+                    id={event.target_id}
+                    email={event.target_email}
+                    onFilter={() => applyFilters({ ...NO_FILTERS, target_id: event.target_id ?? '' })}
+                  />
                   <td>
-                    <code className="details">{JSON.stringify(event.details)}</code>
+                    <AuditDetails details={event.details} />
                   </td>
                 </tr>
               ))}

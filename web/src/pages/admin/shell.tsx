@@ -1,5 +1,7 @@
-import { lazy, Suspense } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { lazy, ReactNode, Suspense } from 'react';
 import { Link, Redirect, Route, Switch, useRoute } from 'wouter';
+import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { signOut } from '../../api/session';
 import { useCurrentUser } from '../../auth';
 import { ErrorMessage, Loading } from '../../components/states';
@@ -21,23 +23,47 @@ const SECTIONS = [
   { path: '/sip', label: 'SIP door' },
 ] as const;
 
-function NavItem({ path, label }: { path: string; label: string }) {
+/** How many sign-ups wait for a decision, read again every half minute and after every decision. */
+function usePendingCount() {
+  return useQuery({
+    queryKey: ['users', 'pending', 'count'],
+    queryFn: async () => {
+      const result = await api.GET('/api/admin/users/inactive', {
+        params: { query: { status: 'pending', skip: 0, limit: 1 } },
+      });
+      dataOrThrow(result);
+      return totalCount(result.response);
+    },
+    refetchInterval: 30_000,
+  });
+}
+
+function NavItem({ path, label, count }: { path: string; label: string; count?: number }) {
   const [active] = useRoute(path);
   return (
     <li>
       <Link href={path} aria-current={active ? 'page' : undefined}>
         {label}
+        {count !== undefined && count > 0 && (
+          <>
+            {' '}
+            <span className="count" aria-hidden="true">
+              {count}
+            </span>
+            <span className="visually-hidden">({count} waiting)</span>
+          </>
+        )}
       </Link>
     </li>
   );
 }
 
-/** The console under /admin: navigation, the signed-in admin, and the section asked for. */
-export function AdminShell() {
-  const me = useCurrentUser();
-  if (me.isPending) return <Loading what="your account" />;
-  if (me.isError) return <ErrorMessage error={me.error} />;
-  if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+/**
+ * The console's frame for a superuser: skip link, navigation, the signed-in admin, a footer. `base` is
+ * where the console's sections are from the page shown: "" inside /admin, "~/admin" from /account.
+ */
+export function ConsoleFrame({ me, base, children }: { me: User; base: string; children: ReactNode }) {
+  const pending = usePendingCount();
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -48,39 +74,57 @@ export function AdminShell() {
         <nav aria-label="Console">
           <ul>
             {SECTIONS.map((section) => (
-              <NavItem key={section.path} {...section} />
+              <NavItem
+                key={section.path}
+                path={`${base}${section.path}`}
+                label={section.label}
+                count={section.path === '/pending' ? pending.data : undefined}
+              />
             ))}
           </ul>
         </nav>
         <div className="who">
-          <Link href="~/account">{me.data.email}</Link>
+          <Link href="~/account">{me.email}</Link>
           <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>
       </header>
       <main id="content" tabIndex={-1}>
-        <Switch>
-          <Route path="/pending" component={PendingPage} />
-          <Route path="/users" component={UsersPage} />
-          <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
-          <Route path="/invitations" component={InvitationsPage} />
-          <Route path="/audit" component={AuditPage} />
-          <Route path="/sip">
-            <Suspense fallback={<Loading what="the SIP door" />}>
-              <SipPage />
-            </Suspense>
-          </Route>
-          <Route path="/">
-            <Redirect to="/pending" replace />
-          </Route>
-          <Route>
-            <h1>Page not found</h1>
-            <p>There is no console page at this address.</p>
-          </Route>
-        </Switch>
+        {children}
       </main>
       <footer className="muted">Times are shown in your time zone ({viewerTimeZone}).</footer>
     </div>
+  );
+}
+
+/** The console under /admin: navigation, the signed-in admin, and the section asked for. */
+export function AdminShell() {
+  const me = useCurrentUser();
+  if (me.isPending) return <Loading what="your account" />;
+  if (me.isError) return <ErrorMessage error={me.error} />;
+  if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+  return (
+    <ConsoleFrame me={me.data} base="">
+      <Switch>
+        <Route path="/pending" component={PendingPage} />
+        <Route path="/users" component={UsersPage} />
+        <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
+        <Route path="/invitations" component={InvitationsPage} />
+        <Route path="/audit" component={AuditPage} />
+        <Route path="/sip">
+          <Suspense fallback={<Loading what="the SIP door" />}>
+            <SipPage />
+          </Suspense>
+        </Route>
+        <Route path="/">
+          <Redirect to="/pending" replace />
+        </Route>
+        <Route>
+          <h1>Page not found</h1>
+          <p>There is no console page at this address.</p>
+        </Route>
+      </Switch>
+    </ConsoleFrame>
   );
 }

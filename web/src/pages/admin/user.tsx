@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ReactNode, useEffect, useState } from 'react';
 import { Link } from 'wouter';
+import { useCurrentUser } from '../../auth';
 import { api, dataOrThrow, Schemas, totalCount, User } from '../../api/client';
+import { AuditDetails } from '../../components/audit-details';
 import { ConfirmButton } from '../../components/confirm-button';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
-import { formatTime } from '../../format';
+import { formatTime, formatTimeToSecond } from '../../format';
 import { ACTION_DONE, actionsFor, STATUS_LABEL, UserAction } from './users';
 
 const AUDIT_LIMIT = 20;
@@ -29,6 +31,7 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 
 /** One account: its status and role, sessions, lockout, second factor, password reset and audit events. */
 export function UserPage({ id }: { id: string }) {
+  const me = useCurrentUser();
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState('');
   const path = { params: { path: { id } } };
@@ -115,7 +118,7 @@ export function UserPage({ id }: { id: string }) {
             <dd>{formatTime(u.last_login_at)}</dd>
           </dl>
           <div className="actions">
-            {actionsFor(u).map(({ action, label }) =>
+            {actionsFor(u, me.data?.id).map(({ action, label }) =>
               action === 'deactivate' || action === 'demote' ? (
                 <ConfirmButton
                   key={action}
@@ -241,11 +244,13 @@ export function UserPage({ id }: { id: string }) {
                 <tbody>
                   {audit.data.events.map((event) => (
                     <tr key={event.id}>
-                      <td data-label="Time">{formatTime(event.time)}</td>
+                      <td data-label="Time">
+                        <time dateTime={event.time}>{formatTimeToSecond(event.time)}</time>
+                      </td>
                       <td data-label="Event">{event.event}</td>
                       <td data-label="Client IP">{event.ip ?? '—'}</td>
                       <td data-label="Details">
-                        <code className="details">{JSON.stringify(event.details)}</code>
+                        <AuditDetails details={event.details} />
                       </td>
                     </tr>
                   ))}

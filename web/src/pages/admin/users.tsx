@@ -1,9 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useEffect, useId, useState } from 'react';
+import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
+import { useCurrentUser } from '../../auth';
 import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { Field } from '../../components/field';
 import { Pager } from '../../components/pager';
+import { Select } from '../../components/select';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTime } from '../../format';
 
@@ -25,13 +27,16 @@ export const ACTION_DONE: Record<UserAction, string> = {
 };
 
 /** The actions that make sense for a user as they are now. */
-export function actionsFor(user: User): Array<{ action: UserAction; label: string }> {
-  return [
+/** The actions offered on a user: never deactivating or demoting yourself, which the API refuses. */
+export function actionsFor(user: User, meId: string | undefined): Array<{ action: UserAction; label: string }> {
+  const actions: Array<{ action: UserAction; label: string }> = [
     user.status === 'active'
       ? { action: 'deactivate', label: 'Deactivate' }
       : { action: 'activate', label: 'Activate' },
     user.is_superuser ? { action: 'demote', label: 'Demote' } : { action: 'promote', label: 'Promote' },
   ];
+  if (user.id !== meId) return actions;
+  return actions.filter(({ action }) => action !== 'deactivate' && action !== 'demote');
 }
 
 interface UserFilters {
@@ -42,35 +47,9 @@ interface UserFilters {
 
 const NO_FILTERS: UserFilters = { q: '', status: '', role: '' };
 
-/** A labelled drop-down of the filter form. */
-function Select<V extends string>({
-  label,
-  value,
-  options,
-  onChange,
-}: {
-  label: string;
-  value: V;
-  options: Array<[V, string]>;
-  onChange: (value: V) => void;
-}) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value as V)}>
-        {options.map(([option, text]) => (
-          <option key={option} value={option}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
-
 /** Every account, a page at a time, searched by e-mail or name and filtered by status and role. */
 export function UsersPage() {
+  const me = useCurrentUser();
   const queryClient = useQueryClient();
   const [skip, setSkip] = useState(0);
   const [notice, setNotice] = useState('');
@@ -196,7 +175,7 @@ export function UsersPage() {
                   <td data-label="Created">{formatTime(user.created_at)}</td>
                   <td data-label="Last sign-in">{formatTime(user.last_login_at)}</td>
                   <td className="actions">
-                    {actionsFor(user).map(({ action, label }) => (
+                    {actionsFor(user, me.data?.id).map(({ action, label }) => (
                       <button
                         key={action}
                         type="button"

@@ -1,0 +1,148 @@
+import { Logger, NotFoundException } from '@nestjs/common';
+import { SecurityLogService } from '../common/security-log.service';
+import { AppConfig } from '../config/app-config';
+import { MailMessage } from '../mail/mail-message';
+import { MailService } from '../mail/mail.service';
+import { deriveKey } from '../config/derived-secret';
+import { verifyDeviceClaim } from './device-cookie';
+import { KnownDevicesRepository } from './known-devices.repository';
+import { DEVICE_NOT_FOUND, KnownDevicesService } from './known-devices.service';
+import { NewDeviceNoticesService, shouldTellNewDevice } from './new-device-notices.service';
+
+const JWT_SECRET = 'a-server-secret-of-at-least-32-characters';
+const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36';
+
+describe('KnownDevicesService after a sign-in', () => {
+  const owner = {
+    id: '0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e',
+    email: 'owner@example.com',
+    fullName: 'Olive Owner',
+    lastLoginAt: new Date('2026-12-01T10:00:00Z'),
+  };
+  const newDeviceId = '7d1f3c2a-9b8e-4f6d-a5c4-3b2a1f0e9d8c';
+  const client = { ip: '203.0.113.9', userAgent: CHROME };
+
+  function build(options: { noticesOn?: boolean; mailFails?: boolean } = {}) {
+    const sent: MailMessage[] = [];
+    const log = jest.fn();
+    const repository = {
+      insert: jest.fn(() => Promise.resolve(newDeviceId)),
+      recordSignIn: jest.fn(() => Promise.resolve()),
+      deleteOfUser: jest.fn((deviceId: string) => Promise.resolve(deviceId === newDeviceId)),
+    };
+    const config = {
+      jwtSecret: JWT_SECRET,
+      publicUrl: 'https://shield.example',
+      lockout: { deviceCookieTtlSeconds: 3600 },
+      accountEmail: { newDeviceNotices: options.noticesOn ?? true },
+    } as AppConfig;
+    const mail = {
+      enqueue: (message: MailMessage) => {
+        if (options.mailFails) return Promise.reject(new Error('connection terminated'));
+        sent.push(message);
+        return Promise.resolve();
+      },
+    } as MailService;
+    const service = new KnownDevicesService(
+      repository as unknown as KnownDevicesRepository,
+      new NewDeviceNoticesService(mail, config),
+      { log } as unknown as SecurityLogService,
+      config,
+    );
+    return { service, repository, sent, log };
+  }
+
+  it('remembers a new device, tells the owner (time, IP, readable browser, link to /account) and logs it', async () => {
+    const { service, repository, sent, log } = build();
+    const before = Date.now();
+    const signedIn = await service.rememberSignIn(owner, undefined, client);
+
+    expect(signedIn.deviceId).toBe(newDeviceId);
+    expect(verifyDeviceClaim(deriveKey(JWT_SECRET, 'device-cookie'), signedIn.cookie)).toEqual({
+      deviceId: newDeviceId,
+      userId: owner.id,
+    });
+    expect(repository.insert).toHaveBeenCalledWith(owner.id, { ip: client.ip, userAgent: CHROME }, 50);
+    expect(sent).toHaveLength(1);
+    const [mail] = sent;
+    expect(mail).toMatchObject({
+      kind: 'new_device',
+      to: owner.email,
+      subject: '[regshield] New sign-in to your account',
+    });
+    expect(mail.text).toContain('Hello Olive Owner,');
+    expect(mail.text).toContain('IP address: 203.0.113.9');
+    expect(mail.text).toContain('Browser: Chrome 141 on Linux');
+    expect(mail.text).toContain('https://shield.example/account');
+    const time = /Time: (\S+) \(UTC\)/.exec(mail.text)![1];
+    expect(new Date(time).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(mail.text).not.toContain(signedIn.cookie);
+    expect(log).toHaveBeenCalledWith('new_device_signin', {
+      ip: client.ip,
+      email: owner.email,
+      user_id: owner.id,
+      device_id: newDeviceId,
+      notified: true,
+    });
+  });
+
+  it('tells nothing for a known device: it is used again, with the same cookie', async () => {
+    const { service, repository, sent, log } = build();
+    const known = { id: '11111111-2222-4333-8444-555555555555', userId: owner.id, lockedUntil: null };
+    const signedIn = await service.rememberSignIn(owner, known, client);
+    expect(signedIn.deviceId).toBe(known.id);
+    expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME });
+    expect(repository.insert).not.toHaveBeenCalled();
+    expect(sent).toEqual([]);
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it("tells nothing on the account's first sign-in, which has no device to compare with", async () => {
+    const { service, repository, sent, log } = build();
+    await service.rememberSignIn({ ...owner, lastLoginAt: null }, undefined, client);
+    expect(repository.insert).toHaveBeenCalled();
+    expect(sent).toEqual([]);
+    expect(log).toHaveBeenCalledWith('new_device_signin', expect.objectContaining({ notified: false }));
+  });
+
+  it('tells nothing when NEW_DEVICE_NOTICES=false, yet still remembers the device', async () => {
+    const { service, repository, sent } = build({ noticesOn: false });
+    await service.rememberSignIn(owner, undefined, client);
+    expect(repository.insert).toHaveBeenCalled();
+    expect(sent).toEqual([]);
+  });
+
+  it('lets the sign-in go on when the e-mail cannot even be queued, and says so in the log', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const { service, log } = build({ mailFails: true });
+      await expect(service.rememberSignIn(owner, undefined, client)).resolves.toMatchObject({
+        deviceId: newDeviceId,
+      });
+      expect(log).toHaveBeenCalledWith('new_device_signin', expect.objectContaining({ notified: false }));
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('connection terminated'));
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("forgets the user's own device, logged; 404 for any other", async () => {
+    const { service, log } = build();
+    await service.forgetOwn(owner.id, newDeviceId, client.ip);
+    expect(log).toHaveBeenCalledWith('device_forgotten', { ip: client.ip, user_id: owner.id, device_id: newDeviceId });
+    await expect(service.forgetOwn(owner.id, '11111111-2222-4333-8444-555555555555', client.ip)).rejects.toEqual(
+      new NotFoundException(DEVICE_NOT_FOUND),
+    );
+  });
+});
+
+describe('shouldTellNewDevice', () => {
+  it.each([
+    [true, new Date(), true],
+    [true, null, false],
+    [false, new Date(), false],
+    [false, null, false],
+  ])('notices on: %s, last sign-in: %s → %s', (noticesOn, lastLoginAt, expected) => {
+    expect(shouldTellNewDevice({ lastLoginAt }, noticesOn)).toBe(expected);
+  });
+});

@@ -1,0 +1,94 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, dataOrThrow, Schemas } from '../../../api/client';
+import { BarList } from '../../../components/bar-list';
+import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
+import { SIP_REFRESH_MS } from './refresh';
+import { formatTime, formatTimeToSecond } from '../../../format';
+
+function banState(source: Schemas['TopSourceDto']): string {
+  if (source.banned) return source.ban_expires_at ? `Banned until ${formatTime(source.ban_expires_at)}` : 'Banned';
+  if (source.allowlisted) return 'Allowlisted';
+  return 'Not banned';
+}
+
+/** The last 24 hours: totals, what the events were, and the sources that sent the most. */
+export function Stats() {
+  const stats = useQuery({
+    queryKey: ['sip', 'stats'],
+    queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/stats')),
+    refetchInterval: SIP_REFRESH_MS,
+  });
+  return (
+    <section aria-labelledby="stats-heading">
+      <h2 id="stats-heading">Last 24 hours</h2>
+      {stats.isPending && <Loading what="statistics" />}
+      {stats.isError && <ErrorMessage error={stats.error} />}
+      {stats.data && (
+        <>
+          <p className="totals">
+            <strong>{stats.data.totals.failed_registrations}</strong> failed registrations,{' '}
+            <strong>{stats.data.totals.door_knocks}</strong> door knocks since {formatTime(stats.data.since)}
+          </p>
+          <p className="muted">
+            Updated at{' '}
+            <time dateTime={new Date(stats.dataUpdatedAt).toISOString()}>
+              {formatTimeToSecond(new Date(stats.dataUpdatedAt).toISOString())}
+            </time>
+          </p>
+          <div className="grid">
+            <BarList
+              title="Failed registrations by response code"
+              empty="No failed registration."
+              items={stats.data.by_response_code.map((row) => ({
+                label: row.response_code === null ? 'none' : String(row.response_code),
+                count: row.count,
+              }))}
+            />
+            <BarList
+              title="Door knocks by reason"
+              empty="No door knock."
+              items={stats.data.by_reason.map((row) => ({ label: row.reason ?? 'none', count: row.count }))}
+            />
+          </div>
+          <section className="card" aria-labelledby="sources-heading">
+            <h3 id="sources-heading">Top sources</h3>
+            {stats.data.top_sources.length === 0 ? (
+              <Empty>No source sent anything.</Empty>
+            ) : (
+              <TableRegion label="Top sources">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Source</th>
+                      <th scope="col">Failed registrations</th>
+                      <th scope="col">Door knocks</th>
+                      <th scope="col">Total</th>
+                      <th scope="col">State</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {stats.data.top_sources.map((source) => (
+                      <tr key={source.source_ip}>
+                        <td>
+                          <code>{source.source_ip}</code>
+                        </td>
+                        <td>{source.failed_registrations}</td>
+                        <td>{source.door_knocks}</td>
+                        <td>{source.total}</td>
+                        <td>
+                          <span className={`badge ${source.banned ? 'deactivated' : 'active'}`}>
+                            {banState(source)}
+                          </span>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableRegion>
+            )}
+          </section>
+        </>
+      )}
+    </section>
+  );
+}
