@@ -24,6 +24,7 @@ import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-Refre
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
+import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
 import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
   SessionDevice1764000007200,
+  PartitionSipEvents1764000007400,
   SipAccounts1764000007600,
   SipBanEvidence1764000007700,
 ];
