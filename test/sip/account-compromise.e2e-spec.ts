@@ -55,17 +55,8 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
   const bearer = () => ({ Authorization: `Bearer ${admin}` });
   const register = (from: string, account: { username: string; password: string }) =>
     sipRegister({ from, port: kamailio.port, domain: DOMAIN, ...account });
-  /** Whether the proxy's `acctblock` table holds the key (Kamailio answers a missing key with HTTP 500). */
-  const proxyHolds = async (key: string): Promise<boolean> => {
-    const response = await fetch(kamailio.rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'htable.get', params: ['acctblock', key], id: 1 }),
-    });
-    const answer = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (answer.error && !/doesn't exist|not found/i.test(answer.error.message)) throw new Error(answer.error.message);
-    return answer.result !== undefined;
-  };
+  /** Whether the proxy's `acctblock` table holds the key. */
+  const proxyHolds = async (key: string): Promise<boolean> => (await rpc.get('acctblock', key)) !== undefined;
   /** The moment the proxy's memory first holds (or no longer holds) the key, polled every 10 ms. */
   const whenProxyHolds = async (key: string, held: boolean, timeoutMs = 10_000): Promise<number> =>
     waitFor(async () => {
