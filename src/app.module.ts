@@ -23,6 +23,7 @@ import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
 import { SipAccountsModule } from './sip-accounts/sip-accounts.module';
+import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
@@ -66,6 +67,7 @@ export class AppModule {
         MfaModule,
         AuditModule,
         SipSecurityModule,
+        SipFeedsModule,
         SipAccountsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

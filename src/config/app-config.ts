@@ -250,6 +250,10 @@ class EnvironmentVariables {
   })
   SIP_DECOY_USERNAMES: string[] = [];
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_FEED_STALE_AFTER: number = 86400;
   @IsIn(SIP_ACCOUNT_ACTIONS)
   SIP_COMPROMISE_ACTION: SipAccountAction = 'block';
 
@@ -548,6 +552,8 @@ export interface AppConfig {
   sipDecoyUsernames: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
+  /** A feed that cannot be pulled for this many seconds has its bans lifted until it answers again. */
+  sipFeedStaleAfterSeconds: number;
   sipAccounts: SipAccountsConfig;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
@@ -767,6 +773,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
+    sipFeedStaleAfterSeconds: vars.SIP_FEED_STALE_AFTER,
     sipAccounts: {
       compromiseAction: vars.SIP_COMPROMISE_ACTION,
       newNetworkAction: vars.SIP_NEW_NETWORK_ACTION,

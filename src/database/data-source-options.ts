@@ -25,8 +25,10 @@ import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-N
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
+import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
 import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
+import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -49,8 +51,10 @@ export const MIGRATIONS = [
   Invitations1764000006300,
   SessionDevice1764000007200,
   PartitionSipEvents1764000007400,
+  SessionNotifyOnStateChange1764000007500,
   SipAccounts1764000007600,
   SipBanEvidence1764000007700,
+  SipFeeds1764000007800,
 ];
 
 /**
@@ -61,7 +65,8 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
 /**
  * The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database.
- * Without timeouts (the CLI) nothing is bounded: a long migration run by hand must not be cut.
+ * Without timeouts (the CLI, and the migrations run at start: run-migrations.ts) nothing is bounded: a long
+ * migration must not be cut.
  */
 export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts): DataSourceOptions {
   return {
@@ -69,7 +74,8 @@ export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts)
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // Run before the pool opens, without its timeouts (runPendingMigrations).
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.

@@ -20,6 +20,14 @@ export interface ActiveSession {
   expiresAt: Date;
 }
 
+/**
+ * The columns an ActiveSession is made of (revoked_at decides whether there is one): the only ones whose
+ * change the in-memory auth state must hear of. The table's trigger notifies an update of these alone
+ * (migration SessionNotifyOnStateChange), so that a refresh, which rotates the token and touches none of
+ * them, makes no instance forget the session.
+ */
+export const ACTIVE_SESSION_COLUMNS = ['id', 'user_id', 'expires_at', 'revoked_at'] as const;
+
 /** A session row as a refresh sees it, locked, with its user's status. */
 export interface SessionForRefresh {
   id: string;

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type BanSource = 'auto' | 'manual';
+export type BanSource = 'auto' | 'manual' | 'feed';
 
 /** The engine's rules: one touch of a decoy username, or SIP_BAN_MAX_RETRY counted events in the window. */
 /** `credential_compromise`: the source registered an account it had been guessing (src/sip-accounts). */
@@ -46,6 +46,10 @@ export class SipBan {
 
   @Column({ type: 'text' })
   source: BanSource;
+
+  /** The feed's name when source is `feed` (kept after the feed is deleted). */
+  @Column({ type: 'text', nullable: true })
+  feed: string | null;
 
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy: string | null;

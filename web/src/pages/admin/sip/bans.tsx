@@ -79,7 +79,7 @@ export function Bans() {
                     <code>{ban.cidr}</code>
                   </td>
                   <td>{ban.reason}</td>
-                  <td>{SOURCE_LABEL[ban.source] ?? ban.source}</td>
+                  <td>{ban.feed ? `Feed ${ban.feed}` : (SOURCE_LABEL[ban.source] ?? ban.source)}</td>
                   <td>{formatTime(ban.created_at)}</td>
                   <td>{ban.expires_at ? formatTime(ban.expires_at) : 'Until lifted'}</td>
                   <td>
