@@ -170,6 +170,22 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       expect(alert.evidence).toMatchObject({ rule: 'username_sweep', usernames_tried: 6 });
     });
 
+    it('a source banned within SIP_BAN_FIND_TIME (here by an admin, lifted since) is a compromise when it registers', async () => {
+      const source = '203.0.113.83';
+      const ban = await t.http
+        .post('/api/sip-security/bans')
+        .set(bearer(admin))
+        .send({ cidr: source, reason: 'seen guessing elsewhere' })
+        .expect(201);
+      await t.http.delete(`/api/sip-security/bans/${ban.body.id}`).set(bearer(admin)).expect(204);
+      await registered({ username: '2003', domain: DOMAIN, source_ip: source }).expect(202);
+      const [alert] = await eventually(async () => {
+        const found = await alerts('username=2003');
+        return found.length > 0 ? found : undefined;
+      });
+      expect(alert.evidence).toMatchObject({ rule: 'banned_source', ban_id: String(ban.body.id) });
+    });
+
     it('a phone that mistyped its password once, from where it registered before, raises nothing', async () => {
       const phone = '198.51.100.60';
       await registered({ username: '2002', domain: DOMAIN, source_ip: phone }).expect(202);
