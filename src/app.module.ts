@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
+import { PasskeysModule } from './passkeys/passkeys.module';
 import { SipAccountsModule } from './sip-accounts/sip-accounts.module';
 import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
@@ -65,6 +66,7 @@ export class AppModule {
         AccountModule,
         InvitationsModule,
         MfaModule,
+        PasskeysModule,
         AuditModule,
         SipSecurityModule,
         SipFeedsModule,

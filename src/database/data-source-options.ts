@@ -23,6 +23,7 @@ import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipP
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
+import { PasskeysAndAdminFactorGrace1764000007100 } from './migrations/1764000007100-PasskeysAndAdminFactorGrace';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
 import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
+  PasskeysAndAdminFactorGrace1764000007100,
   SessionDevice1764000007200,
   PartitionSipEvents1764000007400,
   SessionNotifyOnStateChange1764000007500,

@@ -67,7 +67,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
     const attributes = line.split(';').map((part) => part.trim());
     expect(attributes[0]).toMatch(/^regshield_device=v1\.[0-9a-f-]{36}\.[0-9a-f-]{36}\.[\w-]{43}$/);
     expect(attributes.slice(1).sort()).toEqual(
-      ['HttpOnly', 'Max-Age=2592000', 'Path=/api/auth/login', 'SameSite=Strict', 'Secure'].sort(),
+      ['HttpOnly', 'Max-Age=2592000', 'Path=/api/auth', 'SameSite=Strict', 'Secure'].sort(),
     );
     expect(attributes[0]).toContain(`.${user.id}.`);
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [user.id]);

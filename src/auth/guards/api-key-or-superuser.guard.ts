@@ -45,7 +45,7 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
       }
     } else {
       await this.jwtGuard.authenticate(request);
-      this.superuserGuard.requireSuperuser(request);
+      await this.superuserGuard.requireSuperuser(request);
     }
     this.admitted.add(request);
   }

@@ -5,7 +5,8 @@ import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { signOut } from '../../api/session';
 import { useCurrentUser } from '../../auth';
 import { ErrorMessage, Loading } from '../../components/states';
-import { viewerTimeZone } from '../../format';
+import { formatTime, viewerTimeZone } from '../../format';
+import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { PendingPage } from './pending';
@@ -23,9 +24,13 @@ const SECTIONS = [
   { path: '/sip', label: 'SIP door' },
 ] as const;
 
-/** How many sign-ups wait for a decision, read again every half minute and after every decision. */
-function usePendingCount() {
+/**
+ * How many sign-ups wait for a decision, read again every half minute and after every decision; not asked
+ * while the admin routes refuse this admin (ADMIN_MFA_REQUIRED), which would only log a denial each time.
+ */
+function usePendingCount(enabled: boolean) {
   return useQuery({
+    enabled,
     queryKey: ['users', 'pending', 'count'],
     queryFn: async () => {
       const result = await api.GET('/api/admin/users/inactive', {
@@ -63,7 +68,8 @@ function NavItem({ path, label, count }: { path: string; label: string; count?: 
  * where the console's sections are from the page shown: "" inside /admin, "~/admin" from /account.
  */
 export function ConsoleFrame({ me, base, children }: { me: User; base: string; children: ReactNode }) {
-  const pending = usePendingCount();
+  const adminFactor = useAdminFactor(me.mfa_enabled);
+  const pending = usePendingCount(adminFactor.isSuccess && !adminFactor.data.blocked);
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -101,11 +107,21 @@ export function ConsoleFrame({ me, base, children }: { me: User; base: string; c
 /** The console under /admin: navigation, the signed-in admin, and the section asked for. */
 export function AdminShell() {
   const me = useCurrentUser();
+  const adminFactor = useAdminFactor(me.data?.mfa_enabled ?? false);
   if (me.isPending) return <Loading what="your account" />;
   if (me.isError) return <ErrorMessage error={me.error} />;
   if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+  if (adminFactor.isPending) return <Loading what="your account" />;
+  // ADMIN_MFA_REQUIRED: past the grace period the admin routes refuse this admin until a factor is added there.
+  if (adminFactor.data?.blocked) return <Redirect to="~/account" replace />;
   return (
     <ConsoleFrame me={me.data} base="">
+      {adminFactor.data && !adminFactor.data.satisfied && (
+        <p role="alert" className="notice">
+          Administrators need {adminFactor.data.required === 'passkey' ? 'a passkey' : 'a second factor'}: add one on{' '}
+          <Link href="~/account">your account</Link> before {formatTime(adminFactor.data.grace_ends_at)}.
+        </p>
+      )}
       <Switch>
         <Route path="/pending" component={PendingPage} />
         <Route path="/users" component={UsersPage} />
