@@ -23,6 +23,7 @@ import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
 import { PasskeysModule } from './passkeys/passkeys.module';
+import { SipAccountsModule } from './sip-accounts/sip-accounts.module';
 import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 
@@ -69,6 +70,7 @@ export class AppModule {
         AuditModule,
         SipSecurityModule,
         SipFeedsModule,
+        SipAccountsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -55,5 +55,7 @@ import { SipSourcesService } from './sip-sources.service';
     EventPartitionsRepository,
     EventPartitionsService,
   ],
+  // What src/sip-accounts builds on: its compromise rule bans through the same tables, index and proxy push.
+  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService, BanEngineService],
 })
 export class SipSecurityModule {}
