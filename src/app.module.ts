@@ -18,11 +18,14 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { DeviceRoutesModule } from './devices/device-routes.module';
 import { HealthModule } from './health/health.module';
 import { InvitationsModule } from './invitations/invitations.module';
+import { LiveEventsModule } from './live/live-events.module';
+import { LiveModule } from './live/live.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
+import { StatusModule } from './status/status.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
 @Module({})
@@ -65,6 +68,9 @@ export class AppModule {
         MfaModule,
         AuditModule,
         SipSecurityModule,
+        LiveEventsModule,
+        StatusModule,
+        LiveModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -25,6 +25,7 @@ import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-N
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
+import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   Invitations1764000006300,
   SessionDevice1764000007200,
   SipBanEvidence1764000007700,
+  LiveConsoleNotifications1764000007900,
 ];
 
 /**

@@ -51,5 +51,7 @@ import { SipSourcesService } from './sip-sources.service';
     BanExportAccessGuard,
     EventRetentionService,
   ],
+  // The console's status page (src/status).
+  exports: [ProxySyncService, BouncersService, BanEngineService],
 })
 export class SipSecurityModule {}

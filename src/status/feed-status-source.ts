@@ -1,0 +1,22 @@
+/** One ban feed (in or out) as the status page shows it. */
+export interface FeedStatus {
+  name: string;
+  /** `in`: bans taken from it; `out`: bans published to it. */
+  direction: 'in' | 'out';
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  /** Whether it is working; a feed that is not counts as a problem. */
+  healthy: boolean;
+}
+
+/**
+ * Where the status page reads the feeds from. The feeds feature provides it (`{ provide: FEED_STATUS_SOURCE,
+ * useExisting: <its service> }` in StatusModule); until then there are none.
+ */
+export interface FeedStatusSource {
+  feedStatuses(): Promise<FeedStatus[]>;
+}
+
+export const FEED_STATUS_SOURCE = Symbol('FEED_STATUS_SOURCE');
+
+export const NO_FEEDS: FeedStatusSource = { feedStatuses: () => Promise.resolve([]) };
