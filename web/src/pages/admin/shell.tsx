@@ -8,7 +8,9 @@ import { ErrorMessage, Loading } from '../../components/states';
 import { viewerTimeZone } from '../../format';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
+import { LiveIndicator, LiveProvider, useFallbackInterval } from './live';
 import { PendingPage } from './pending';
+import { StatusPage, useStatusReport } from './status';
 import { UserPage } from './user';
 import { UsersPage } from './users';
 
@@ -21,10 +23,15 @@ const SECTIONS = [
   { path: '/invitations', label: 'Invitations' },
   { path: '/audit', label: 'Audit trail' },
   { path: '/sip', label: 'SIP door' },
+  { path: '/status', label: 'Status' },
 ] as const;
 
-/** How many sign-ups wait for a decision, read again every half minute and after every decision. */
+/**
+ * How many sign-ups wait for a decision, read again after every decision and every sign-up the live stream
+ * announces; polled every half minute only while the stream is down.
+ */
 function usePendingCount() {
+  const interval = useFallbackInterval(5 * 60_000, 30_000);
   return useQuery({
     queryKey: ['users', 'pending', 'count'],
     queryFn: async () => {
@@ -34,11 +41,11 @@ function usePendingCount() {
       dataOrThrow(result);
       return totalCount(result.response);
     },
-    refetchInterval: 30_000,
+    refetchInterval: interval,
   });
 }
 
-function NavItem({ path, label, count }: { path: string; label: string; count?: number }) {
+function NavItem({ path, label, count, problems }: { path: string; label: string; count?: number; problems?: number }) {
   const [active] = useRoute(path);
   return (
     <li>
@@ -53,17 +60,39 @@ function NavItem({ path, label, count }: { path: string; label: string; count?: 
             <span className="visually-hidden">({count} waiting)</span>
           </>
         )}
+        {problems !== undefined && problems > 0 && (
+          <>
+            {' '}
+            <span className="count problem" aria-hidden="true">
+              !
+            </span>
+            <span className="visually-hidden">
+              ({problems} {problems === 1 ? 'problem' : 'problems'})
+            </span>
+          </>
+        )}
       </Link>
     </li>
   );
 }
 
 /**
- * The console's frame for a superuser: skip link, navigation, the signed-in admin, a footer. `base` is
+ * The console's frame for a superuser: the live stream, skip link, navigation, the signed-in admin, a footer. `base` is
  * where the console's sections are from the page shown: "" inside /admin, "~/admin" from /account.
  */
 export function ConsoleFrame({ me, base, children }: { me: User; base: string; children: ReactNode }) {
+  return (
+    <LiveProvider>
+      <ConsoleLayout me={me} base={base}>
+        {children}
+      </ConsoleLayout>
+    </LiveProvider>
+  );
+}
+
+function ConsoleLayout({ me, base, children }: { me: User; base: string; children: ReactNode }) {
   const pending = usePendingCount();
+  const status = useStatusReport();
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -79,11 +108,13 @@ export function ConsoleFrame({ me, base, children }: { me: User; base: string; c
                 path={`${base}${section.path}`}
                 label={section.label}
                 count={section.path === '/pending' ? pending.data : undefined}
+                problems={section.path === '/status' ? status.data?.problems.length : undefined}
               />
             ))}
           </ul>
         </nav>
         <div className="who">
+          <LiveIndicator />
           <Link href="~/account">{me.email}</Link>
           <button type="button" onClick={() => void signOut()}>
             Sign out
@@ -112,6 +143,7 @@ export function AdminShell() {
         <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
         <Route path="/invitations" component={InvitationsPage} />
         <Route path="/audit" component={AuditPage} />
+        <Route path="/status" component={StatusPage} />
         <Route path="/sip">
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />

@@ -4,7 +4,7 @@ import { api, dataOrThrow, errorMessages, messagesByField, Schemas } from '../..
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Field, FormErrors } from '../../../components/field';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
-import { SIP_REFRESH_MS } from './refresh';
+import { useSipRefreshInterval } from './refresh';
 import { formatTime } from '../../../format';
 import { networkNotice } from './network-notice';
 
@@ -19,10 +19,11 @@ export function Bans() {
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof BAN_FIELDS)[number], string[]>>>({});
   const [formErrors, setFormErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState('');
+  const refreshInterval = useSipRefreshInterval();
   const bans = useQuery({
     queryKey: ['sip', 'bans'],
     queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/bans')),
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: refreshInterval,
   });
   const lift = useMutation({
     mutationFn: async (ban: Schemas['BanDto']) => {

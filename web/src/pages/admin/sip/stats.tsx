@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, dataOrThrow, Schemas } from '../../../api/client';
 import { BarList } from '../../../components/bar-list';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
-import { SIP_REFRESH_MS } from './refresh';
+import { useSipRefreshInterval } from './refresh';
 import { formatTime, formatTimeToSecond } from '../../../format';
 
 function banState(source: Schemas['TopSourceDto']): string {
@@ -13,10 +13,11 @@ function banState(source: Schemas['TopSourceDto']): string {
 
 /** The last 24 hours: totals, what the events were, and the sources that sent the most. */
 export function Stats() {
+  const refreshInterval = useSipRefreshInterval();
   const stats = useQuery({
     queryKey: ['sip', 'stats'],
     queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/stats')),
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: refreshInterval,
   });
   return (
     <section aria-labelledby="stats-heading">
