@@ -121,7 +121,7 @@ class ProxyMirror {
         this.metrics.setProxyInStep(this.rpc.url, true);
       } catch (error) {
         this.pushed = undefined;
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeFailure(error);
         this.lastOutcome = { inStep: false, at: new Date(), error: message };
         if (this.reachable) {
           this.logger.warn(`proxy ${this.proxyName}: ${message}; retrying every second`);
@@ -227,4 +227,11 @@ class ProxyMirror {
     const ttlSeconds = expiresAt === null ? undefined : (expiresAt - Date.now()) / 1000;
     return this.rpc.setString(PROXY_TABLES.hostBans, address, 'ban', ttlSeconds);
   }
+}
+
+/** fetch's own message ("fetch failed") says nothing; its cause says what failed (ECONNREFUSED, a timeout). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause === undefined ? error.message : `${error.message}: ${cause}`;
 }

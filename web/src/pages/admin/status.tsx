@@ -91,7 +91,7 @@ export function StatusPage() {
           <Empty>No proxy configured (SIP_PROXY_RPC_URLS).</Empty>
         ) : (
           <TableRegion label="SIP proxies">
-            <table>
+            <table className="stack">
               <thead>
                 <tr>
                   <th scope="col">Proxy</th>
@@ -103,17 +103,17 @@ export function StatusPage() {
               <tbody>
                 {status.proxies.map((proxy) => (
                   <tr key={proxy.url}>
-                    <td>
+                    <td data-label="Proxy">
                       <code>{proxy.url}</code>
                     </td>
-                    <td>
+                    <td data-label="State">
                       <State
                         good={proxy.in_step}
                         label={proxy.in_step === null ? 'Not pushed yet' : proxy.in_step ? 'In step' : 'Out of step'}
                       />
                     </td>
-                    <td>{time(proxy.last_push_at)}</td>
-                    <td>{proxy.last_error ?? '—'}</td>
+                    <td data-label="Last push">{time(proxy.last_push_at)}</td>
+                    <td data-label="Last error">{proxy.last_error ?? '—'}</td>
                   </tr>
                 ))}
               </tbody>
@@ -128,7 +128,7 @@ export function StatusPage() {
           <Empty>No bouncer key in force.</Empty>
         ) : (
           <TableRegion label="Bouncer keys">
-            <table>
+            <table className="stack">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -138,8 +138,8 @@ export function StatusPage() {
               <tbody>
                 {status.bouncers.map((bouncer) => (
                   <tr key={bouncer.id}>
-                    <td>{bouncer.name}</td>
-                    <td>{time(bouncer.last_pull_at)}</td>
+                    <td data-label="Name">{bouncer.name}</td>
+                    <td data-label="Last pull">{time(bouncer.last_pull_at)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -154,7 +154,7 @@ export function StatusPage() {
           <Empty>No ban feed.</Empty>
         ) : (
           <TableRegion label="Feeds">
-            <table>
+            <table className="stack">
               <thead>
                 <tr>
                   <th scope="col">Feed</th>
@@ -167,13 +167,13 @@ export function StatusPage() {
               <tbody>
                 {status.feeds.map((feed) => (
                   <tr key={feed.name}>
-                    <td>{feed.name}</td>
-                    <td>{feed.direction === 'in' ? 'In' : 'Out'}</td>
-                    <td>
+                    <td data-label="Feed">{feed.name}</td>
+                    <td data-label="Direction">{feed.direction === 'in' ? 'In' : 'Out'}</td>
+                    <td data-label="State">
                       <State good={feed.healthy} label={feed.healthy ? 'Working' : 'Failing'} />
                     </td>
-                    <td>{time(feed.last_success_at)}</td>
-                    <td>{feed.last_error ?? '—'}</td>
+                    <td data-label="Last success">{time(feed.last_success_at)}</td>
+                    <td data-label="Last error">{feed.last_error ?? '—'}</td>
                   </tr>
                 ))}
               </tbody>
