@@ -69,8 +69,8 @@ describe('the console live stream and status (real HTTP, real PostgreSQL, two in
 
   it('carries bans, sign-ups and account alerts made on one instance to a stream on the other', async () => {
     const stream = await open(secondUrl, admin);
-    expect(stream.response.status).toBe(200);
-    expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(stream.status).toBe(200);
+    expect(stream.contentType).toBe('text/event-stream; charset=utf-8');
 
     const made = await first.http
       .post('/api/sip-security/bans')
