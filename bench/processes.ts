@@ -38,8 +38,16 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 /** The process's user + system CPU seconds so far; undefined where there is no /proc (not Linux). */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
-  const file = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(file)) return undefined;
+  return pid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** One thread's CPU seconds (`tid` = `pid` is the main thread: Node's event loop); undefined without /proc. */
+export function threadCpuSeconds(pid: number | undefined, tid: number | undefined): number | undefined {
+  return pid === undefined || tid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuSeconds(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
   const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime, in clock ticks of 1/100 s.

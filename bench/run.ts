@@ -6,19 +6,21 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { hashPassword, verifyPassword } from '../src/auth/password-hasher';
 import { parseIp } from '../src/common/cidr';
 import { AppConfig } from '../src/config/app-config';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { SIP_EVENT_FILTER_INDEXES } from '../src/database/migrations/1764000003500-SipEventFilterIndexes';
 import { CidrIndex } from '../src/sip-security/cidr-index';
+import { EventPartitionsRepository } from '../src/sip-security/event-partitions.repository';
 import { EventRetentionService, RETENTION_BATCH_SIZE } from '../src/sip-security/event-retention.service';
 import { EventWatermark, SipBansRepository } from '../src/sip-security/sip-bans.repository';
 import { SipEventsRepository } from '../src/sip-security/sip-events.repository';
 import { from as copyFrom } from 'pg-copy-streams';
 import { withClient } from './pg-client';
-import { median, processCpuSeconds, startNodeProcess, stopProcess } from './processes';
-import { machineNote, percentile, writeReportSection } from './report';
+import { median, processCpuSeconds, startNodeProcess, stopProcess, threadCpuSeconds } from './processes';
+import { cpuModel, machineNote, percentile, writeReportSection } from './report';
 
 const quiet = { debug: () => undefined, error: () => undefined };
 
@@ -130,16 +132,43 @@ async function sequentialLoginLatency(samples: number): Promise<Row> {
   };
 }
 
-async function load(what: string, options: autocannon.Options): Promise<Row> {
-  return describeLoad(what, options, await autocannon({ duration: 8, ...options }));
+/** Loads `options` (8 s unless set) against `server`; the row has the server's CPU time per answered request. */
+async function load(what: string, options: autocannon.Options, server: ChildProcess): Promise<Row> {
+  const { result, cpuMicroseconds } = await measuredLoad(server, { duration: 8, ...options });
+  return describeLoad(what, options, result, '', cpuMicroseconds);
 }
 
-function describeLoad(what: string, options: autocannon.Options, result: autocannon.Result, extra = ''): Row {
+/** autocannon, and the serving process's CPU time (from /proc; undefined elsewhere) per answered request. */
+async function measuredLoad(
+  server: ChildProcess,
+  options: autocannon.Options,
+): Promise<{ result: autocannon.Result; cpuMicroseconds?: number }> {
+  const before = processCpuSeconds(server.pid);
+  const result = await autocannon(options);
+  const after = processCpuSeconds(server.pid);
+  const answered = result['2xx'] + result.non2xx;
+  const cpuMicroseconds =
+    before === undefined || after === undefined || answered === 0 ? undefined : ((after - before) / answered) * 1e6;
+  return { result, cpuMicroseconds };
+}
+
+function describeLoad(
+  what: string,
+  options: autocannon.Options,
+  result: autocannon.Result,
+  extra = '',
+  cpuMicroseconds?: number,
+): Row {
   const errors = failures(result);
+  const cpu = cpuMicroseconds === undefined ? '' : `; server CPU ${formatMicroseconds(cpuMicroseconds)} per request`;
   return {
     what: `${what} (${options.connections} connections, ${options.duration ?? 8} s)`,
-    result: `${extra}${Math.round(result.requests.average)} requests/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${errors ? `, ${errors} errors` : ''}`,
+    result: `${extra}${Math.round(result.requests.average)} requests/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${errors ? `, ${errors} errors` : ''}${cpu}`,
   };
+}
+
+function formatMicroseconds(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${value.toFixed(0)} µs`;
 }
 
 function failures(result: autocannon.Result): number {
@@ -149,6 +178,83 @@ function failures(result: autocannon.Result): number {
 /** Successful requests per second over the whole run (failed requests store nothing, so they do not count). */
 function okPerSecond(result: autocannon.Result): number {
   return result['2xx'] / result.duration;
+}
+
+/** Rounds of the login comparison, each LOGIN_SECONDS of raw verifies then as long of logins. */
+const LOGIN_ROUNDS = 3;
+const LOGIN_SECONDS = 4;
+const LOGIN_CONCURRENCY = 8;
+
+/**
+ * Concurrent logins against the hashing ceiling of the same run: argon2id verifies of the admin's password
+ * with the service's own parameters (verifyPassword), LOGIN_CONCURRENCY at once in the bench's process with
+ * nothing else running, alternating with as many concurrent logins over HTTP. What a login does besides
+ * hashing (the user's lookup, lockout bookkeeping, the known device, the session, the audit, HTTP) is what
+ * keeps the ratio under 1. The event loop's CPU time per login (the main thread, from /proc) is that work on
+ * the service's side; PostgreSQL's share runs in its own processes.
+ */
+async function loginCeiling(service: ChildProcess): Promise<{ rows: Row[]; goal: Goal }> {
+  const hash = await hashPassword(ADMIN.password);
+  const options: autocannon.Options = {
+    url: `${BASE}/api/auth/login`,
+    connections: LOGIN_CONCURRENCY,
+    duration: LOGIN_SECONDS,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  };
+  const ratios: number[] = [];
+  let verifies = 0;
+  let logins = 0;
+  let eventLoopSeconds = 0;
+  let processSeconds = 0;
+  let last: autocannon.Result | undefined;
+  for (let round = 0; round < LOGIN_ROUNDS; round++) {
+    const started = performance.now();
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: LOGIN_CONCURRENCY }, async () => {
+        while (performance.now() - started < LOGIN_SECONDS * 1000) {
+          if (!(await verifyPassword(hash, ADMIN.password))) throw new Error('argon2 verify failed');
+          done++;
+        }
+      }),
+    );
+    const rawRate = done / ((performance.now() - started) / 1000);
+    const mainBefore = threadCpuSeconds(service.pid, service.pid);
+    const processBefore = processCpuSeconds(service.pid);
+    const result = await autocannon(options);
+    if (failures(result) > 0) throw new Error(`login: ${failures(result)} failed requests`);
+    eventLoopSeconds += (threadCpuSeconds(service.pid, service.pid) ?? 0) - (mainBefore ?? 0);
+    processSeconds += (processCpuSeconds(service.pid) ?? 0) - (processBefore ?? 0);
+    verifies += done;
+    logins += result['2xx'];
+    ratios.push(result['2xx'] / result.duration / rawRate);
+    last = result;
+  }
+  const ratio = median(ratios);
+  const seconds = LOGIN_ROUNDS * LOGIN_SECONDS;
+  const cpu =
+    processCpuSeconds(service.pid) === undefined
+      ? ''
+      : `; server CPU ${formatMicroseconds((processSeconds / logins) * 1e6)} per login, of which the event loop (all but the hashing) ${formatMicroseconds((eventLoopSeconds / logins) * 1e6)}`;
+  return {
+    rows: [
+      {
+        what: `Raw argon2id verifies (the service's parameters), ${LOGIN_CONCURRENCY} at once in the bench's process (${LOGIN_ROUNDS} × ${LOGIN_SECONDS} s)`,
+        result: `${(verifies / seconds).toFixed(1)} verifies/s`,
+      },
+      {
+        what: `POST /api/auth/login, concurrent (${LOGIN_CONCURRENCY} connections, ${LOGIN_ROUNDS} × ${LOGIN_SECONDS} s, alternating with the raw verifies)`,
+        result: `${(logins / seconds).toFixed(1)} requests/s, p50 ${last?.latency.p50} ms, p99 ${last?.latency.p99} ms (last round)${cpu}`,
+      },
+    ],
+    goal: {
+      goal: `Concurrent logins ≥ 0.9 of the raw argon2id verifies, ${LOGIN_CONCURRENCY} at once (median of ${LOGIN_ROUNDS} rounds, same run)`,
+      measured: ratio.toFixed(2),
+      pass: ratio >= 0.9,
+    },
+  };
 }
 
 async function primaryKeyLookup(databaseUrl: string, userId: string): Promise<Row> {
@@ -246,6 +352,7 @@ async function copyBatch(client: Client, csv: Buffer): Promise<void> {
  */
 interface Repositories {
   events: SipEventsRepository;
+  partitions: EventPartitionsRepository;
   bans: SipBansRepository;
   close(): Promise<void>;
 }
@@ -260,6 +367,7 @@ async function openRepositories(databaseUrl: string, connections = 1): Promise<R
   await dataSource.initialize();
   return {
     events: new SipEventsRepository(dataSource),
+    partitions: new EventPartitionsRepository(dataSource),
     bans: new SipBansRepository(dataSource),
     close: () => dataSource.destroy(),
   };
@@ -378,6 +486,7 @@ async function lookupMicroseconds(databaseUrl: string): Promise<number> {
 
 async function checkLoad(
   databaseUrl: string,
+  server: ChildProcess,
 ): Promise<{ rows: Row[]; p99: number; requestsPerSecond: number; lookupMicroseconds: number }> {
   const reloadMs = await seedBans(databaseUrl);
   const targets = checkTargets();
@@ -397,10 +506,10 @@ async function checkLoad(
       path: `/api/sip-security/check/${encodeURIComponent(target.ip)}`,
     })),
   };
-  const result = await autocannon(options);
+  const { result, cpuMicroseconds } = await measuredLoad(server, options);
   // The same requests at a fixed 1 000/s: latency when the CPUs are not saturated by the load generator itself.
   const steady: autocannon.Options = { ...options, connections: 10, overallRate: 1000 };
-  const steadyResult = await autocannon(steady);
+  const steadyLoad = await measuredLoad(server, steady);
   const what = `GET /api/sip-security/check/{ip} with X-Api-Key, ${targets.length} IPs half banned`;
   const lookup = await lookupMicroseconds(databaseUrl);
   return {
@@ -412,8 +521,8 @@ async function checkLoad(
         what: '10 000 bans (9 700 /32, 200 /24, 100 IPv6 /64) inserted with SQL: visible to check/{ip} after (NOTIFY + reload)',
         result: `${Math.round(reloadMs)} ms`,
       },
-      describeLoad(what, options, result),
-      describeLoad(`${what}, at a fixed 1 000 requests/s`, steady, steadyResult),
+      describeLoad(what, options, result, '', cpuMicroseconds),
+      describeLoad(`${what}, at a fixed 1 000 requests/s`, steady, steadyLoad.result, '', steadyLoad.cpuMicroseconds),
       {
         what: 'The in-memory CidrIndex lookup alone (same bans, same addresses, no HTTP)',
         result: `${lookup.toFixed(2)} µs per lookup`,
@@ -421,6 +530,9 @@ async function checkLoad(
     ],
   };
 }
+
+/** failed_registrations' size with its indexes: the sum over its partitions (the parent itself holds nothing). */
+const EVENT_TABLE_SIZE = `(SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('failed_registrations'))::bigint`;
 
 async function rowCounts(databaseUrl: string): Promise<Row> {
   const client = new Client({ connectionString: databaseUrl });
@@ -430,7 +542,7 @@ async function rowCounts(databaseUrl: string): Promise<Row> {
     // (the ban engine's look at new events is the one candidate).
     const { rows } = await client.query<{ events: number; size: string; busy: number | null }>(
       `SELECT (SELECT count(*) FROM failed_registrations)::int AS events,
-              pg_size_pretty(pg_total_relation_size('failed_registrations')) AS size,
+              pg_size_pretty(${EVENT_TABLE_SIZE}) AS size,
               (SELECT extract(epoch FROM max(now() - query_start)) FROM pg_stat_activity
                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active')::float AS busy`,
     );
@@ -602,6 +714,13 @@ async function buildBigTable(databaseUrl: string, adding: number): Promise<Row[]
   return withClient(databaseUrl, async (client) => {
     const { rows: counted } = await client.query('SELECT count(*)::int AS count FROM failed_registrations');
     const existing = (counted[0] as { count: number }).count;
+    // In service the rows of a past day arrived while its partition existed; a load into a new database
+    // would otherwise put every day before today into the DEFAULT partition.
+    await client.query(
+      `SELECT regshield_create_event_partition('failed_registrations', day::date)
+         FROM generate_series((now() AT TIME ZONE 'UTC')::date - $1::int, (now() AT TIME ZONE 'UTC')::date, interval '1 day') day`,
+      [BIG_SPAN_DAYS],
+    );
     const started = performance.now();
     const stream = client.query(
       copyFrom(`COPY failed_registrations (${EVENT_COLUMNS}, created_at) FROM STDIN (FORMAT csv)`),
@@ -612,7 +731,7 @@ async function buildBigTable(databaseUrl: string, adding: number): Promise<Row[]
     const vacuum = await vacuumUntilAllVisible(client);
     const vacuumSeconds = (performance.now() - vacuumStarted) / 1000;
     const { rows: sized } = await client.query(
-      `SELECT count(*)::int AS count, pg_size_pretty(pg_total_relation_size('failed_registrations')) AS size FROM failed_registrations`,
+      `SELECT count(*)::int AS count, pg_size_pretty(${EVENT_TABLE_SIZE}) AS size FROM failed_registrations`,
     );
     const { count, size } = sized[0] as { count: number; size: string };
     return [
@@ -635,7 +754,8 @@ async function vacuumUntilAllVisible(client: Client): Promise<{ passes: number; 
   for (let passes = 1; ; passes += 1) {
     await client.query('VACUUM (ANALYZE) failed_registrations');
     const { rows } = await client.query(
-      `SELECT relallvisible::float / greatest(relpages, 1) AS ratio FROM pg_class WHERE relname = 'failed_registrations'`,
+      `SELECT sum(relallvisible)::float / greatest(sum(relpages), 1) AS ratio FROM pg_class
+        WHERE oid IN (SELECT relid FROM pg_partition_tree('failed_registrations'))`,
     );
     const allVisible = (rows[0] as { ratio: number }).ratio;
     if (allVisible >= 0.99 || passes === 5) return { passes, allVisible };
@@ -784,7 +904,7 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
       if (result.deleted > 0) batchTimes.push(performance.now() - started);
       return result;
     };
-    const retention = new EventRetentionService(timedRepository, {
+    const retention = new EventRetentionService(timedRepository, deleter.partitions, {
       sipEventRetentionDays: BIG_RETENTION_DAYS,
     } as AppConfig);
     const insertsBefore = await timed(20, () => writer.events.insertFailedRegistrations(events));
@@ -801,13 +921,13 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
     const seconds = (performance.now() - started) / 1000;
     insertsDuring.sort((a, b) => a - b);
     batchTimes.sort((a, b) => a - b);
-    const deleted = result?.failedRegistrations ?? 0;
+    const { droppedPartitions, deletedRows } = result?.failed_registrations ?? { droppedPartitions: 0, deletedRows: 0 };
     return {
       batchP99: percentile(batchTimes, 99),
       rows: [
         {
-          what: `Retention pass, SIP_EVENT_RETENTION_DAYS=${BIG_RETENTION_DAYS} (EventRetentionService, ${RETENTION_BATCH_SIZE} rows per DELETE, its pause between batches)`,
-          result: `${deleted} rows deleted in ${seconds.toFixed(1)} s; each DELETE of ${RETENTION_BATCH_SIZE}: ${p50p99(batchTimes)} (${batchTimes.length} batches)`,
+          what: `Retention pass, SIP_EVENT_RETENTION_DAYS=${BIG_RETENTION_DAYS} (EventRetentionService: expired days' partitions dropped, ${RETENTION_BATCH_SIZE} rows per DELETE in the cutoff's day, its pause between batches)`,
+          result: `${droppedPartitions} partitions dropped and ${deletedRows} rows deleted in ${seconds.toFixed(1)} s; each DELETE of ${RETENTION_BATCH_SIZE}: ${p50p99(batchTimes)} (${batchTimes.length} batches)`,
         },
         {
           what: `The service's INSERT of ${BATCH} events, back to back: before the pass / during it`,
@@ -864,6 +984,7 @@ async function bigTable(databaseUrl: string): Promise<{ rows: Row[]; goals: Goal
 
 async function main(): Promise<void> {
   const httpOnly = benchOnly() === 'http';
+  process.stdout.write(`CPU: ${cpuModel()} × ${cpus().length}, Node ${process.version}\n`);
   const { process: service, databaseUrl } = await startService();
   const started: ChildProcess[] = [service];
   const httpRows: Row[] = [];
@@ -879,29 +1000,27 @@ async function main(): Promise<void> {
       await fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${token}` } })
     ).json()) as { id: string };
     httpRows.push(await sequentialLoginLatency(40));
+    const logins = await loginCeiling(service);
+    httpRows.push(...logins.rows);
+    httpGoals.push(logins.goal);
     httpRows.push(
-      await load('POST /api/auth/login, concurrent', {
-        url: `${BASE}/api/auth/login`,
-        connections: 8,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(ADMIN),
-      }),
+      await load(
+        'GET /api/auth/me (JWT verify + the user from the in-memory auth state)',
+        { url: `${BASE}/api/auth/me`, connections: 50, headers: { authorization: `Bearer ${token}` } },
+        service,
+      ),
     );
     httpRows.push(
-      await load('GET /api/auth/me (JWT verify + the user from the in-memory auth state)', {
-        url: `${BASE}/api/auth/me`,
-        connections: 50,
-        headers: { authorization: `Bearer ${token}` },
-      }),
-    );
-    httpRows.push(
-      await load('GET /health (one SELECT 1, no auth), for comparison', { url: `${BASE}/health`, connections: 50 }),
+      await load(
+        'GET /health (one SELECT 1, no auth), for comparison',
+        { url: `${BASE}/health`, connections: 50 },
+        service,
+      ),
     );
     httpRows.push(await primaryKeyLookup(databaseUrl, me.id));
 
     // check/{ip} first, on a service with nothing else to do: the ingest phases leave the ban engine busy.
-    const check = await checkLoad(databaseUrl);
+    const check = await checkLoad(databaseUrl, service);
     httpRows.push(...check.rows);
     httpGoals.push({
       goal: 'GET /api/sip-security/check/{ip} p99 < 5 ms at full load (50 connections)',
@@ -994,6 +1113,8 @@ interface RatioTarget {
   seconds: number;
   cpuSeconds?: number;
   perRound: number[];
+  /** Server CPU microseconds per request in each round (empty without /proc). */
+  cpuPerRound: number[];
 }
 
 interface PipelineRatios {
@@ -1021,6 +1142,7 @@ async function pipelineRatios(
     seconds: 0,
     cpuSeconds: processCpuSeconds(process.pid) === undefined ? undefined : 0,
     perRound: [],
+    cpuPerRound: [],
   });
   const bare = target('bare NestJS + Fastify route (`bench/bare-app.ts`, `GET /bare`)', processes.bare, {
     url: BARE_URL,
@@ -1058,6 +1180,7 @@ async function pipelineRatios(
       each.seconds += result.duration;
       if (each.cpuSeconds !== undefined && cpuBefore !== undefined && cpuAfter !== undefined) {
         each.cpuSeconds += cpuAfter - cpuBefore;
+        each.cpuPerRound.push(((cpuAfter - cpuBefore) / result['2xx']) * 1e6);
       }
       each.perRound.push(result['2xx'] / result.duration);
     }
@@ -1068,22 +1191,39 @@ async function pipelineRatios(
   const rows = targets.map((each) => {
     const cpu = cpuPerRequest(each);
     const bareCpu = cpuPerRequest(bare);
-    return `| ${each.name} | ${Math.round(each.okRequests / each.seconds)} | ${cpu === undefined ? 'n/a' : `${cpu.toFixed(0)} µs`} | **${ratio(each, bare).toFixed(2)}** | ${cpu === undefined || bareCpu === undefined ? 'n/a' : (bareCpu / cpu).toFixed(2)} |`;
+    return `| ${each.name} | ${Math.round(each.okRequests / each.seconds)} | ${cpu === undefined ? 'n/a' : formatMicroseconds(cpu)} | **${ratio(each, bare).toFixed(2)}** | ${cpu === undefined || bareCpu === undefined ? 'n/a' : (bareCpu / cpu).toFixed(2)} |`;
   });
   const meRatio = ratio(me, bare);
-  const metricsCost = 1 - ratio(me, meOff);
+  const checkRatio = ratio(check, bare);
+  const rateCost = 1 - ratio(me, meOff);
+  const [meCpu, meOffCpu] = [cpuPerRequest(me), cpuPerRequest(meOff)];
+  // CPU time per request is the steadier view on a shared machine (requests/s where there is no /proc), and
+  // the median of the rounds' on/off ratios shrugs off a round that other work disturbed.
+  const cpuCost =
+    meCpu === undefined || meOffCpu === undefined
+      ? undefined
+      : median(me.cpuPerRound.map((cpu, i) => cpu / meOff.cpuPerRound[i])) - 1;
+  const metricsCost = cpuCost ?? rateCost;
   return {
     rows,
     goals: [
       {
-        goal: '`GET /api/auth/me` ≥ 0.5 of the bare route’s requests/s, same run',
+        goal: '`GET /api/auth/me` ≥ 0.6 of the bare route’s requests/s (median of rounds, same run)',
         measured: meRatio.toFixed(2),
-        pass: meRatio >= 0.5,
+        pass: meRatio >= 0.6,
       },
       {
-        goal: 'Metrics cost < 5 % of `/me` requests/s (METRICS_ENABLED on vs off, same run)',
-        measured: `${(metricsCost * 100).toFixed(1)} %`,
-        pass: metricsCost < 0.05,
+        goal: '`GET /api/sip-security/check/{ip}` ≥ 0.6 of the bare route’s requests/s (median of rounds, same run)',
+        measured: checkRatio.toFixed(2),
+        pass: checkRatio >= 0.6,
+      },
+      {
+        goal: 'Metrics cost ≤ 5 % on `/me` (METRICS_ENABLED on vs off, same run: server CPU per request, median of the rounds’ ratios)',
+        measured:
+          cpuCost === undefined
+            ? `${(rateCost * 100).toFixed(1)} % of requests/s`
+            : `${(cpuCost * 100).toFixed(1)} % (${formatMicroseconds(meCpu!)} vs ${formatMicroseconds(meOffCpu!)}); in requests/s ${(rateCost * 100).toFixed(1)} %`,
+        pass: metricsCost <= 0.05,
       },
     ],
   };
@@ -1132,25 +1272,36 @@ function commandNote(): string {
   return `\`${variables}npm run bench\`${process.env.DATABASE_URL ? ' with DATABASE_URL set' : ''}`;
 }
 
-function writeHttpReport(rows: Row[], ratios: PipelineRatios, goals: Goal[], notes: string[]): void {
-  const report = `## The service over HTTP, against a bare NestJS + Fastify route (\`npm run bench\`, HTTP part)
+/** The HTTP part's sections in docs/BENCHMARKS.md: one per CPU model, `bench:http:<model>`. */
+const HTTP_SECTIONS = 'bench:http';
 
+function goalResult(goal: Goal): string {
+  return goal.pass ? 'met' : '**not met**';
+}
+
+function writeHttpReport(rows: Row[], ratios: PipelineRatios, goals: Goal[], notes: string[]): void {
+  const report = `## ${cpuModel()}: the service over HTTP, against a bare NestJS + Fastify route (\`npm run bench\`, HTTP part)
+
+One section per CPU model the bench ran on: a run rewrites its own machine kind's section and keeps the others.
 Written by \`npm run bench\` (\`bench/run.ts\`), and by \`BENCH_ONLY=http npm run bench\`, which runs only this part
 (no ingest, no ten-million-row table). The built service runs as its own process on ${databaseNote()}; the load
 comes from the same machine over loopback (autocannon, inside the bench's process), so client and server
-share the machine's ${cpus().length} cores. Other work on the machine shows in the load average below (the bench itself
+share the machine's ${cpus().length} cores (${cpuModel()}). Other work on the machine shows in the load average below (the bench itself
 keeps about two cores busy).
 
 - Date: ${new Date().toISOString()}
 - Machine: ${machineNote()}${process.env.BENCH_NOTE ? `\n- Note: ${process.env.BENCH_NOTE}` : ''}
 - Command: ${commandNote()}
+- Node: ${process.version}; the ${cpus().length} cores are shared by the load generator (client), the service (server) and PostgreSQL
 
 | what | result |
 |---|---|
 ${rows.map((row) => `| ${row.what} | ${row.result} |`).join('\n')}
 
 Login cost is argon2id at OWASP's parameters (19 MiB, t=2, p=1), which runs on libuv's thread pool
-(4 threads by default, \`UV_THREADPOOL_SIZE\`): concurrent logins are bounded by the cores, by design.
+(\`UV_THREADPOOL_SIZE\`, ${process.env.UV_THREADPOOL_SIZE ?? '4, the default,'} in this run; docs/OPERATIONS.md says how to size it): concurrent
+logins are bounded by the cores, by design. The login goal compares them with raw verifies of the same run, so
+what it measures is what a login costs besides hashing.
 
 ### Same-run ratios to a bare NestJS + Fastify route
 
@@ -1171,12 +1322,15 @@ ${ratios.rows.join('\n')}
 
 | goal | measured | result |
 |---|---|---|
-${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' : '**FAIL**'} |`).join('\n')}
+${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goalResult(goal)} |`).join('\n')}
 
 ${notes.join('\n\n')}
 `;
-  writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench:http', report);
+  writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), `${HTTP_SECTIONS}:${cpuModel()}`, report, HTTP_SECTIONS);
   process.stdout.write(report);
+  process.stdout.write(
+    `\nCPU: ${cpuModel()}\n${goals.map((goal) => `${goal.pass ? 'met' : 'NOT MET'}: ${goal.goal} (${goal.measured})`).join('\n')}\n`,
+  );
 }
 
 function writeReport(rows: Row[], bigSection: Row[], goals: Goal[]): void {
@@ -1205,7 +1359,7 @@ ${bigSection.length === 0 ? '' : bigReport(bigSection)}### Goals
 
 | goal | measured | result |
 |---|---|---|
-${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.pass ? 'pass' : '**FAIL**'} |`).join('\n')}
+${goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goalResult(goal)} |`).join('\n')}
 `;
   writeReportSection(join(ROOT, 'docs/BENCHMARKS.md'), 'bench', report);
   process.stdout.write(report);

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { runPendingMigrations } from './database/run-migrations';
 import { ApiKeyOrSuperuserGuard } from './auth/guards/api-key-or-superuser.guard';
 import { limitBodyDepth } from './common/body-depth';
 import { applyRouteBodyLimits } from './common/body-limit';
@@ -26,6 +27,7 @@ export async function createApp(
   databaseUrl: string,
   logger: LoggerService | false,
 ): Promise<NestFastifyApplication> {
+  await runPendingMigrations(databaseUrl);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     trustProxy: toFastifyTrustProxy(config.trustProxy),

@@ -24,6 +24,8 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
 import { MfaModule } from './mfa/mfa.module';
+import { PasskeysModule } from './passkeys/passkeys.module';
+import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
 import { StatusModule } from './status/status.module';
 
@@ -66,8 +68,10 @@ export class AppModule {
         AccountModule,
         InvitationsModule,
         MfaModule,
+        PasskeysModule,
         AuditModule,
         SipSecurityModule,
+        SipFeedsModule,
         LiveEventsModule,
         StatusModule,
         LiveModule,

@@ -43,8 +43,8 @@ export class LockoutRepository {
   }
 
   /** After a successful login: the count and the lock-time growth start over. Writes only when needed. */
-  async clearFailures(userId: string): Promise<void> {
-    await this.dataSource.query(
+  async clearFailures(userId: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).query(
       `UPDATE users SET failed_login_count = 0, lockout_count = 0
         WHERE id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0)`,
       [userId],

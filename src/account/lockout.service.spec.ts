@@ -106,6 +106,6 @@ describe('LockoutService', () => {
     await service(10).recordSuccess(user, device);
     expect(lockouts.clearFailures).not.toHaveBeenCalled();
     await service(10).recordSuccess(user);
-    expect(lockouts.clearFailures).toHaveBeenCalledWith('user-id');
+    expect(lockouts.clearFailures).toHaveBeenCalledWith('user-id', undefined);
   });
 });

@@ -97,8 +97,8 @@ export class LockoutService {
    * in from a known device says nothing about strangers' guesses, so the account's count and any lock in
    * force stay as they are.
    */
-  async recordSuccess(user: User, device?: KnownDevice): Promise<void> {
-    if (!device) await this.lockouts.clearFailures(user.id);
+  async recordSuccess(user: User, device?: KnownDevice, tx?: EntityManager): Promise<void> {
+    if (!device) await this.lockouts.clearFailures(user.id, tx);
   }
 
   /**

@@ -17,7 +17,8 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { ApiPagedResponse, withTotalCount } from '../common/total-count';
 import { parseIdOr404 } from '../common/id-param.pipes';
 import { User } from '../database/entities/user.entity';
-import { AdminAction, AdminUsersService, BulkOutcome } from './admin-users.service';
+import { AdminAction, AdminUsersService } from './admin-users.service';
+import { BulkAdminActionsService, BulkOutcome } from './bulk-admin-actions.service';
 import {
   BulkActionFailedDto,
   BulkActionResponseDto,
@@ -35,7 +36,10 @@ import { ListUsersQueryDto } from './dto/list-users-query.dto';
 @ApiUnprocessableEntityResponse({ description: 'Invalid paging or filter', type: ErrorResponseDto })
 @ApiExtraModels(BulkActionSucceededDto, BulkActionFailedDto)
 export class AdminUsersController {
-  constructor(private readonly adminUsers: AdminUsersService) {}
+  constructor(
+    private readonly adminUsers: AdminUsersService,
+    private readonly bulkActions: BulkAdminActionsService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -81,8 +85,9 @@ export class AdminUsersController {
     summary: 'Apply one action to up to 1000 users, each as its single route would',
     description:
       'Each id gets what its single route would answer (same rules, same log line, same e-mail), in request ' +
-      'order: ok with the user, or not ok with the status code and message. Each id is done on its own: a ' +
-      'refused id undoes nothing done for the others. Always 200 once the request is valid.',
+      'order: ok with the user, or not ok with the status code and message. All ids are done in one ' +
+      'transaction, in which a refused id is only left out: it undoes nothing done for the others. Always 200 ' +
+      'once the request is valid.',
   })
   @ApiOkResponse({ type: BulkActionResponseDto })
   @ApiUnprocessableEntityResponse({
@@ -94,7 +99,7 @@ export class AdminUsersController {
     @CurrentUser() actor: User,
     @ClientIp() ip: string,
   ): Promise<BulkActionResponseDto> {
-    const outcomes = await this.adminUsers.applyToEach(body.action, actor.id, body.ids, ip);
+    const outcomes = await this.bulkActions.applyToAll(body.action, actor.id, body.ids, ip);
     return { results: outcomes.map(toBulkResult) };
   }
 

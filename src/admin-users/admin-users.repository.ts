@@ -90,6 +90,30 @@ export class AdminUsersRepository {
     };
     return tx ? work(tx) : this.dataSource.transaction(work);
   }
+
+  /**
+   * Locks the actor's and the targets' rows until `tx` ends, in id order (as changeWithBothLocked locks its
+   * two, so that a bulk action and single ones wait for each other instead of deadlocking), and returns them.
+   */
+  lockActorAndTargets(actorId: string, targetIds: string[], tx: EntityManager): Promise<User[]> {
+    return tx.getRepository(User).find({
+      where: { id: In([actorId, ...targetIds]) },
+      order: { id: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** Applies one change to every user given, in one UPDATE inside `tx`, and returns them as stored. */
+  async changeAll(
+    ids: string[],
+    change: Partial<Pick<User, 'status' | 'isSuperuser'>>,
+    tx: EntityManager,
+  ): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const users = tx.getRepository(User);
+    await users.update({ id: In(ids) }, change);
+    return users.findBy({ id: In(ids) });
+  }
 }
 
 /**

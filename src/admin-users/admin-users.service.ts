@@ -1,15 +1,7 @@
-import {
-  BadRequestException,
-  ForbiddenException,
-  HttpException,
-  Injectable,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail.service';
 import { ADMIN_REQUIRED } from '../auth/guards/superuser.guard';
-import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { isWellFormedId } from '../common/id-param.pipes';
+import { SecurityEventFields } from '../common/security-log.service';
 import { Page } from '../common/total-count';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -22,11 +14,7 @@ import { accountActivatedEmail } from './emails/account-activated.email';
 export const ADMIN_ACTIONS = ['activate', 'deactivate', 'promote', 'demote'] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
-/** What became of one id of a bulk action: the user as changed, or the single route's error status and message. */
-export type BulkOutcome =
-  { id: string; ok: true; user: User } | { id: string; ok: false; statusCode: number; message: string };
-
-const USER_NOT_FOUND = 'User not found';
+export const USER_NOT_FOUND = 'User not found';
 
 /**
  * Admins' listings and their activate / deactivate / promote / demote rules, each action logged; a user
@@ -34,8 +22,6 @@ const USER_NOT_FOUND = 'User not found';
  */
 @Injectable()
 export class AdminUsersService {
-  private readonly logger = new Logger(AdminUsersService.name);
-
   constructor(
     private readonly users: AdminUsersRepository,
     private readonly auditTrail: AuditTrail,
@@ -85,57 +71,32 @@ export class AdminUsersService {
       if (action === 'activate' && !wasActive) {
         await this.mail.enqueue(accountActivatedEmail(user, this.config.publicUrl), tx);
       }
-      await record('admin_action', {
-        ip,
-        action,
-        actor_id: actorId,
-        target_id: user.id,
-        target_email: user.email,
-        is_active: user.isActive,
-        is_superuser: user.isSuperuser,
-      });
+      await record('admin_action', adminActionFields(action, actorId, user, ip));
       return user;
     });
   }
-
-  /**
-   * Applies one action to each id in turn, through apply() and so exactly as the single route would: same
-   * rules, same row locks, same audit row and log line, same e-mail. Each id is its own transaction (its
-   * change and its audit row together), so one id's refusal undoes nothing done for the others. They run
-   * one after another, not at once: every one locks the actor's row, so they would queue there anyway, and
-   * an actor demoted half-way is refused for the rest.
-   * Once the database stops answering (503), or something unexpected fails (500, logged), the remaining ids
-   * are not attempted and get the same answer, while those done before keep theirs.
-   */
-  async applyToEach(action: AdminAction, actorId: string, ids: string[], ip: string): Promise<BulkOutcome[]> {
-    const outcomes: BulkOutcome[] = [];
-    let halted: { statusCode: number; message: string } | undefined;
-    for (const id of ids) {
-      if (halted) {
-        outcomes.push({ id, ok: false, ...halted });
-      } else if (!(await isWellFormedId(id))) {
-        outcomes.push({ id, ok: false, statusCode: 404, message: USER_NOT_FOUND });
-      } else {
-        try {
-          outcomes.push({ id, ok: true, user: await this.apply(action, actorId, id, ip) });
-        } catch (error) {
-          if (error instanceof HttpException) {
-            outcomes.push({ id, ok: false, statusCode: error.getStatus(), message: error.message });
-            continue;
-          }
-          halted = isDatabaseUnavailable(error)
-            ? { statusCode: 503, message: 'Database unavailable' }
-            : { statusCode: 500, message: 'Internal server error' };
-          const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-          if (halted.statusCode === 503) this.logger.warn(`Bulk ${action} halted, database unavailable: ${detail}`);
-          else this.logger.error(`Bulk ${action} halted: ${detail}`);
-          outcomes.push({ id, ok: false, ...halted });
-        }
-      }
-    }
-    return outcomes;
-  }
 }
+
+/** The fields of an action's `admin_action` event: one per user changed, single or bulk. */
+export function adminActionFields(action: AdminAction, actorId: string, user: User, ip: string): SecurityEventFields {
+  return {
+    ip,
+    action,
+    actor_id: actorId,
+    target_id: user.id,
+    target_email: user.email,
+    is_active: user.isActive,
+    is_superuser: user.isSuperuser,
+  };
+}
+
+/** What each action changes, whoever the target: the same for every id of a bulk action. */
+const CHANGES: Record<AdminAction, Partial<Pick<User, 'status' | 'isSuperuser'>>> = {
+  activate: { status: 'active' },
+  deactivate: { status: 'deactivated' },
+  promote: { isSuperuser: true },
+  demote: { isSuperuser: false },
+};
 
 /** What an action changes, or why it is refused (400). */
 export function changeFor(
@@ -143,19 +104,27 @@ export function changeFor(
   actor: User,
   target: User,
 ): Partial<Pick<User, 'status' | 'isSuperuser'>> {
+  const refusal = refusalOf(action, actor, target);
+  if (refusal !== undefined) throw new BadRequestException(refusal);
+  return changeOf(action);
+}
+
+export function changeOf(action: AdminAction): Partial<Pick<User, 'status' | 'isSuperuser'>> {
+  return { ...CHANGES[action] };
+}
+
+/** Why the actor may not apply the action to this target (the message of the 400), or undefined when it may. */
+export function refusalOf(action: AdminAction, actor: User, target: User): string | undefined {
   const isSelf = actor.id === target.id;
   switch (action) {
     case 'activate':
-      return { status: 'active' };
+      return undefined;
     case 'deactivate':
-      if (isSelf) throw new BadRequestException('Cannot deactivate your own account');
-      return { status: 'deactivated' };
+      return isSelf ? 'Cannot deactivate your own account' : undefined;
     case 'promote':
-      if (target.isSuperuser) throw new BadRequestException('User is already an admin');
-      return { isSuperuser: true };
+      return target.isSuperuser ? 'User is already an admin' : undefined;
     case 'demote':
-      if (isSelf) throw new BadRequestException('Cannot demote yourself');
-      if (!target.isSuperuser) throw new BadRequestException('User is not an admin');
-      return { isSuperuser: false };
+      if (isSelf) return 'Cannot demote yourself';
+      return target.isSuperuser ? undefined : 'User is not an admin';
   }
 }

@@ -53,6 +53,12 @@ export class AuditRepository {
     await tx.getRepository(AuditEvent).insert(record as QueryDeepPartialEntity<AuditEvent>);
   }
 
+  /** Many events in one multi-row INSERT, stored by the caller's transaction (as insertInTransaction). */
+  async insertAllInTransaction(tx: EntityManager, records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await tx.getRepository(AuditEvent).insert(records as QueryDeepPartialEntity<AuditEvent>[]);
+  }
+
   /**
    * Newest first; every filter has an index ending in this order (migration AuditEventsAndLastLogin). The
    * users' addresses come from a second lookup by primary key for the page's ids, not a join: events outlive

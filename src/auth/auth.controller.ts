@@ -76,7 +76,7 @@ export class AuthController {
     summary: 'Exchange e-mail and password for a new session: a bearer token and a refresh token',
     description:
       'A successful login also sets the device cookie `regshield_device` (HttpOnly, SameSite=Strict, ' +
-      'Path=/api/auth/login, Secure when PUBLIC_URL is https, Max-Age DEVICE_COOKIE_TTL): a signed name of ' +
+      'Path=/api/auth, Secure when PUBLIC_URL is https, Max-Age DEVICE_COOKIE_TTL): a signed name of ' +
       'this device for this account. A later login sending it is exempt from the account lock that strangers\u2019 ' +
       'failures cause; its own failures lock only this device.',
   })

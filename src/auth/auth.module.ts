@@ -10,6 +10,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { CaptchaModule } from '../captcha/captcha.module';
 import { DevicesModule } from '../devices/devices.module';
 import { MfaCoreModule } from '../mfa/mfa-core.module';
+import { PasskeysCoreModule } from '../passkeys/passkeys-core.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthStateCache } from './auth-state/auth-state-cache.service';
 import { AdminProvisioningModule } from './admin-provisioning.module';
@@ -29,6 +30,7 @@ import { UsersRepository } from './users.repository';
     SessionsModule,
     AccountCoreModule,
     MfaCoreModule,
+    PasskeysCoreModule,
     DevicesModule,
     CaptchaModule,
     AdminProvisioningModule,
@@ -56,10 +58,13 @@ import { UsersRepository } from './users.repository';
     RegistrationModeGuard,
     ApiKeyOrSuperuserGuard,
   ],
-  // The guards run in the modules of the controllers that use them, with what they inject.
+  // The guards run in the modules of the controllers that use them, with what they inject (SuperuserGuard:
+  // the admin factor policy of PasskeysCoreModule).
   exports: [
+    PasskeysCoreModule,
     UsersRepository,
     AccessTokenService,
+    LoginService,
     ApiKeyFailureLimiter,
     JwtAuthGuard,
     SuperuserGuard,

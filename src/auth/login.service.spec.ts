@@ -2,7 +2,9 @@ import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { LockoutService } from '../account/lockout.service';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig, EmailVerificationMode } from '../config/app-config';
+import { EntityManager } from 'typeorm';
 import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
 import { KnownDevice } from '../devices/known-devices.repository';
 import { KnownDevicesService } from '../devices/known-devices.service';
 import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
@@ -46,6 +48,9 @@ describe('LoginService', () => {
     ),
   };
   const config = { accountEmail: { verification: 'optional' as EmailVerificationMode } };
+  /** The sign-in's writes run in one transaction: the fakes get this handle. */
+  const tx = { transaction: 'of the sign-in' } as unknown as EntityManager;
+  const transactions = { run: <T>(work: (handle: EntityManager) => Promise<T>) => work(tx) } as Transactions;
   const service = new LoginService(
     {
       findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
@@ -58,6 +63,7 @@ describe('LoginService', () => {
     config as unknown as AppConfig,
     { verify: (_userId: string, code: string) => Promise.resolve(code === '123456') } as SecondFactorVerifier,
     knownDevices as unknown as KnownDevicesService,
+    transactions,
   );
   const ip = '192.0.2.1';
 
@@ -101,9 +107,9 @@ describe('LoginService', () => {
       tokens: { access_token: 'token-of-active-id-in-session-of-active-id' },
       deviceCookie: 'cookie-of-active-id',
     });
-    expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' }, 'device-of-active-id');
+    expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' }, 'device-of-active-id', tx);
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined);
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined, tx);
   });
 
   it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
@@ -198,6 +204,7 @@ describe('LoginService', () => {
       expect.objectContaining({ id: 'active-id', email: 'active@example.com' }),
       undefined,
       { ip, userAgent: 'curl/8' },
+      tx,
     );
     await service.login(
       { email: 'active@example.com', password: 'Right1234' },
@@ -207,6 +214,7 @@ describe('LoginService', () => {
       expect.objectContaining({ id: 'active-id' }),
       { id: 'device-id', userId: 'active-id', lockedUntil: null },
       { ip, userAgent: undefined },
+      tx,
     );
     expect(log).toHaveBeenCalledWith('login_succeeded', {
       ip,
@@ -231,7 +239,7 @@ describe('LoginService', () => {
       ),
     ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
     expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('locked@example.com'), ip, device);
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('locked@example.com'), device);
+    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('locked@example.com'), device, tx);
   });
 
   it("answers a locked device as a wrong password even with the right one, whatever the account's state", async () => {

@@ -5,6 +5,7 @@ import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
+import { Transactions } from '../database/transactions';
 import { KnownDevice } from '../devices/known-devices.repository';
 import { KnownDevicesService } from '../devices/known-devices.service';
 import { SecondFactorVerifier } from '../mfa/second-factor.verifier';
@@ -47,6 +48,7 @@ export class LoginService {
     @InjectConfig() private readonly config: AppConfig,
     private readonly secondFactor: SecondFactorVerifier,
     private readonly knownDevices: KnownDevicesService,
+    private readonly transactions: Transactions,
   ) {}
 
   /**
@@ -56,7 +58,7 @@ export class LoginService {
    * account (its device cookie) is held to that device's lock instead of the account's (LockoutService).
    */
   async login(dto: LoginDto, client: LoginClient): Promise<LoginResult> {
-    const { ip, userAgent } = client;
+    const { ip } = client;
     const user = await this.users.findByEmailWithPassword(dto.email);
     const passwordMatches = await verifyPassword(user?.hashedPassword ?? (await this.dummyHash), dto.password);
     const device = user ? await this.knownDevices.recognise(client.deviceCookie, user.id) : undefined;
@@ -68,19 +70,53 @@ export class LoginService {
       throw new UnauthorizedException(INCORRECT_CREDENTIALS);
     }
     if (user.mfaEnabled) await this.checkSecondFactor(user, dto.otp, ip, device);
+    return this.signIn(user, client, device);
+  }
+
+  /**
+   * Every way of signing in ends here once the user has proven who they are (a password and second factor,
+   * or a passkey): 403 for an inactive user, then for an unverified address when EMAIL_VERIFICATION=required;
+   * otherwise the failure count starts over, and a new session and the device cookie are issued. `logFields`
+   * say how the user signed in, on the log lines.
+   */
+  async signIn(
+    user: User,
+    client: LoginClient,
+    device: KnownDevice | undefined,
+    logFields: Record<string, string> = {},
+  ): Promise<LoginResult> {
+    const { ip, userAgent } = client;
     if (!user.isActive) {
-      this.securityLog.log('login_inactive_user', { ip, email: user.email, user_id: user.id, status: user.status });
+      this.securityLog.log('login_inactive_user', {
+        ip,
+        email: user.email,
+        user_id: user.id,
+        status: user.status,
+        ...logFields,
+      });
       throw new ForbiddenException('Inactive user');
     }
     if (this.config.accountEmail.verification === 'required' && !user.emailVerified) {
-      this.securityLog.log('login_unverified_email', { ip, email: user.email, user_id: user.id });
+      this.securityLog.log('login_unverified_email', { ip, email: user.email, user_id: user.id, ...logFields });
       throw new ForbiddenException('Email not verified');
     }
-    this.securityLog.log('login_succeeded', { ip, email: user.email, user_id: user.id, ...deviceField(device) });
-    await this.lockout.recordSuccess(user, device);
-    await this.users.recordLogin(user.id);
-    const signedIn = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent });
-    const session = await this.sessions.open(user.id, { ip, userAgent }, signedIn.deviceId);
+    this.securityLog.log('login_succeeded', {
+      ip,
+      email: user.email,
+      user_id: user.id,
+      ...deviceField(device),
+      ...logFields,
+    });
+    // One transaction, so one commit (one WAL flush) for the sign-in's four writes instead of one each: they
+    // cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
+    const { session, signedIn } = await this.transactions.run(async (tx) => {
+      const remembered = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent }, tx);
+      const opened = await this.sessions.open(user.id, { ip, userAgent }, remembered.deviceId, tx);
+      // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit.
+      await this.lockout.recordSuccess(user, device, tx);
+      await this.users.recordLogin(user.id, tx);
+      return { session: opened, signedIn: remembered };
+    });
     return { tokens: await this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
   }
 
@@ -113,6 +149,6 @@ export class LoginService {
 }
 
 /** The known device a login came from, for its log lines (nothing when none). */
-function deviceField(device: KnownDevice | undefined): { device_id?: string } {
+export function deviceField(device: KnownDevice | undefined): { device_id?: string } {
   return device ? { device_id: device.id } : {};
 }

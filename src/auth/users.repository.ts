@@ -77,8 +77,8 @@ export class UsersRepository {
   }
 
   /** Notes a successful login; updated_at is left alone (it tracks changes to the account). */
-  async recordLogin(id: string): Promise<void> {
-    await this.users.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+  async recordLogin(id: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.users.manager).query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
   }
 
   /**

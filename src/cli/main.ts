@@ -6,6 +6,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import { loadEnvFileIfPresent } from '../config/env-file';
 import { EmbeddedDatabase } from '../database/embedded-database';
 import { databaseTarget, ensureDatabaseExists } from '../database/ensure-database';
+import { runPendingMigrations } from '../database/run-migrations';
 import { CliModule } from './cli.module';
 import { DatabaseChoice, describeDatabase, embeddedDatabaseWarning } from './database-choice';
 import { readHiddenLine } from './prompt';
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
 
   try {
     // A failure (the database unreachable, a migration refused) reaches the one line main() prints.
+    await runPendingMigrations(database.url);
     const context = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), {
       logger: false,
       abortOnError: false,

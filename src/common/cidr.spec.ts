@@ -1,4 +1,4 @@
-import { formatCidr, isCidr, normalizeCidr, normalizeIp, parseCidr, parseIp } from './cidr';
+import { formatCidr, isCidr, isIp, normalizeCidr, normalizeIp, parseCidr, parseIp, parseIpOrUndefined } from './cidr';
 
 describe('cidr', () => {
   it('turns an IPv4-mapped IPv6 address into the IPv4 address', () => {
@@ -50,5 +50,29 @@ describe('IPv4-mapped IPv6: ::ffff:a.b.c.d/N is the IPv4 CIDR a.b.c.d/(N-96)', (
 
   it('reads a bare mapped address as the IPv4 address', () => {
     expect(normalizeIp('::ffff:203.0.113.9')).toBe('203.0.113.9');
+  });
+});
+
+describe('isIp', () => {
+  it.each([
+    ['192.0.2.7', true],
+    [' 192.0.2.7 ', true],
+    ['0.0.0.0', true],
+    ['255.255.255.255', true],
+    ['256.1.1.1', false],
+    ['01.1.1.1', false],
+    ['1.2.3', false],
+    ['0x7f.0.0.1', false],
+    ['2001:db8::1', true],
+    ['::ffff:192.0.2.7', true],
+    ['::', true],
+    ['fe80::1%eth0', false],
+    ['2001:db8::g', false],
+    ['1.2.3.4:5060', false],
+    ['', false],
+    ['example.com', false],
+  ])('%s → %s', (text, expected) => {
+    expect(isIp(text)).toBe(expected);
+    expect(parseIpOrUndefined(text) !== undefined).toBe(expected);
   });
 });

@@ -41,8 +41,13 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
  * fifth of an authenticated request's CPU time (docs/BENCHMARKS.md).
  */
 export function addSecurityHeaders(fastify: FastifyInstance, options: HelmetOptions, documentsPrefix: string): void {
-  const all = securityHeaders(options);
-  const api = Object.fromEntries(Object.entries(all).filter(([name]) => API_SECURITY_HEADERS.includes(name)));
+  // In lower case, as Fastify stores header names: it then finds each name as it is instead of lower-casing a
+  // new copy of it on every request.
+  const all = Object.fromEntries(
+    Object.entries(securityHeaders(options)).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const apiNames = API_SECURITY_HEADERS.map((name) => name.toLowerCase());
+  const api = Object.fromEntries(Object.entries(all).filter(([name]) => apiNames.includes(name)));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith(documentsPrefix) ? all : api);
     done();

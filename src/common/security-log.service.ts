@@ -33,6 +33,9 @@ export const SECURITY_EVENTS = [
   'mfa_enabled',
   'mfa_disabled',
   'mfa_disable_failed',
+  'passkey_added',
+  'passkey_removed',
+  'passkey_rejected',
   'captcha_rejected',
   'invitation_created',
   'invitation_revoked',
@@ -56,6 +59,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'account_locked',
   'device_locked',
   'mfa_disable_failed',
+  'passkey_rejected',
   'captcha_rejected',
 ]);
 

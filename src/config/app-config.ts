@@ -29,6 +29,10 @@ export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
 export const RATE_LIMIT_REDIS_FAILURE_MODES = ['local', 'open', 'closed'] as const;
 export type RateLimitRedisFailureMode = (typeof RATE_LIMIT_REDIS_FAILURE_MODES)[number];
 
+/** Which second factor a superuser must have for the admin routes (src/passkeys/admin-factor-policy.service.ts). */
+export const ADMIN_MFA_POLICIES = ['off', 'any', 'passkey'] as const;
+export type AdminMfaPolicy = (typeof ADMIN_MFA_POLICIES)[number];
+
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
@@ -245,6 +249,11 @@ class EnvironmentVariables {
   })
   SIP_DECOY_USERNAMES: string[] = [];
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_FEED_STALE_AFTER: number = 86400;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -402,6 +411,16 @@ class EnvironmentVariables {
   @MinLength(32, { each: true, message: 'MFA_ENCRYPTION_KEY_PREVIOUS must list keys of at least 32 characters' })
   MFA_ENCRYPTION_KEY_PREVIOUS: string[] = [];
 
+  @IsIn(ADMIN_MFA_POLICIES)
+  ADMIN_MFA_REQUIRED: AdminMfaPolicy = 'off';
+
+  /** Days a superuser keeps the admin routes without the factor ADMIN_MFA_REQUIRED asks for; 0: none. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  ADMIN_MFA_GRACE_DAYS: number = 14;
+
   @IsIn(['on', 'off'])
   PASSWORD_BLOCKLIST: 'on' | 'off' = 'on';
 
@@ -516,6 +535,8 @@ export interface AppConfig {
   sipDecoyUsernames: string[];
   /** Events older than this many days are deleted; 0 keeps them forever. */
   sipEventRetentionDays: number;
+  /** A feed that cannot be pulled for this many seconds has its bans lifted until it answers again. */
+  sipFeedStaleAfterSeconds: number;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
@@ -535,6 +556,8 @@ export interface AppConfig {
   /** How long, after a shutdown signal, /health answers 503 while every other request is still served. */
   shutdownDrainDelayMs: number;
   mfa: MfaConfig;
+  /** The second factor superusers must have for the admin routes, and the grace period before it is enforced. */
+  adminMfa: { required: AdminMfaPolicy; graceDays: number };
   /** Turning the second factor off: requests per client IP, and separately per account, per window. */
   mfaDisableRateLimit: { limit: number; ttlSeconds: number };
   /** Refuse passwords found in the common-password list (src/auth/password-policy.ts). */
@@ -706,6 +729,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipProxyRpcUrls: vars.SIP_PROXY_RPC_URLS,
     sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
+    sipFeedStaleAfterSeconds: vars.SIP_FEED_STALE_AFTER,
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     mail: {
@@ -742,6 +766,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDrainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS,
     metrics: { enabled: vars.METRICS_ENABLED === 'true', token: vars.METRICS_TOKEN },
     mfa: { encryptionKey: vars.MFA_ENCRYPTION_KEY, previousEncryptionKeys: vars.MFA_ENCRYPTION_KEY_PREVIOUS },
+    adminMfa: { required: vars.ADMIN_MFA_REQUIRED, graceDays: vars.ADMIN_MFA_GRACE_DAYS },
     mfaDisableRateLimit: { limit: vars.MFA_DISABLE_RATE_LIMIT, ttlSeconds: vars.MFA_DISABLE_RATE_TTL },
     passwordBlocklist: vars.PASSWORD_BLOCKLIST === 'on',
     captcha: {

@@ -23,8 +23,12 @@ import { SipProxyEventQueue1764000005650 } from './migrations/1764000005650-SipP
 import { RefreshReuseGrace1764000006100 } from './migrations/1764000006100-RefreshReuseGrace';
 import { NormalizeStoredEmails1764000006200 } from './migrations/1764000006200-NormalizeStoredEmails';
 import { Invitations1764000006300 } from './migrations/1764000006300-Invitations';
+import { PasskeysAndAdminFactorGrace1764000007100 } from './migrations/1764000007100-PasskeysAndAdminFactorGrace';
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
+import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
+import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
+import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
@@ -46,8 +50,12 @@ export const MIGRATIONS = [
   RefreshReuseGrace1764000006100,
   NormalizeStoredEmails1764000006200,
   Invitations1764000006300,
+  PasskeysAndAdminFactorGrace1764000007100,
   SessionDevice1764000007200,
+  PartitionSipEvents1764000007400,
+  SessionNotifyOnStateChange1764000007500,
   SipBanEvidence1764000007700,
+  SipFeeds1764000007800,
   LiveConsoleNotifications1764000007900,
 ];
 
@@ -59,7 +67,8 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
 /**
  * The one description of how the app (and the TypeORM CLI, through ormconfig.ts) reaches its database.
- * Without timeouts (the CLI) nothing is bounded: a long migration run by hand must not be cut.
+ * Without timeouts (the CLI, and the migrations run at start: run-migrations.ts) nothing is bounded: a long
+ * migration must not be cut.
  */
 export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts): DataSourceOptions {
   return {
@@ -67,7 +76,8 @@ export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts)
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // Run before the pool opens, without its timeouts (runPendingMigrations).
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.

@@ -12,8 +12,8 @@ import { InjectConfig } from '../config/config.module';
  * access: it only lets login tell the owner's browser from a stranger's.
  */
 export const DEVICE_COOKIE = 'regshield_device';
-/** Only login reads it. */
-export const DEVICE_COOKIE_PATH = '/api/auth/login';
+/** Only the sign-in routes read it (password login, passkey sign-in): they share this path. */
+export const DEVICE_COOKIE_PATH = '/api/auth';
 
 const VERSION = 'v1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -47,7 +47,7 @@ export function verifyDeviceClaim(key: Buffer, value: string | undefined): Devic
 
 /**
  * Reads and writes the cookie on HTTP exchanges: HttpOnly (scripts never see it), SameSite=Strict, sent
- * only to the login route, Secure when PUBLIC_URL is https, kept DEVICE_COOKIE_TTL from the last sign-in.
+ * only to /api/auth (the sign-in routes), Secure when PUBLIC_URL is https, kept DEVICE_COOKIE_TTL from the last sign-in.
  */
 @Injectable()
 export class DeviceCookie {

@@ -49,22 +49,27 @@ export class KnownDevicesRepository {
    * A new device of the user; then, past `keep` devices, the least recently used ones are forgotten (a
    * script that logs in without keeping cookies makes a device per login).
    */
-  async insert(userId: string, client: DeviceClient, keep: number): Promise<string> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `INSERT INTO known_devices (user_id, last_ip, user_agent) VALUES ($1, $2, $3) RETURNING id`,
-      [userId, client.ip, client.userAgent],
-    );
-    await this.dataSource.query(
-      `DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN (
-         SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at DESC, created_at DESC LIMIT $2)`,
-      [userId, keep],
+  /**
+   * A new device of the user, and the user's least recently used ones deleted past `keep`, in one statement:
+   * the DELETE cannot see the row the same statement inserts, so it keeps the `keep - 1` newest of the others.
+   */
+  async insert(userId: string, client: DeviceClient, keep: number, tx?: EntityManager): Promise<string> {
+    const rows: Array<{ id: string }> = await (tx ?? this.dataSource.manager).query(
+      `WITH inserted AS (
+         INSERT INTO known_devices (user_id, last_ip, user_agent) VALUES ($1, $2, $3) RETURNING id
+       ), trimmed AS (
+         DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN (
+           SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at DESC, created_at DESC LIMIT $4)
+       )
+       SELECT id FROM inserted`,
+      [userId, client.ip, client.userAgent, keep - 1],
     );
     return rows[0].id;
   }
 
   /** A successful sign-in from the device: it is used now, and its failure count and lock growth start over. */
-  async recordSignIn(deviceId: string, client: DeviceClient): Promise<void> {
-    await this.dataSource.query(
+  async recordSignIn(deviceId: string, client: DeviceClient, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).query(
       `UPDATE known_devices
           SET last_used_at = now(), last_ip = $2, user_agent = $3, failed_login_count = 0, lockout_count = 0
         WHERE id = $1`,

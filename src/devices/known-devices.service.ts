@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { BatchedPruner } from '../common/batched-pruner';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
@@ -74,13 +75,14 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
     user: SignedInUser,
     device: KnownDevice | undefined,
     client: { ip: string; userAgent?: string },
+    tx?: EntityManager,
   ): Promise<DeviceSignIn> {
     const stored = { ip: client.ip, userAgent: truncatedUserAgent(client.userAgent) };
     if (device) {
-      await this.devices.recordSignIn(device.id, stored);
+      await this.devices.recordSignIn(device.id, stored, tx);
       return { deviceId: device.id, cookie: signDeviceClaim(this.key, { deviceId: device.id, userId: user.id }) };
     }
-    const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER);
+    const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER, tx);
     const notified = this.notices.applies(user) && (await this.notices.tell(user, stored, new Date()));
     this.securityLog.log('new_device_signin', {
       ip: client.ip,

@@ -14,4 +14,9 @@ export class MailService {
   enqueue(message: MailMessage, tx?: EntityManager): Promise<void> {
     return this.outbox.insertMessage(message, tx);
   }
+
+  /** Queues several e-mails in one statement, as enqueue() does one. */
+  enqueueAll(messages: MailMessage[], tx?: EntityManager): Promise<void> {
+    return this.outbox.insertMessages(messages, tx);
+  }
 }

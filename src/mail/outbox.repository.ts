@@ -29,6 +29,22 @@ export class OutboxRepository {
     );
   }
 
+  /** Queues several e-mails in one INSERT (a bulk action's notices), inside `tx` when given, as insertMessage. */
+  async insertMessages(messages: MailMessage[], tx?: EntityManager): Promise<void> {
+    if (messages.length === 0) return;
+    await (tx ?? this.dataSource.manager).query(
+      `INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [
+        messages.map((message) => message.kind),
+        messages.map((message) => message.to),
+        messages.map((message) => message.subject),
+        messages.map((message) => message.text),
+        messages.map((message) => message.html),
+      ],
+    );
+  }
+
   /**
    * Locks the oldest due message that no other instance holds, lets `deliver` send it while the row stays
    * locked (so no other instance can send it too), and records the outcome in the same transaction.

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { ACTIVE_BANS_SOURCE, ActiveBansSource } from './active-bans-source';
 import { MetricsRepository } from './metrics.repository';
 import { urlWithoutCredentials } from '../common/url-without-credentials';
 import { HealthRepository } from '../health/health.repository';
+import { HttpRequestMetrics } from './http-request-metrics';
 
 export type LoginResult = 'succeeded' | 'failed' | 'inactive';
 export type RegistrationResult = 'created' | 'rejected';
@@ -20,15 +21,6 @@ const DATABASE_PROBE_TIMEOUT_MS = 2000;
 /** The route label of requests no route matched: one series for every unknown URL, never the URL itself. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-type HttpLabel = 'method' | 'route' | 'status_code';
-
-interface HttpSeries {
-  requests: Counter.Internal;
-  /** Requests answered since the last scrape, added to `requests` when Prometheus reads it. */
-  unscrapedRequests: number;
-  duration: Histogram.Internal<HttpLabel>;
-}
-
 /**
  * The service's Prometheus metrics, kept in a registry of its own (not prom-client's global one), so two
  * applications in one process, as in the tests, never share or clash over a series. Counters are recorded
@@ -38,28 +30,7 @@ interface HttpSeries {
 export class MetricsService implements OnModuleInit {
   private readonly logger = new Logger(MetricsService.name);
   private readonly registry = new Registry();
-  private readonly httpRequests = new Counter<HttpLabel>({
-    name: 'regshield_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code',
-    labelNames: ['method', 'route', 'status_code'],
-    registers: [this.registry],
-    // Counting in a plain field and adding at each scrape spares every request prom-client's label handling.
-    collect: () => {
-      for (const series of this.httpSeries.values()) {
-        if (series.unscrapedRequests === 0) continue;
-        series.requests.inc(series.unscrapedRequests);
-        series.unscrapedRequests = 0;
-      }
-    },
-  });
-  private readonly httpDuration = new Histogram<HttpLabel>({
-    name: 'regshield_http_request_duration_seconds',
-    help: 'Time from receiving an HTTP request to the end of its answer, by method, route template and status code',
-    labelNames: ['method', 'route', 'status_code'],
-    registers: [this.registry],
-  });
-  /** The label lookup is the costly part of recording a request; each series is looked up once. */
-  private readonly httpSeries = new Map<string, HttpSeries>();
+  private readonly httpRequests = new HttpRequestMetrics(this.registry);
   private readonly logins = new Counter<'result'>({
     name: 'regshield_logins_total',
     help: 'Login attempts by result',
@@ -197,19 +168,7 @@ export class MetricsService implements OnModuleInit {
   }
 
   recordHttpRequest(method: string, route: string, statusCode: number, durationSeconds: number): void {
-    const key = `${method} ${route} ${statusCode}`;
-    let series = this.httpSeries.get(key);
-    if (series === undefined) {
-      const labels = { method, route, status_code: String(statusCode) };
-      series = {
-        requests: this.httpRequests.labels(labels),
-        unscrapedRequests: 0,
-        duration: this.httpDuration.labels(labels),
-      };
-      this.httpSeries.set(key, series);
-    }
-    series.unscrapedRequests += 1;
-    series.duration.observe(durationSeconds);
+    this.httpRequests.record(method, route, statusCode, durationSeconds);
   }
 
   recordLogin(result: LoginResult): void {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountCoreModule } from '../account/account-core.module';
 import { AuthModule } from '../auth/auth.module';
 import { AdminMfaController } from './admin-mfa.controller';
+import { PasskeysCoreModule } from '../passkeys/passkeys-core.module';
 import { MfaCoreModule } from './mfa-core.module';
 import { MfaDisableThrottleGuard } from './mfa-disable-throttle.guard';
 import { MfaController } from './mfa.controller';
@@ -9,7 +10,7 @@ import { MfaService } from './mfa.service';
 
 /** The second-factor routes: the user's setup, enable and disable, and the admin's removal. */
 @Module({
-  imports: [AuthModule, AccountCoreModule, MfaCoreModule],
+  imports: [AuthModule, AccountCoreModule, MfaCoreModule, PasskeysCoreModule],
   controllers: [MfaController, AdminMfaController],
   providers: [MfaService, MfaDisableThrottleGuard],
 })

@@ -7,6 +7,7 @@ import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
 import { Transactions } from '../database/transactions';
 import { User } from '../database/entities/user.entity';
+import { AdminFactorPolicy } from '../passkeys/admin-factor-policy.service';
 import { TotpDisableDto, TotpEnableResponseDto, TotpSetupResponseDto } from './dto/mfa.dto';
 import { MfaRepository } from './mfa.repository';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes';
@@ -31,6 +32,7 @@ export class MfaService {
     private readonly securityLog: SecurityLogService,
     private readonly auditTrail: AuditTrail,
     private readonly lockout: LockoutService,
+    private readonly adminFactors: AdminFactorPolicy,
   ) {}
 
   /** A new pending secret (replacing a pending one); 409 when a second factor is already enabled. */
@@ -63,7 +65,8 @@ export class MfaService {
   }
 
   /**
-   * Needs the password and a TOTP or recovery code (422 for either wrong); 409 without a second factor. A
+   * Needs the password and a TOTP or recovery code (422 for either wrong); 409 without a second factor, or
+   * when it is the last one of an admin that ADMIN_MFA_REQUIRED=any asks one of (AdminFactorPolicy). A
    * wrong one is logged and counts toward the lockout as a wrong password at login does: whoever holds a
    * stolen access token must not get an unlimited oracle for the password or the codes.
    */
@@ -78,7 +81,11 @@ export class MfaService {
       await this.refuseDisable(withPassword, 'wrong_code', ip);
       throw new UnprocessableEntityException(['code is not a valid authentication or recovery code']);
     }
-    await this.mfa.removeSecondFactor(user.id);
+    await this.transactions.run(async (tx) => {
+      await this.adminFactors.lockFactorsOf(user.id, tx);
+      await this.mfa.removeSecondFactor(user.id, tx);
+      await this.adminFactors.refuseLeavingUnprotected(user.id, 'totp', tx);
+    });
     this.securityLog.log('mfa_disabled', { ip, email: user.email, user_id: user.id });
   }
 

@@ -20,6 +20,14 @@ export interface ActiveSession {
   expiresAt: Date;
 }
 
+/**
+ * The columns an ActiveSession is made of (revoked_at decides whether there is one): the only ones whose
+ * change the in-memory auth state must hear of. The table's trigger notifies an update of these alone
+ * (migration SessionNotifyOnStateChange), so that a refresh, which rotates the token and touches none of
+ * them, makes no instance forget the session.
+ */
+export const ACTIVE_SESSION_COLUMNS = ['id', 'user_id', 'expires_at', 'revoked_at'] as const;
+
 /** A session row as a refresh sees it, locked, with its user's status. */
 export interface SessionForRefresh {
   id: string;
@@ -74,8 +82,8 @@ interface SessionSummaryRow {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(session: NewSession): Promise<void> {
-    await this.dataSource.query(
+  async insert(session: NewSession, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).query(
       `INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash, device_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [

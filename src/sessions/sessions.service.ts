@@ -65,19 +65,22 @@ export class SessionsService {
    * Opens a session for a user who just proved who they are; it lives REFRESH_TOKEN_TTL at most. `deviceId`
    * is the known device that signed in (src/devices), which the device list marks as "this device".
    */
-  async open(userId: string, client: SessionClient, deviceId?: string): Promise<IssuedSession> {
+  async open(userId: string, client: SessionClient, deviceId?: string, tx?: EntityManager): Promise<IssuedSession> {
     const id = newSessionId();
     const refresh = newRefreshToken(id);
     const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
-    await this.sessions.insert({
-      id,
-      userId,
-      expiresAt,
-      ip: client.ip,
-      userAgent: truncatedUserAgent(client.userAgent),
-      refreshTokenHash: refresh.hash,
-      deviceId: deviceId ?? null,
-    });
+    await this.sessions.insert(
+      {
+        id,
+        userId,
+        expiresAt,
+        ip: client.ip,
+        userAgent: truncatedUserAgent(client.userAgent),
+        refreshTokenHash: refresh.hash,
+        deviceId: deviceId ?? null,
+      },
+      tx,
+    );
     return { id, refreshToken: refresh.token, expiresAt };
   }
 

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isIp, parseIp } from '../common/cidr';
+import { parseIpOrUndefined } from '../common/cidr';
 import { PgListener } from '../database/pg-listener';
 import { CidrIndex } from './cidr-index';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
@@ -95,10 +95,10 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
 
   /** Answered from memory; 422 for anything but an IPv4 or IPv6 address. */
   check(ipText: string): BanCheck {
-    if (!isIp(ipText)) {
+    const address = parseIpOrUndefined(ipText);
+    if (address === undefined) {
       throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
     }
-    const address = parseIp(ipText);
     const now = Date.now();
     const allowlisted = this.allowlist.find(address) !== undefined;
     let ban: IndexedBan | undefined;

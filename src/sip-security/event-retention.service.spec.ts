@@ -1,13 +1,21 @@
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { EventPartition, EventPartitionsRepository } from './event-partitions.repository';
 import { EventRetentionService } from './event-retention.service';
 import { EventTable, RetentionCursor, SipEventsRepository } from './sip-events.repository';
 
-/** Tables of expired row ids, deleted in (id) order as the repository deletes in (created_at, id) order. */
-class FakeEventsRepository {
+/** One partition of a fake table: its expiry and its expired row ids, deleted in (id) order. */
+interface FakePartition extends EventPartition {
+  expired: number[];
+}
+
+/** The partitions of each table, and the statements a pass ran on them. */
+class FakeEvents {
   locked = false;
-  readonly batches: Array<{ table: EventTable; from: string; size: number }> = [];
-  constructor(readonly expired: Record<EventTable, number[]>) {}
+  lockTimeouts = new Set<string>();
+  readonly batches: Array<{ partition: string; from: string; size: number }> = [];
+  readonly dropped: string[] = [];
+  constructor(readonly tables: Record<EventTable, FakePartition[]>) {}
 
   withRetentionLock<T>(work: (session: EntityManager) => Promise<T>): Promise<T | undefined> {
     return this.locked ? Promise.resolve(undefined) : work({} as EntityManager);
@@ -17,10 +25,23 @@ class FakeEventsRepository {
     return Promise.resolve('2026-01-01 00:00:00+00');
   }
 
-  deleteExpiredEvents(session: EntityManager, table: EventTable, cutoff: string, from: RetentionCursor, size: number) {
-    this.batches.push({ table, from: from.id, size });
-    const doomed = this.expired[table].filter((id) => id > Number(from.id)).slice(0, size);
-    this.expired[table] = this.expired[table].filter((id) => !doomed.includes(id));
+  findPartitions(session: EntityManager, table: EventTable): Promise<EventPartition[]> {
+    return Promise.resolve(this.tables[table]);
+  }
+
+  dropPartition(name: string): Promise<boolean> {
+    if (this.lockTimeouts.has(name)) return Promise.resolve(false);
+    this.dropped.push(name);
+    return Promise.resolve(true);
+  }
+
+  deleteExpiredEvents(session: EntityManager, name: string, cutoff: string, from: RetentionCursor, size: number) {
+    this.batches.push({ partition: name, from: from.id, size });
+    const partition = Object.values(this.tables)
+      .flat()
+      .find((candidate) => candidate.name === name)!;
+    const doomed = partition.expired.filter((id) => id > Number(from.id)).slice(0, size);
+    partition.expired = partition.expired.filter((id) => !doomed.includes(id));
     const lastId = doomed.at(-1);
     return Promise.resolve({
       deleted: doomed.length,
@@ -29,47 +50,106 @@ class FakeEventsRepository {
   }
 }
 
-function service(repository: FakeEventsRepository, retentionDays = 90): EventRetentionService {
+function service(events: FakeEvents, retentionDays = 90): EventRetentionService {
   const config = { sipEventRetentionDays: retentionDays } as AppConfig;
-  return new EventRetentionService(repository as unknown as SipEventsRepository, config);
+  return new EventRetentionService(
+    events as unknown as SipEventsRepository,
+    events as unknown as EventPartitionsRepository,
+    config,
+  );
 }
 
 const ids = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
+const whole = (name: string): FakePartition => ({ name, whollyExpired: true, partlyExpired: true, expired: [] });
+const part = (name: string, expired: number[]): FakePartition => ({
+  name,
+  whollyExpired: false,
+  partlyExpired: true,
+  expired,
+});
+const fresh = (name: string): FakePartition => ({ name, whollyExpired: false, partlyExpired: false, expired: [] });
 
 describe('EventRetentionService', () => {
+  it('drops wholly expired partitions and deletes only in the partly expired ones', async () => {
+    const events = new FakeEvents({
+      failed_registrations: [
+        part('failed_registrations_default', []),
+        whole('failed_registrations_p20251001'),
+        whole('failed_registrations_p20251002'),
+        part('failed_registrations_p20251003', ids(3)),
+        fresh('failed_registrations_p20251004'),
+      ],
+      door_knock_attempts: [part('door_knock_attempts_default', ids(1))],
+    });
+    const result = await service(events).purgeExpiredEvents({ batchSize: 2, pauseMs: 0 });
+    expect(result).toEqual({
+      failed_registrations: { droppedPartitions: 2, deletedRows: 3 },
+      door_knock_attempts: { droppedPartitions: 0, deletedRows: 1 },
+    });
+    expect(events.dropped).toEqual(['failed_registrations_p20251001', 'failed_registrations_p20251002']);
+    expect(events.batches.map((batch) => batch.partition)).not.toContain('failed_registrations_p20251004');
+  });
+
+  it('leaves a partition whose drop waited too long for its lock whole, for the next pass', async () => {
+    const events = new FakeEvents({
+      failed_registrations: [whole('failed_registrations_p20251001')],
+      door_knock_attempts: [],
+    });
+    events.lockTimeouts.add('failed_registrations_p20251001');
+    const result = await service(events).purgeExpiredEvents({ batchSize: 2, pauseMs: 0 });
+    expect(result?.failed_registrations).toEqual({ droppedPartitions: 0, deletedRows: 0 });
+    expect(events.batches).toEqual([]);
+  });
+
   it('deletes batch after batch, each starting after the last row of the one before, until a short batch', async () => {
-    const repository = new FakeEventsRepository({ failed_registrations: ids(5), door_knock_attempts: ids(2) });
-    const result = await service(repository).purgeExpiredEvents({ batchSize: 2, pauseMs: 0 });
-    expect(result).toEqual({ failedRegistrations: 5, doorKnocks: 2 });
-    expect(repository.batches).toEqual([
-      { table: 'failed_registrations', from: '0', size: 2 },
-      { table: 'failed_registrations', from: '2', size: 2 },
-      { table: 'failed_registrations', from: '4', size: 2 },
-      { table: 'door_knock_attempts', from: '0', size: 2 },
+    const events = new FakeEvents({
+      failed_registrations: [part('failed_registrations_default', ids(5))],
+      door_knock_attempts: [part('door_knock_attempts_default', ids(2))],
+    });
+    const result = await service(events).purgeExpiredEvents({ batchSize: 2, pauseMs: 0 });
+    expect(result?.failed_registrations.deletedRows).toBe(5);
+    expect(result?.door_knock_attempts.deletedRows).toBe(2);
+    expect(events.batches).toEqual([
+      { partition: 'failed_registrations_default', from: '0', size: 2 },
+      { partition: 'failed_registrations_default', from: '2', size: 2 },
+      { partition: 'failed_registrations_default', from: '4', size: 2 },
+      { partition: 'door_knock_attempts_default', from: '0', size: 2 },
       // A full batch may have been the last one: one more statement finds nothing and ends the pass.
-      { table: 'door_knock_attempts', from: '2', size: 2 },
+      { partition: 'door_knock_attempts_default', from: '2', size: 2 },
     ]);
   });
 
   it('does nothing while another instance holds the lock', async () => {
-    const repository = new FakeEventsRepository({ failed_registrations: ids(3), door_knock_attempts: [] });
-    repository.locked = true;
-    expect(await service(repository).purgeExpiredEvents()).toBeUndefined();
-    expect(repository.batches).toEqual([]);
+    const events = new FakeEvents({
+      failed_registrations: [whole('failed_registrations_p20251001')],
+      door_knock_attempts: [],
+    });
+    events.locked = true;
+    expect(await service(events).purgeExpiredEvents()).toBeUndefined();
+    expect(events.dropped).toEqual([]);
   });
 
   it('keeps everything when the retention is 0', async () => {
-    const repository = new FakeEventsRepository({ failed_registrations: ids(3), door_knock_attempts: [] });
-    expect(await service(repository, 0).purgeExpiredEvents()).toBeUndefined();
-    expect(repository.batches).toEqual([]);
+    const events = new FakeEvents({
+      failed_registrations: [whole('failed_registrations_p20251001')],
+      door_knock_attempts: [],
+    });
+    expect(await service(events, 0).purgeExpiredEvents()).toBeUndefined();
+    expect(events.dropped).toEqual([]);
   });
 
   it('stops between batches once the service shuts down', async () => {
-    const repository = new FakeEventsRepository({ failed_registrations: ids(10), door_knock_attempts: ids(10) });
-    const retention = service(repository);
+    const events = new FakeEvents({
+      failed_registrations: [part('failed_registrations_default', ids(10))],
+      door_knock_attempts: [part('door_knock_attempts_default', ids(10))],
+    });
+    const retention = service(events);
     const pass = retention.purgeExpiredEvents({ batchSize: 2, pauseMs: 20 });
     await new Promise((resolve) => setTimeout(resolve, 5));
     await retention.onApplicationShutdown();
-    expect(await pass).toEqual({ failedRegistrations: 2, doorKnocks: 0 });
+    expect(await pass).toEqual({
+      failed_registrations: { droppedPartitions: 0, deletedRows: 2 },
+      door_knock_attempts: { droppedPartitions: 0, deletedRows: 0 },
+    });
   });
 });

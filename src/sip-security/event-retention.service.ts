@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { EventTable, RETENTION_START, RetentionCursor, SipEventsRepository } from './sip-events.repository';
+import { EventPartitionsRepository } from './event-partitions.repository';
+import {
+  EVENT_TABLES,
+  EventTable,
+  RETENTION_START,
+  RetentionCursor,
+  SipEventsRepository,
+} from './sip-events.repository';
 
 const HOUR_MS = 3600 * 1000;
 /** The first pass runs within this long after start: late enough not to slow start-up, spread across instances. */
@@ -16,10 +23,15 @@ export const RETENTION_BATCH_SIZE = 5000;
 /** Between batches, so that a pass over millions of expired rows leaves the database time for the rest. */
 const PAUSE_BETWEEN_BATCHES_MS = 100;
 
-export interface RetentionResult {
-  failedRegistrations: number;
-  doorKnocks: number;
+/** What a pass did to one event table. */
+export interface TableRetention {
+  /** Partitions dropped whole, their rows with them (uncounted: counting them would read them). */
+  droppedPartitions: number;
+  /** Rows deleted in batches: from the partition the cutoff falls in, and the DEFAULT partition. */
+  deletedRows: number;
 }
+
+export type RetentionResult = Record<EventTable, TableRetention>;
 
 /** Settings a test may shorten; the service runs with the defaults. */
 export interface RetentionPacing {
@@ -30,9 +42,11 @@ export interface RetentionPacing {
 const DEFAULT_PACING: RetentionPacing = { batchSize: RETENTION_BATCH_SIZE, pauseMs: PAUSE_BETWEEN_BATCHES_MS };
 
 /**
- * SIP_EVENT_RETENTION_DAYS: deletes failed registrations and door knocks older than that, hourly (each
- * instance's hour jittered by ±10 %) and once soon after start; bans and the allowlist are kept. One
- * instance at a time (an advisory lock); a pass stops between batches when the service shuts down.
+ * SIP_EVENT_RETENTION_DAYS: removes events older than that, hourly (each instance's hour jittered by ±10 %)
+ * and once soon after start; bans and the allowlist are kept. The event tables are partitioned by day: a
+ * partition wholly older than the cutoff is dropped, and only the rows of partitions the cutoff falls in (its
+ * day's, the DEFAULT partition's) are deleted in batches. One instance at a time (an advisory lock); a pass
+ * stops between statements when the service shuts down.
  */
 @Injectable()
 export class EventRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -43,6 +57,7 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     private readonly repository: SipEventsRepository,
+    private readonly partitions: EventPartitionsRepository,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -58,7 +73,7 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
   }
 
   /**
-   * One pass over both tables; what it deleted, or undefined when another instance holds the lock or
+   * One pass over every event table; what it removed, or undefined when another instance holds the lock or
    * retention is off (0). Tests and the bench drive it directly.
    */
   purgeExpiredEvents(pacing: RetentionPacing = DEFAULT_PACING): Promise<RetentionResult | undefined> {
@@ -67,9 +82,9 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
     const pass = this.pass.then(() =>
       this.repository.withRetentionLock(async (session) => {
         const cutoff = await this.repository.findRetentionCutoff(session, days);
-        const failedRegistrations = await this.purgeTable(session, 'failed_registrations', cutoff, pacing);
-        const doorKnocks = await this.purgeTable(session, 'door_knock_attempts', cutoff, pacing);
-        return { failedRegistrations, doorKnocks };
+        const result = {} as RetentionResult;
+        for (const table of EVENT_TABLES) result[table] = await this.purgeTable(session, table, cutoff, pacing);
+        return result;
       }),
     );
     this.pass = pass.catch(() => undefined);
@@ -80,12 +95,32 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
     session: EntityManager,
     table: EventTable,
     cutoff: string,
+    pacing: RetentionPacing,
+  ): Promise<TableRetention> {
+    const retention: TableRetention = { droppedPartitions: 0, deletedRows: 0 };
+    for (const partition of await this.partitions.findPartitions(session, table, cutoff)) {
+      if (this.stopping) break;
+      // A partition whose drop waited too long for its lock is left whole for the next pass: deleting
+      // its rows one batch at a time is what partitioning avoids.
+      if (partition.whollyExpired) {
+        if (await this.partitions.dropPartition(partition.name)) retention.droppedPartitions += 1;
+      } else if (partition.partlyExpired) {
+        retention.deletedRows += await this.deleteInBatches(session, partition.name, cutoff, pacing);
+      }
+    }
+    return retention;
+  }
+
+  private async deleteInBatches(
+    session: EntityManager,
+    partition: string,
+    cutoff: string,
     { batchSize, pauseMs }: RetentionPacing,
   ): Promise<number> {
     let total = 0;
     let from: RetentionCursor | undefined = RETENTION_START;
     while (from !== undefined && !this.stopping) {
-      const { deleted, last } = await this.repository.deleteExpiredEvents(session, table, cutoff, from, batchSize);
+      const { deleted, last } = await this.repository.deleteExpiredEvents(session, partition, cutoff, from, batchSize);
       total += deleted;
       from = deleted < batchSize ? undefined : last;
       if (from !== undefined) await sleep(pauseMs);
@@ -97,13 +132,7 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
     this.timer = setTimeout(() => {
       void this.purgeExpiredEvents()
         .then((result) => {
-          if (result && result.failedRegistrations + result.doorKnocks > 0) {
-            const { failedRegistrations, doorKnocks } = result;
-            const days = this.config.sipEventRetentionDays;
-            this.logger.log(
-              `deleted ${failedRegistrations} failed registrations, ${doorKnocks} door knocks (> ${days} days)`,
-            );
-          }
+          if (result) this.logResult(result);
         })
         .catch((error: unknown) =>
           this.logger.warn(`retention pass failed: ${error instanceof Error ? error.message : String(error)}`),
@@ -113,5 +142,15 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
         });
     }, delayMs);
     this.timer.unref();
+  }
+
+  private logResult(result: RetentionResult): void {
+    const days = this.config.sipEventRetentionDays;
+    for (const [table, { droppedPartitions, deletedRows }] of Object.entries(result)) {
+      if (droppedPartitions + deletedRows === 0) continue;
+      this.logger.log(
+        `${table}: dropped ${droppedPartitions} partitions, deleted ${deletedRows} more rows (> ${days} days)`,
+      );
+    }
   }
 }

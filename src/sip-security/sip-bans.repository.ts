@@ -79,7 +79,7 @@ export interface BanEligibility {
 /** One instance evaluates at a time (pg_try_advisory_xact_lock), so two never ban the same source twice. */
 const ENGINE_LOCK_KEY = 0x5265_6753; // "RegS"
 
-const BAN_COLUMNS = `id::text AS id, cidr::text AS cidr, reason, source, created_by AS "createdBy", created_at AS "createdAt",
+const BAN_COLUMNS = `id::text AS id, cidr::text AS cidr, reason, source, feed, created_by AS "createdBy", created_at AS "createdAt",
   expires_at AS "expiresAt", lifted_at AS "liftedAt", lifted_by AS "liftedBy"`;
 
 /** The states as conditions on sip_bans; `active` is sip_active_bans()'s definition. */

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { cappedTotal, countLimit, Page } from '../common/total-count';
 import { DoorKnockAttempt } from '../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../database/entities/failed-registration.entity';
+import { quoteIdentifier } from './event-partitions.repository';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
 import { EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT, uriUserSql } from './sip-bans.repository';
 
@@ -70,6 +71,9 @@ export interface TimelineCounts {
 }
 
 export type EventTable = 'failed_registrations' | 'door_knock_attempts';
+
+/** Every event table: each is partitioned by day, and retention and partition upkeep go through this list. */
+export const EVENT_TABLES: readonly EventTable[] = ['failed_registrations', 'door_knock_attempts'];
 
 /** The columns of a listing, named as the entities' properties. */
 const FAILED_REGISTRATION_COLUMNS = `id::text AS id, username, domain, source_ip AS "sourceIp", source_port AS "sourcePort",
@@ -220,18 +224,20 @@ export class SipEventsRepository {
   }
 
   /**
-   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`; returns how many and
-   * the last one, where the next batch starts. The keyset bound on the (created_at, id) index makes each batch
-   * start past the index entries of the rows already deleted, which stay until VACUUM: without it, each batch
-   * would step over every earlier batch's dead entries again.
+   * Deletes up to `batchSize` rows created before `cutoff`, oldest first, after `from`, from one partition of
+   * an event table (a name from the catalog); returns how many and the last one, where the next batch starts.
+   * The keyset bound on the (created_at, id) index makes each batch start past the index entries of the rows
+   * already deleted, which stay until VACUUM: without it, each batch would step over every earlier batch's
+   * dead entries again. One partition, not the parent: a ctid is only unique within one table.
    */
   async deleteExpiredEvents(
     session: EntityManager,
-    table: EventTable,
+    partition: string,
     cutoff: string,
     from: RetentionCursor,
     batchSize: number,
   ): Promise<{ deleted: number; last?: RetentionCursor }> {
+    const table = quoteIdentifier(partition);
     const rows = await session.query<Array<{ deleted: number } & RetentionCursor>>(
       // By ctid, the row's physical address, read in the same statement: a TID scan, where a join on id
       // could be planned as a scan of the whole table.

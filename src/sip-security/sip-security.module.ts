@@ -12,6 +12,8 @@ import { BouncersService } from './bouncers.service';
 import { DecisionsController } from './decisions.controller';
 import { DecisionsService } from './decisions.service';
 import { ProxySyncService } from './proxy-sync.service';
+import { EventPartitionsRepository } from './event-partitions.repository';
+import { EventPartitionsService } from './event-partitions.service';
 import { EventRetentionService } from './event-retention.service';
 import { SipAllowlistController } from './sip-allowlist.controller';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
@@ -50,6 +52,8 @@ import { SipSourcesService } from './sip-sources.service';
     BouncerKeyGuard,
     BanExportAccessGuard,
     EventRetentionService,
+    EventPartitionsRepository,
+    EventPartitionsService,
   ],
   // The console's status page (src/status).
   exports: [ProxySyncService, BouncersService, BanEngineService],

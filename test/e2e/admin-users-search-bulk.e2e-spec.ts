@@ -321,6 +321,134 @@ describe('Admin user search, one user, and bulk actions (real HTTP, real Postgre
       expect(rows[0].status).toBe('pending');
     });
 
+    it('answers 1000 ids as their single routes would: same results, one log line and audit row per change, same e-mails', async () => {
+      const probe = await register();
+      await act('activate', probe.id).expect(200);
+      // The single route's line, to which each bulk line must be identical but for the user it names.
+      const [{ time: _time, target_id: _id, target_email: _email, ...singleLine }] = adminActions(probe.id);
+      const { ip } = singleLine;
+      // Every combination the rules look at: pending, active and deactivated users, admins among each.
+      const tag = randomUUID();
+      const created = (
+        await t.db.query(
+          `INSERT INTO users (email, full_name, hashed_password, status, is_superuser)
+           SELECT 'bulk-' || n || '-' || $1 || '@example.com', 'Bulk ' || n, 'not-a-hash',
+                  (ARRAY['pending', 'active', 'deactivated'])[n % 3 + 1], n % 7 = 0
+             FROM generate_series(1, 990) AS n
+           RETURNING id, email, status, is_superuser`,
+          [tag],
+        )
+      ).rows as Array<{ id: string; email: string; status: string; is_superuser: boolean }>;
+      const unknown = Array.from({ length: 8 }, () => randomUUID());
+      const requested = [...created.slice(0, 500).map((row) => row.id), adminId, ...unknown, 'not-a-uuid'];
+      requested.push(...created.slice(500).map((row) => row.id));
+      expect(requested).toHaveLength(1000);
+      const rowOf = new Map(created.map((row) => [row.id, row]));
+      const notFound = (id: string) => ({ id, ok: false, statusCode: 404, message: 'User not found' });
+      const linesByTarget = () => {
+        const lines = new Map<string, Array<Record<string, unknown>>>();
+        for (const line of t.securityEvents().filter((event) => event.event === 'admin_action')) {
+          const target = line.target_id as string;
+          lines.set(target, [...(lines.get(target) ?? []), line]);
+        }
+        return lines;
+      };
+      const auditRowCount = async (action: string) =>
+        (
+          await t.db.query(
+            `SELECT count(*)::int AS n FROM audit_events
+              WHERE event = 'admin_action' AND details->>'action' = $1 AND target_id = ANY($2)`,
+            [action, created.map((row) => row.id)],
+          )
+        ).rows[0].n as number;
+
+      const activated = (await bulk({ action: 'activate', ids: requested }).expect(200)).body.results;
+      expect(activated).toEqual(
+        requested.map((id) => {
+          if (id === adminId) return { id, ok: true, user: expect.objectContaining({ id, is_superuser: true }) };
+          const row = rowOf.get(id);
+          if (!row) return notFound(id);
+          return {
+            id,
+            ok: true,
+            user: expect.objectContaining({ id, email: row.email, status: 'active', is_superuser: row.is_superuser }),
+          };
+        }),
+      );
+      let lines = linesByTarget();
+      for (const row of created) {
+        expect(lines.get(row.id)).toEqual([
+          {
+            ...singleLine,
+            time: expect.any(String),
+            target_id: row.id,
+            target_email: row.email,
+            is_superuser: row.is_superuser,
+          },
+        ]);
+      }
+      expect(await auditRowCount('activate')).toBe(990);
+      const notices = (
+        await t.db.query(
+          `SELECT recipient, count(*)::int AS n FROM mail_outbox
+            WHERE kind = 'account_activated' AND recipient LIKE $1 GROUP BY recipient ORDER BY recipient`,
+          [`%-${tag}@example.com`],
+        )
+      ).rows;
+      expect(notices).toEqual(
+        created
+          .filter((row) => row.status !== 'active')
+          .map((row) => ({ recipient: row.email, n: 1 }))
+          .sort((a, b) => (a.recipient < b.recipient ? -1 : 1)),
+      );
+
+      const demoted = (await bulk({ action: 'demote', ids: requested }).expect(200)).body.results;
+      expect(demoted).toEqual(
+        requested.map((id) => {
+          if (id === adminId) return { id, ok: false, statusCode: 400, message: 'Cannot demote yourself' };
+          const row = rowOf.get(id);
+          if (!row) return notFound(id);
+          return row.is_superuser
+            ? { id, ok: true, user: expect.objectContaining({ id, status: 'active', is_superuser: false }) }
+            : { id, ok: false, statusCode: 400, message: 'User is not an admin' };
+        }),
+      );
+      lines = linesByTarget();
+      for (const row of created) {
+        const demotions = (lines.get(row.id) ?? []).filter((line) => line.action === 'demote');
+        expect(demotions).toEqual(
+          row.is_superuser
+            ? [expect.objectContaining({ ip, actor_id: adminId, is_active: true, is_superuser: false })]
+            : [],
+        );
+      }
+      expect(await auditRowCount('demote')).toBe(created.filter((row) => row.is_superuser).length);
+    });
+
+    it('lets bulk and single actions on the same users wait for one another, whatever their order, none failing', async () => {
+      const ids = (
+        await t.db.query(
+          `INSERT INTO users (email, full_name, hashed_password, status)
+           SELECT 'overlap-' || n || '-' || $1 || '@example.com', 'Overlap ' || n, 'not-a-hash', 'pending'
+             FROM generate_series(1, 300) AS n
+           RETURNING id`,
+          [randomUUID()],
+        )
+      ).rows.map((row: { id: string }) => row.id);
+      const shuffled = [...ids].sort(() => Math.random() - 0.5);
+      const responses = await Promise.all([
+        bulk({ action: 'activate', ids }),
+        bulk({ action: 'deactivate', ids: [...ids].reverse() }),
+        bulk({ action: 'promote', ids: shuffled }),
+        bulk({ action: 'activate', ids: shuffled.slice(100) }),
+        ...ids.slice(0, 10).map((id) => act('deactivate', id)),
+      ]);
+      for (const response of responses) expect(response.status).toBe(200);
+      for (const response of responses.slice(0, 4)) {
+        expect(response.body.results.every((result: { ok: boolean }) => result.ok)).toBe(true);
+      }
+    });
+
     it('takes 1000 ids', async () => {
       const user = await register();
       const ids1000 = [user.id, ...Array.from({ length: 999 }, () => randomUUID())];

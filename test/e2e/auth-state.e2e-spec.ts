@@ -38,7 +38,7 @@ async function activeUser(app: TestApp, adminToken: string) {
     access_token: string;
     refresh_token: string;
   };
-  return { id, token, refreshToken };
+  return { id, token, refreshToken, credentials: { email: body.email, password: body.password } };
 }
 
 /**
@@ -159,6 +159,35 @@ describe('Per-request auth state: one instance (real HTTP, real PostgreSQL)', ()
     });
     expect((await state.user(user.id))?.status).toBe('active');
     await t.http.get('/api/auth/me').set(auth(user.token)).expect(200);
+  });
+
+  it("keeps every other user and session in memory through a user's login and refresh", async () => {
+    const user = await activeUser(t, adminToken);
+    const other = await activeUser(t, adminToken);
+    // Retried only for a moment when the change feed could not prove itself current (a loaded machine):
+    // a login or refresh that dropped the whole cache would make the user's next request load it, every time.
+    await waitFor(async () => {
+      await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
+      const login = await t.http.post('/api/auth/login').send(other.credentials).expect(200);
+      await t.http
+        .post('/api/auth/refresh')
+        .send({ refresh_token: (login.body as { refresh_token: string }).refresh_token })
+        .expect(200);
+      return (await statementsSentBy(t, '/api/auth/me', user.token, 3)) === 0 ? true : undefined;
+    }, 10_000);
+  });
+
+  it('keeps a refreshed session in memory: the new access token is checked without a statement', async () => {
+    const user = await activeUser(t, adminToken);
+    let refreshToken = user.refreshToken;
+    await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
+    // Each try refreshes anew: a refresh that dropped the session would make the next request load it, every time.
+    await waitFor(async () => {
+      const rotated = await t.http.post('/api/auth/refresh').send({ refresh_token: refreshToken }).expect(200);
+      const body = rotated.body as { access_token: string; refresh_token: string };
+      refreshToken = body.refresh_token;
+      return (await statementsSentBy(t, '/api/auth/me', body.access_token, 3)) === 0 ? true : undefined;
+    }, 10_000);
   });
 
   it('sees a change written with plain SQL through the app (the login time) on the next request', async () => {

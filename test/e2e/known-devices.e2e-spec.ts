@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { Response } from 'supertest';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
@@ -67,7 +68,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
     const attributes = line.split(';').map((part) => part.trim());
     expect(attributes[0]).toMatch(/^regshield_device=v1\.[0-9a-f-]{36}\.[0-9a-f-]{36}\.[\w-]{43}$/);
     expect(attributes.slice(1).sort()).toEqual(
-      ['HttpOnly', 'Max-Age=2592000', 'Path=/api/auth/login', 'SameSite=Strict', 'Secure'].sort(),
+      ['HttpOnly', 'Max-Age=2592000', 'Path=/api/auth', 'SameSite=Strict', 'Secure'].sort(),
     );
     expect(attributes[0]).toContain(`.${user.id}.`);
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [user.id]);
@@ -173,6 +174,35 @@ describe('Device cookies: the account lock spares devices that signed in before'
       expect(answer.body).toEqual(INCORRECT);
     }
     await login(t, credentials(user), ownerDevice).expect(200);
+  });
+
+  it('remembers at most 50 devices per account: a new one forgets the least recently used, the others stay', async () => {
+    const user = await register(t);
+    const database = new Client({ connectionString: t.databaseUrl });
+    await database.connect();
+    try {
+      // 50 devices used 1..50 minutes ago: the one of 50 minutes ago is the least recently used.
+      await database.query(
+        `INSERT INTO known_devices (user_id, last_ip, created_at, last_used_at)
+         SELECT $1, '192.0.2.1', now() - make_interval(mins => i), now() - make_interval(mins => i)
+           FROM generate_series(1, 50) i`,
+        [user.id],
+      );
+      const oldest = await database.query<{ id: string }>(
+        'SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at LIMIT 1',
+        [user.id],
+      );
+      const newDevice = (await signInDevice(t, user)).split('=')[1].split('.')[1];
+      const { rows } = await database.query<{ id: string }>('SELECT id FROM known_devices WHERE user_id = $1', [
+        user.id,
+      ]);
+      const kept = rows.map((row) => row.id);
+      expect(kept).toHaveLength(50);
+      expect(kept).toContain(newDevice);
+      expect(kept).not.toContain(oldest.rows[0].id);
+    } finally {
+      await database.end();
+    }
   });
 });
 

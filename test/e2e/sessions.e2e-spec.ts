@@ -493,6 +493,31 @@ describe('Sessions and refresh tokens (real HTTP, real PostgreSQL)', () => {
       }
     });
 
+    it('announces no refresh: a rotation changes nothing that is kept in memory of a session', async () => {
+      const listener = new Client({ connectionString: t.databaseUrl });
+      await listener.connect();
+      try {
+        const received: string[] = [];
+        listener.on('notification', (message: Notification) => {
+          if (message.channel === 'regshield_auth' && message.payload) received.push(message.payload);
+        });
+        await listener.query('LISTEN regshield_auth');
+        const user = await activeUser();
+        const refreshed = await login(user);
+        const ended = await login(user);
+        await refresh(refreshed.refresh_token).expect(200);
+        await t.http.post('/api/auth/logout').set(auth(ended.access_token)).expect(204);
+        // Notifications arrive in commit order: once the logout's is here, the refresh's would have been too.
+        await waitFor(
+          async () => (received.includes(`session:${sessionIdOf(ended.access_token)}`) ? true : undefined),
+          5000,
+        );
+        expect(received).not.toContain(`session:${sessionIdOf(refreshed.access_token)}`);
+      } finally {
+        await listener.end();
+      }
+    });
+
     it('prunes sessions seven days after they expired or were revoked, with their spent tokens', async () => {
       const user = await activeUser();
       const pairs = [await login(user), await login(user), await login(user)];

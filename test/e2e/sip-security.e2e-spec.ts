@@ -443,6 +443,7 @@ describe('SIP security (real HTTP, real PostgreSQL)', () => {
         cidr: '192.0.2.128/25',
         reason: 'svcrack from this network',
         source: 'manual',
+        feed: null,
         created_at: expect.any(String),
         expires_at: null,
         state: 'active',

@@ -74,7 +74,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
   const signIn = async (email: string, password: string) => {
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   const signInToAccount = async (email: string, password: string) => {
@@ -164,18 +164,18 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     const code = page.getByLabel('Authentication code');
     await code.fill('000000');
     await screenshot(page, 'login-second-factor');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Invalid second factor: this code is wrong, expired or already used.').waitFor();
     expect(await code.getAttribute('aria-invalid')).toBe('true');
     // The step after the one that enabled it: a code already used is refused.
     await code.fill(totpCode(secret, step + 1));
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(user.email, user.password);
     await page.getByLabel('Authentication code').fill(recoveryCodes[0]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
 
     await page.getByLabel('Password', { exact: true }).fill('Wrong12345');

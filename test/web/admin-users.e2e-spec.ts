@@ -43,7 +43,7 @@ describeWith(
       await page.goto('/admin/users');
       await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Users' }).waitFor();
     });
     afterAll(() => closeBrowserAndApp(browser, t));

@@ -56,7 +56,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
   const signIn = async (email: string, password: string) => {
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   it('serves every app page, deep links included, with a strict CSP, and leaves the API and /docs as they were', async () => {

@@ -33,7 +33,7 @@ describeWith(missingForBrowserTests(), 'the device cookie in Chromium (real app 
       await page.waitForURL('**/login?next=%2Fadmin');
       await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
     };
     try {
@@ -41,7 +41,7 @@ describeWith(missingForBrowserTests(), 'the device cookie in Chromium (real app 
       const [cookie] = await context
         .cookies(`${baseUrl}/api/auth/login`)
         .then((all) => all.filter((entry) => entry.name === 'regshield_device'));
-      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth/login' });
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 

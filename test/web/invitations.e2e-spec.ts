@@ -62,7 +62,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
   const signIn = async (email: string, password: string) => {
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   it('an admin invites from the console; the invited person follows the e-mail, sets name and password, signs in', async () => {
@@ -100,7 +100,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
       await invitePage.getByRole('link', { name: 'Sign in' }).click();
       await invitePage.getByLabel('Email', { exact: true }).fill(email);
       await invitePage.getByLabel('Password', { exact: true }).fill('Invited1234');
-      await invitePage.getByRole('button', { name: 'Sign in' }).click();
+      await invitePage.getByRole('button', { name: 'Sign in', exact: true }).click();
       await invitePage.waitForURL('**/admin/**');
 
       // The same link, followed again, is refused.

@@ -57,7 +57,7 @@ describeWith(missingForBrowserTests(), 'the live console in Chromium (real app o
     await page.waitForURL('**/login?next=**');
     await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   });
   afterEach(async () => {
     await context.close();

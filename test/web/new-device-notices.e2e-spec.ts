@@ -65,7 +65,7 @@ describeWith(missingForBrowserTests(), 'new-device notices and the device list i
     await page.waitForURL('**/login?next=%2Faccount');
     await page.getByLabel('Email', { exact: true }).fill(user.email);
     await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
   };
 

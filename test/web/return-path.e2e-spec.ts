@@ -68,7 +68,7 @@ describeWith(missingForBrowserTests(), 'signing in with a hostile `next` in Chro
       await page.goto(`/login?next=${next}`);
       await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
       expect(new URL(page.url())).toMatchObject({ origin: baseUrl, pathname: '/admin/pending' });
     },

@@ -51,8 +51,8 @@ export class BulkActionFailedDto {
     example: 404,
     description:
       'What the single route would have answered: 400 (a rule of the action), 403 (the caller is no longer an ' +
-      'admin), 404 (unknown or malformed id); 503 when the database stopped answering, for this id and every ' +
-      'id after it, none of which was attempted',
+      'admin), 404 (unknown or malformed id); 503 when the database stopped answering, for every well-formed ' +
+      'id, none of which was done',
   })
   statusCode: number;
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { User } from '../../database/entities/user.entity';
-import { ActiveSession, SessionsRepository } from '../../sessions/sessions.repository';
+import { ACTIVE_SESSION_COLUMNS, ActiveSession, SessionsRepository } from '../../sessions/sessions.repository';
 import { UsersRepository } from '../users.repository';
 import { AuthChangeFeed } from './auth-change-feed';
 import { CachedState } from './cached-state';
@@ -44,12 +44,10 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
     this.users = new CachedState<User>(options);
     this.sessions = new CachedState<ActiveSession>(options);
     dataSource.subscribers.push(
-      new LocalWritesSubscriber(
-        new Map([
-          ['users', () => this.users.flush()],
-          ['sessions', () => this.sessions.flush()],
-        ]),
-      ),
+      new LocalWritesSubscriber([
+        { name: 'users', state: this.users },
+        { name: 'sessions', state: this.sessions, cachedColumns: ACTIVE_SESSION_COLUMNS },
+      ]),
     );
   }
 

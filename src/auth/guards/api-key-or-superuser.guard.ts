@@ -8,6 +8,14 @@ import { AuthenticatedRequest, JwtAuthGuard } from './jwt-auth.guard';
 import { SuperuserGuard } from './superuser.guard';
 
 /**
+ * Marks a request the door has admitted. A property of the request, not a WeakSet: a WeakSet entry per request
+ * cost every check/{ip} the GC's ephemeron bookkeeping.
+ */
+const ADMITTED = Symbol('admitted by ApiKeyOrSuperuserGuard');
+
+type DoorRequest = AuthenticatedRequest & { [ADMITTED]?: true };
+
+/**
  * The SIP proxy's door: `X-Api-Key` equal to SIP_INGEST_API_KEY, or else a superuser's bearer token.
  * A wrong key is a 401 (it does not fall back to the token), logged and limited per client.
  *
@@ -17,7 +25,6 @@ import { SuperuserGuard } from './superuser.guard';
 @Injectable()
 export class ApiKeyOrSuperuserGuard implements CanActivate {
   private readonly keyDigest?: Buffer;
-  private readonly admitted = new WeakSet<AuthenticatedRequest>();
 
   constructor(
     private readonly jwtGuard: JwtAuthGuard,
@@ -35,8 +42,8 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
   }
 
   /** Returns when the caller may use the route; throws 401, 403 or 429 otherwise. Reads the headers only. */
-  async admit(request: AuthenticatedRequest, reply: FastifyReply): Promise<void> {
-    if (this.admitted.has(request)) return;
+  async admit(request: DoorRequest, reply: FastifyReply): Promise<void> {
+    if (request[ADMITTED]) return;
     const key = request.headers['x-api-key'];
     if (key !== undefined) {
       this.failures.refuseIfBlocked(request, reply);
@@ -45,8 +52,8 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
       }
     } else {
       await this.jwtGuard.authenticate(request);
-      this.superuserGuard.requireSuperuser(request);
+      await this.superuserGuard.requireSuperuser(request);
     }
-    this.admitted.add(request);
+    request[ADMITTED] = true;
   }
 }

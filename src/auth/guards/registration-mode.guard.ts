@@ -6,14 +6,15 @@ import { InjectConfig } from '../../config/config.module';
 import { AccessTokenService } from '../access-token.service';
 import { emailKey } from '../email';
 import { AuthenticatedRequest, bearerToken } from './jwt-auth.guard';
-import { ADMIN_REQUIRED } from './superuser.guard';
+import { ADMIN_REQUIRED, SuperuserGuard } from './superuser.guard';
 
 /** Longer text is no e-mail address (RegisterDto refuses it) and is not copied into the log. */
 const MAX_LOGGED_EMAIL_LENGTH = 254;
 
 /**
  * REGISTRATION_MODE `admin_only`: sign-up needs a superuser's bearer token (401 without a valid one, 403
- * for another user's), whose user is put on the request as the actor. Other modes let everyone through.
+ * for another user's, or for a superuser ADMIN_MFA_REQUIRED refuses the admin routes), whose user is put on
+ * the request as the actor. Other modes let everyone through.
  */
 @Injectable()
 export class RegistrationModeGuard implements CanActivate {
@@ -21,6 +22,7 @@ export class RegistrationModeGuard implements CanActivate {
     private readonly tokens: AccessTokenService,
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly superuserGuard: SuperuserGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -56,6 +58,11 @@ export class RegistrationModeGuard implements CanActivate {
       throw new ForbiddenException(ADMIN_REQUIRED);
     }
     request.user = user;
+    // A superuser shut out of the admin routes by ADMIN_MFA_REQUIRED is shut out of this one too.
+    await this.superuserGuard.requireSuperuser(request).catch((error: unknown) => {
+      logAttempt();
+      throw error;
+    });
     return true;
   }
 }

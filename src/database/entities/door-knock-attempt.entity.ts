@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A request for a domain the proxy does not serve, a domain mismatch, a flood: a scanner at the door. */
 @Entity({ name: 'door_knock_attempts' })
@@ -33,6 +33,7 @@ export class DoorKnockAttempt {
   @Column({ name: 'user_agent', type: 'text', nullable: true })
   userAgent: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  /** Part of the primary key (id, created_at): the table is partitioned by it (docs/SIP.md). */
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A REGISTER the proxy refused after digest authentication (never a 401 challenge). */
 @Entity({ name: 'failed_registrations' })
@@ -31,6 +31,7 @@ export class FailedRegistration {
   @Column({ type: 'int', nullable: true })
   expires: number | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  /** Part of the primary key (id, created_at): the table is partitioned by it (docs/SIP.md). */
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type BanSource = 'auto' | 'manual';
+export type BanSource = 'auto' | 'manual' | 'feed';
 
 /** The engine's rules: one touch of a decoy username, or SIP_BAN_MAX_RETRY counted events in the window. */
 export type BanRule = 'decoy' | 'max_retry';
@@ -45,6 +45,10 @@ export class SipBan {
 
   @Column({ type: 'text' })
   source: BanSource;
+
+  /** The feed's name when source is `feed` (kept after the feed is deleted). */
+  @Column({ type: 'text', nullable: true })
+  feed: string | null;
 
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy: string | null;

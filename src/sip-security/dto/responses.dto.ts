@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DoorKnockAttempt } from '../../database/entities/door-knock-attempt.entity';
 import { FailedRegistration } from '../../database/entities/failed-registration.entity';
 import { SipAllowlistEntry } from '../../database/entities/sip-allowlist-entry.entity';
-import { BanEvidence, BanRule, SipBan } from '../../database/entities/sip-ban.entity';
+import { BanEvidence, BanRule, BanSource, SipBan } from '../../database/entities/sip-ban.entity';
 import { BanCheck } from '../ban-index.service';
 import { banStateAt } from '../ban-state';
 import { BanState } from '../sip-bans.repository';
@@ -72,7 +72,9 @@ export class BanDto {
   @ApiProperty() id: number;
   @ApiProperty({ example: '203.0.113.7/32' }) cidr: string;
   @ApiProperty() reason: string;
-  @ApiProperty({ enum: ['auto', 'manual'] }) source: 'auto' | 'manual';
+  @ApiProperty({ enum: ['auto', 'manual', 'feed'] }) source: BanSource;
+  @ApiProperty({ type: String, nullable: true, description: 'The feed it came from, when source is feed' }) feed:
+    string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: until lifted' }) expires_at:
     string | null;
@@ -86,6 +88,7 @@ export class BanDto {
       cidr: ban.cidr,
       reason: ban.reason,
       source: ban.source,
+      feed: ban.feed ?? null,
       created_at: new Date(ban.createdAt).toISOString(),
       expires_at: ban.expiresAt ? new Date(ban.expiresAt).toISOString() : null,
       state: banStateAt(ban, now),

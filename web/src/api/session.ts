@@ -11,7 +11,12 @@ import type { paths } from '../../generated/api';
 export const REFRESH_COOKIE_HEADER = { 'X-Refresh-Cookie': '1' } as const;
 
 /** Routes whose 401 says something about the credentials sent, never that the session has ended. */
-const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/refresh', '/api/auth/register'];
+const CREDENTIAL_ROUTES = [
+  '/api/auth/login',
+  '/api/auth/passkeys/login/verify',
+  '/api/auth/refresh',
+  '/api/auth/register',
+];
 
 /** The session routes, called without the retry-on-401 of the app's client (client.ts), which is built on them. */
 const sessionApi = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });

@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link, useSearch } from 'wouter';
-import { api, errorMessages, messagesByField, User } from '../api/client';
+import { api, User } from '../api/client';
+import { useApiForm } from '../api/use-api-form';
 import { Field, FormErrors } from '../components/field';
 import { PasswordRules } from '../components/password-rules';
 import { LinkNotValid } from './reset-password';
@@ -12,10 +13,8 @@ type FieldName = 'full_name' | 'password';
 export function AcceptInvitePage() {
   const token = new URLSearchParams(useSearch()).get('token') ?? '';
   const [values, setValues] = useState<Record<FieldName, string>>({ full_name: '', password: '' });
-  const [submitting, setSubmitting] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
-  const [linkInvalid, setLinkInvalid] = useState(token === '');
+  const { submitting, fieldErrors, formErrors, send } = useApiForm(FIELDS);
+  const [refusedLink, setRefusedLink] = useState(false);
   const [created, setCreated] = useState<User | null>(null);
 
   useEffect(() => {
@@ -25,41 +24,22 @@ export function AcceptInvitePage() {
   const set = (name: FieldName) => (event: { target: { value: string } }) =>
     setValues((previous) => ({ ...previous, [name]: event.target.value }));
 
+  const linkInvalid = token === '' || refusedLink || fieldErrors.token !== undefined;
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSubmitting(true);
-    setFieldErrors({});
-    setFormErrors([]);
-    try {
-      const { data, error, response } = await api.POST('/api/auth/invitations/accept', {
-        body: { token, ...values },
-      });
-      if (data) {
-        setCreated(data);
-        return;
-      }
-      const messages = errorMessages(error, `The request failed (${response.status}).`);
-      if (response.status === 400) {
-        setLinkInvalid(true);
-      } else if (response.status === 409) {
-        setFormErrors(['An account with this e-mail address already exists: sign in, or reset its password.']);
-      } else if (response.status === 422) {
-        const split = messagesByField(messages, FIELDS);
-        if (split.fields.token) setLinkInvalid(true);
-        setFieldErrors({ full_name: split.fields.full_name, password: split.fields.password });
-        setFormErrors(split.other);
-      } else if (response.status === 429) {
-        setFormErrors([
-          `Too many attempts from this address. Try again in ${response.headers.get('Retry-After') ?? 'a few'} seconds.`,
-        ]);
-      } else {
-        setFormErrors(messages);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSubmitting(false);
-    }
+    const sent = await send(() => api.POST('/api/auth/invitations/accept', { body: { token, ...values } }), {
+      failed: 'The request failed',
+      tooMany: 'Too many attempts from this address',
+      byStatus: {
+        400: () => {
+          setRefusedLink(true);
+          return {};
+        },
+        409: () => ({ form: ['An account with this e-mail address already exists: sign in, or reset its password.'] }),
+      },
+    });
+    if (sent?.data) setCreated(sent.data);
   };
 
   if (created) {

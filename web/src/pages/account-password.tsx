@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useState } from 'react';
-import { api, errorMessages, messagesByField } from '../api/client';
+import { api } from '../api/client';
+import { useApiForm } from '../api/use-api-form';
 import { Field, FormErrors } from '../components/field';
 import { PasswordRules } from '../components/password-rules';
 import { SESSIONS_QUERY_KEY } from './account-sessions';
@@ -12,9 +13,7 @@ type FieldName = (typeof FIELDS)[number];
 export function PasswordSection() {
   const queryClient = useQueryClient();
   const [values, setValues] = useState<Record<FieldName, string>>({ current_password: '', new_password: '' });
-  const [submitting, setSubmitting] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { submitting, fieldErrors, formErrors, send } = useApiForm(FIELDS);
   const [notice, setNotice] = useState('');
 
   const set = (name: FieldName) => (event: { target: { value: string } }) =>
@@ -22,31 +21,14 @@ export function PasswordSection() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSubmitting(true);
-    setFieldErrors({});
-    setFormErrors([]);
     setNotice('');
-    try {
-      const { error, response } = await api.POST('/api/auth/password/change', { body: values });
-      if (response.ok) {
-        setValues({ current_password: '', new_password: '' });
-        setNotice('Your password has been changed. You stay signed in here; your other sessions have ended.');
-        void queryClient.invalidateQueries({ queryKey: SESSIONS_QUERY_KEY });
-        return;
-      }
-      const messages = errorMessages(error, `The change failed (${response.status}).`);
-      if (response.status === 422) {
-        const split = messagesByField(messages, FIELDS);
-        setFieldErrors(split.fields);
-        setFormErrors(split.other);
-      } else {
-        setFormErrors(messages);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSubmitting(false);
-    }
+    const sent = await send(() => api.POST('/api/auth/password/change', { body: values }), {
+      failed: 'The change failed',
+    });
+    if (!sent) return;
+    setValues({ current_password: '', new_password: '' });
+    setNotice('Your password has been changed. You stay signed in here; your other sessions have ended.');
+    void queryClient.invalidateQueries({ queryKey: SESSIONS_QUERY_KEY });
   };
 
   return (

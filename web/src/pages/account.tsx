@@ -5,13 +5,14 @@ import { useCurrentUser } from '../auth';
 import { ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
 import { DevicesSection } from './account-devices';
+import { AdminFactorNotice, PasskeysSection } from './account-passkeys';
 import { PasswordSection } from './account-password';
 import { SecondFactorSection } from './account-second-factor';
 import { SessionsSection } from './account-sessions';
 
 /**
  * The signed-in user's own page: who they are, where they are signed in and from which devices, their
- * password and second factor.
+ * passkeys, password and second factor.
  */
 export function AccountPage() {
   const me = useCurrentUser();
@@ -21,6 +22,7 @@ export function AccountPage() {
   return (
     <div className="account">
       <h1>Your account</h1>
+      {me.data?.is_superuser && <AdminFactorNotice mfaEnabled={me.data.mfa_enabled} />}
       {me.isPending && <Loading what="your account" />}
       {me.isError && <ErrorMessage error={me.error} />}
       {me.data && (
@@ -49,6 +51,7 @@ export function AccountPage() {
       )}
       {me.data && <SessionsSection />}
       {me.data && <DevicesSection />}
+      {me.data && <PasskeysSection />}
       {me.data && <PasswordSection />}
       {me.data && <SecondFactorSection user={me.data} />}
     </div>

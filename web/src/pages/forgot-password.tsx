@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
-import { api, errorMessages, messagesByField } from '../api/client';
+import { api } from '../api/client';
+import { useApiForm } from '../api/use-api-form';
 import { CaptchaStatus, useCaptcha } from '../components/captcha';
 import { Field, FormErrors } from '../components/field';
 
@@ -10,9 +11,7 @@ import { Field, FormErrors } from '../components/field';
  */
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
-  const [submitting, setSubmitting] = useState(false);
-  const [emailErrors, setEmailErrors] = useState<string[]>([]);
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { submitting, fieldErrors, formErrors, send } = useApiForm(['email'] as const);
   const [sent, setSent] = useState(false);
   const captcha = useCaptcha();
   const captchaPending = captcha.state.status === 'checking' || captcha.state.status === 'solving';
@@ -23,36 +22,16 @@ export function ForgotPasswordPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSubmitting(true);
-    setEmailErrors([]);
-    setFormErrors([]);
-    try {
-      const { error, response } = await api.POST('/api/auth/password/forgot', {
-        body: { email: email.trim(), captcha: captcha.state.payload },
-      });
-      if (response.ok) {
-        setSent(true);
-        return;
-      }
-      // With CAPTCHA=altcha the service spent the payload whatever it answered.
-      captcha.renew();
-      const messages = errorMessages(error, `The request failed (${response.status}).`);
-      if (response.status === 422) {
-        const split = messagesByField(messages, ['email'] as const);
-        setEmailErrors(split.fields.email ?? []);
-        setFormErrors(split.other);
-      } else if (response.status === 429) {
-        setFormErrors([
-          `Too many requests for a reset link. Try again in ${response.headers.get('Retry-After') ?? 'a few'} seconds.`,
-        ]);
-      } else {
-        setFormErrors(messages);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSubmitting(false);
-    }
+    const done = await send(
+      () => api.POST('/api/auth/password/forgot', { body: { email: email.trim(), captcha: captcha.state.payload } }),
+      {
+        failed: 'The request failed',
+        tooMany: 'Too many requests for a reset link',
+        // With CAPTCHA=altcha the service spent the payload whatever it answered.
+        onRefused: () => captcha.renew(),
+      },
+    );
+    if (done) setSent(true);
   };
 
   if (sent) {
@@ -84,7 +63,7 @@ export function ForgotPasswordPage() {
           required
           value={email}
           onChange={(e) => setEmail(e.target.value)}
-          errors={emailErrors}
+          errors={fieldErrors.email}
         />
         <CaptchaStatus captcha={captcha} />
         <button type="submit" className="primary" disabled={submitting || captchaPending}>

@@ -1,7 +1,9 @@
+import { startAuthentication } from '@simplewebauthn/browser';
 import { useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { api, errorMessages, messagesByField } from '../api/client';
+import { credentialBody } from '../api/passkeys';
 import { REFRESH_COOKIE_HEADER, startSession } from '../api/session';
 import { returnPath } from '../return-path';
 import { Field, FormErrors } from '../components/field';
@@ -47,6 +49,55 @@ export function LoginPage() {
     document.title = 'Sign in · regshield';
   }, []);
 
+  const signedIn = (accessToken: string) => {
+    startSession(accessToken);
+    queryClient.clear();
+    navigate(returnPath(search, '/admin'), { replace: true });
+  };
+
+  /** A passkey sign-in: the browser offers the passkeys it holds for this site; no e-mail is typed. */
+  const signInWithPasskey = async () => {
+    setSubmitting(true);
+    setFieldErrors({});
+    setFormErrors([]);
+    try {
+      const options = await api.POST('/api/auth/passkeys/login/options');
+      if (!options.data) {
+        const messages = errorMessages(options.error, `Sign-in failed (${options.response.status}).`);
+        setFormErrors(loginRefusal(options.response.status, messages, options.response.headers.get('Retry-After')));
+        return;
+      }
+      let credential;
+      try {
+        credential = credentialBody(await startAuthentication({ optionsJSON: options.data }));
+      } catch {
+        setFormErrors([
+          'No passkey was used: the request was cancelled, timed out, or this device has none for this site.',
+        ]);
+        return;
+      }
+      const { data, error, response } = await api.POST('/api/auth/passkeys/login/verify', {
+        body: { credential },
+        headers: REFRESH_COOKIE_HEADER,
+        credentials: 'same-origin',
+      });
+      if (data) {
+        signedIn(data.access_token);
+        return;
+      }
+      const messages = errorMessages(error, `Sign-in failed (${response.status}).`);
+      setFormErrors(
+        response.status === 401
+          ? ['This passkey was not accepted. It may have been removed from your account; sign in with your password.']
+          : loginRefusal(response.status, messages, response.headers.get('Retry-After')),
+      );
+    } catch {
+      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSubmitting(true);
@@ -59,9 +110,7 @@ export function LoginPage() {
         credentials: 'same-origin',
       });
       if (data) {
-        startSession(data.access_token);
-        queryClient.clear();
-        navigate(returnPath(search, '/admin'), { replace: true });
+        signedIn(data.access_token);
         return;
       }
       const messages = errorMessages(error, `Sign-in failed (${response.status}).`);
@@ -163,6 +212,11 @@ export function LoginPage() {
           {submitting ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        <button type="button" disabled={submitting} onClick={() => void signInWithPasskey()}>
+          Sign in with a passkey
+        </button>
+      </p>
       <p>
         <Link href="/forgot-password">Forgot your password?</Link>
       </p>

@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link } from 'wouter';
-import { api, errorMessages, messagesByField, User } from '../api/client';
+import { api, User } from '../api/client';
+import { useApiForm } from '../api/use-api-form';
 import { CaptchaStatus, useCaptcha } from '../components/captcha';
 import { Field, FormErrors } from '../components/field';
 import { PasswordRules } from '../components/password-rules';
@@ -10,9 +11,7 @@ type FieldName = (typeof FIELDS)[number];
 
 export function RegisterPage() {
   const [values, setValues] = useState<Record<FieldName, string>>({ email: '', full_name: '', password: '' });
-  const [submitting, setSubmitting] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { submitting, fieldErrors, formErrors, send } = useApiForm(FIELDS);
   const [created, setCreated] = useState<User | null>(null);
   const captcha = useCaptcha();
   const captchaPending = captcha.state.status === 'checking' || captcha.state.status === 'solving';
@@ -26,38 +25,17 @@ export function RegisterPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSubmitting(true);
-    setFieldErrors({});
-    setFormErrors([]);
-    try {
-      const { data, error, response } = await api.POST('/api/auth/register', {
-        body: { ...values, captcha: captcha.state.payload },
-      });
-      if (data) {
-        setCreated(data);
-        return;
-      }
-      // The service spent the payload even when it refused another field.
-      captcha.renew();
-      const messages = errorMessages(error, `Sign-up failed (${response.status}).`);
-      if (response.status === 409) {
-        setFieldErrors({ email: ['An account with this email already exists.'] });
-      } else if (response.status === 422) {
-        const split = messagesByField(messages, FIELDS);
-        setFieldErrors(split.fields);
-        setFormErrors(split.other);
-      } else if (response.status === 429) {
-        setFormErrors([
-          `Too many sign-ups from this address. Try again in ${response.headers.get('Retry-After') ?? 'a few'} seconds.`,
-        ]);
-      } else {
-        setFormErrors(messages);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSubmitting(false);
-    }
+    const sent = await send(
+      () => api.POST('/api/auth/register', { body: { ...values, captcha: captcha.state.payload } }),
+      {
+        failed: 'Sign-up failed',
+        tooMany: 'Too many sign-ups from this address',
+        // The service spent the payload even when it refused another field.
+        onRefused: () => captcha.renew(),
+        byStatus: { 409: () => ({ fields: { email: ['An account with this email already exists.'] } }) },
+      },
+    );
+    if (sent?.data) setCreated(sent.data);
   };
 
   if (created) {

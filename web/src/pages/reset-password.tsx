@@ -1,6 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { api, errorMessages, messagesByField } from '../api/client';
+import { api } from '../api/client';
+import { useApiForm } from '../api/use-api-form';
 import { Field, FormErrors } from '../components/field';
 import { PasswordRules } from '../components/password-rules';
 
@@ -21,44 +22,27 @@ export function ResetPasswordPage() {
   const [, navigate] = useLocation();
   const token = new URLSearchParams(useSearch()).get('token') ?? '';
   const [password, setPassword] = useState('');
-  const [submitting, setSubmitting] = useState(false);
-  const [passwordErrors, setPasswordErrors] = useState<string[]>([]);
-  const [formErrors, setFormErrors] = useState<string[]>([]);
-  const [linkInvalid, setLinkInvalid] = useState(token === '');
+  const { submitting, fieldErrors, formErrors, send } = useApiForm(['new_password', 'token'] as const);
+  const [refusedLink, setRefusedLink] = useState(false);
 
   useEffect(() => {
     document.title = 'Choose a new password · regshield';
   }, []);
 
+  const linkInvalid = token === '' || refusedLink || fieldErrors.token !== undefined;
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSubmitting(true);
-    setPasswordErrors([]);
-    setFormErrors([]);
-    try {
-      const { error, response } = await api.POST('/api/auth/password/reset', {
-        body: { token, new_password: password },
-      });
-      if (response.ok) {
-        navigate('/login?notice=password-reset', { replace: true });
-        return;
-      }
-      const messages = errorMessages(error, `The request failed (${response.status}).`);
-      if (response.status === 400) {
-        setLinkInvalid(true);
-      } else if (response.status === 422) {
-        const split = messagesByField(messages, ['new_password', 'token'] as const);
-        setPasswordErrors(split.fields.new_password ?? []);
-        if (split.fields.token) setLinkInvalid(true);
-        setFormErrors(split.other);
-      } else {
-        setFormErrors(messages);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSubmitting(false);
-    }
+    const done = await send(() => api.POST('/api/auth/password/reset', { body: { token, new_password: password } }), {
+      failed: 'The request failed',
+      byStatus: {
+        400: () => {
+          setRefusedLink(true);
+          return {};
+        },
+      },
+    });
+    if (done) navigate('/login?notice=password-reset', { replace: true });
   };
 
   return (
@@ -82,7 +66,7 @@ export function ResetPasswordPage() {
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
-            errors={passwordErrors}
+            errors={fieldErrors.new_password}
             hint={<PasswordRules password={password} />}
           />
           <button type="submit" className="primary" disabled={submitting}>

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useEffect, useState } from 'react';
-import { api, dataOrThrow, errorMessages, messagesByField, Schemas, totalCount } from '../../api/client';
+import { api, dataOrThrow, Schemas, totalCount } from '../../api/client';
+import { useApiForm } from '../../api/use-api-form';
 import { ConfirmButton } from '../../components/confirm-button';
 import { Field, FormErrors } from '../../components/field';
 import { Pager } from '../../components/pager';
@@ -17,8 +18,7 @@ export function InvitationsPage() {
   const [skip, setSkip] = useState(0);
   const [email, setEmail] = useState('');
   const [asSuperuser, setAsSuperuser] = useState(false);
-  const [emailErrors, setEmailErrors] = useState<string[]>([]);
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { submitting: sending, fieldErrors, formErrors, send } = useApiForm(['email'] as const);
   const [notice, setNotice] = useState('');
   useEffect(() => {
     document.title = 'Invitations · regshield';
@@ -32,37 +32,18 @@ export function InvitationsPage() {
     },
   });
 
-  const [sending, setSending] = useState(false);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSending(true);
-    setEmailErrors([]);
-    setFormErrors([]);
     setNotice('');
-    try {
-      const { data, error, response } = await api.POST('/api/admin/invitations', {
-        body: { email, is_superuser: asSuperuser },
-      });
-      if (data) {
-        setNotice(`Invitation sent to ${data.email}.`);
-        setEmail('');
-        setAsSuperuser(false);
-        void queryClient.invalidateQueries({ queryKey: ['invitations'] });
-        return;
-      }
-      const messages = errorMessages(error, `The invitation failed (${response.status}).`);
-      if (response.status === 409) {
-        setEmailErrors(['An account with this e-mail address already exists.']);
-      } else {
-        const split = messagesByField(messages, ['email'] as const);
-        setEmailErrors(split.fields.email ?? []);
-        setFormErrors(split.other);
-      }
-    } catch {
-      setFormErrors(['The service cannot be reached. Check your connection and try again.']);
-    } finally {
-      setSending(false);
-    }
+    const sent = await send(() => api.POST('/api/admin/invitations', { body: { email, is_superuser: asSuperuser } }), {
+      failed: 'The invitation failed',
+      byStatus: { 409: () => ({ fields: { email: ['An account with this e-mail address already exists.'] } }) },
+    });
+    if (!sent?.data) return;
+    setNotice(`Invitation sent to ${sent.data.email}.`);
+    setEmail('');
+    setAsSuperuser(false);
+    void queryClient.invalidateQueries({ queryKey: ['invitations'] });
   };
 
   const revoke = useMutation({
@@ -97,7 +78,7 @@ export function InvitationsPage() {
             required
             value={email}
             onChange={(event) => setEmail(event.target.value)}
-            errors={emailErrors}
+            errors={fieldErrors.email}
           />
           <div className="field">
             <label className="check">

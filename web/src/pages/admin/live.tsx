@@ -28,14 +28,16 @@ const ALL_LIVE_KEYS: QueryKey[] = [['sip'], ['users', 'pending'], ['status']];
 const COALESCE_MS = 100;
 
 /**
- * One live stream per open console: its events mark the queries they change stale (the visible ones are read
+ * One live stream per open console (while `enabled`): its events mark the queries they change stale (the visible ones are read
  * again at once), so a ban appears without a reload or a poll. Pages ask useLive() how fresh they are, and
  * useFallbackInterval() how often to poll for what the stream does not carry.
  */
-export function LiveProvider({ children }: { children: ReactNode }) {
+export function LiveProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>({ connection: 'connecting', updatedAt: null });
   useEffect(() => {
+    // The admin routes refuse this admin (ADMIN_MFA_REQUIRED): the stream would only be refused.
+    if (!enabled) return;
     const stale = new Map<string, QueryKey>();
     let flush: ReturnType<typeof setTimeout> | undefined;
     const markStale = (keys: QueryKey[]) => {
@@ -57,7 +59,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       stop();
       clearTimeout(flush);
     };
-  }, [queryClient]);
+  }, [queryClient, enabled]);
   return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
 }
 

@@ -5,7 +5,8 @@ import { api, dataOrThrow, totalCount, User } from '../../api/client';
 import { signOut } from '../../api/session';
 import { useCurrentUser } from '../../auth';
 import { ErrorMessage, Loading } from '../../components/states';
-import { viewerTimeZone } from '../../format';
+import { formatTime, viewerTimeZone } from '../../format';
+import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { LiveIndicator, LiveProvider, useFallbackInterval } from './live';
@@ -28,11 +29,13 @@ const SECTIONS = [
 
 /**
  * How many sign-ups wait for a decision, read again after every decision and every sign-up the live stream
- * announces; polled every half minute only while the stream is down.
+ * announces, polled every half minute only while the stream is down; not asked while the admin routes refuse
+ * this admin (ADMIN_MFA_REQUIRED), which would only log a denial each time.
  */
-function usePendingCount() {
+function usePendingCount(enabled: boolean) {
   const interval = useFallbackInterval(5 * 60_000, 30_000);
   return useQuery({
+    enabled,
     queryKey: ['users', 'pending', 'count'],
     queryFn: async () => {
       const result = await api.GET('/api/admin/users/inactive', {
@@ -81,18 +84,30 @@ function NavItem({ path, label, count, problems }: { path: string; label: string
  * where the console's sections are from the page shown: "" inside /admin, "~/admin" from /account.
  */
 export function ConsoleFrame({ me, base, children }: { me: User; base: string; children: ReactNode }) {
+  const adminFactor = useAdminFactor(me.mfa_enabled);
+  const adminRoutesOpen = adminFactor.isSuccess && !adminFactor.data.blocked;
   return (
-    <LiveProvider>
-      <ConsoleLayout me={me} base={base}>
+    <LiveProvider enabled={adminRoutesOpen}>
+      <ConsoleLayout me={me} base={base} adminRoutesOpen={adminRoutesOpen}>
         {children}
       </ConsoleLayout>
     </LiveProvider>
   );
 }
 
-function ConsoleLayout({ me, base, children }: { me: User; base: string; children: ReactNode }) {
-  const pending = usePendingCount();
-  const status = useStatusReport();
+function ConsoleLayout({
+  me,
+  base,
+  adminRoutesOpen,
+  children,
+}: {
+  me: User;
+  base: string;
+  adminRoutesOpen: boolean;
+  children: ReactNode;
+}) {
+  const pending = usePendingCount(adminRoutesOpen);
+  const status = useStatusReport(adminRoutesOpen);
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -132,11 +147,21 @@ function ConsoleLayout({ me, base, children }: { me: User; base: string; childre
 /** The console under /admin: navigation, the signed-in admin, and the section asked for. */
 export function AdminShell() {
   const me = useCurrentUser();
+  const adminFactor = useAdminFactor(me.data?.mfa_enabled ?? false);
   if (me.isPending) return <Loading what="your account" />;
   if (me.isError) return <ErrorMessage error={me.error} />;
   if (!me.data.is_superuser) return <Redirect to="~/account" replace />;
+  if (adminFactor.isPending) return <Loading what="your account" />;
+  // ADMIN_MFA_REQUIRED: past the grace period the admin routes refuse this admin until a factor is added there.
+  if (adminFactor.data?.blocked) return <Redirect to="~/account" replace />;
   return (
     <ConsoleFrame me={me.data} base="">
+      {adminFactor.data && !adminFactor.data.satisfied && (
+        <p role="alert" className="notice">
+          Administrators need {adminFactor.data.required === 'passkey' ? 'a passkey' : 'a second factor'}: add one on{' '}
+          <Link href="~/account">your account</Link> before {formatTime(adminFactor.data.grace_ends_at)}.
+        </p>
+      )}
       <Switch>
         <Route path="/pending" component={PendingPage} />
         <Route path="/users" component={UsersPage} />

@@ -10,9 +10,10 @@ import { useFallbackInterval } from './live';
  * stale when the summary changes; the poll covers a stream that is down, and details that change without
  * the summary (last pushes and pulls).
  */
-export function useStatusReport() {
+export function useStatusReport(enabled = true) {
   const interval = useFallbackInterval(60_000, 30_000);
   return useQuery({
+    enabled,
     queryKey: ['status', 'report'],
     queryFn: async () => dataOrThrow(await api.GET('/api/admin/status')),
     refetchInterval: interval,

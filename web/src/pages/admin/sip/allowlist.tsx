@@ -1,11 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useState } from 'react';
-import { api, dataOrThrow, errorMessages, messagesByField, Schemas } from '../../../api/client';
+import { api, dataOrThrow, Schemas } from '../../../api/client';
+import { useApiForm } from '../../../api/use-api-form';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Field, FormErrors } from '../../../components/field';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
 import { formatTime } from '../../../format';
 import { networkNotice } from './network-notice';
+import { WideRangeBox } from './wide-range-box';
 
 const ALLOWLIST_FIELDS = ['cidr', 'description'] as const;
 
@@ -13,8 +15,7 @@ const ALLOWLIST_FIELDS = ['cidr', 'description'] as const;
 export function Allowlist() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ cidr: '', description: '', force: false });
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof ALLOWLIST_FIELDS)[number], string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { fieldErrors, formErrors, send } = useApiForm(ALLOWLIST_FIELDS);
   const [notice, setNotice] = useState('');
   const entries = useQuery({
     queryKey: ['sip', 'allowlist'],
@@ -33,24 +34,15 @@ export function Allowlist() {
   });
   const add = async (event: FormEvent) => {
     event.preventDefault();
-    setFieldErrors({});
-    setFormErrors([]);
-    const { data, error, response } = await api.POST('/api/sip-security/allowlist', {
-      body: { cidr: form.cidr, description: form.description, force: form.force },
+    const body = { cidr: form.cidr, description: form.description, force: form.force };
+    const sent = await send(() => api.POST('/api/sip-security/allowlist', { body }), {
+      failed: 'Refused',
+      byStatus: { 409: () => ({ fields: { cidr: ['This CIDR is already allowlisted.'] } }) },
     });
-    if (data) {
-      setNotice(networkNotice(form.cidr, data.cidr, 'allowlisted'));
-      setForm({ cidr: '', description: '', force: false });
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-      return;
-    }
-    if (response.status === 409) {
-      setFieldErrors({ cidr: ['This CIDR is already allowlisted.'] });
-      return;
-    }
-    const split = messagesByField(errorMessages(error, `Refused (${response.status}).`), ALLOWLIST_FIELDS);
-    setFieldErrors(split.fields);
-    setFormErrors(split.other);
+    if (!sent?.data) return;
+    setNotice(networkNotice(form.cidr, sent.data.cidr, 'allowlisted'));
+    setForm({ cidr: '', description: '', force: false });
+    void queryClient.invalidateQueries({ queryKey: ['sip'] });
   };
 
   return (
@@ -126,17 +118,7 @@ export function Allowlist() {
           onChange={(e) => setForm({ ...form, description: e.target.value })}
           errors={fieldErrors.description}
         />
-        <div className="field checkbox">
-          <label>
-            <input
-              type="checkbox"
-              name="force"
-              checked={form.force}
-              onChange={(e) => setForm({ ...form, force: e.target.checked })}
-            />
-            Allowlist it even if it is wider than the minimum prefix (SIP_MIN_PREFIX_IPV4/IPV6)
-          </label>
-        </div>
+        <WideRangeBox verb="Allowlist" checked={form.force} onChange={(force) => setForm({ ...form, force })} />
         <button type="submit" className="primary">
           Add to allowlist
         </button>

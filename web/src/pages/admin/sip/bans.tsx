@@ -1,12 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useState } from 'react';
-import { api, dataOrThrow, errorMessages, messagesByField, Schemas } from '../../../api/client';
+import { api, dataOrThrow, Schemas } from '../../../api/client';
+import { useApiForm } from '../../../api/use-api-form';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Field, FormErrors } from '../../../components/field';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
 import { useSipRefreshInterval } from './refresh';
 import { formatTime } from '../../../format';
 import { networkNotice } from './network-notice';
+import { WideRangeBox } from './wide-range-box';
 
 const BAN_FIELDS = ['cidr', 'reason', 'duration_seconds'] as const;
 
@@ -16,8 +18,7 @@ const SOURCE_LABEL: Record<string, string> = { auto: 'Automatic', manual: 'Manua
 export function Bans() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ cidr: '', reason: '', duration: '', force: false });
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<(typeof BAN_FIELDS)[number], string[]>>>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
+  const { fieldErrors, formErrors, send } = useApiForm(BAN_FIELDS);
   const [notice, setNotice] = useState('');
   const refreshInterval = useSipRefreshInterval();
   const bans = useQuery({
@@ -38,21 +39,13 @@ export function Bans() {
   });
   const add = async (event: FormEvent) => {
     event.preventDefault();
-    setFieldErrors({});
-    setFormErrors([]);
     const duration = form.duration.trim() === '' ? null : Number(form.duration);
-    const { data, error, response } = await api.POST('/api/sip-security/bans', {
-      body: { cidr: form.cidr, reason: form.reason, duration_seconds: duration, force: form.force },
-    });
-    if (data) {
-      setNotice(networkNotice(form.cidr, data.cidr, 'banned'));
-      setForm({ cidr: '', reason: '', duration: '', force: false });
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-      return;
-    }
-    const split = messagesByField(errorMessages(error, `Ban refused (${response.status}).`), BAN_FIELDS);
-    setFieldErrors(split.fields);
-    setFormErrors(split.other);
+    const body = { cidr: form.cidr, reason: form.reason, duration_seconds: duration, force: form.force };
+    const sent = await send(() => api.POST('/api/sip-security/bans', { body }), { failed: 'Ban refused' });
+    if (!sent?.data) return;
+    setNotice(networkNotice(form.cidr, sent.data.cidr, 'banned'));
+    setForm({ cidr: '', reason: '', duration: '', force: false });
+    void queryClient.invalidateQueries({ queryKey: ['sip'] });
   };
 
   return (
@@ -87,7 +80,7 @@ export function Bans() {
                     <code>{ban.cidr}</code>
                   </td>
                   <td>{ban.reason}</td>
-                  <td>{SOURCE_LABEL[ban.source] ?? ban.source}</td>
+                  <td>{ban.feed ? `Feed ${ban.feed}` : (SOURCE_LABEL[ban.source] ?? ban.source)}</td>
                   <td>{formatTime(ban.created_at)}</td>
                   <td>{ban.expires_at ? formatTime(ban.expires_at) : 'Until lifted'}</td>
                   <td>
@@ -134,17 +127,7 @@ export function Bans() {
           onChange={(e) => setForm({ ...form, duration: e.target.value })}
           errors={fieldErrors.duration_seconds}
         />
-        <div className="field checkbox">
-          <label>
-            <input
-              type="checkbox"
-              name="force"
-              checked={form.force}
-              onChange={(e) => setForm({ ...form, force: e.target.checked })}
-            />
-            Ban it even if it is wider than the minimum prefix (SIP_MIN_PREFIX_IPV4/IPV6)
-          </label>
-        </div>
+        <WideRangeBox verb="Ban" checked={form.force} onChange={(force) => setForm({ ...form, force })} />
         <button type="submit" className="primary">
           Add ban
         </button>
