@@ -9,14 +9,9 @@ export interface FeedStatus {
   healthy: boolean;
 }
 
-/**
- * Where the status page reads the feeds from. The feeds feature provides it (`{ provide: FEED_STATUS_SOURCE,
- * useExisting: <its service> }` in StatusModule); until then there are none.
- */
+/** Where the status page reads the feeds from: SipFeedStatusSource (StatusModule) for the feeds pulled in. */
 export interface FeedStatusSource {
   feedStatuses(): Promise<FeedStatus[]>;
 }
 
 export const FEED_STATUS_SOURCE = Symbol('FEED_STATUS_SOURCE');
-
-export const NO_FEEDS: FeedStatusSource = { feedStatuses: () => Promise.resolve([]) };

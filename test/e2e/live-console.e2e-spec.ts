@@ -4,6 +4,7 @@ import { LiveTicker } from '../../src/live/live-ticker.service';
 import { freePort } from '../support/service-process';
 import { SseClient, SseEvent } from '../support/sse-client';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 /** When the machine has a Redis (CI does), the second instance uses it and its status says so. */
 const REDIS_URL = process.env.REDIS_URL;
@@ -162,5 +163,27 @@ describe('the console live stream and status (real HTTP, real PostgreSQL, two in
       proxies: [],
       redis: REDIS_URL ? { configured: true, up: true } : { configured: false, up: null },
     });
+  });
+
+  it('reports a feed whose pulls fail, with its error, among the problems', async () => {
+    await first.http
+      .post('/api/sip-security/feeds')
+      .set(bearer(admin))
+      .send({
+        name: 'dead-list',
+        url: `http://127.0.0.1:${await freePort()}/list.txt`,
+        format: 'plain',
+        interval_seconds: 60,
+      })
+      .expect(201);
+    const status = await waitFor(async () => {
+      const response = await first.http.get('/api/admin/status').set(bearer(admin)).expect(200);
+      const body = response.body as { feeds: Array<{ last_error: string | null }>; problems: string[] };
+      return body.feeds[0]?.last_error ? body : undefined;
+    }, 15_000);
+    expect(status.feeds).toEqual([
+      { name: 'dead-list', direction: 'in', last_success_at: null, last_error: expect.any(String), healthy: false },
+    ]);
+    expect(status.problems).toContain('Feed dead-list is failing');
   });
 });
