@@ -132,6 +132,16 @@ describe('the console live stream and status (real HTTP, real PostgreSQL, two in
     expect(again.status).toBe(401);
   });
 
+  it('ends a stream with event: reauth at the next heartbeat once its session has ended (signed out)', async () => {
+    const session = await first.login(ADMIN.email, ADMIN.password);
+    const stream = await open(firstUrl, session);
+    await first.http.post('/api/auth/logout').set(bearer(session)).expect(204);
+    // The heartbeat (every 15 s) checks the token again.
+    const reauth = await stream.next(named('reauth'), 25_000);
+    expect(reauth.data).toEqual({ reason: 'token_invalid' });
+    await stream.ended;
+  });
+
   it('reports the proxies, bouncers, feeds, outbox, ban engine, database and Redis on the status route', async () => {
     await first.http.post('/api/sip-security/bouncers').set(bearer(admin)).send({ name: 'edge-fw' }).expect(201);
     const response = await first.http.get('/api/admin/status').set(bearer(admin)).expect(200);
