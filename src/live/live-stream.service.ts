@@ -1,4 +1,4 @@
-import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { ServerResponse } from 'node:http';
 import { AccessTokenService } from '../auth/access-token.service';
 import { ShutdownState } from '../common/shutdown-state';
@@ -73,7 +73,10 @@ export class LiveStreamService {
         ({ user }) => {
           if (!user.isSuperuser) reauth('not_superuser');
         },
-        () => reauth('token_invalid'),
+        (error: unknown) => {
+          // A database outage is no reason to end a stream that still works (its status event says so).
+          if (error instanceof UnauthorizedException) reauth('token_invalid');
+        },
       );
     }, HEARTBEAT_MS);
     const expiry = setTimeout(

@@ -16,8 +16,9 @@ export class StatusController {
     summary: 'The state of what the service depends on, as this instance sees it',
     description:
       'Each SIP proxy (in step, last push, last error), each bouncer key (last pull), each ban feed, the mail ' +
-      'outbox, the ban engine’s lag, the database and Redis; `problems` says what is wrong in words. Always ' +
-      '200, also while the database is down (that is one of the things it reports).',
+      'outbox, the ban engine’s lag, the database and Redis; `problems` says what is wrong in words. While ' +
+      'the database is down, checking the token needs it, so this answers 503 as every route does; an open ' +
+      '`GET /api/admin/live` stream still gets the `status` event that says so.',
   })
   @ApiOkResponse({ type: StatusDto })
   async get(): Promise<StatusDto> {

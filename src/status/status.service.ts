@@ -34,7 +34,7 @@ export class StatusService {
     const [bouncers, outbox, feeds, redisUp] = await Promise.all([
       databaseUp ? this.bouncers.list().catch(() => []) : [],
       databaseUp ? this.repository.countOutbox(OUTBOX_FAILED_WITHIN_HOURS).catch(() => null) : null,
-      this.feeds.feedStatuses(),
+      databaseUp ? this.feeds.feedStatuses().catch(() => []) : [],
       this.throttlerStorage instanceof RedisThrottlerStorage ? this.throttlerStorage.answers() : null,
     ]);
     const report: StatusReport = {

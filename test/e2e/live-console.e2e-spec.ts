@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LiveEvents } from '../../src/live/live-events.service';
 import { LiveTicker } from '../../src/live/live-ticker.service';
+import { ClusterProcess, stopLeftoverPostmaster } from '../support/embedded-cluster';
 import { freePort } from '../support/service-process';
 import { SseClient, SseEvent } from '../support/sse-client';
 import { ADMIN, closeAll, newUser, startTestApp, TestApp } from '../support/test-app';
@@ -195,5 +199,43 @@ describe('the console live stream and status (real HTTP, real PostgreSQL, two in
       { name: 'dead-list', direction: 'in', last_success_at: null, last_error: expect.any(String), healthy: false },
     ]);
     expect(status.problems).toContain('Feed dead-list is failing');
+  });
+});
+
+/** The status on a PostgreSQL cluster of the test's own, which it stops. */
+describe('the status while the database is down', () => {
+  jest.setTimeout(60_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'regshield-status-outage-'));
+  const cluster = new ClusterProcess(dataDir);
+  let app: TestApp;
+  let stream: SseClient | undefined;
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      databaseUrl: await cluster.start(),
+      env: { DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '2000' },
+    });
+    // The test's own client is cut with the rest.
+    app.db.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    stream?.close();
+    app?.app.getHttpServer().closeAllConnections();
+    await app?.close().catch(() => undefined);
+    await cluster.stop();
+    await stopLeftoverPostmaster(dataDir);
+  });
+
+  it('reaches an open console as a status event; the route itself answers 503 like every route that checks a token', async () => {
+    const token = await app.login(ADMIN.email, ADMIN.password);
+    stream = await SseClient.open(`${await listen(app)}/api/admin/live`, bearer(token));
+    await app.app.get(LiveTicker).tick();
+    await stream.next(named('status', { ok: true }));
+    await cluster.stop();
+    await app.app.get(LiveTicker).tick();
+    const down = await stream.next(named('status', { ok: false }), 10_000);
+    expect(down.data).toEqual({ ok: false, problems: ['The database does not answer'] });
+    const response = await app.http.get('/api/admin/status').set(bearer(token)).expect(503);
+    expect(response.headers['retry-after']).toBeDefined();
   });
 });

@@ -2,13 +2,25 @@ import { QueryKey, useQueryClient } from '@tanstack/react-query';
 import { createContext, ReactNode, useContext, useEffect, useState } from 'react';
 import { LiveConnection, openLiveStream } from '../../api/live-stream';
 
+/** The `status` event's summary of GET /api/admin/status. */
+export interface StatusSummary {
+  ok: boolean;
+  problems: string[];
+}
+
 interface LiveState {
   connection: LiveConnection;
   /** When the server was last heard from (an event or a heartbeat). */
   updatedAt: Date | null;
+  /**
+   * The latest status summary the stream brought. It arrives even when the status route cannot answer (the
+   * database is down, so no token can be checked), which is when it matters most.
+   */
+  status: StatusSummary | null;
 }
 
-const LiveContext = createContext<LiveState>({ connection: 'connecting', updatedAt: null });
+const INITIAL_STATE: LiveState = { connection: 'connecting', updatedAt: null, status: null };
+const LiveContext = createContext<LiveState>(INITIAL_STATE);
 
 /** What each event makes stale. account_alert: the SIP account alerts' queries, when that page exists. */
 const STALE_ON: Record<string, QueryKey[]> = {
@@ -34,7 +46,7 @@ const COALESCE_MS = 100;
  */
 export function LiveProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [state, setState] = useState<LiveState>({ connection: 'connecting', updatedAt: null });
+  const [state, setState] = useState<LiveState>(INITIAL_STATE);
   useEffect(() => {
     // The admin routes refuse this admin (ADMIN_MFA_REQUIRED): the stream would only be refused.
     if (!enabled) return;
@@ -50,7 +62,10 @@ export function LiveProvider({ enabled, children }: { enabled: boolean; children
       }, COALESCE_MS);
     };
     const stop = openLiveStream({
-      onEvent: ({ event }) => markStale(STALE_ON[event] ?? []),
+      onEvent: ({ event, data }) => {
+        if (event === 'status') setState((previous) => ({ ...previous, status: data as StatusSummary }));
+        markStale(STALE_ON[event] ?? []);
+      },
       onActivity: () => setState((previous) => ({ ...previous, updatedAt: new Date() })),
       onConnection: (connection) => setState((previous) => ({ ...previous, connection })),
       onReconnected: () => markStale(ALL_LIVE_KEYS),

@@ -9,7 +9,7 @@ import { formatTime, viewerTimeZone } from '../../format';
 import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
-import { LiveIndicator, LiveProvider, useFallbackInterval } from './live';
+import { LiveIndicator, LiveProvider, useFallbackInterval, useLive } from './live';
 import { PendingPage } from './pending';
 import { StatusPage, useStatusReport } from './status';
 import { UserPage } from './user';
@@ -108,6 +108,8 @@ function ConsoleLayout({
 }) {
   const pending = usePendingCount(adminRoutesOpen);
   const status = useStatusReport(adminRoutesOpen);
+  // The stream's summary is the newer one, and the only one while the status route cannot answer.
+  const problems = (useLive().status ?? status.data)?.problems.length;
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -123,7 +125,7 @@ function ConsoleLayout({
                 path={`${base}${section.path}`}
                 label={section.label}
                 count={section.path === '/pending' ? pending.data : undefined}
-                problems={section.path === '/status' ? status.data?.problems.length : undefined}
+                problems={section.path === '/status' ? problems : undefined}
               />
             ))}
           </ul>

@@ -3,7 +3,7 @@ import { useEffect } from 'react';
 import { api, dataOrThrow } from '../../api/client';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTimeToSecond } from '../../format';
-import { useFallbackInterval } from './live';
+import { useFallbackInterval, useLive } from './live';
 
 /**
  * The status report, shared by the page and the navigation's badge. The stream's `status` event marks it
@@ -32,8 +32,26 @@ export function StatusPage() {
     document.title = 'Status · regshield';
   }, []);
   const report = useStatusReport();
+  const live = useLive().status;
   if (report.isPending) return <Loading what="the status" />;
-  if (report.isError) return <ErrorMessage error={report.error} />;
+  if (report.isError) {
+    return (
+      <>
+        <h1>Status</h1>
+        <ErrorMessage error={report.error} />
+        {live && !live.ok && (
+          <section className="card" aria-labelledby="problems-heading">
+            <h2 id="problems-heading">Problems</h2>
+            <ul className="problems">
+              {live.problems.map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          </section>
+        )}
+      </>
+    );
+  }
   const status = report.data;
   return (
     <>
