@@ -88,6 +88,11 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_REDIS_FAILURE', 'fail-open'],
     ['SIP_DECOY_USERNAMES', 'admin,sip:admin'],
     ['SIP_DECOY_USERNAMES', 'admin,ad min'],
+    ['SIP_COMPROMISE_ACTION', 'ban'],
+    ['SIP_NEW_NETWORK_ACTION', 'notify'],
+    ['SIP_ACCOUNT_HISTORY_DAYS', '0'],
+    ['SIP_TRUST_TTL', '1d'],
+    ['GEOIP_DB', '/nonexistent/GeoLite2-Country.mmdb'],
   ])('refuses a bad %s (%j) and names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { accessSync, constants, statSync } from 'node:fs';
 import {
   IsEmail,
   IsIn,
@@ -42,6 +43,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The decoy names the proxy and the engine compare with (lower case); restricted to what needs no quoting anywhere. */
 const SIP_DECOY_USERNAME = /^[A-Za-z0-9._~+-]{1,64}$/;
+
+/** What a rule about a SIP account does when it fires: store an alert, or also block the account at the proxy. */
+export const SIP_ACCOUNT_ACTIONS = ['block', 'alert'] as const;
+export type SipAccountAction = (typeof SIP_ACCOUNT_ACTIONS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -253,6 +258,32 @@ class EnvironmentVariables {
   @IsInt()
   @Min(1)
   SIP_FEED_STALE_AFTER: number = 86400;
+  @IsIn(SIP_ACCOUNT_ACTIONS)
+  SIP_COMPROMISE_ACTION: SipAccountAction = 'block';
+
+  @IsIn(SIP_ACCOUNT_ACTIONS)
+  SIP_NEW_NETWORK_ACTION: SipAccountAction = 'alert';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  SIP_ACCOUNT_HISTORY_DAYS: number = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_TRUST_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIP_TRUSTED_MAX_RETRY: number = 50;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  GEOIP_DB?: string;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -537,6 +568,7 @@ export interface AppConfig {
   sipEventRetentionDays: number;
   /** A feed that cannot be pulled for this many seconds has its bans lifted until it answers again. */
   sipFeedStaleAfterSeconds: number;
+  sipAccounts: SipAccountsConfig;
   logLevel: LogLevel;
   /** Where people reach the service, without a trailing slash: every link in an e-mail starts with it. */
   publicUrl: string;
@@ -579,6 +611,22 @@ export interface CaptchaConfig {
   expiresSeconds: number;
   cost: number;
   maxCounter: number;
+}
+
+/** The rules about SIP accounts (src/sip-accounts). */
+export interface SipAccountsConfig {
+  /** A credential compromise: block the account at the proxy (and alert), or only alert. */
+  compromiseAction: SipAccountAction;
+  /** A registration from a new network or country: alert, or also block. */
+  newNetworkAction: SipAccountAction;
+  /** How far back an account's registrations count as its known networks. */
+  historyDays: number;
+  /** A source that registered an account this recently (and has no compromise alert) is trusted for it. */
+  trustTtlSeconds: number;
+  /** A trusted source is banned only after this many counted events (SIP_BAN_MAX_RETRY for the others). */
+  trustedMaxRetry: number;
+  /** A MaxMind-format country database; without it, networks only. */
+  geoipDb?: string;
 }
 
 export interface MailConfig {
@@ -640,6 +688,15 @@ function parseTrustProxy(value: string | undefined, problems: string[]): TrustPr
   return entries;
 }
 
+function isReadableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates the environment; throws one error naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { exposeDefaultValues: true });
@@ -668,6 +725,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     parseCidrList(vars.SIP_ALLOWLIST);
   } catch (error) {
     problems.push(`SIP_ALLOWLIST: ${(error as Error).message}`);
+  }
+  if (vars.GEOIP_DB !== undefined && !isReadableFile(vars.GEOIP_DB)) {
+    problems.push(`GEOIP_DB: ${vars.GEOIP_DB} is not a readable file (a MaxMind-format .mmdb)`);
   }
   // The ban engine counts events within SIP_BAN_FIND_TIME: retention must not delete them first.
   if (vars.SIP_EVENT_RETENTION_DAYS > 0 && vars.SIP_EVENT_RETENTION_DAYS * 86400 < vars.SIP_BAN_FIND_TIME) {
@@ -730,6 +790,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sipDecoyUsernames: [...new Set(vars.SIP_DECOY_USERNAMES.map((name) => name.toLowerCase()))],
     sipEventRetentionDays: vars.SIP_EVENT_RETENTION_DAYS,
     sipFeedStaleAfterSeconds: vars.SIP_FEED_STALE_AFTER,
+    sipAccounts: {
+      compromiseAction: vars.SIP_COMPROMISE_ACTION,
+      newNetworkAction: vars.SIP_NEW_NETWORK_ACTION,
+      historyDays: vars.SIP_ACCOUNT_HISTORY_DAYS,
+      trustTtlSeconds: vars.SIP_TRUST_TTL,
+      trustedMaxRetry: vars.SIP_TRUSTED_MAX_RETRY,
+      geoipDb: vars.GEOIP_DB,
+    },
     logLevel: vars.LOG_LEVEL,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     mail: {

@@ -27,6 +27,7 @@ import { PasskeysAndAdminFactorGrace1764000007100 } from './migrations/176400000
 import { SessionDevice1764000007200 } from './migrations/1764000007200-SessionDevice';
 import { PartitionSipEvents1764000007400 } from './migrations/1764000007400-PartitionSipEvents';
 import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007500-SessionNotifyOnStateChange';
+import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
@@ -54,6 +55,7 @@ export const MIGRATIONS = [
   SessionDevice1764000007200,
   PartitionSipEvents1764000007400,
   SessionNotifyOnStateChange1764000007500,
+  SipAccounts1764000007600,
   SipBanEvidence1764000007700,
   SipFeeds1764000007800,
   LiveConsoleNotifications1764000007900,

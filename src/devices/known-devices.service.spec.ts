@@ -1,3 +1,4 @@
+import { EntityManager } from 'typeorm';
 import { Logger, NotFoundException } from '@nestjs/common';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
@@ -11,6 +12,9 @@ import { NewDeviceNoticesService, shouldTellNewDevice } from './new-device-notic
 
 const JWT_SECRET = 'a-server-secret-of-at-least-32-characters';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36';
+
+/** The sign-in's transaction, passed through to every write. */
+const tx = { transaction: 'of the sign-in' } as unknown as EntityManager;
 
 describe('KnownDevicesService after a sign-in', () => {
   const owner = {
@@ -55,14 +59,14 @@ describe('KnownDevicesService after a sign-in', () => {
   it('remembers a new device, tells the owner (time, IP, readable browser, link to /account) and logs it', async () => {
     const { service, repository, sent, log } = build();
     const before = Date.now();
-    const signedIn = await service.rememberSignIn(owner, undefined, client);
+    const signedIn = await service.rememberSignIn(owner, undefined, client, tx);
 
     expect(signedIn.deviceId).toBe(newDeviceId);
     expect(verifyDeviceClaim(deriveKey(JWT_SECRET, 'device-cookie'), signedIn.cookie)).toEqual({
       deviceId: newDeviceId,
       userId: owner.id,
     });
-    expect(repository.insert).toHaveBeenCalledWith(owner.id, { ip: client.ip, userAgent: CHROME }, 50);
+    expect(repository.insert).toHaveBeenCalledWith(owner.id, { ip: client.ip, userAgent: CHROME }, 50, tx);
     expect(sent).toHaveLength(1);
     const [mail] = sent;
     expect(mail).toMatchObject({
@@ -89,9 +93,9 @@ describe('KnownDevicesService after a sign-in', () => {
   it('tells nothing for a known device: it is used again, with the same cookie', async () => {
     const { service, repository, sent, log } = build();
     const known = { id: '11111111-2222-4333-8444-555555555555', userId: owner.id, lockedUntil: null };
-    const signedIn = await service.rememberSignIn(owner, known, client);
+    const signedIn = await service.rememberSignIn(owner, known, client, tx);
     expect(signedIn.deviceId).toBe(known.id);
-    expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME });
+    expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME }, tx);
     expect(repository.insert).not.toHaveBeenCalled();
     expect(sent).toEqual([]);
     expect(log).not.toHaveBeenCalled();

@@ -7,7 +7,8 @@ export type MailKind =
   | 'signup_notice'
   | 'signup_digest'
   | 'invitation'
-  | 'new_device';
+  | 'new_device'
+  | 'sip_account_alert';
 
 /** One rendered e-mail: the sender comes from MAIL_FROM when it is sent. */
 export interface MailMessage {

@@ -66,12 +66,32 @@ async function readCapped(response: Response): Promise<string> {
   return text + decoder.decode();
 }
 
-/** fetch's own message is "fetch failed"; the cause says what happened (ECONNREFUSED, a timeout). */
+/**
+ * fetch's own message is "fetch failed"; the cause says what happened (ECONNREFUSED, a timeout). Read by
+ * shape, not `instanceof Error`: an error from another realm (fetch's own under Jest's sandbox) fails that
+ * test, and the admin then saw "TypeError: fetch failed" instead of the cause.
+ */
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+  if (!isErrorLike(error)) return String(error);
   if (error.name === 'TimeoutError') return `no answer within ${FEED_TIMEOUT_MS / 1000} s`;
   if (error.name === 'AbortError') return 'cancelled: the service is shutting down';
-  const cause = (error as Error & { cause?: unknown }).cause;
-  if (cause instanceof Error) return (cause as Error & { code?: string }).code ?? cause.message;
+  const { cause } = error;
+  if (isErrorLike(cause)) return typeof cause.code === 'string' ? cause.code : cause.message;
   return error.message;
+}
+
+interface ErrorLike {
+  name: string;
+  message: string;
+  code?: unknown;
+  cause?: unknown;
+}
+
+function isErrorLike(value: unknown): value is ErrorLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorLike).name === 'string' &&
+    typeof (value as ErrorLike).message === 'string'
+  );
 }

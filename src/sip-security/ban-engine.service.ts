@@ -17,6 +17,15 @@ import { DecoyTouch, EventWatermark, NewAutomaticBan, Offender, SipBansRepositor
 const ENGINE_INTERVAL_MS = 250;
 
 /**
+ * Lets another feature hold back the automatic ban of some offenders (src/sip-accounts: a trusted source is
+ * banned only past SIP_TRUSTED_MAX_RETRY). Asked in the engine's transaction, before its bans are stored.
+ */
+export interface BanEngineExemptions {
+  /** The units among these offenders not to ban in this look. */
+  exempt(manager: EntityManager, offenders: Offender[]): Promise<ReadonlySet<string>>;
+}
+
+/**
  * Fail2Ban's rule over both event tables: a source (an IPv4 address, or an IPv6 source's
  * SIP_BAN_IPV6_PREFIX) with SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME is banned. A source
  * that touched a decoy username (SIP_DECOY_USERNAMES) once is banned at once. Each ban stores its evidence
@@ -37,6 +46,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private busy = false;
   /** Until the first look, every event in the window is new (a restart misses nothing). */
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
+  private readonly exemptions: BanEngineExemptions[] = [];
   private evaluatedUpTo?: Date;
 
   constructor(
@@ -46,6 +56,11 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** Adds a rule that may hold back bans; to be called before the application bootstraps (onModuleInit). */
+  addExemptions(exemptions: BanEngineExemptions): void {
+    this.exemptions.push(exemptions);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -125,7 +140,15 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   ): Promise<Array<{ ban: SipBan; hits: number }>> {
     // A decoy touch decides the rule even when the source also crossed the limit: it is the stronger proof.
     const decoyByUnit = new Map(decoyTouches.map(({ unit, username }) => [unit, username]));
-    const units = [...new Set([...offenders.map(({ unit }) => unit), ...decoyByUnit.keys()])];
+    // A decoy touch bans whatever else is known of the source; only the count rule may be held back.
+    const exempt = new Set<string>();
+    const counted = offenders.filter(({ unit }) => !decoyByUnit.has(unit));
+    for (const exemptions of counted.length > 0 ? this.exemptions : []) {
+      for (const unit of await exemptions.exempt(manager, counted)) exempt.add(unit);
+    }
+    const units = [
+      ...new Set([...offenders.map(({ unit }) => unit).filter((unit) => !exempt.has(unit)), ...decoyByUnit.keys()]),
+    ];
     if (units.length === 0) return [];
     const eligibility = await this.repository.findBanEligibilities(manager, units);
     const eligible = units.flatMap((unit) => {

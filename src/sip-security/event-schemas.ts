@@ -65,6 +65,29 @@ export const DOOR_KNOCK_EVENT: SchemaObject = {
   },
 };
 
+export const REGISTRATION_SUCCESS_EVENT: SchemaObject = {
+  type: 'object',
+  title: 'RegistrationSuccessEvent',
+  description: 'One successful REGISTER (the columns of registration_successes)',
+  additionalProperties: false,
+  required: ['username', 'domain', 'source_ip'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: TEXT_MAX, example: '1000' },
+    domain: { type: 'string', minLength: 1, maxLength: TEXT_MAX, example: 'sip.example.com' },
+    source_ip: sourceIp,
+    source_port: port,
+    user_agent: text('Yealink SIP-T46U'),
+  },
+};
+
+export interface RegistrationSuccessEvent {
+  username: string;
+  domain: string;
+  source_ip: string;
+  source_port?: number | null;
+  user_agent?: string | null;
+}
+
 export interface FailedRegistrationEvent {
   username?: string | null;
   domain?: string | null;

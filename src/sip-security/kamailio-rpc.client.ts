@@ -61,10 +61,11 @@ export class KamailioRpcClient {
       body: JSON.stringify({ jsonrpc: '2.0', method, params, id: this.nextId++ }),
       signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
     });
-    if (!response.ok) {
+    // jsonrpcs answers a JSON-RPC error (a missing key among them) with HTTP 500 and the error in the body.
+    const answer = (await response.json().catch(() => undefined)) as JsonRpcAnswer | undefined;
+    if (answer === undefined || (!response.ok && !answer.error)) {
       throw new KamailioRpcError(`${method}: HTTP ${response.status}`);
     }
-    const answer = (await response.json()) as JsonRpcAnswer;
     if (answer.error) {
       if (missingKeyIsUndefined && MISSING_KEY.test(answer.error.message)) return undefined;
       throw new KamailioRpcError(`${method}: ${answer.error.message}`);

@@ -33,6 +33,23 @@ const FULL_SYNC_INTERVAL_MS = 10 * 60_000;
 const BULK_RELOAD_FROM = 20;
 
 /**
+ * A table of keys, each with its expiry, that the proxy holds besides the bans (e.g. the account blocks of
+ * src/sip-accounts), mirrored in the same pushes: in full after a restart or failure, by difference otherwise.
+ */
+export interface MirroredTable {
+  /** The htable's name in kamailio.cfg (loaded there from a database view at start). */
+  readonly table: string;
+  /** Key → expiry in ms since the epoch (null: until removed), as the proxy should hold it now. */
+  desired(): ReadonlyMap<string, number | null>;
+}
+
+/** What a push makes the proxy hold: the bans, and each mirrored table's keys. */
+interface ProxyState {
+  bans: ProxyBanState;
+  tables: Map<string, ReadonlyMap<string, number | null>>;
+}
+
+/**
  * Keeps every configured Kamailio's in-memory ban tables equal to the ban index (SIP_PROXY_RPC_URLS), so that
  * the proxy enforces a ban, or stops enforcing it, within a second and never asks the database per request.
  * Every index reload (a ban of this instance or, through NOTIFY, of another) is pushed at once as a
@@ -41,6 +58,7 @@ const BULK_RELOAD_FROM = 20;
 @Injectable()
 export class ProxySyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly mirrors: ProxyMirror[];
+  private readonly tables: MirroredTable[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -73,9 +91,25 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
     return this.mirrors.map((mirror) => mirror.status());
   }
 
+  /** Mirrors one more table to every proxy; to be called before the application bootstraps (onModuleInit). */
+  mirror(table: MirroredTable): void {
+    this.tables.push(table);
+  }
+
+  /** Pushes what changed in a mirrored table now, instead of at the next heartbeat. */
+  tableChanged(): void {
+    this.pushAll(false);
+  }
+
   private pushAll(heartbeat: boolean): void {
     for (const mirror of this.mirrors) {
-      mirror.schedule(() => proxyBanState(this.index.snapshot(), Date.now()), heartbeat);
+      mirror.schedule(
+        () => ({
+          bans: proxyBanState(this.index.snapshot(), Date.now()),
+          tables: new Map(this.tables.map((table) => [table.table, table.desired()])),
+        }),
+        heartbeat,
+      );
     }
   }
 }
@@ -84,7 +118,7 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
 class ProxyMirror {
   private readonly logger = new Logger(ProxySyncService.name);
   /** What the proxy holds as far as we know; undefined: unknown, the next push is a full sync. */
-  private pushed?: ProxyBanState;
+  private pushed?: ProxyState;
   private lastFullSync = 0;
   private running: Promise<void> = Promise.resolve();
   private queued = false;
@@ -105,7 +139,7 @@ class ProxyMirror {
   }
 
   /** Pushes of a burst of reloads collapse into one, run after the one in progress. */
-  schedule(desired: () => ProxyBanState, heartbeat: boolean): void {
+  schedule(desired: () => ProxyState, heartbeat: boolean): void {
     this.queuedHeartbeat ||= heartbeat;
     if (this.queued) return;
     this.queued = true;
@@ -145,15 +179,19 @@ class ProxyMirror {
     };
   }
 
-  private async push(desired: ProxyBanState, heartbeat: boolean): Promise<void> {
+  private async push(desired: ProxyState, heartbeat: boolean): Promise<void> {
     if (heartbeat && this.pushed !== undefined) {
       const mark = await this.rpc.get(PROXY_TABLES.state, PROXY_STATE_KEYS.syncedBy);
       if (mark === undefined || Date.now() - this.lastFullSync > FULL_SYNC_INTERVAL_MS) this.pushed = undefined;
     }
     if (this.pushed === undefined) {
-      await this.fullSync(desired);
+      for (const [table, keys] of desired.tables) await this.fullSyncTable(table, keys);
+      await this.fullSync(desired.bans);
     } else {
-      await this.pushDifference(this.pushed, desired);
+      for (const [table, keys] of desired.tables) {
+        await this.pushTableDifference(table, this.pushed.tables.get(table) ?? new Map(), keys);
+      }
+      await this.pushDifference(this.pushed.bans, desired.bans);
     }
     this.pushed = desired;
     if (heartbeat) {
@@ -207,6 +245,29 @@ class ProxyMirror {
     }
   }
 
+  /** A mirrored table's full sync: every desired key set, every other key deleted (before the mark is set). */
+  private async fullSyncTable(table: string, desired: ReadonlyMap<string, number | null>): Promise<void> {
+    const held = await this.rpc.keys(table);
+    for (const [key, expiresAt] of desired) await this.setKey(table, key, expiresAt);
+    for (const key of held) {
+      if (!desired.has(key)) await this.rpc.delete(table, key);
+    }
+  }
+
+  private async pushTableDifference(
+    table: string,
+    pushed: ReadonlyMap<string, number | null>,
+    desired: ReadonlyMap<string, number | null>,
+  ): Promise<void> {
+    for (const [key, expiresAt] of desired) {
+      if (!pushed.has(key) || pushed.get(key) !== expiresAt) await this.setKey(table, key, expiresAt);
+    }
+    const now = Date.now();
+    for (const [key, expiresAt] of pushed) {
+      if (!desired.has(key) && (expiresAt === null || expiresAt > now)) await this.rpc.delete(table, key);
+    }
+  }
+
   /**
    * The proxy's reload reads the same active bans from the database (regshield_proxy_host_bans) that this
    * push would send, removing the ones no longer there. False when it could not (e.g. the proxy cannot reach
@@ -224,8 +285,12 @@ class ProxyMirror {
   }
 
   private setHostBan(address: string, expiresAt: number | null): Promise<void> {
+    return this.setKey(PROXY_TABLES.hostBans, address, expiresAt, 'ban');
+  }
+
+  private setKey(table: string, key: string, expiresAt: number | null, value = '1'): Promise<void> {
     const ttlSeconds = expiresAt === null ? undefined : (expiresAt - Date.now()) / 1000;
-    return this.rpc.setString(PROXY_TABLES.hostBans, address, 'ban', ttlSeconds);
+    return this.rpc.setString(table, key, value, ttlSeconds);
   }
 }
 

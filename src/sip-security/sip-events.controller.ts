@@ -28,10 +28,10 @@ import { EventFilter } from './sip-events.repository';
 import { MAX_TIMELINE_BUCKETS, SipEventsService } from './sip-events.service';
 
 /** A batch of MAX_BATCH events from the proxy is far over the 100 KiB every other route takes. */
-const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+export const INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** One event or an array of up to MAX_BATCH, as the OpenAPI document shows it. */
-const ApiEventBatch = (schema: SchemaObject) =>
+export const ApiEventBatch = (schema: SchemaObject) =>
   applyDecorators(
     ApiBody({ schema: { oneOf: [schema, { type: 'array', items: schema, minItems: 1, maxItems: MAX_BATCH }] } }),
     ApiAcceptedResponse({ type: IngestResultDto }),

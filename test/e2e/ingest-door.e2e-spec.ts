@@ -87,7 +87,11 @@ describe("The proxy's ingest routes check the caller before reading the body", (
     adminToken = await t.login(ADMIN.email, ADMIN.password);
   });
 
-  it.each(['/api/sip-security/door-knocks', '/api/sip-security/failed-registrations'])(
+  it.each([
+    '/api/sip-security/door-knocks',
+    '/api/sip-security/failed-registrations',
+    '/api/sip-security/registrations',
+  ])(
     'answers a 16 MiB body without credentials on %s with 401 before the body is sent, and closes the connection',
     async (path) => {
       const answer = await answerBeforeBody(port, path, {});

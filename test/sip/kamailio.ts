@@ -16,6 +16,7 @@
  * timeout; every temp dir is removed.
  */
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -459,6 +460,90 @@ export function sipRegister(opts: RegisterOptions): Promise<SippResult> {
     '-ap',
     opts.password,
   ]);
+}
+
+/**
+ * One REGISTER per phone, each answering its 401 with an RFC 2617 digest (qop=auth), all from one socket on
+ * `from` (the phones of one NAT), `rate` phones a second. Resolves with each phone's final status (null: none
+ * within `timeoutMs`). SIPp takes digest credentials per run only (-au/-ap), so a thousand accounts are
+ * registered here.
+ */
+export function registerPhones(opts: {
+  host?: string;
+  port: number;
+  from: string;
+  domain: string;
+  phones: Array<{ username: string; password: string }>;
+  rate: number;
+  timeoutMs?: number;
+}): Promise<Array<number | null>> {
+  const host = opts.host ?? '127.0.0.1';
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+  const statuses: Array<number | null> = opts.phones.map(() => null);
+  const sock = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    let pending = opts.phones.length;
+    const finish = () => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(statuses);
+    };
+    const timer = setTimeout(finish, opts.timeoutMs ?? 30_000);
+    const request = (index: number, cseq: number, authorization?: string) => {
+      const { username } = opts.phones[index];
+      const local = sock.address();
+      const message = [
+        `REGISTER sip:${opts.domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${local.address}:${local.port};rport;branch=z9hG4bK${index}x${cseq}x${Date.now()}`,
+        'Max-Forwards: 70',
+        `From: <sip:${username}@${opts.domain}>;tag=phone${index}`,
+        `To: <sip:${username}@${opts.domain}>`,
+        `Call-ID: phone-${index}@regshield-test`,
+        `CSeq: ${cseq} REGISTER`,
+        `Contact: <sip:${username}@${local.address}:${local.port}>`,
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'Expires: 300',
+        'User-Agent: regshield-test-phone',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(message, opts.port, host);
+    };
+    sock.on('message', (buffer) => {
+      const text = buffer.toString('latin1');
+      const status = Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1]);
+      const index = Number(/^Call-ID: phone-(\d+)@/im.exec(text)?.[1]);
+      if (!Number.isInteger(index) || statuses[index] !== null) return;
+      const challenge = /^WWW-Authenticate: Digest (.*)$/im.exec(text)?.[1];
+      if (status === 401 && challenge && /^CSeq: 1 /im.test(text)) {
+        const realm = /realm="([^"]*)"/.exec(challenge)![1];
+        const nonce = /nonce="([^"]*)"/.exec(challenge)![1];
+        const { username, password } = opts.phones[index];
+        const uri = `sip:${opts.domain}`;
+        const cnonce = md5(`${index}${Date.now()}`).slice(0, 16);
+        const response = md5(
+          `${md5(`${username}:${realm}:${password}`)}:${nonce}:00000001:${cnonce}:auth:${md5(`REGISTER:${uri}`)}`,
+        );
+        request(
+          index,
+          2,
+          `Digest username="${username}", realm="${realm}", nonce="${nonce}", uri="${uri}", ` +
+            `response="${response}", algorithm=MD5, cnonce="${cnonce}", qop=auth, nc=00000001`,
+        );
+        return;
+      }
+      if (status >= 200) {
+        statuses[index] = status;
+        if (--pending === 0) finish();
+      }
+    });
+    sock.bind(0, opts.from, () => {
+      opts.phones.forEach((_, index) => {
+        setTimeout(() => request(index, 1), (index * 1000) / opts.rate);
+      });
+    });
+  });
 }
 
 /** `count` REGISTERs with a wrong password (each: 401 challenge, then digest, then 403 from regshield's cfg). */

@@ -1,4 +1,5 @@
 import { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
   DESKTOP,
@@ -90,6 +91,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByRole('heading', { name: 'Forgotten password' }).waitFor();
     await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await expectAccessible(page, 'forgot-password');
     await screenshot(page, 'forgot-password');
     await page.getByRole('button', { name: 'Send the link' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
@@ -101,6 +103,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     await page.getByText('8 to 200 characters (not yet)').waitFor();
     await page.getByLabel('New password').fill('Renewed2345');
     await page.getByText('8 to 200 characters (met)').waitFor();
+    await expectAccessible(page, 'reset-password');
     await screenshot(page, 'reset-password');
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await page.waitForURL('**/login?notice=password-reset');
@@ -125,6 +128,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     expect(link.url.startsWith(`${baseUrl}/verify-email?token=`)).toBe(true);
     await page.goto(link.url);
     await page.getByText(`Your email address ${user.email} is confirmed.`).waitFor();
+    await expectAccessible(page, 'verify-email');
     await screenshot(page, 'verify-email');
     const { rows } = await t.db.query<{ email_verified: boolean }>(
       'SELECT email_verified FROM users WHERE email = $1',
@@ -143,6 +147,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     const qr = page.getByRole('img', { name: 'QR code of the key, for an authenticator app' });
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;/);
     const secret = await page.locator('code.secret').innerText();
+    await expectAccessible(page, 'account-second-factor');
     await screenshot(page, 'account-second-factor');
 
     await page.getByLabel('Authentication code').fill('12345');
@@ -163,6 +168,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     await signIn(user.email, user.password);
     const code = page.getByLabel('Authentication code');
     await code.fill('000000');
+    await expectAccessible(page, 'login-second-factor');
     await screenshot(page, 'login-second-factor');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Invalid second factor: this code is wrong, expired or already used.').waitFor();
@@ -200,6 +206,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     const sessions = page.getByRole('region', { name: 'Sessions' });
     await sessions.getByText('this device').waitFor();
     await sessions.getByText('regshield-test-cli/1.0').waitFor();
+    await expectAccessible(page, 'account');
     await screenshot(page, 'account');
     await page.getByRole('button', { name: /^End the session of regshield-test-cli\/1\.0/ }).click();
     await page.getByText('The session of regshield-test-cli/1.0 has ended.').waitFor();

@@ -1,4 +1,5 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
   DESKTOP,
@@ -75,6 +76,7 @@ describeWith(
       await page.getByRole('checkbox', { name: `Select ${first.email}` }).check();
       await page.getByRole('checkbox', { name: `Select ${second.email}` }).check();
       await page.getByText('2 selected').waitFor();
+      await expectAccessible(page, 'admin-pending');
       await screenshot(page, 'admin-pending');
       await page.getByRole('button', { name: 'Approve selected' }).click();
       await page.getByText('2 sign-ups approved.').waitFor();
@@ -173,6 +175,7 @@ describeWith(
       await page.getByText(/^Locked after too many failed sign-ins, until /).waitFor();
       await page.getByRole('region', { name: 'Session list' }).getByRole('row').nth(1).waitFor();
       await page.getByRole('cell', { name: 'account_locked' }).waitFor();
+      await expectAccessible(page, 'admin-user');
       await screenshot(page, 'admin-user');
 
       await page.getByRole('button', { name: 'Sign out everywhere' }).click();

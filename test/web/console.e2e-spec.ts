@@ -1,4 +1,5 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
   DESKTOP,
@@ -94,6 +95,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await page.reload();
     const warmPaint = await firstContentfulPaint(page);
     console.log(`first-contentful-paint of /login: ${coldPaint} ms cold, ${warmPaint} ms from the browser's cache`);
+    await expectAccessible(page, 'login');
     await screenshot(page, 'login');
     await signIn(ADMIN.email, 'WrongPass123');
     await page.getByRole('alert').getByText('Incorrect email or password.').waitFor();
@@ -112,6 +114,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await page.getByLabel('Full name').fill(user.full_name);
     await page.getByLabel('Password', { exact: true }).fill(user.password);
     await page.getByText('8 to 200 characters (met)').waitFor();
+    await expectAccessible(page, 'register');
     await screenshot(page, 'register');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('An administrator will review your sign-up').waitFor();
@@ -124,6 +127,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     const email = page.getByRole('textbox', { name: 'Email' });
     await page.getByText('An account with this email already exists.').waitFor();
     expect(await email.getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'register with a refused field');
   });
 
   it('lets an admin sign in and approve a pending sign-up', async () => {
@@ -154,6 +158,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     const ownRow = page.getByRole('row').filter({ has: page.getByRole('cell', { name: ADMIN.email, exact: true }) });
     await ownRow.waitFor();
     expect(await ownRow.getByRole('button').allInnerTexts()).toEqual([]);
+    await expectAccessible(page, 'admin-users');
     await screenshot(page, 'admin-users');
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
@@ -166,8 +171,9 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await promotion.getByRole('link', { name: user.email }).waitFor();
     expect(await promotion.locator('time').innerText()).toMatch(/\d{1,2}:\d{2}:\d{2}/);
     expect(await promotion.locator('dt').allInnerTexts()).toContain('Action');
+    await expectAccessible(page, 'admin-audit');
     await screenshot(page, 'admin-audit');
-    await promotion.getByRole('button', { name: `Only events of ${user.email}` }).click();
+    await promotion.getByRole('button', { name: `Filter: only events of ${user.email}` }).click();
     await page.getByRole('cell', { name: 'user_created' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'login_failed' }).count()).toBe(0);
   });
@@ -244,6 +250,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
       .waitFor();
     await page.getByRole('region', { name: 'Top sources' }).getByRole('cell', { name: '192.0.2.77' }).waitFor();
     await page.getByRole('button', { name: 'Lift ban on 192.0.2.77/32' }).waitFor();
+    await expectAccessible(page, 'admin-sip');
     await screenshot(page, 'admin-sip');
 
     await page.getByRole('radio', { name: 'By day' }).check();
@@ -296,6 +303,7 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
     await page.goto('/account');
     await signIn(ADMIN.email, ADMIN.password);
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await expectAccessible(page, 'account inside the console');
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.getByRole('link', { name: 'Users' }).click();
     await page.waitForURL('**/admin/users');

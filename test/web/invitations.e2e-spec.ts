@@ -1,4 +1,5 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
   DESKTOP,
@@ -80,6 +81,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
     const row = page.getByRole('row', { name: new RegExp(email) });
     await row.getByRole('cell', { name: 'administrator', exact: true }).waitFor();
     await row.getByRole('cell', { name: 'pending', exact: true }).waitFor();
+    await expectAccessible(page, 'admin-invitations');
     await screenshot(page, 'admin-invitations');
 
     const { url } = linkIn(await mailTo(sink, email, 'You are invited'), '/accept-invite');
@@ -90,6 +92,7 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
       await invitePage.goto(url);
       await invitePage.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
       await invitePage.getByLabel('Full name').fill('Ivy Invited');
+      await expectAccessible(invitePage, 'accept-invite');
       await screenshot(invitePage, 'accept-invite');
       await invitePage.getByLabel('Password', { exact: true }).fill('weak');
       await invitePage.getByRole('button', { name: 'Create my account' }).click();

@@ -1,4 +1,5 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
   DESKTOP,
@@ -110,6 +111,7 @@ describeWith(missingForBrowserTests(), 'new-device notices and the device list i
     const thisDevice = devices.getByRole('row').filter({ hasText: 'this device' });
     expect(await thisDevice.count()).toBe(1);
     await expect(thisDevice.textContent()).resolves.toMatch(/Chrome \d+ on Linux/);
+    await expectAccessible(other, 'account-devices');
     await screenshot(other, 'account-devices');
 
     // Forgetting the laptop: gone from the list, and its next sign-in is a new device again.

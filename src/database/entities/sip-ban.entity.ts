@@ -3,7 +3,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 export type BanSource = 'auto' | 'manual' | 'feed';
 
 /** The engine's rules: one touch of a decoy username, or SIP_BAN_MAX_RETRY counted events in the window. */
-export type BanRule = 'decoy' | 'max_retry';
+/** `credential_compromise`: the source registered an account it had been guessing (src/sip-accounts). */
+export type BanRule = 'decoy' | 'max_retry' | 'credential_compromise';
 
 /**
  * What the engine saw of a source when it banned it: its counted events since the window's start (or its

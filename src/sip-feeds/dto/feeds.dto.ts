@@ -62,6 +62,7 @@ export class CreateFeedDto {
   interval_seconds: number;
 
   @ApiPropertyOptional({
+    type: String,
     maxLength: 500,
     nullable: true,
     description:

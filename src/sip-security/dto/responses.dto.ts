@@ -106,9 +106,10 @@ const COUNTS_BY_KIND = {
 
 export class BanEvidenceDto {
   @ApiProperty({
-    enum: ['decoy', 'max_retry'],
+    enum: ['decoy', 'max_retry', 'credential_compromise'],
     description:
-      'decoy: one touch of a decoy username (SIP_DECOY_USERNAMES); max_retry: SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME',
+      'decoy: one touch of a decoy username (SIP_DECOY_USERNAMES); max_retry: SIP_BAN_MAX_RETRY counted events within SIP_BAN_FIND_TIME; ' +
+      'credential_compromise: the source registered an account it had been guessing (its account alert says which)',
   })
   rule: BanRule;
   @ApiProperty({ type: String, nullable: true, description: 'The decoy username touched (rule decoy)' })

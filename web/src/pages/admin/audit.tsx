@@ -28,7 +28,7 @@ function UserCell({ id, email, onFilter }: { id: string | null; email: string | 
   return (
     <td>
       {email ? <Link href={`/users/${id}`}>{email}</Link> : <span className="id">{id} (removed)</span>}{' '}
-      <button type="button" className="link" onClick={onFilter} aria-label={`Only events of ${email ?? id}`}>
+      <button type="button" className="link" onClick={onFilter} aria-label={`Filter: only events of ${email ?? id}`}>
         filter
       </button>
     </td>

@@ -12,11 +12,15 @@ import { InvitationsPage } from './invitations';
 import { LiveIndicator, LiveProvider, useFallbackInterval, useLive } from './live';
 import { PendingPage } from './pending';
 import { StatusPage, useStatusReport } from './status';
+import { BouncersPage } from './sip/bouncers';
+import { FeedsPage } from './sip/feeds';
 import { UserPage } from './user';
 import { UsersPage } from './users';
 
-/** The charts library loads with the SIP page only. */
+/** The charts library loads with the SIP pages only. */
 const SipPage = lazy(async () => ({ default: (await import('./sip')).SipPage }));
+const SourcePage = lazy(async () => ({ default: (await import('./sip')).SourcePage }));
+const BanPage = lazy(async () => ({ default: (await import('./sip')).BanPage }));
 
 const SECTIONS = [
   { path: '/pending', label: 'Pending sign-ups' },
@@ -171,10 +175,26 @@ export function AdminShell() {
         <Route path="/invitations" component={InvitationsPage} />
         <Route path="/audit" component={AuditPage} />
         <Route path="/status" component={StatusPage} />
+        <Route path="/sip/feeds" component={FeedsPage} />
+        <Route path="/sip/bouncers" component={BouncersPage} />
         <Route path="/sip">
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />
           </Suspense>
+        </Route>
+        <Route path="/sip/sources/:ip">
+          {(params) => (
+            <Suspense fallback={<Loading what="the source" />}>
+              <SourcePage key={params.ip} ip={params.ip} />
+            </Suspense>
+          )}
+        </Route>
+        <Route path="/sip/bans/:id">
+          {(params) => (
+            <Suspense fallback={<Loading what="the ban" />}>
+              <BanPage key={params.id} id={params.id} />
+            </Suspense>
+          )}
         </Route>
         <Route path="/">
           <Redirect to="/pending" replace />

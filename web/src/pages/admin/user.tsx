@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ReactNode, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { useCurrentUser } from '../../auth';
 import { api, dataOrThrow, Schemas, totalCount, User } from '../../api/client';
 import { AuditDetails } from '../../components/audit-details';
 import { ConfirmButton } from '../../components/confirm-button';
+import { Panel } from '../../components/panel';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTime, formatTimeToSecond } from '../../format';
 import { ACTION_DONE, actionsFor, STATUS_LABEL, UserAction } from './users';
@@ -16,17 +17,6 @@ type Session = Schemas['SessionResponseDto'];
 /** A route answering 204 has no data to read: only a refusal (with the API's words) matters. */
 function noContent(result: { error?: unknown; response: Response }): void {
   if (!result.response.ok) dataOrThrow({ error: result.error, response: result.response });
-}
-
-/** A titled part of the page. */
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
-  return (
-    <section className="panel" aria-labelledby={id}>
-      <h2 id={id}>{title}</h2>
-      {children}
-    </section>
-  );
 }
 
 /** One account: its status and role, sessions, lockout, second factor, password reset and audit events. */
@@ -100,7 +90,7 @@ export function UserPage({ id }: { id: string }) {
       {change.isError && <ErrorMessage error={change.error} />}
 
       <div className="panels">
-        <Section title="Account">
+        <Panel title="Account">
           <dl className="facts">
             <dt>Name</dt>
             <dd>{u.full_name}</dd>
@@ -134,9 +124,9 @@ export function UserPage({ id }: { id: string }) {
               ),
             )}
           </div>
-        </Section>
+        </Panel>
 
-        <Section title="Sign-in protection">
+        <Panel title="Sign-in protection">
           <h3>Lockout</h3>
           {u.locked_until ? (
             <>
@@ -195,10 +185,10 @@ export function UserPage({ id }: { id: string }) {
           >
             Send password reset e-mail
           </button>
-        </Section>
+        </Panel>
       </div>
 
-      <Section title="Sessions">
+      <Panel title="Sessions">
         {sessions.isPending && <Loading what="sessions" />}
         {sessions.isError && <ErrorMessage error={sessions.error} />}
         {sessions.data && sessions.data.length === 0 && <Empty>No active session.</Empty>}
@@ -220,9 +210,9 @@ export function UserPage({ id }: { id: string }) {
             />
           </>
         )}
-      </Section>
+      </Panel>
 
-      <Section title="Audit events">
+      <Panel title="Audit events">
         {audit.isPending && <Loading what="audit events" />}
         {audit.isError && <ErrorMessage error={audit.error} />}
         {audit.data && audit.data.events.length === 0 && <Empty>No event about this user.</Empty>}
@@ -259,7 +249,7 @@ export function UserPage({ id }: { id: string }) {
             </TableRegion>
           </>
         )}
-      </Section>
+      </Panel>
     </>
   );
 }

@@ -10,3 +10,6 @@ import { useFallbackInterval } from '../live';
 export function useSipRefreshInterval(): number {
   return useFallbackInterval(60_000, 15_000);
 }
+
+/** The pages the stream says nothing about (feeds, bouncer keys) poll on this beat. */
+export const SIP_REFRESH_MS = 15_000;

@@ -1,11 +1,17 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'wouter';
 import { api, dataOrThrow, Schemas } from '../../../api/client';
 import { BarList } from '../../../components/bar-list';
+import { ConfirmButton } from '../../../components/confirm-button';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
 import { useSipRefreshInterval } from './refresh';
 import { formatTime, formatTimeToSecond } from '../../../format';
+import { sourcePath } from './ban-words';
 
-function banState(source: Schemas['TopSourceDto']): string {
+type TopSource = Schemas['TopSourceDto'];
+
+function banState(source: TopSource): string {
   if (source.banned) return source.ban_expires_at ? `Banned until ${formatTime(source.ban_expires_at)}` : 'Banned';
   if (source.allowlisted) return 'Allowlisted';
   return 'Not banned';
@@ -14,6 +20,24 @@ function banState(source: Schemas['TopSourceDto']): string {
 /** The last 24 hours: totals, what the events were, and the sources that sent the most. */
 export function Stats() {
   const refreshInterval = useSipRefreshInterval();
+  const queryClient = useQueryClient();
+  const [notice, setNotice] = useState('');
+  const ban = useMutation({
+    mutationFn: async (source: TopSource) =>
+      dataOrThrow(
+        await api.POST('/api/sip-security/bans', {
+          body: {
+            cidr: source.source_ip,
+            reason: `top source: ${source.failed_registrations} failed registrations and ${source.door_knocks} door knocks in 24 h (banned from the console)`,
+          },
+        }),
+      ),
+    onMutate: () => setNotice(''),
+    onSuccess: (created) => {
+      setNotice(`${created.cidr} banned until lifted.`);
+      void queryClient.invalidateQueries({ queryKey: ['sip'] });
+    },
+  });
   const stats = useQuery({
     queryKey: ['sip', 'stats'],
     queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/stats')),
@@ -53,6 +77,10 @@ export function Stats() {
           </div>
           <section className="card" aria-labelledby="sources-heading">
             <h3 id="sources-heading">Top sources</h3>
+            <p role="status" className="notice">
+              {notice}
+            </p>
+            {ban.isError && <ErrorMessage error={ban.error} />}
             {stats.data.top_sources.length === 0 ? (
               <Empty>No source sent anything.</Empty>
             ) : (
@@ -65,13 +93,18 @@ export function Stats() {
                       <th scope="col">Door knocks</th>
                       <th scope="col">Total</th>
                       <th scope="col">State</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
                     {stats.data.top_sources.map((source) => (
                       <tr key={source.source_ip}>
                         <td>
-                          <code>{source.source_ip}</code>
+                          <Link href={sourcePath(source.source_ip)}>
+                            <code>{source.source_ip}</code>
+                          </Link>
                         </td>
                         <td>{source.failed_registrations}</td>
                         <td>{source.door_knocks}</td>
@@ -80,6 +113,17 @@ export function Stats() {
                           <span className={`badge ${source.banned ? 'deactivated' : 'active'}`}>
                             {banState(source)}
                           </span>
+                        </td>
+                        <td>
+                          {!source.banned && !source.allowlisted && (
+                            <ConfirmButton
+                              label="Ban"
+                              name={`Ban ${source.source_ip}`}
+                              question={`Ban ${source.source_ip} until lifted? The proxy refuses its requests at once.`}
+                              disabled={ban.isPending}
+                              onConfirm={() => ban.mutate(source)}
+                            />
+                          )}
                         </td>
                       </tr>
                     ))}

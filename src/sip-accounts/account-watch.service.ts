@@ -1,0 +1,140 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
+import { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { OutboxWorker } from '../mail/outbox.worker';
+import { BanIndexService } from '../sip-security/ban-index.service';
+import { BanService } from '../sip-security/ban.service';
+import { AlertOutcome, AccountAlertResponseService } from './account-alert-response.service';
+import { AccountBlocksService } from './account-blocks.service';
+import { compromiseRule, newNetworkKind } from './account-rules';
+import { CountryLookupService } from './country-lookup.service';
+import { RegistrationFacts, RegistrationSuccessesRepository } from './registration-successes.repository';
+
+/**
+ * A quarter of a second, as the ban engine: the promise is a compromised account blocked at the proxy, and
+ * its source banned, within 1 s of the successful REGISTER (the proxy's write ≤ 0.1 s, this look, the push).
+ */
+const WATCH_INTERVAL_MS = 250;
+/** Successes evaluated per look; a backlog takes several looks. */
+const BATCH = 500;
+
+/**
+ * Applies the account rules to every registration success, once, in order: each look takes the rows after
+ * the stored watermark (sip_account_watch_state, under an advisory lock, so several instances and restarts
+ * evaluate each row exactly once), asks the database for each row's facts and stores what fired, its
+ * watermark with it. After the commit the new bans and blocks are pushed to the proxies and the e-mails
+ * are sent.
+ */
+@Injectable()
+export class AccountWatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AccountWatchService.name);
+  private timer?: NodeJS.Timeout;
+  private running: Promise<unknown> = Promise.resolve();
+  private busy = false;
+
+  constructor(
+    private readonly successes: RegistrationSuccessesRepository,
+    private readonly response: AccountAlertResponseService,
+    private readonly countries: CountryLookupService,
+    private readonly blocks: AccountBlocksService,
+    private readonly bans: BanService,
+    private readonly banIndex: BanIndexService,
+    private readonly auditTrail: AuditTrail,
+    private readonly outbox: OutboxWorker,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (!this.busy) void this.evaluate();
+    }, WATCH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One look (after the one in progress); resolves with the alerts it raised. Tests drive the watch with it. */
+  evaluate(): Promise<AlertOutcome[]> {
+    const look = this.running.then(() =>
+      this.look().catch((error: unknown) => {
+        this.logger.warn(`evaluation failed: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
+      }),
+    );
+    this.running = look;
+    this.busy = true;
+    void look.then(() => {
+      if (this.running === look) this.busy = false;
+    });
+    return look;
+  }
+
+  private async look(): Promise<AlertOutcome[]> {
+    const outcomes: AlertOutcome[] = [];
+    let more = true;
+    while (more) {
+      const batch = await this.auditTrail.run(async (tx, record) => {
+        if (!(await this.successes.tryLockWatch(tx))) return { raised: [], full: false };
+        const rows = await this.successes.findSuccessesWithFacts(tx, await this.successes.findWatchedUpTo(tx), {
+          findTimeSeconds: this.config.sipBan.findTimeSeconds,
+          ipv6Prefix: this.config.sipBan.ipv6Prefix,
+          trustTtlSeconds: this.config.sipAccounts.trustTtlSeconds,
+          historyDays: this.config.sipAccounts.historyDays,
+          batch: BATCH,
+        });
+        if (rows.length === 0) return { raised: [], full: false };
+        const raised: AlertOutcome[] = [];
+        for (const success of rows) {
+          const outcome = await this.evaluateOne(success, tx, record);
+          if (outcome) raised.push(outcome);
+        }
+        await this.successes.saveWatchedUpTo(rows[rows.length - 1].id, tx);
+        return { raised, full: rows.length === BATCH };
+      });
+      outcomes.push(...batch.raised);
+      more = batch.full;
+    }
+    await this.afterCommit(outcomes);
+    return outcomes;
+  }
+
+  private evaluateOne(
+    success: RegistrationFacts,
+    tx: EntityManager,
+    record: RecordAuditEvent,
+  ): Promise<AlertOutcome> | undefined {
+    const rule = compromiseRule(success, this.config.sipBan.maxRetry);
+    if (rule !== undefined) return this.response.respondToCompromise(success, rule, tx, record);
+    const country = this.countries.countryOf(success.sourceIp);
+    const known = this.countries.enabled ? this.knownCountries(success.historySources) : undefined;
+    const kind = newNetworkKind(success, country, known);
+    if (kind === undefined) return undefined;
+    return this.response.respondToNewNetwork(success, kind, country, [...(known ?? [])], tx, record);
+  }
+
+  private knownCountries(sources: string[]): Set<string> {
+    const known = new Set<string>();
+    for (const source of sources) {
+      const country = this.countries.countryOf(source);
+      if (country !== undefined) known.add(country);
+    }
+    return known;
+  }
+
+  private async afterCommit(outcomes: AlertOutcome[]): Promise<void> {
+    const bans = outcomes.flatMap(({ ban }) => (ban ? [{ ban, hits: 1 }] : []));
+    const work: Array<Promise<unknown>> = [];
+    if (bans.length > 0) {
+      this.bans.recordAutomaticBans(bans);
+      work.push(this.banIndex.reload());
+    }
+    if (outcomes.some(({ block }) => block !== undefined)) work.push(this.blocks.reload());
+    if (outcomes.some(({ alert }) => alert.kind === 'credential_compromise')) work.push(this.outbox.sendDue());
+    await Promise.all(work);
+  }
+}
