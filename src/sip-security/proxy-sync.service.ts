@@ -294,9 +294,17 @@ class ProxyMirror {
   }
 }
 
-/** fetch's own message ("fetch failed") says nothing; its cause says what failed (ECONNREFUSED, a timeout). */
+/**
+ * fetch's own message ("fetch failed") says nothing; its cause says what failed (ECONNREFUSED, a timeout).
+ * Read by shape, not `instanceof Error`: fetch's errors come from another realm under Jest's sandbox.
+ */
 function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  return cause === undefined ? error.message : `${error.message}: ${cause}`;
+  const message = messageOf(error) ?? String(error);
+  const cause = messageOf((error as { cause?: unknown } | null)?.cause);
+  return cause === undefined ? message : `${message}: ${cause}`;
+}
+
+function messageOf(value: unknown): string | undefined {
+  const message = (value as { message?: unknown } | null | undefined)?.message;
+  return typeof value === 'object' && typeof message === 'string' ? message : undefined;
 }
