@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { AxeResults, ImpactValue } from 'axe-core';
 import { Page } from 'playwright-core';
 
+/** The page's globals the check runs against, in the page: this file is compiled without the DOM's types. */
+declare const window: { axe: { run: (context: unknown) => Promise<AxeResults> } };
+declare const document: unknown;
+
 /** axe-core's own bundle, read once: injected into each page checked. */
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -17,8 +21,7 @@ const FAILING: ReadonlySet<ImpactValue> = new Set<ImpactValue>(['serious', 'crit
 export async function seriousAccessibilityViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
-    const { violations } = await axe.run(document);
+    const { violations } = await window.axe.run(document);
     return violations.map(({ id, impact, help, nodes }) => ({
       id,
       impact,

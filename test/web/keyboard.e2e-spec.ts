@@ -12,6 +12,9 @@ import { failedRegistration } from '../support/sip-events';
 import { ADMIN, newUser, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
+/** The page's document, as the focus checks read it in the page (the tests are compiled without the DOM's types). */
+declare const document: { activeElement: unknown };
+
 const API_KEY = 'proxy-key-0123456789abcdef';
 const SCANNER = '192.0.2.90';
 /** More presses than any page here has stops: a control never reached fails the test instead of looping. */
