@@ -55,7 +55,8 @@ import { SipSourcesService } from './sip-sources.service';
     EventPartitionsRepository,
     EventPartitionsService,
   ],
-  // What src/sip-accounts builds on: its compromise rule bans through the same tables, index and proxy push.
-  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService, BanEngineService],
+  // What src/sip-accounts builds on: its compromise rule bans through the same tables, index and proxy push;
+  // it tells the source page a source's trust, country and accounts.
+  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService, BanEngineService, SipSourcesService],
 })
 export class SipSecurityModule {}
