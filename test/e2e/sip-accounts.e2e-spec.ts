@@ -375,6 +375,13 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       await t.http.post('/api/sip-security/account-alerts/999999/resolve').set(bearer(admin)).expect(404);
       await t.http.post('/api/sip-security/account-alerts/abc/resolve').set(bearer(admin)).expect(404);
     });
+
+    it('lists resolved and unresolved alerts apart with state; refuses another state with 422', async () => {
+      expect((await alerts('username=2000&state=resolved')).map(({ username }) => username)).toEqual(['2000']);
+      expect(await alerts('username=2000&state=unresolved')).toEqual([]);
+      expect((await alerts('state=unresolved')).every(({ resolved_at }) => resolved_at === null)).toBe(true);
+      await t.http.get('/api/sip-security/account-alerts?state=open').set(bearer(admin)).expect(422);
+    });
   });
 
   describe('account blocks', () => {
