@@ -10,6 +10,8 @@ import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { PendingPage } from './pending';
+import { AccountAlertsPage } from './sip/account-alerts';
+import { AccountBlocksPage } from './sip/account-blocks';
 import { BouncersPage } from './sip/bouncers';
 import { FeedsPage } from './sip/feeds';
 import { UserPage } from './user';
@@ -134,6 +136,8 @@ export function AdminShell() {
         <Route path="/audit" component={AuditPage} />
         <Route path="/sip/feeds" component={FeedsPage} />
         <Route path="/sip/bouncers" component={BouncersPage} />
+        <Route path="/sip/account-alerts" component={AccountAlertsPage} />
+        <Route path="/sip/account-blocks" component={AccountBlocksPage} />
         <Route path="/sip">
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />
