@@ -18,6 +18,8 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { DeviceRoutesModule } from './devices/device-routes.module';
 import { HealthModule } from './health/health.module';
 import { InvitationsModule } from './invitations/invitations.module';
+import { LiveEventsModule } from './live/live-events.module';
+import { LiveModule } from './live/live.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MailModule } from './mail/mail.module';
 import { SessionRoutesModule } from './sessions/session-routes.module';
@@ -26,6 +28,7 @@ import { PasskeysModule } from './passkeys/passkeys.module';
 import { SipAccountsModule } from './sip-accounts/sip-accounts.module';
 import { SipFeedsModule } from './sip-feeds/sip-feeds.module';
 import { SipSecurityModule } from './sip-security/sip-security.module';
+import { StatusModule } from './status/status.module';
 
 /** The application; `databaseUrl` is the resolved one (DATABASE_URL or the embedded server's). */
 @Module({})
@@ -71,6 +74,9 @@ export class AppModule {
         SipSecurityModule,
         SipFeedsModule,
         SipAccountsModule,
+        LiveEventsModule,
+        StatusModule,
+        LiveModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -62,6 +62,7 @@ describe('AccessTokenService', () => {
     await expect(service.authenticateSession(issued.access_token)).resolves.toEqual({
       user: stored,
       sessionId: SESSION_ID,
+      expiresAtMs: jwt.decode<{ exp: number }>(issued.access_token).exp * 1000,
     });
     expect(jwt.decode<{ exp: number; iat: number }>(issued.access_token)).toMatchObject({
       sub: USER_ID,

@@ -33,6 +33,8 @@ export function sessionIdFromClaims(claims: unknown): string | undefined {
 export interface Authentication {
   user: User;
   sessionId: string;
+  /** When the token expires (its `exp`): a live stream ends then. */
+  expiresAtMs: number;
 }
 
 /** What a verified token says; its claims never change, so a repeat needs only its expiry checked. */
@@ -87,12 +89,12 @@ export class AccessTokenService {
     if (verified === undefined) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    const { userId, sessionId } = verified;
+    const { userId, sessionId, expiresAtMs } = verified;
     const [session, user] = await Promise.all([this.authState.session(sessionId), this.authState.user(userId)]);
     if (session?.userId !== userId || !user?.isActive) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    return { user, sessionId };
+    return { user, sessionId, expiresAtMs };
   }
 
   private async verify(token: string): Promise<VerifiedToken | undefined> {

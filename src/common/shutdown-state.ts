@@ -9,12 +9,20 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class ShutdownState {
   private leaving = false;
+  private readonly drainingListeners: Array<() => void> = [];
 
   get draining(): boolean {
     return this.leaving;
   }
 
   beginDraining(): void {
+    if (this.leaving) return;
     this.leaving = true;
+    for (const listener of this.drainingListeners) listener();
+  }
+
+  /** Called once the drain begins: what holds a connection open forever (a live stream) ends it then. */
+  onDraining(listener: () => void): void {
+    this.drainingListeners.push(listener);
   }
 }

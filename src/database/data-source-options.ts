@@ -30,6 +30,7 @@ import { SessionNotifyOnStateChange1764000007500 } from './migrations/1764000007
 import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts';
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
+import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -57,6 +58,7 @@ export const MIGRATIONS = [
   SipAccounts1764000007600,
   SipBanEvidence1764000007700,
   SipFeeds1764000007800,
+  LiveConsoleNotifications1764000007900,
 ];
 
 /**

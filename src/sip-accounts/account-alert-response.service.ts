@@ -4,12 +4,13 @@ import { AccountUsersRepository } from '../account/account-users.repository';
 import { RecordAuditEvent } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { LiveEvents } from '../live/live-events.service';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { MailService } from '../mail/mail.service';
 import { banDurationSeconds } from '../sip-security/ban-engine.service';
 import { automaticBanEvidence } from '../sip-security/ban-reason';
 import { SipBansRepository } from '../sip-security/sip-bans.repository';
-import { AccountAlert, AccountAlertsRepository } from './account-alerts.repository';
+import { AccountAlert, AccountAlertsRepository, NewAccountAlert } from './account-alerts.repository';
 import { AccountBlock } from './account-blocks.repository';
 import { AccountBlocksService } from './account-blocks.service';
 import { compromiseReason, CompromiseRule } from './account-rules';
@@ -37,6 +38,7 @@ export class AccountAlertResponseService {
     private readonly bans: SipBansRepository,
     private readonly users: AccountUsersRepository,
     private readonly mail: MailService,
+    private readonly live: LiveEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -47,7 +49,7 @@ export class AccountAlertResponseService {
     record: RecordAuditEvent,
   ): Promise<AlertOutcome> {
     const reason = compromiseReason(rule, success.username, success.domain);
-    const alert = await this.alerts.insertAlert(
+    const alert = await this.raise(
       {
         kind: 'credential_compromise',
         username: success.username,
@@ -116,7 +118,7 @@ export class AccountAlertResponseService {
     tx: EntityManager,
     record: RecordAuditEvent,
   ): Promise<AlertOutcome> {
-    const alert = await this.alerts.insertAlert(
+    const alert = await this.raise(
       {
         kind,
         username: success.username,
@@ -162,6 +164,25 @@ export class AccountAlertResponseService {
   }
 
   /** The engine's kind of ban (source `auto`, growing for a repeat offender), unless already banned. */
+  /** Stores the alert and tells the open consoles (the live stream's `account_alert`) when `tx` commits. */
+  private async raise(newAlert: NewAccountAlert, tx: EntityManager): Promise<AccountAlert> {
+    const alert = await this.alerts.insertAlert(newAlert, tx);
+    await this.live.publish(
+      'account_alert',
+      {
+        id: Number(alert.id),
+        kind: alert.kind,
+        username: alert.username,
+        domain: alert.domain,
+        source_ip: alert.sourceIp,
+        country: alert.country,
+        created_at: alert.createdAt,
+      },
+      tx,
+    );
+    return alert;
+  }
+
   private async banSource(unit: string, reason: string, tx: EntityManager): Promise<SipBan | undefined> {
     const eligibility = (await this.bans.findBanEligibilities(tx, [unit])).get(unit);
     if (!eligibility || eligibility.allowlisted || eligibility.banned) return undefined;

@@ -15,5 +15,7 @@ import { SipFeedsRepository } from './sip-feeds.repository';
   imports: [AuthModule],
   controllers: [FeedsController],
   providers: [SipFeedsRepository, FeedsService, FeedHttpClient, FeedSourceService, FeedPullerService],
+  // The console's status page (src/status).
+  exports: [FeedsService],
 })
 export class SipFeedsModule {}

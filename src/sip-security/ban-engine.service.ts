@@ -47,6 +47,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   /** Until the first look, every event in the window is new (a restart misses nothing). */
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
   private readonly exemptions: BanEngineExemptions[] = [];
+  private evaluatedUpTo?: Date;
 
   constructor(
     private readonly repository: SipBansRepository,
@@ -92,6 +93,14 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     return look;
   }
 
+  /**
+   * Seconds since the time up to which this instance's engine has evaluated every stored event; null before
+   * its first look (regshield_ban_engine_lag_seconds).
+   */
+  lagSeconds(): number | null {
+    return this.evaluatedUpTo === undefined ? null : Math.max(0, (Date.now() - this.evaluatedUpTo.getTime()) / 1000);
+  }
+
   private async lookAtNewEvents(): Promise<SipBan[]> {
     // Every event committed before this moment is among those the look reads.
     const lookStartedAt = new Date();
@@ -115,6 +124,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     });
     // undefined: another instance holds the engine's lock and evaluates this tick.
     if (created === undefined) return [];
+    this.evaluatedUpTo = lookStartedAt;
     this.metrics.setBanEngineWatermark(lookStartedAt);
     if (created.length === 0) return [];
     this.bans.recordAutomaticBans(created);

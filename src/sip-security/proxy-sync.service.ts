@@ -8,6 +8,17 @@ import { KamailioRpcClient } from './kamailio-rpc.client';
 import { PROXY_STATE_KEYS, PROXY_TABLES, ProxyBanState, proxyBanState } from './proxy-ban-state';
 import { urlWithoutCredentials } from '../common/url-without-credentials';
 
+/** One proxy as the console's status page shows it. */
+export interface ProxyStatus {
+  /** Its RPC URL without credentials. */
+  url: string;
+  /** Whether its last push succeeded; null before the first ended. */
+  inStep: boolean | null;
+  lastPushAt: Date | null;
+  /** The last failure's message; null once a push succeeds again. */
+  lastError: string | null;
+}
+
 /** Heartbeat, restart detection and expiry of wide bans: once a second. */
 const TICK_MS = 1000;
 /** How long a proxy counts the service as alive after a heartbeat (FAIL_CLOSED in deploy/kamailio). */
@@ -75,6 +86,11 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
     await Promise.all(this.mirrors.map((mirror) => mirror.idle()));
   }
 
+  /** Each configured proxy as this instance last found it (every instance pushes to every proxy). */
+  proxyStatuses(): ProxyStatus[] {
+    return this.mirrors.map((mirror) => mirror.status());
+  }
+
   /** Mirrors one more table to every proxy; to be called before the application bootstraps (onModuleInit). */
   mirror(table: MirroredTable): void {
     this.tables.push(table);
@@ -108,6 +124,7 @@ class ProxyMirror {
   private queued = false;
   private queuedHeartbeat = false;
   private reachable = true;
+  private lastOutcome?: { inStep: boolean; at: Date; error: string | null };
   /** How the log names the proxy: its URL without the password an RPC URL may carry. */
   private readonly proxyName: string;
 
@@ -134,13 +151,14 @@ class ProxyMirror {
         await this.push(desired(), withHeartbeat);
         if (!this.reachable) this.logger.log(`proxy ${this.proxyName} is in step again`);
         this.reachable = true;
+        this.lastOutcome = { inStep: true, at: new Date(), error: null };
         this.metrics.setProxyInStep(this.rpc.url, true);
       } catch (error) {
         this.pushed = undefined;
+        const message = describeFailure(error);
+        this.lastOutcome = { inStep: false, at: new Date(), error: message };
         if (this.reachable) {
-          this.logger.warn(
-            `proxy ${this.proxyName}: ${error instanceof Error ? error.message : String(error)}; retrying every second`,
-          );
+          this.logger.warn(`proxy ${this.proxyName}: ${message}; retrying every second`);
         }
         this.reachable = false;
         this.metrics.setProxyInStep(this.rpc.url, false);
@@ -150,6 +168,15 @@ class ProxyMirror {
 
   idle(): Promise<void> {
     return this.running;
+  }
+
+  status(): ProxyStatus {
+    return {
+      url: this.proxyName,
+      inStep: this.lastOutcome?.inStep ?? null,
+      lastPushAt: this.lastOutcome?.at ?? null,
+      lastError: this.lastOutcome?.error ?? null,
+    };
   }
 
   private async push(desired: ProxyState, heartbeat: boolean): Promise<void> {
@@ -265,4 +292,19 @@ class ProxyMirror {
     const ttlSeconds = expiresAt === null ? undefined : (expiresAt - Date.now()) / 1000;
     return this.rpc.setString(table, key, value, ttlSeconds);
   }
+}
+
+/**
+ * fetch's own message ("fetch failed") says nothing; its cause says what failed (ECONNREFUSED, a timeout).
+ * Read by shape, not `instanceof Error`: fetch's errors come from another realm under Jest's sandbox.
+ */
+function describeFailure(error: unknown): string {
+  const message = messageOf(error) ?? String(error);
+  const cause = messageOf((error as { cause?: unknown } | null)?.cause);
+  return cause === undefined ? message : `${message}: ${cause}`;
+}
+
+function messageOf(value: unknown): string | undefined {
+  const message = (value as { message?: unknown } | null | undefined)?.message;
+  return typeof value === 'object' && typeof message === 'string' ? message : undefined;
 }

@@ -144,7 +144,11 @@ describeWith(MISSING_TOOLS, 'Scanners and floods against the shipped Kamailio co
   });
 
   it('never counts phones that answer their challenges, eight of them behind one NAT re-registering after an outage', async () => {
-    const nat = '127.0.0.50';
+    // Another /24 than the scanners of the tests before: pike counts a new address's requests on the closest
+    // prefix of its tree it already holds until that prefix is hot, so the NAT would share 127.0.0/24's heat
+    // with svcrack and svwar, and be refused as a flood on its first REGISTER (an office in a scanner's /24 is
+    // what the allowlist is for: allowlisted sources are never pike-checked).
+    const nat = '127.0.9.50';
     for (let round = 0; round < 2; round++) {
       const registrations = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>

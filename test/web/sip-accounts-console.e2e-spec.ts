@@ -176,4 +176,30 @@ describeWith(missingForBrowserTests(), 'the console pages of account alerts and 
     const blocks = await t.http.get('/api/sip-security/account-blocks').set('Authorization', `Bearer ${admin}`);
     expect((blocks.body as Array<{ username: string }>).map(({ username }) => username)).toEqual(['4000']);
   });
+
+  it('shows a new alert and its count on the open page as the live stream announces it, without a reload', async () => {
+    await page.goto('/admin/sip/account-alerts');
+    await signIn();
+    await page.getByRole('heading', { name: 'Account alerts', level: 1 }).waitFor();
+    await page.locator('.live-state[data-connection="live"]').waitFor({ timeout: 30_000 });
+    await subnav().getByRole('link', { name: 'Account alerts', exact: true }).waitFor();
+
+    await t.http
+      .post('/api/sip-security/failed-registrations')
+      .set('X-Api-Key', API_KEY)
+      .send({ username: '3100', domain: DOMAIN, source_ip: '203.0.113.41', response_code: 403 })
+      .expect(202);
+    await t.http
+      .post('/api/sip-security/registrations')
+      .set('X-Api-Key', API_KEY)
+      .send({ username: '3100', domain: DOMAIN, source_ip: '203.0.113.41' })
+      .expect(202);
+    // Well within the one-minute poll the page keeps while the stream is live.
+    const row = page
+      .getByRole('region', { name: 'Account alerts', exact: true })
+      .getByRole('row')
+      .filter({ hasText: `3100@${DOMAIN}` });
+    await row.waitFor({ timeout: 10_000 });
+    await subnav().getByRole('link', { name: 'Account alerts (1 unresolved)' }).waitFor({ timeout: 10_000 });
+  });
 });

@@ -3,8 +3,8 @@ import { FastifyRequest } from 'fastify';
 import { User } from '../../database/entities/user.entity';
 import { AccessTokenService } from '../access-token.service';
 
-/** `sessionId`: the session of the bearer token JwtAuthGuard accepted. */
-export type AuthenticatedRequest = FastifyRequest & { user?: User; sessionId?: string };
+/** `sessionId`: the session of the bearer token JwtAuthGuard accepted; `tokenExpiresAtMs`: when that token expires. */
+export type AuthenticatedRequest = FastifyRequest & { user?: User; sessionId?: string; tokenExpiresAtMs?: number };
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -31,8 +31,9 @@ export class JwtAuthGuard implements CanActivate {
     if (!token) {
       throw new UnauthorizedException('Not authenticated');
     }
-    const { user, sessionId } = await this.tokens.authenticateSession(token);
+    const { user, sessionId, expiresAtMs } = await this.tokens.authenticateSession(token);
     request.user = user;
     request.sessionId = sessionId;
+    request.tokenExpiresAtMs = expiresAtMs;
   }
 }

@@ -163,6 +163,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
     }
   }
 
+  /** Whether Redis answers a PING now (the console's status page); false at once while disconnected. */
+  async answers(): Promise<boolean> {
+    try {
+      await this.redis.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private fallBack(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;

@@ -9,9 +9,11 @@ import { formatTime, viewerTimeZone } from '../../format';
 import { useAdminFactor } from '../account-passkeys';
 import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
+import { LiveIndicator, LiveProvider, useFallbackInterval, useLive } from './live';
 import { PendingPage } from './pending';
 import { AccountAlertsPage } from './sip/account-alerts';
 import { AccountBlocksPage } from './sip/account-blocks';
+import { StatusPage, useStatusReport } from './status';
 import { BouncersPage } from './sip/bouncers';
 import { FeedsPage } from './sip/feeds';
 import { UserPage } from './user';
@@ -28,13 +30,16 @@ const SECTIONS = [
   { path: '/invitations', label: 'Invitations' },
   { path: '/audit', label: 'Audit trail' },
   { path: '/sip', label: 'SIP door' },
+  { path: '/status', label: 'Status' },
 ] as const;
 
 /**
- * How many sign-ups wait for a decision, read again every half minute and after every decision; not asked
- * while the admin routes refuse this admin (ADMIN_MFA_REQUIRED), which would only log a denial each time.
+ * How many sign-ups wait for a decision, read again after every decision and every sign-up the live stream
+ * announces, polled every half minute only while the stream is down; not asked while the admin routes refuse
+ * this admin (ADMIN_MFA_REQUIRED), which would only log a denial each time.
  */
 function usePendingCount(enabled: boolean) {
+  const interval = useFallbackInterval(5 * 60_000, 30_000);
   return useQuery({
     enabled,
     queryKey: ['users', 'pending', 'count'],
@@ -45,11 +50,11 @@ function usePendingCount(enabled: boolean) {
       dataOrThrow(result);
       return totalCount(result.response);
     },
-    refetchInterval: 30_000,
+    refetchInterval: interval,
   });
 }
 
-function NavItem({ path, label, count }: { path: string; label: string; count?: number }) {
+function NavItem({ path, label, count, problems }: { path: string; label: string; count?: number; problems?: number }) {
   const [active] = useRoute(path);
   return (
     <li>
@@ -64,18 +69,53 @@ function NavItem({ path, label, count }: { path: string; label: string; count?: 
             <span className="visually-hidden">({count} waiting)</span>
           </>
         )}
+        {problems !== undefined && problems > 0 && (
+          <>
+            {' '}
+            <span className="count problem" aria-hidden="true">
+              !
+            </span>
+            <span className="visually-hidden">
+              ({problems} {problems === 1 ? 'problem' : 'problems'})
+            </span>
+          </>
+        )}
       </Link>
     </li>
   );
 }
 
 /**
- * The console's frame for a superuser: skip link, navigation, the signed-in admin, a footer. `base` is
+ * The console's frame for a superuser: the live stream, skip link, navigation, the signed-in admin, a footer. `base` is
  * where the console's sections are from the page shown: "" inside /admin, "~/admin" from /account.
  */
 export function ConsoleFrame({ me, base, children }: { me: User; base: string; children: ReactNode }) {
   const adminFactor = useAdminFactor(me.mfa_enabled);
-  const pending = usePendingCount(adminFactor.isSuccess && !adminFactor.data.blocked);
+  const adminRoutesOpen = adminFactor.isSuccess && !adminFactor.data.blocked;
+  return (
+    <LiveProvider enabled={adminRoutesOpen}>
+      <ConsoleLayout me={me} base={base} adminRoutesOpen={adminRoutesOpen}>
+        {children}
+      </ConsoleLayout>
+    </LiveProvider>
+  );
+}
+
+function ConsoleLayout({
+  me,
+  base,
+  adminRoutesOpen,
+  children,
+}: {
+  me: User;
+  base: string;
+  adminRoutesOpen: boolean;
+  children: ReactNode;
+}) {
+  const pending = usePendingCount(adminRoutesOpen);
+  const status = useStatusReport(adminRoutesOpen);
+  // The stream's summary is the newer one, and the only one while the status route cannot answer.
+  const problems = (useLive().status ?? status.data)?.problems.length;
   return (
     <div className="shell">
       <a className="skip-link" href="#content">
@@ -91,11 +131,13 @@ export function ConsoleFrame({ me, base, children }: { me: User; base: string; c
                 path={`${base}${section.path}`}
                 label={section.label}
                 count={section.path === '/pending' ? pending.data : undefined}
+                problems={section.path === '/status' ? problems : undefined}
               />
             ))}
           </ul>
         </nav>
         <div className="who">
+          <LiveIndicator />
           <Link href="~/account">{me.email}</Link>
           <button type="button" onClick={() => void signOut()}>
             Sign out
@@ -134,6 +176,7 @@ export function AdminShell() {
         <Route path="/users/:id">{(params) => <UserPage key={params.id} id={params.id} />}</Route>
         <Route path="/invitations" component={InvitationsPage} />
         <Route path="/audit" component={AuditPage} />
+        <Route path="/status" component={StatusPage} />
         <Route path="/sip/feeds" component={FeedsPage} />
         <Route path="/sip/bouncers" component={BouncersPage} />
         <Route path="/sip/account-alerts" component={AccountAlertsPage} />

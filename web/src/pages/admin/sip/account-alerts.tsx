@@ -8,6 +8,7 @@ import { Pager } from '../../../components/pager';
 import { Select } from '../../../components/select';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
 import { formatTime, localInputToIso } from '../../../format';
+import { useFallbackInterval } from '../live';
 import { SIP_REFRESH_MS } from './refresh';
 import { SipPagesNav } from './sip-pages-nav';
 
@@ -52,8 +53,17 @@ interface AlertFilters {
 
 const NO_FILTERS: AlertFilters = { kind: '', state: '', username: '', domain: '', since: '', until: '' };
 
+/**
+ * How often the alerts are read again: a new alert comes with the live stream's account_alert event, but an
+ * alert another admin resolves comes with none.
+ */
+function useAlertsInterval(): number {
+  return useFallbackInterval(60_000, SIP_REFRESH_MS);
+}
+
 /** The unresolved alerts' count, for the SIP door's sub-navigation: one row read, its X-Total-Count kept. */
 export function useUnresolvedAlertCount() {
+  const interval = useAlertsInterval();
   return useQuery({
     queryKey: ['sip', 'account-alerts', 'unresolved-count'],
     queryFn: async () => {
@@ -63,7 +73,7 @@ export function useUnresolvedAlertCount() {
       dataOrThrow(result);
       return totalCount(result.response);
     },
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: interval,
   });
 }
 
@@ -118,6 +128,7 @@ export function AccountAlertsPage() {
   const [filters, setFilters] = useState<AlertFilters>(NO_FILTERS);
   const [skip, setSkip] = useState(0);
   const [notice, setNotice] = useState('');
+  const interval = useAlertsInterval();
   useEffect(() => {
     document.title = 'Account alerts · SIP door · regshield';
   }, []);
@@ -142,7 +153,7 @@ export function AccountAlertsPage() {
       return { alerts: dataOrThrow(result), total: totalCount(result.response) };
     },
     placeholderData: (previous) => previous,
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: interval,
   });
 
   const resolve = useMutation({

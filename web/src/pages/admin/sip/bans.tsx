@@ -4,7 +4,7 @@ import { Link } from 'wouter';
 import { api, dataOrThrow, Schemas } from '../../../api/client';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
-import { SIP_REFRESH_MS } from './refresh';
+import { useSipRefreshInterval } from './refresh';
 import { formatTime } from '../../../format';
 import { BanForm } from './ban-form';
 import { banPath, sourceWords } from './ban-words';
@@ -13,10 +13,11 @@ import { banPath, sourceWords } from './ban-words';
 export function Bans() {
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState('');
+  const refreshInterval = useSipRefreshInterval();
   const bans = useQuery({
     queryKey: ['sip', 'bans'],
     queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/bans')),
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: refreshInterval,
   });
   const lift = useMutation({
     mutationFn: async (ban: Schemas['BanDto']) => {

@@ -5,7 +5,7 @@ import { api, dataOrThrow, Schemas } from '../../../api/client';
 import { BarList } from '../../../components/bar-list';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
-import { SIP_REFRESH_MS } from './refresh';
+import { useSipRefreshInterval } from './refresh';
 import { formatTime, formatTimeToSecond } from '../../../format';
 import { sourcePath } from './ban-words';
 
@@ -19,6 +19,7 @@ function banState(source: TopSource): string {
 
 /** The last 24 hours: totals, what the events were, and the sources that sent the most. */
 export function Stats() {
+  const refreshInterval = useSipRefreshInterval();
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState('');
   const ban = useMutation({
@@ -40,7 +41,7 @@ export function Stats() {
   const stats = useQuery({
     queryKey: ['sip', 'stats'],
     queryFn: async () => dataOrThrow(await api.GET('/api/sip-security/stats')),
-    refetchInterval: SIP_REFRESH_MS,
+    refetchInterval: refreshInterval,
   });
   return (
     <section aria-labelledby="stats-heading">
