@@ -315,6 +315,14 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       });
     });
 
+    it('an IPv6 address is trusted by its SIP_BAN_IPV6_PREFIX, as the ban engine counts it', async () => {
+      await registered({ username: '7960', domain: DOMAIN, source_ip: '2001:db8:7960::10' }).expect(202);
+      await failed({ username: '7961', domain: DOMAIN, source_ip: '2001:db8:7960::20', response_code: 403 });
+      expect(await source('2001:db8:7960::20')).toMatchObject({ trusted: true, registrations: [] });
+      await failed({ username: '7961', domain: DOMAIN, source_ip: '2001:db8:7961::20', response_code: 403 });
+      expect(await source('2001:db8:7961::20')).toMatchObject({ trusted: false });
+    });
+
     it('a source that only failed is not trusted and registered nothing', async () => {
       await failed({ username: '7950', domain: DOMAIN, source_ip: '203.0.113.92', response_code: 403 });
       expect(await source('203.0.113.92')).toMatchObject({ trusted: false, country: null, registrations: [] });
