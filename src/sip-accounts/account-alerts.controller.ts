@@ -34,6 +34,7 @@ export class AccountAlertsController {
   ): Promise<AccountAlertDto[]> {
     const page = await this.alerts.list({
       kind: query.kind,
+      resolved: query.state === undefined ? undefined : query.state === 'resolved',
       username: query.username,
       domain: query.domain,
       since: query.since,

@@ -30,6 +30,8 @@ export interface NewAccountAlert {
 
 export interface AccountAlertFilter {
   kind?: AccountAlertKind;
+  /** Resolved or not; undefined: both. */
+  resolved?: boolean;
   username?: string;
   domain?: string;
   since?: Date;
@@ -72,6 +74,7 @@ export class AccountAlertsRepository {
       conditions.push(predicate(`$${values.length}`));
     };
     if (filter.kind !== undefined) where((p) => `kind = ${p}`, filter.kind);
+    if (filter.resolved !== undefined) where((p) => `(resolved_at IS NOT NULL) = ${p}`, filter.resolved);
     if (filter.username !== undefined) where((p) => `username = ${p}`, filter.username);
     if (filter.domain !== undefined) where((p) => `domain = ${p}`, filter.domain.toLowerCase());
     if (filter.since !== undefined) where((p) => `created_at >= ${p}`, filter.since);

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { countedResponseCodeSql } from '../sip-security/digest-challenge';
 import { RegistrationSuccessEvent } from '../sip-security/event-schemas';
+import { SourceRegistration } from '../sip-security/sip-sources.service';
 
 /** One account watch evaluates at a time across instances (pg_try_advisory_xact_lock). */
 const ACCOUNT_WATCH_LOCK_KEY = 0x5265_6741; // "ReGA"
@@ -66,6 +67,19 @@ export class RegistrationSuccessesRepository {
         events.map((event) => event.source_port ?? null),
         events.map((event) => event.user_agent ?? null),
       ],
+    );
+  }
+
+  /** The accounts registered from this address (canonical form; also found stored IPv4-mapped), latest first. */
+  findAccountsRegisteredFrom(ip: string, limit: number): Promise<SourceRegistration[]> {
+    return this.dataSource.query(
+      `SELECT username, domain, count(*)::int AS registrations, max(created_at) AS "lastRegisteredAt"
+         FROM registration_successes
+        WHERE source_ip = $1::inet OR (family($1::inet) = 4 AND source_ip = ('::ffff:' || host($1::inet))::inet)
+        GROUP BY username, domain
+        ORDER BY max(created_at) DESC
+        LIMIT $2`,
+      [ip, limit],
     );
   }
 

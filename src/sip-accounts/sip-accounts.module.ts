@@ -15,6 +15,7 @@ import { RegistrationIngestService } from './registration-ingest.service';
 import { RegistrationRetentionService } from './registration-retention.service';
 import { RegistrationSuccessesRepository } from './registration-successes.repository';
 import { RegistrationsController } from './registrations.controller';
+import { SourceAccountFactsService } from './source-account-facts.service';
 import { TrustedSourcesRepository } from './trusted-sources.repository';
 import { TrustedSourcesService } from './trusted-sources.service';
 
@@ -39,6 +40,7 @@ import { TrustedSourcesService } from './trusted-sources.service';
     CountryLookupService,
     TrustedSourcesRepository,
     TrustedSourcesService,
+    SourceAccountFactsService,
   ],
 })
 export class SipAccountsModule {}

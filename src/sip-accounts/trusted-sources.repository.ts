@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { countedResponseCodeSql } from '../sip-security/digest-challenge';
 
 /** A trusted source among the ban engine's offenders, with its counted events (capped at the trusted limit). */
@@ -28,9 +29,31 @@ export interface TrustSettings {
 const IN_UNIT = (alias: string) =>
   `${alias}.source_ip BETWEEN host(network(u.unit))::inet AND host(broadcast(u.unit))::inet AND ${alias}.source_ip <<= u.unit`;
 
-/** The trusted-source rule's reads, in the ban engine's transaction. */
+/**
+ * The trust rule on the unit u.unit: it registered an account within the trust TTL and never drew a compromise alert.
+ * One text for the ban engine's look and the source page, so they cannot disagree.
+ */
+const TRUSTED_UNIT = (trustTtlParam: string) =>
+  `EXISTS (SELECT 1 FROM registration_successes r
+            WHERE ${IN_UNIT('r')} AND r.created_at > now() - make_interval(secs => ${trustTtlParam}))
+   AND NOT EXISTS (SELECT 1 FROM sip_account_alerts a
+                    WHERE a.kind = 'credential_compromise' AND a.source_ip <<= u.unit)`;
+
+/** The trusted-source rule's reads: in the ban engine's transaction, and for the source page. */
 @Injectable()
 export class TrustedSourcesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Whether the unit of an address (itself, or its IPv6 prefix) is trusted now. */
+  async isTrustedUnit(ip: string, ipv6Prefix: number, trustTtlSeconds: number): Promise<boolean> {
+    const [{ trusted }] = await this.dataSource.query<Array<{ trusted: boolean }>>(
+      `SELECT ${TRUSTED_UNIT('$3')} AS trusted
+         FROM (SELECT network(set_masklen($1::inet, CASE family($1::inet) WHEN 4 THEN 32 ELSE $2 END))::cidr AS unit) u`,
+      [ip, ipv6Prefix, trustTtlSeconds],
+    );
+    return trusted;
+  }
+
   /**
    * Of these units, those that registered an account within the trust TTL and never drew a compromise alert,
    * with their counted events in the window (since their last automatic ban), counted up to the trusted limit.
@@ -48,10 +71,7 @@ export class TrustedSourcesRepository {
            SELECT GREATEST(now() - make_interval(secs => $2),
                            (SELECT max(created_at) FROM sip_bans b WHERE b.cidr = u.unit AND b.source = 'auto')) AS since
          ) w
-        WHERE EXISTS (SELECT 1 FROM registration_successes r
-                       WHERE ${IN_UNIT('r')} AND r.created_at > now() - make_interval(secs => $3))
-          AND NOT EXISTS (SELECT 1 FROM sip_account_alerts a
-                           WHERE a.kind = 'credential_compromise' AND a.source_ip <<= u.unit)`,
+        WHERE ${TRUSTED_UNIT('$3')}`,
       [units, settings.findTimeSeconds, settings.trustTtlSeconds, settings.trustedMaxRetry],
     );
   }

@@ -4,18 +4,30 @@ import { AppConfig } from '../config/app-config';
 import { BanEngineService } from '../sip-security/ban-engine.service';
 import { AccountBlock, NewAccountBlock } from './account-blocks.repository';
 import { AccountBlocksService } from './account-blocks.service';
-import { FailingUsername, TrustedOffender } from './trusted-sources.repository';
+import { FailingUsername, TrustedOffender, TrustedSourcesRepository } from './trusted-sources.repository';
 import { TrustedSourcesService } from './trusted-sources.service';
 
 const config = {
-  sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800 },
+  sipBan: {
+    ipv6Prefix: 64,
+    maxRetry: 5,
+    findTimeSeconds: 600,
+    banTimeSeconds: 3600,
+    timeFactor: 2,
+    maxTimeSeconds: 604800,
+  },
   sipAccounts: { trustTtlSeconds: 86400, trustedMaxRetry: 50 },
 } as AppConfig;
 const manager = {} as EntityManager;
 
 function setUp(trusted: TrustedOffender[], failing: FailingUsername[]) {
   const created: Array<Omit<NewAccountBlock, 'source' | 'createdBy'>> = [];
+  const asked: unknown[][] = [];
   const repository = {
+    isTrustedUnit: (...args: unknown[]) => {
+      asked.push(args);
+      return Promise.resolve(true);
+    },
     findTrustedOffenders: () => Promise.resolve(trusted),
     findFailingUsernames: (_: EntityManager, units: string[]) =>
       Promise.resolve(failing.filter((row) => units.includes(`${row.sourceIp}/32`))),
@@ -33,13 +45,13 @@ function setUp(trusted: TrustedOffender[], failing: FailingUsername[]) {
     },
   };
   const service = new TrustedSourcesService(
-    repository,
+    repository as unknown as TrustedSourcesRepository,
     { addExemptions: () => undefined } as unknown as BanEngineService,
     blocks as unknown as AccountBlocksService,
     { log: () => undefined } as unknown as SecurityLogService,
     config,
   );
-  return { service, created };
+  return { service, created, asked };
 }
 
 const offenders = [
@@ -82,5 +94,11 @@ describe('TrustedSourcesService', () => {
     );
     expect((await service.exempt(manager, offenders)).size).toBe(0);
     expect(created).toEqual([]);
+  });
+
+  it('tells the source page by the same rule, on the SIP_BAN_IPV6_PREFIX unit and SIP_TRUST_TTL', async () => {
+    const { service, asked } = setUp([], []);
+    expect(await service.isTrusted('2001:db8::1')).toBe(true);
+    expect(asked).toEqual([['2001:db8::1', 64, 86400]]);
   });
 });

@@ -29,6 +29,11 @@ export class TrustedSourcesService implements OnModuleInit, BanEngineExemptions 
     this.engine.addExemptions(this);
   }
 
+  /** Whether the address (its SIP_BAN_IPV6_PREFIX for IPv6) is trusted now, by the rule the ban engine applies. */
+  isTrusted(ip: string): Promise<boolean> {
+    return this.repository.isTrustedUnit(ip, this.config.sipBan.ipv6Prefix, this.config.sipAccounts.trustTtlSeconds);
+  }
+
   async exempt(manager: EntityManager, offenders: Offender[]): Promise<ReadonlySet<string>> {
     const settings: TrustSettings = {
       findTimeSeconds: this.config.sipBan.findTimeSeconds,

@@ -55,8 +55,16 @@ import { SipSourcesService } from './sip-sources.service';
     EventPartitionsRepository,
     EventPartitionsService,
   ],
-  // What src/sip-accounts builds on (its compromise rule bans through the same tables, index and proxy push),
-  // and the console's status page (src/status).
-  exports: [SipBansRepository, BanService, BanIndexService, ProxySyncService, BanEngineService, BouncersService],
+  // What src/sip-accounts builds on (its compromise rule bans through the same tables, index and proxy push;
+  // it tells the source page a source's trust, country and accounts), and the console's status page (src/status).
+  exports: [
+    SipBansRepository,
+    BanService,
+    BanIndexService,
+    ProxySyncService,
+    BanEngineService,
+    SipSourcesService,
+    BouncersService,
+  ],
 })
 export class SipSecurityModule {}

@@ -53,4 +53,28 @@ describe('SipSourcesService.report', () => {
   it('answers 404 for an address with no event and no ban', async () => {
     await expect(serviceWith({}).report('192.0.2.1')).rejects.toBeInstanceOf(NotFoundException);
   });
+
+  it('says untrusted, no country and no account until the accounts side tells it more', async () => {
+    const report = await serviceWith({ failedRegistrations: 1 }).report('203.0.113.7');
+    expect(report.accounts).toEqual({ trusted: false, country: null, registrations: [] });
+  });
+
+  it('passes on the accounts side’s facts, and knows an address that only registered an account', async () => {
+    const service = serviceWith({});
+    const facts = {
+      trusted: true,
+      country: 'FR',
+      registrations: [{ username: '1000', domain: 'sip.example.com', registrations: 2, lastRegisteredAt: new Date() }],
+    };
+    const asked: string[] = [];
+    service.setAccountFacts({
+      factsAbout: (ip) => {
+        asked.push(ip);
+        return Promise.resolve(facts);
+      },
+    });
+    const report = await service.report('198.51.100.7');
+    expect(report.accounts).toEqual(facts);
+    expect(asked).toEqual(['198.51.100.7']);
+  });
 });

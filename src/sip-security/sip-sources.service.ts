@@ -18,27 +18,68 @@ export interface SourceActivitySummary {
   userAgents: string[];
 }
 
+/** An account that registered successfully from the source. */
+export interface SourceRegistration {
+  username: string;
+  domain: string;
+  registrations: number;
+  lastRegisteredAt: Date;
+}
+
+/** What the SIP accounts side knows of a source (CONTRACT Part 3): its trust, its country, its accounts. */
+export interface SourceAccountFacts {
+  trusted: boolean;
+  country: string | null;
+  registrations: SourceRegistration[];
+}
+
+/** Supplies a source's account facts; src/sip-accounts registers one (it builds on this module, not the reverse). */
+export interface SourceAccountFactsProvider {
+  factsAbout(ip: string): Promise<SourceAccountFacts>;
+}
+
+const NO_ACCOUNT_FACTS: SourceAccountFacts = { trusted: false, country: null, registrations: [] };
+
 export interface SourceReport {
   ip: string;
   activity: SourceActivitySummary;
   state: BanCheck;
   bans: SipBan[];
+  accounts: SourceAccountFacts;
 }
 
 /** One source address as an admin investigating it needs it: what it did, and what was done about it. */
 @Injectable()
 export class SipSourcesService {
+  private accountFacts?: SourceAccountFactsProvider;
+
   constructor(
     private readonly events: SipEventsRepository,
     private readonly bans: SipBansRepository,
     private readonly index: BanIndexService,
   ) {}
 
-  /** `ip` in canonical form. A source with no stored event and no ban is unknown: 404. */
+  setAccountFacts(provider: SourceAccountFactsProvider): void {
+    this.accountFacts = provider;
+  }
+
+  /**
+   * `ip` in canonical form. A source with no stored event, no successful registration and no ban is unknown:
+   * 404 (one that only registered is known: a new-network alert links to it).
+   */
   async report(ip: string): Promise<SourceReport> {
-    const [history, bans] = await Promise.all([this.events.summarizeSource(ip), this.bans.findBansCovering(ip)]);
+    const [history, bans, accounts] = await Promise.all([
+      this.events.summarizeSource(ip),
+      this.bans.findBansCovering(ip),
+      this.accountFacts?.factsAbout(ip) ?? NO_ACCOUNT_FACTS,
+    ]);
     const doorKnocks = history.knocksByReason.reduce((total, { count }) => total + count, 0);
-    if (history.failedRegistrations === 0 && doorKnocks === 0 && bans.length === 0) {
+    if (
+      history.failedRegistrations === 0 &&
+      doorKnocks === 0 &&
+      bans.length === 0 &&
+      accounts.registrations.length === 0
+    ) {
       throw new NotFoundException('Source not found');
     }
     const counts: Record<string, number> = {};
@@ -59,6 +100,7 @@ export class SipSourcesService {
       },
       state: this.index.check(ip),
       bans,
+      accounts,
     };
   }
 }

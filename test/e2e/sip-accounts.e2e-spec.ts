@@ -285,6 +285,50 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
     });
   });
 
+  describe('GET /api/sip-security/sources/{ip}: trusted, country, registrations', () => {
+    const source = async (ip: string) =>
+      (await t.http.get(`/api/sip-security/sources/${ip}`).set(bearer(admin)).expect(200)).body as {
+        trusted: boolean;
+        country: string | null;
+        registrations: Array<{ username: string; domain: string; registrations: number; last_registered_at: string }>;
+      };
+
+    it('a source that only registered is known, trusted, with its accounts; no country without GEOIP_DB', async () => {
+      const phone = '198.51.100.90';
+      await registered({ username: '7800', domain: DOMAIN, source_ip: phone }).expect(202);
+      await registered({ username: '7801', domain: DOMAIN, source_ip: `::ffff:${phone}` }).expect(202);
+      const found = await source(phone);
+      expect(found).toMatchObject({ trusted: true, country: null, failed_registrations: 0 });
+      expect(found.registrations.map(({ username }) => username).sort()).toEqual(['7800', '7801']);
+      expect(found.registrations[0]).toMatchObject({ domain: DOMAIN, registrations: 1 });
+      expect(Date.parse(found.registrations[0].last_registered_at)).toBeGreaterThan(Date.now() - 60_000);
+    });
+
+    it('a source with a compromise alert is not trusted, though it registered', async () => {
+      const attacker = '203.0.113.91';
+      await failed({ username: '7900', domain: DOMAIN, source_ip: attacker, response_code: 403 });
+      await registered({ username: '7900', domain: DOMAIN, source_ip: attacker }).expect(202);
+      await eventually(async () => (await alerts('username=7900')).length > 0);
+      expect(await source(attacker)).toMatchObject({
+        trusted: false,
+        registrations: [expect.objectContaining({ username: '7900' })],
+      });
+    });
+
+    it('an IPv6 address is trusted by its SIP_BAN_IPV6_PREFIX, as the ban engine counts it', async () => {
+      await registered({ username: '7960', domain: DOMAIN, source_ip: '2001:db8:7960::10' }).expect(202);
+      await failed({ username: '7961', domain: DOMAIN, source_ip: '2001:db8:7960::20', response_code: 403 });
+      expect(await source('2001:db8:7960::20')).toMatchObject({ trusted: true, registrations: [] });
+      await failed({ username: '7961', domain: DOMAIN, source_ip: '2001:db8:7961::20', response_code: 403 });
+      expect(await source('2001:db8:7961::20')).toMatchObject({ trusted: false });
+    });
+
+    it('a source that only failed is not trusted and registered nothing', async () => {
+      await failed({ username: '7950', domain: DOMAIN, source_ip: '203.0.113.92', response_code: 403 });
+      expect(await source('203.0.113.92')).toMatchObject({ trusted: false, country: null, registrations: [] });
+    });
+  });
+
   describe('retention', () => {
     it('deletes successes older than SIP_EVENT_RETENTION_DAYS, never those the account rules still read', async () => {
       await t.db.query(
@@ -338,6 +382,13 @@ describe('SIP accounts: registrations, account alerts and blocks (real HTTP, rea
       );
       await t.http.post('/api/sip-security/account-alerts/999999/resolve').set(bearer(admin)).expect(404);
       await t.http.post('/api/sip-security/account-alerts/abc/resolve').set(bearer(admin)).expect(404);
+    });
+
+    it('lists resolved and unresolved alerts apart with state; refuses another state with 422', async () => {
+      expect((await alerts('username=2000&state=resolved')).map(({ username }) => username)).toEqual(['2000']);
+      expect(await alerts('username=2000&state=unresolved')).toEqual([]);
+      expect((await alerts('state=unresolved')).every(({ resolved_at }) => resolved_at === null)).toBe(true);
+      await t.http.get('/api/sip-security/account-alerts?state=open').set(bearer(admin)).expect(422);
     });
   });
 
@@ -434,6 +485,20 @@ describe('SIP accounts with a country database (GEOIP_DB)', () => {
         .set({ Authorization: `Bearer ${admin}` })
         .expect(200)
     ).body as Alert[];
+
+  it("tells a source's country on its page, null where the database does not place it", async () => {
+    await registered({ username: '5100', domain: DOMAIN, source_ip: '192.0.2.60' });
+    await registered({ username: '5101', domain: DOMAIN, source_ip: '203.0.113.200' });
+    const page = async (ip: string) =>
+      (
+        await t.http
+          .get(`/api/sip-security/sources/${ip}`)
+          .set({ Authorization: `Bearer ${admin}` })
+          .expect(200)
+      ).body as { country: string | null };
+    expect((await page('192.0.2.60')).country).toBe('BR');
+    expect((await page('203.0.113.200')).country).toBeNull();
+  });
 
   it('a new country is new_country with its code, a new network in a known country new_network, each blocking with SIP_NEW_NETWORK_ACTION=block', async () => {
     await registered({ username: '5000', domain: DOMAIN, source_ip: '198.51.100.5' });

@@ -252,6 +252,9 @@ describe('SIP ban evidence, decoys, bans by state and sources (real HTTP, real P
         user_agents: expect.arrayContaining(['friendly-scanner', 'PolycomVVX']),
         ban_state: { banned: true, allowlisted: false, expires_at: null, reason: 'seen in the logs' },
         bans: [expect.objectContaining({ id: created.body.id, cidr: '203.0.113.30/32', state: 'active' })],
+        trusted: false,
+        country: null,
+        registrations: [],
       });
     });
 

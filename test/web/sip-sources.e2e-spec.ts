@@ -153,7 +153,7 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     expect(await fact('State').first().innerText()).toBe('Allowlisted: never banned automatically');
 
     await page.goto('/admin/sip/sources/198.51.100.200');
-    await page.getByText('Nothing is known of 198.51.100.200: no event and no ban.').waitFor();
+    await page.getByText('Nothing is known of 198.51.100.200: no event, no registration and no ban.').waitFor();
     await page.goto('/admin/sip/bans/999999');
     await page.getByText('There is no ban #999999.').waitFor();
     await expectAccessible(page, 'unknown ban');

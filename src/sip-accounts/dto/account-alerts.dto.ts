@@ -4,7 +4,14 @@ import { NoNullCharacters } from '../../common/text';
 import { TimeWindowQueryDto } from '../../common/time-window-query.dto';
 import { ACCOUNT_ALERT_KINDS, AccountAlert, AccountAlertKind } from '../account-alerts.repository';
 
+export const ACCOUNT_ALERT_STATES = ['unresolved', 'resolved'] as const;
+
 export class AccountAlertQueryDto extends TimeWindowQueryDto {
+  @ApiPropertyOptional({ enum: ACCOUNT_ALERT_STATES, description: 'Omitted: both' })
+  @IsOptional()
+  @IsIn(ACCOUNT_ALERT_STATES)
+  state?: (typeof ACCOUNT_ALERT_STATES)[number];
+
   @ApiPropertyOptional({ enum: ACCOUNT_ALERT_KINDS })
   @IsOptional()
   @IsIn(ACCOUNT_ALERT_KINDS)

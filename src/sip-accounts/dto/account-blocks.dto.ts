@@ -45,6 +45,7 @@ export class CreateAccountBlockDto {
   duration_seconds?: number | null;
 
   @ApiPropertyOptional({
+    type: String,
     example: '198.51.100.7',
     nullable: true,
     description: 'Set: that username is refused from this address only (e.g. a misconfigured phone behind a NAT)',

@@ -176,6 +176,16 @@ class SourceBanStateDto {
   @ApiProperty({ type: String, nullable: true }) reason: string | null;
 }
 
+export class SourceRegistrationDto {
+  @ApiProperty({ example: '1001' }) username: string;
+  @ApiProperty({ example: 'sip.example.com' }) domain: string;
+  @ApiProperty({
+    description: 'Successful registrations stored (the proxy reports one per SIP_SUCCESS_REPORT_INTERVAL)',
+  })
+  registrations: number;
+  @ApiProperty({ format: 'date-time' }) last_registered_at: string;
+}
+
 export class SourceDto {
   @ApiProperty({ example: '203.0.113.7', description: 'Canonical form (::ffff:a.b.c.d is a.b.c.d)' }) ip: string;
   @ApiProperty() failed_registrations: number;
@@ -196,6 +206,24 @@ export class SourceDto {
   user_agents: string[];
   @ApiProperty({ type: SourceBanStateDto, description: 'Now, as check/{ip} answers' }) ban_state: SourceBanStateDto;
   @ApiProperty({ type: [BanDto], description: 'Every ban that covered the address, newest first' }) bans: BanDto[];
+  @ApiProperty({
+    description:
+      'It (its SIP_BAN_IPV6_PREFIX for IPv6) registered an account within SIP_TRUST_TTL and has no compromise alert: ' +
+      'its failures block a username from it alone, and it is banned only past SIP_TRUSTED_MAX_RETRY',
+  })
+  trusted: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'FR',
+    description: 'ISO 3166 code from GEOIP_DB; null without it or when the database does not place the address',
+  })
+  country: string | null;
+  @ApiProperty({
+    type: [SourceRegistrationDto],
+    description: 'The accounts that registered successfully from the address, latest first (up to 50)',
+  })
+  registrations: SourceRegistrationDto[];
 
   static from(report: SourceReport): SourceDto {
     const { activity, state } = report;
@@ -218,6 +246,14 @@ export class SourceDto {
         reason: state.reason,
       },
       bans: report.bans.map((ban) => BanDto.from(ban, now)),
+      trusted: report.accounts.trusted,
+      country: report.accounts.country,
+      registrations: report.accounts.registrations.map((registration) => ({
+        username: registration.username,
+        domain: registration.domain,
+        registrations: registration.registrations,
+        last_registered_at: registration.lastRegisteredAt.toISOString(),
+      })),
     };
   }
 }

@@ -22,7 +22,7 @@ interface LiveState {
 const INITIAL_STATE: LiveState = { connection: 'connecting', updatedAt: null, status: null };
 const LiveContext = createContext<LiveState>(INITIAL_STATE);
 
-/** What each event makes stale. account_alert: the SIP account alerts' queries, when that page exists. */
+/** What each event makes stale (account_alert: the account alerts page and the count in the SIP sub-navigation). */
 const STALE_ON: Record<string, QueryKey[]> = {
   ban_created: [['sip']],
   ban_lifted: [['sip']],

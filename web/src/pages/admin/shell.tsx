@@ -11,6 +11,8 @@ import { AuditPage } from './audit';
 import { InvitationsPage } from './invitations';
 import { LiveIndicator, LiveProvider, useFallbackInterval, useLive } from './live';
 import { PendingPage } from './pending';
+import { AccountAlertsPage } from './sip/account-alerts';
+import { AccountBlocksPage } from './sip/account-blocks';
 import { StatusPage, useStatusReport } from './status';
 import { BouncersPage } from './sip/bouncers';
 import { FeedsPage } from './sip/feeds';
@@ -177,6 +179,8 @@ export function AdminShell() {
         <Route path="/status" component={StatusPage} />
         <Route path="/sip/feeds" component={FeedsPage} />
         <Route path="/sip/bouncers" component={BouncersPage} />
+        <Route path="/sip/account-alerts" component={AccountAlertsPage} />
+        <Route path="/sip/account-blocks" component={AccountBlocksPage} />
         <Route path="/sip">
           <Suspense fallback={<Loading what="the SIP door" />}>
             <SipPage />

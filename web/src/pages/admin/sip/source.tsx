@@ -12,11 +12,7 @@ import { formatTime } from '../../../format';
 import { BanForm } from './ban-form';
 import { BanTable } from './ban-table';
 
-/**
- * A source as the API tells it. `country` and `trusted` come with the SIP accounts work (CONTRACT Part 3):
- * shown when the API sends them, absent from older ones.
- */
-type Source = Schemas['SourceDto'] & { country?: string | null; trusted?: boolean };
+type Source = Schemas['SourceDto'];
 
 /** "2001%3Adb8%3A%3A1" typed or pasted: the address itself. */
 function decodedAddress(param: string): string {
@@ -72,7 +68,7 @@ export function SourcePage({ ip: param }: { ip: string }) {
         {back}
         <h1>Source {ip}</h1>
         {unknown ? (
-          <Empty>Nothing is known of {ip}: no event and no ban.</Empty>
+          <Empty>Nothing is known of {ip}: no event, no registration and no ban.</Empty>
         ) : (
           <ErrorMessage error={source.error} />
         )}
@@ -105,18 +101,12 @@ export function SourcePage({ ip: param }: { ip: string }) {
                 <dd>{s.ban_state.reason}</dd>
               </>
             )}
-            {s.trusted !== undefined && (
-              <>
-                <dt>Trusted</dt>
-                <dd>{s.trusted ? 'Yes: it registered an account lately (SIP_TRUST_TTL)' : 'No'}</dd>
-              </>
-            )}
-            {s.country && (
-              <>
-                <dt>Country</dt>
-                <dd>{s.country}</dd>
-              </>
-            )}
+            <dt>Trusted</dt>
+            <dd>
+              {s.trusted ? 'Yes: it registered an account lately (SIP_TRUST_TTL) and drew no compromise alert' : 'No'}
+            </dd>
+            <dt>Country</dt>
+            <dd>{s.country ?? 'Unknown (no GEOIP_DB, or not in it)'}</dd>
           </dl>
           <div className="actions">
             {activeBans.map((ban) => (
@@ -168,6 +158,33 @@ export function SourcePage({ ip: param }: { ip: string }) {
           <QuotedList items={s.user_agents} label="User agents" />
         </Panel>
       </div>
+
+      <Panel title="Accounts registered from here">
+        {s.registrations.length === 0 ? (
+          <Empty>No account registered successfully from this address.</Empty>
+        ) : (
+          <table aria-label={`Accounts registered from ${s.ip}`}>
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Registrations</th>
+                <th scope="col">Last</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.registrations.map((registration) => (
+                <tr key={`${registration.username}@${registration.domain}`}>
+                  <td>
+                    {registration.username}@{registration.domain}
+                  </td>
+                  <td>{registration.registrations}</td>
+                  <td>{formatTime(registration.last_registered_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
 
       <Panel title="Ban history">
         {s.bans.length === 0 ? (
