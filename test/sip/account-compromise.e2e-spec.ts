@@ -275,6 +275,23 @@ describeWith(MISSING_TOOLS, 'SIP accounts against the shipped Kamailio config (s
     expect(await recorded()).toBe(failuresBefore);
     const bans = await t.db.query(`SELECT 1 FROM sip_bans WHERE cidr = $1`, [`${office}/32`]);
     expect(bans.rows).toEqual([]);
+
+    // A stranger with the very same failures, never registered from there, is banned as a scanner.
+    const stranger = '127.0.0.82';
+    await sendWrongPasswordRegisters({
+      from: stranger,
+      port: kamailio.port,
+      domain: DOMAIN,
+      username: COLLEAGUE.username,
+      count: 6,
+      rate: 20,
+    });
+    await waitFor(async () => {
+      const banned = await t.db.query(`SELECT 1 FROM sip_bans WHERE cidr = $1 AND lifted_at IS NULL`, [
+        `${stranger}/32`,
+      ]);
+      return banned.rows.length > 0 ? true : undefined;
+    });
   });
 
   it('a restarted proxy enforces the blocks from the database before the service pushes anything', async () => {
