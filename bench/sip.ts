@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,10 +8,12 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { Client } from 'pg';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
 import {
+  databaseRoute,
   insideBenchNamespace,
   prepareLoopback,
   relayDatabaseIntoNamespace,
   rerunInNetworkNamespace,
+  socketDirOf,
 } from './network-namespace';
 import { withClient } from './pg-client';
 import { processCpuSeconds } from './processes';
@@ -96,10 +98,14 @@ interface ModeResult {
   banLatencies: number[];
   /** per source: send time of the last request still answered − the fifth 403 */
   cutOffs: number[];
+  /** the IPv6 sources' alone: their bans are /64s, enforced through the proxy's list of wide bans */
+  cutOffsIpv6: number[];
   rejectedAfterFifth: number;
   writeSeconds: number;
   /** guesses sent / guesses the schedule called for: below 1, the load generator fell behind */
   scheduleKept: number;
+  /** datagrams the kernel dropped because a receiving socket's buffer was full (this namespace's counters) */
+  udpDrops: number;
   /** CPU seconds spent during the attack */
   cpu: { kamailio: number; service: number; bench: number; seconds: number };
 }
@@ -126,6 +132,12 @@ function freeUdpPort(): Promise<number> {
       socket.close(() => done(port));
     });
   });
+}
+
+/** With SIP_BENCH_LOG_DIR set, the service's and Kamailio's logs of the run are kept there. */
+function keepLog(name: string, text: string): void {
+  const dir = process.env.SIP_BENCH_LOG_DIR;
+  if (dir) writeFileSync(join(dir, name), text);
 }
 
 /** A fresh database on DATABASE_URL's server (dropped at the end), or none: the service's embedded one. */
@@ -159,7 +171,7 @@ async function startService(databaseUrl: string | undefined, rpcPort: number) {
       NODE_ENV: 'development',
       PORT: String(SERVICE_PORT),
       DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.SIP_BENCH_LOG_DIR ? 'info' : 'warn',
       // the attackers are 127.0.x.y: only the proxy's own address stays allowlisted
       SIP_ALLOWLIST: '127.0.0.1/32,::1/128',
       SIP_PROXY_RPC_URLS: `http://127.0.0.1:${rpcPort}/RPC`,
@@ -189,18 +201,28 @@ async function startService(databaseUrl: string | undefined, rpcPort: number) {
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((done) => child.once('exit', done));
+      keepLog('service.log', output);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** postgres://user:pass@host:port/db, as Kamailio's db_postgres takes it (no query string). */
+/**
+ * postgres://user:pass@host:port/db, as Kamailio's db_postgres takes it (no query string). A Unix socket
+ * (`?host=/dir`) becomes an empty host, which libpq resolves with PGHOST and PGPORT (kamailioDbEnvironment).
+ */
 function kamailioDbUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
   const auth = url.username
     ? `${decodeURIComponent(url.username)}${url.password ? `:${decodeURIComponent(url.password)}` : ''}@`
     : '';
+  if (socketDirOf(databaseUrl)) return `postgres://${auth}${url.pathname}`;
   return `postgres://${auth}${url.hostname || '127.0.0.1'}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+}
+
+function kamailioDbEnvironment(databaseUrl: string): NodeJS.ProcessEnv {
+  const socket = socketDirOf(databaseUrl);
+  return socket ? { ...process.env, PGHOST: socket.dir, PGPORT: socket.port } : process.env;
 }
 
 /** Kamailio with the shipped config and its defaults, but for the sockets, the database and the mode. */
@@ -219,6 +241,7 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
   const logFile = join(runDir, 'kamailio.log');
   const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn('kamailio', args, {
+    env: kamailioDbEnvironment(databaseUrl),
     cwd: runDir,
     detached: true,
     stdio: ['ignore', 'ignore', logFd],
@@ -230,6 +253,7 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
       process.kill(-child.pid, 'SIGTERM');
       await new Promise((done) => child.once('exit', done));
     }
+    keepLog(`kamailio-${mode.mode}.log`, readFileSync(logFile, 'utf8'));
     rmSync(runDir, { recursive: true, force: true });
   };
   const probe = new SipEndpoint('127.0.0.1', { host: '127.0.0.1', port: sipPort }, 'regshield-bench-probe');
@@ -245,6 +269,17 @@ async function startKamailio(databaseUrl: string, sipPort: number, rpcPort: numb
   const tail = log();
   await stop();
   throw new Error(`kamailio did not start (kamailio ${args.join(' ')}):\n${tail}`);
+}
+
+/** UDP datagrams dropped on full receive buffers so far, IPv4 and IPv6, in this network namespace. */
+function udpReceiveBufferDrops(): number {
+  const [names, values] = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('Udp: '))
+    .map((line) => line.split(/\s+/));
+  const ipv4 = Number(values[names.indexOf('RcvbufErrors')]);
+  const ipv6 = /^Udp6RcvbufErrors\s+(\d+)/m.exec(readFileSync('/proc/net/snmp6', 'utf8'));
+  return ipv4 + Number(ipv6?.[1] ?? 0);
 }
 
 /** CPU seconds of a process and every process in its group (Kamailio's workers). */
@@ -374,6 +409,7 @@ async function measureMode(
     const block = sourceBlock(modeIndex);
     const cpuBefore = { kamailio: kamailio.cpuSeconds(), service: processCpuSeconds(servicePid) ?? 0 };
     const benchBefore = process.cpuUsage();
+    const dropsBefore = udpReceiveBufferDrops();
     const startedAt = Date.now();
     const { attackers, scheduleKept } = await runAttackers(sipPort, block.addresses);
     const benchCpu = process.cpuUsage(benchBefore);
@@ -384,12 +420,14 @@ async function measureMode(
       seconds: (Date.now() - startedAt) / 1000,
     };
     const phoneTimes = await phones;
+    const udpDrops = udpReceiveBufferDrops() - dropsBefore;
     const attackEndedAt = Date.now();
     return {
       mode,
       ...(await collect(databaseUrl, attackers, block.cidrs, attackEndedAt)),
       ...phoneSummary(phoneTimes),
       scheduleKept,
+      udpDrops,
       cpu,
     };
   } finally {
@@ -455,6 +493,7 @@ async function collect(databaseUrl: string, attackers: Attacker[], cidrs: string
     let rejectedAfterFifth = 0;
     const banLatencies: number[] = [];
     const cutOffs: number[] = [];
+    const cutOffsIpv6: number[] = [];
     for (const attacker of attackers) {
       const times = rejectedBySource.get(attacker.address)!;
       lostEvents += Math.max(0, times.length - (stored.get(attacker.address) ?? 0));
@@ -464,6 +503,7 @@ async function collect(databaseUrl: string, attackers: Attacker[], cidrs: string
       const ban = bannedAt.get(attacker.address);
       if (ban !== undefined) banLatencies.push(ban - fifth);
       cutOffs.push(cutOffAt(attacker) - fifth);
+      if (attacker.address.includes(':')) cutOffsIpv6.push(cutOffAt(attacker) - fifth);
     }
     return {
       guesses,
@@ -474,6 +514,7 @@ async function collect(databaseUrl: string, attackers: Attacker[], cidrs: string
       banned: bannedAt.size,
       banLatencies: banLatencies.sort((a, b) => a - b),
       cutOffs: cutOffs.sort((a, b) => a - b),
+      cutOffsIpv6: cutOffsIpv6.sort((a, b) => a - b),
       rejectedAfterFifth,
       writeSeconds,
     };
@@ -550,8 +591,8 @@ function report(results: ModeResult[], databaseNote: string, loadAtStart: string
     `from ${PHONES} phones (127.0.0.2–${1 + PHONES}, not allowlisted), each every ${PHONE_INTERVAL_MS} ms: the round trip is from its first`,
     `REGISTER to the 200. A request unanswered within ${ANSWER_TIMEOUT_MS} ms counts as unanswered (the client does not retransmit).`,
     'Everything runs in a network namespace the bench creates (`unshare --net`), whose loopback gets the two',
-    "test prefixes as local routes; DATABASE_URL's server is reached through a relay (TCP inside → a Unix socket",
-    '→ TCP outside). The default run measures the shipped way of writing events (queued, one timer process);',
+    `test prefixes as local routes; the database is reached through ${databaseRoute()} (bench/network-namespace.ts).`,
+    'The default run measures the shipped way of writing events (queued, one timer process);',
     '`SIP_BENCH_MODES=sync,async,queued npm run bench:sip` adds a column per older write mode, each with its own',
     'block of sources.',
     '',
@@ -578,7 +619,9 @@ function report(results: ModeResult[], databaseNote: string, loadAtStart: string
     row('sources banned', (r) => `${r.banned} / ${ATTACKERS}`),
     row("ban row's created_at (the engine's transaction start) after the fifth 403", (r) => spread(r.banLatencies)),
     row('cut off (first request never answered) after the fifth 403', (r) => `**${spread(r.cutOffs)}**`),
+    row('… of the IPv6 sources alone (/64 bans, matched from the list of wide bans)', (r) => spread(r.cutOffsIpv6)),
     row('403s after the fifth, all sources', (r) => String(r.rejectedAfterFifth)),
+    row('UDP datagrams the kernel dropped (a receive buffer full)', (r) => String(r.udpDrops)),
     row('`flood` door knocks (pike)', (r) => String(r.floodRows)),
     row(
       'CPU during the attack: Kamailio / service / load generator',
