@@ -166,6 +166,10 @@ async function createDatabase(): Promise<{ url?: string; drop(): Promise<void> }
 
 async function startService(databaseUrl: string | undefined, rpcPort: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'regshield-sipbench-'));
+  // The service writes a security-log line per ban, a thousand in one look: into a pipe this busy process
+  // reads late, its writes would block the service mid-burst; a file never does.
+  const logFile = join(dataDir, 'service.log');
+  const logFd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
     env: {
       ...process.env,
@@ -178,14 +182,14 @@ async function startService(databaseUrl: string | undefined, rpcPort: number) {
       SIP_ALLOWLIST: '127.0.0.1/32,::1/128',
       SIP_PROXY_RPC_URLS: `http://127.0.0.1:${rpcPort}/RPC`,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, logFd],
   });
-  let output = '';
-  const append = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
+  closeSync(logFd);
+  const output = () => readFileSync(logFile, 'utf8');
   for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null || attempt > 600) throw new Error(`the service did not start: ${output}`);
+    if (child.exitCode !== null || attempt > 600) {
+      throw new Error(`the service did not start: ${output().slice(-20_000)}`);
+    }
     if (
       await fetch(`http://127.0.0.1:${SERVICE_PORT}/health`).then(
         (r) => r.ok,
@@ -205,7 +209,7 @@ async function startService(databaseUrl: string | undefined, rpcPort: number) {
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((done) => child.once('exit', done));
-      keepLog('service.log', output);
+      keepLog('service.log', output());
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
