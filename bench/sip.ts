@@ -602,7 +602,7 @@ function report(results: ModeResult[], databaseNote: string, loadAtStart: string
     `Written by \`npm run bench:sip\` (\`bench/sip.ts\`). ${ATTACKERS} sources — ${IPV4_SOURCES} IPv4 from ${IPV4_RANGE} (RFC 2544's`,
     `benchmark range), ${IPV6_SOURCES} IPv6 each from its own /64 of ${IPV6_RANGE} — each guessing the subscriber's password`,
     `${GUESSES_PER_SECOND} times a second for ${ATTACK_MS / 1000} s (REGISTER, 401, REGISTER with a wrong digest, 403), all starting within the`,
-    'same 200 ms, against the shipped `deploy/kamailio/kamailio.cfg` (its defaults: 4 UDP workers per socket,',
+    'same 200 ms, against the shipped `deploy/kamailio/kamailio.cfg` (its defaults: 8 UDP workers per socket,',
     'listening on 127.0.0.1 and ::1) with the built service pushing its bans over JSON-RPC (SIP_BAN_MAX_RETRY',
     `${MAX_RETRY} and SIP_BAN_IPV6_PREFIX 64, the defaults), on ${databaseNote}. Meanwhile the real subscriber registers`,
     `from ${PHONES} phones (127.0.0.2–${1 + PHONES}, not allowlisted), each every ${PHONE_INTERVAL_MS} ms: the round trip is from its first`,
