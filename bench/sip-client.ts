@@ -63,8 +63,11 @@ function authorization(challenge: string, account: SipAccount, uri: string): str
   return `${common}, response="${response}", qop=auth, nc=00000001, cnonce="${cnonce}"`;
 }
 
+/** An address as it stands in a Via or Contact header: an IPv6 one in brackets. */
+const hostPart = (address: string): string => (address.includes(':') ? `[${address}]` : address);
+
 export class SipEndpoint {
-  private readonly socket = dgram.createSocket('udp4');
+  private readonly socket: dgram.Socket;
   private port = 0;
   /** Call-ID + CSeq number → the waiting request */
   private readonly waiting = new Map<string, (response: SipResponse) => void>();
@@ -74,6 +77,7 @@ export class SipEndpoint {
     private readonly target: SipTarget,
     private readonly userAgent: string,
   ) {
+    this.socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('message', (buffer) => this.receive(buffer.toString('latin1')));
   }
 
@@ -96,7 +100,7 @@ export class SipEndpoint {
     const callId = `${token()}@regshield-bench`;
     const message = [
       `OPTIONS sip:${domain} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.address}:${this.port};rport;branch=z9hG4bK${token()}`,
+      `Via: SIP/2.0/UDP ${hostPart(this.address)}:${this.port};rport;branch=z9hG4bK${token()}`,
       'Max-Forwards: 70',
       `From: <sip:ping@${domain}>;tag=${token()}`,
       `To: <sip:${domain}>`,
@@ -130,7 +134,7 @@ export class SipEndpoint {
     cseq: number,
     credentials?: string,
   ): string {
-    const contact = `${this.address}:${this.port}`;
+    const contact = `${hostPart(this.address)}:${this.port}`;
     return [
       `REGISTER sip:${account.domain} SIP/2.0`,
       `Via: SIP/2.0/UDP ${contact};rport;branch=z9hG4bK${token()}`,

@@ -367,22 +367,38 @@ export class SipBansRepository {
              ORDER BY d.created_at DESC LIMIT $3)
          ) e
        ),
-       kinds AS (SELECT unit, kind, count(*)::int AS n FROM events GROUP BY unit, kind),
-       usernames AS (SELECT unit, username AS value, count(*) AS n FROM events WHERE username IS NOT NULL GROUP BY 1, 2),
-       agents AS (SELECT unit, user_agent AS value, count(*) AS n FROM events WHERE user_agent IS NOT NULL GROUP BY 1, 2)
-       SELECT events.unit::text AS unit,
-              min(created_at) AS "firstEventAt", max(created_at) AS "lastEventAt",
-              count(*) FILTER (WHERE kind = 'failed_registration')::int AS "failedRegistrations",
-              count(*) FILTER (WHERE kind <> 'failed_registration')::int AS "doorKnocks",
-              (count(*) FILTER (WHERE kind = 'failed_registration') >= $3
-                 OR count(*) FILTER (WHERE kind <> 'failed_registration') >= $3) AS truncated,
-              (SELECT jsonb_object_agg(kind, n) FROM kinds WHERE kinds.unit = events.unit) AS counts,
-              (SELECT count(*)::int FROM usernames WHERE usernames.unit = events.unit) AS "distinctUsernames",
-              ARRAY(SELECT value FROM usernames WHERE usernames.unit = events.unit ORDER BY n DESC, value LIMIT $4)
-                AS usernames,
-              ARRAY(SELECT value FROM agents WHERE agents.unit = events.unit ORDER BY n DESC, value LIMIT $4)
-                AS "userAgents"
-         FROM events GROUP BY events.unit`,
+       totals AS (
+         SELECT unit, min(created_at) AS first_at, max(created_at) AS last_at,
+                count(*) FILTER (WHERE kind = 'failed_registration')::int AS failed,
+                count(*) FILTER (WHERE kind <> 'failed_registration')::int AS knocks
+           FROM events GROUP BY unit
+       ),
+       kinds AS (
+         SELECT unit, jsonb_object_agg(kind, n) AS counts
+           FROM (SELECT unit, kind, count(*)::int AS n FROM events GROUP BY unit, kind) per_kind GROUP BY unit
+       ),
+       usernames AS (
+         SELECT unit, count(*)::int AS distinct_count, (array_agg(value ORDER BY n DESC, value))[1:$4::int] AS top
+           FROM (SELECT unit, username AS value, count(*) AS n FROM events WHERE username IS NOT NULL GROUP BY 1, 2) u
+          GROUP BY unit
+       ),
+       agents AS (
+         SELECT unit, (array_agg(value ORDER BY n DESC, value))[1:$4::int] AS top
+           FROM (SELECT unit, user_agent AS value, count(*) AS n FROM events WHERE user_agent IS NOT NULL GROUP BY 1, 2) a
+          GROUP BY unit
+       )
+       -- one join per list, not a subquery per unit: a look with a thousand units stays linear
+       SELECT totals.unit::text AS unit, first_at AS "firstEventAt", last_at AS "lastEventAt",
+              failed AS "failedRegistrations", knocks AS "doorKnocks",
+              (failed >= $3 OR knocks >= $3) AS truncated,
+              kinds.counts,
+              coalesce(usernames.distinct_count, 0) AS "distinctUsernames",
+              coalesce(usernames.top, '{}'::text[]) AS usernames,
+              coalesce(agents.top, '{}'::text[]) AS "userAgents"
+         FROM totals
+         JOIN kinds ON kinds.unit = totals.unit
+         LEFT JOIN usernames ON usernames.unit = totals.unit
+         LEFT JOIN agents ON agents.unit = totals.unit`,
       [units, findTimeSeconds, EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT],
     );
     return new Map(
