@@ -179,10 +179,14 @@ describe('SIP event tables partitioned by day (migration on a populated database
   });
 
   it('has every index of the table on each partition, the primary key (id, created_at), and its grants', async () => {
-    for (const [table, count] of [
-      ['failed_registrations', 6],
-      ['door_knock_attempts', 5],
-    ] as const) {
+    for (const table of ['failed_registrations', 'door_knock_attempts']) {
+      // Every index defined on the parent, later migrations' included, stands on each partition.
+      const parent = await db.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_index WHERE indrelid = $1::regclass`,
+        [table],
+      );
+      const count = parent.rows[0].count;
+      expect(count).toBeGreaterThanOrEqual(table === 'failed_registrations' ? 6 : 5);
       const { rows } = await db.query<{ partition: string; indexes: number }>(
         `SELECT c.relname AS partition, (SELECT count(*)::int FROM pg_index x WHERE x.indrelid = c.oid) AS indexes
            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`,
@@ -209,6 +213,7 @@ describe('SIP event tables partitioned by day (migration on a populated database
       'failed_registrations_pkey',
       'failed_registrations_response_code_time_idx',
       'failed_registrations_source_time_idx',
+      'failed_registrations_source_username_idx',
       'failed_registrations_time_idx',
       'failed_registrations_username_time_idx',
     ]);

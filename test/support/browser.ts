@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Browser, BrowserServer, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserServer, chromium, Page } from 'playwright-core';
 import { missingCommand } from './required-tools';
 import { TestApp } from './test-app';
 
@@ -112,6 +112,36 @@ export function watchCspViolations(page: Page, violations: string[]): void {
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/** One test's browser: its own context (no cookies of another test), a page, and the page's CSP violations. */
+export interface BrowserTab {
+  context: BrowserContext;
+  page: Page;
+  violations: string[];
+}
+
+/** A new desktop context and page on the app, the page watched for CSP violations (closeTab fails the test on one). */
+export async function openTab(browser: Browser, baseUrl: string, timeoutMs = 15_000): Promise<BrowserTab> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
+  context.setDefaultTimeout(timeoutMs);
+  const page = await context.newPage();
+  const violations: string[] = [];
+  watchCspViolations(page, violations);
+  return { context, page, violations };
+}
+
+/** Closes the test's context; the page must have reported no CSP violation. */
+export async function closeTab(context: BrowserContext, violations: string[]): Promise<void> {
+  await context.close();
+  expect(violations).toEqual([]);
+}
+
+/** Fills in /login's e-mail and password and presses "Sign in" (not "Sign in with a passkey"). */
+export async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
 
 /**
  * With SCREENSHOT_DIR set (`npm run screenshots`), saves the page at desktop and phone width as

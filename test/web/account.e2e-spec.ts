@@ -2,11 +2,12 @@ import { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
-  DESKTOP,
+  closeTab,
   launchChromium,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { freePort } from '../support/service-process';
@@ -54,16 +55,9 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     await sink.stop();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, baseUrl, 10_000));
   });
-  afterEach(async () => {
-    await context.close();
-    expect(violations).toEqual([]);
-  });
+  afterEach(() => closeTab(context, violations));
 
   /** An active account (registration is open here), created through the API. */
   const activeUser = async () => {
@@ -72,11 +66,7 @@ describeWith(missingForBrowserTests(), "a user's own account pages in Chromium (
     return user;
   };
 
-  const signIn = async (email: string, password: string) => {
-    await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const signIn = (email: string, password: string) => signInWithPassword(page, email, password);
 
   const signInToAccount = async (email: string, password: string) => {
     await page.goto('/account');

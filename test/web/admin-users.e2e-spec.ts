@@ -1,13 +1,13 @@
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
-  DESKTOP,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { currentStep, totpCode } from '../support/totp';
@@ -23,7 +23,6 @@ describeWith(
     jest.setTimeout(60_000);
     let t: TestApp;
     let browser: Browser;
-    let context: BrowserContext;
     let page: Page;
     let violations: string[];
     let admin: { Authorization: string };
@@ -34,17 +33,11 @@ describeWith(
       });
       const baseUrl = await listenOnLocalhost(t);
       browser = await launchChromium();
-      context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-      context.setDefaultTimeout(10_000);
       admin = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
-      page = await context.newPage();
-      violations = [];
-      watchCspViolations(page, violations);
+      ({ page, violations } = await openTab(browser, baseUrl, 10_000));
       // One signed-in page for the whole file: each test starts from a console page of its own.
       await page.goto('/admin/users');
-      await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInWithPassword(page, ADMIN.email, ADMIN.password);
       await page.getByRole('heading', { name: 'Users' }).waitFor();
     });
     afterAll(() => closeBrowserAndApp(browser, t));

@@ -2,12 +2,13 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
-  DESKTOP,
+  closeTab,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { doorKnock, failedRegistration } from '../support/sip-events';
@@ -43,22 +44,11 @@ describeWith(missingForBrowserTests(), 'the web console in Chromium (real app ov
   });
   afterAll(() => closeBrowserAndApp(browser, t));
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, baseUrl, 10_000));
   });
-  afterEach(async () => {
-    await context.close();
-    expect(violations).toEqual([]);
-  });
+  afterEach(() => closeTab(context, violations));
 
-  const signIn = async (email: string, password: string) => {
-    await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const signIn = (email: string, password: string) => signInWithPassword(page, email, password);
 
   it('serves every app page, deep links included, with a strict CSP, and leaves the API and /docs as they were', async () => {
     for (const path of ['/login', '/register', '/admin', '/admin/users', '/admin/users/123', '/account']) {

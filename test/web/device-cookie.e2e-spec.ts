@@ -5,6 +5,7 @@ import {
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
@@ -31,9 +32,7 @@ describeWith(missingForBrowserTests(), 'the device cookie in Chromium (real app 
     const signIn = async () => {
       await page.goto('/admin');
       await page.waitForURL('**/login?next=%2Fadmin');
-      await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInWithPassword(page, ADMIN.email, ADMIN.password);
       await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
     };
     try {

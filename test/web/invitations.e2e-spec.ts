@@ -2,10 +2,13 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
+  closeTab,
   DESKTOP,
   launchChromium,
   missingForBrowserTests,
+  openTab,
   screenshot,
+  signInWithPassword,
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
@@ -49,22 +52,11 @@ describeWith(missingForBrowserTests(), 'invitations in Chromium (real app, Postg
     await sink.stop();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, baseUrl));
   });
-  afterEach(async () => {
-    await context.close();
-    expect(violations).toEqual([]);
-  });
+  afterEach(() => closeTab(context, violations));
 
-  const signIn = async (email: string, password: string) => {
-    await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const signIn = (email: string, password: string) => signInWithPassword(page, email, password);
 
   it('an admin invites from the console; the invited person follows the e-mail, sets name and password, signs in', async () => {
     const email = `browser-invitee-${Date.now()}@example.com`;

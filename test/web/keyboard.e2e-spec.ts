@@ -1,11 +1,10 @@
-import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { Browser, Locator, Page } from 'playwright-core';
 import {
   closeBrowserAndApp,
-  DESKTOP,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
-  watchCspViolations,
+  openTab,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { failedRegistration } from '../support/sip-events';
@@ -28,7 +27,6 @@ describeWith(missingForBrowserTests(), 'the console by keyboard alone (Chromium,
   jest.setTimeout(90_000);
   let t: TestApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let violations: string[];
   let admin: { Authorization: string };
@@ -38,11 +36,7 @@ describeWith(missingForBrowserTests(), 'the console by keyboard alone (Chromium,
     const baseUrl = await listenOnLocalhost(t);
     admin = { Authorization: `Bearer ${await t.login(ADMIN.email, ADMIN.password)}` };
     browser = await launchChromium();
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ page, violations } = await openTab(browser, baseUrl, 10_000));
   });
   afterAll(() => closeBrowserAndApp(browser, t));
   afterEach(() => expect(violations).toEqual([]));

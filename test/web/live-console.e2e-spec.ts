@@ -1,11 +1,11 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   closeBrowserAndApp,
-  DESKTOP,
   launchChromium,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { expectAccessible } from '../support/accessibility';
 import { describeWith } from '../support/required-tools';
@@ -49,16 +49,10 @@ describeWith(missingForBrowserTests(), 'the live console in Chromium (real app o
     await database?.drop();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: `http://localhost:${port}`, viewport: DESKTOP });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, `http://localhost:${port}`));
     await page.goto('/admin/sip');
     await page.waitForURL('**/login?next=**');
-    await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInWithPassword(page, ADMIN.email, ADMIN.password);
   });
   afterEach(async () => {
     await context.close();

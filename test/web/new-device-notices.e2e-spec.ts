@@ -6,6 +6,7 @@ import {
   launchChromium,
   missingForBrowserTests,
   screenshot,
+  signInWithPassword,
   watchCspViolations,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
@@ -64,9 +65,7 @@ describeWith(missingForBrowserTests(), 'new-device notices and the device list i
   const signInToAccount = async (page: Page, user: { email: string; password: string }) => {
     await page.goto('/account');
     await page.waitForURL('**/login?next=%2Faccount');
-    await page.getByLabel('Email', { exact: true }).fill(user.email);
-    await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInWithPassword(page, user.email, user.password);
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
   };
 

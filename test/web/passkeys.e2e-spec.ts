@@ -1,11 +1,13 @@
 import { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import {
   closeBrowserAndApp,
+  closeTab,
   DESKTOP,
   launchChromium,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { freePort } from '../support/service-process';
@@ -79,22 +81,11 @@ describeWith(
     });
     afterAll(() => closeBrowserAndApp(browser, t));
     beforeEach(async () => {
-      context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-      context.setDefaultTimeout(15_000);
-      page = await context.newPage();
-      violations = [];
-      watchCspViolations(page, violations);
+      ({ context, page, violations } = await openTab(browser, baseUrl));
     });
-    afterEach(async () => {
-      await context.close();
-      expect(violations).toEqual([]);
-    });
+    afterEach(() => closeTab(context, violations));
 
-    const signInWithPassword = async (email: string, password: string) => {
-      await page.getByLabel('Email', { exact: true }).fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(password);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    };
+    const signIn = (email: string, password: string) => signInWithPassword(page, email, password);
 
     /** A new active user, signed in on /account with the password. */
     const userOnAccountPage = async () => {
@@ -102,7 +93,7 @@ describeWith(
       await t.http.post('/api/auth/register').send(user).expect(201);
       await page.goto('/account');
       await page.waitForURL('**/login?next=%2Faccount');
-      await signInWithPassword(user.email, user.password);
+      await signIn(user.email, user.password);
       await page.getByRole('heading', { name: 'Your account' }).waitFor();
       return user;
     };
@@ -196,7 +187,7 @@ describeWith(
 
       await page.goto('/admin/users');
       await page.waitForURL('**/login?next=%2Fadmin%2Fusers');
-      await signInWithPassword(ADMIN.email, ADMIN.password);
+      await signIn(ADMIN.email, ADMIN.password);
       await page.waitForURL('**/account');
       await page
         .getByRole('alert')

@@ -6,6 +6,7 @@ import {
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
@@ -66,9 +67,7 @@ describeWith(missingForBrowserTests(), 'signing in with a hostile `next` in Chro
     'lands on the admin page after signing in from /login?next=%s',
     async (next) => {
       await page.goto(`/login?next=${next}`);
-      await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInWithPassword(page, ADMIN.email, ADMIN.password);
       await page.getByRole('heading', { name: 'Pending sign-ups' }).waitFor();
       expect(new URL(page.url())).toMatchObject({ origin: baseUrl, pathname: '/admin/pending' });
     },

@@ -2,12 +2,13 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
-  DESKTOP,
+  closeTab,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
@@ -54,22 +55,11 @@ describeWith(missingForBrowserTests(), 'the console pages of account alerts and 
   });
   afterAll(() => closeBrowserAndApp(browser, t));
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, baseUrl));
   });
-  afterEach(async () => {
-    await context.close();
-    expect(violations).toEqual([]);
-  });
+  afterEach(() => closeTab(context, violations));
 
-  const signIn = async () => {
-    await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const signIn = () => signInWithPassword(page, ADMIN.email, ADMIN.password);
   const subnav = () => page.getByRole('navigation', { name: 'SIP door pages' });
 
   it('shows the alert with its evidence as facts and its source linked, counts it unresolved, resolves it after asking', async () => {

@@ -3,12 +3,13 @@ import { AddressInfo } from 'node:net';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   closeBrowserAndApp,
-  DESKTOP,
+  closeTab,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { expectAccessible } from '../support/accessibility';
 import { FeedServer, startFeedServer } from '../support/feed-server';
@@ -49,22 +50,11 @@ describeWith(missingForBrowserTests(), 'the console pages of feeds and bouncer k
     await feedServer?.close();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ context, page, violations } = await openTab(browser, baseUrl));
   });
-  afterEach(async () => {
-    await context.close();
-    expect(violations).toEqual([]);
-  });
+  afterEach(() => closeTab(context, violations));
 
-  const signIn = async () => {
-    await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const signIn = () => signInWithPassword(page, ADMIN.email, ADMIN.password);
   const feedRow = (name: string) =>
     page.getByRole('region', { name: 'Feeds', exact: true }).getByRole('row').filter({ hasText: name });
   const cellOf = (name: string, column: string) => feedRow(name).locator(`td[data-label="${column}"]`);

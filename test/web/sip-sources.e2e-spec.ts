@@ -1,13 +1,13 @@
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { expectAccessible } from '../support/accessibility';
 import {
   closeBrowserAndApp,
-  DESKTOP,
   launchChromium,
   listenOnLocalhost,
   missingForBrowserTests,
+  openTab,
   screenshot,
-  watchCspViolations,
+  signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
 import { doorKnock, failedRegistration } from '../support/sip-events';
@@ -22,7 +22,6 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
   jest.setTimeout(90_000);
   let t: TestApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let violations: string[];
   let admin: { Authorization: string };
@@ -53,15 +52,9 @@ describeWith(missingForBrowserTests(), 'a SIP source and a ban in the console (C
     await waitFor(() => activeBanOf(`${SCANNER}/32`));
 
     browser = await launchChromium();
-    context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    violations = [];
-    watchCspViolations(page, violations);
+    ({ page, violations } = await openTab(browser, baseUrl, 10_000));
     await page.goto('/admin/sip');
-    await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInWithPassword(page, ADMIN.email, ADMIN.password);
     await page.getByRole('heading', { name: 'SIP door', exact: true }).waitFor();
   });
   afterAll(() => closeBrowserAndApp(browser, t));
