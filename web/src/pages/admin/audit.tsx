@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { FormEvent, useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { api, dataOrThrow, totalCount } from '../../api/client';
 import { Field } from '../../components/field';
@@ -7,6 +7,7 @@ import { Pager } from '../../components/pager';
 import { Select } from '../../components/select';
 import { AuditDetails } from '../../components/audit-details';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
+import { useFilterForm } from '../../components/use-filter-form';
 import { formatTimeToSecond, localInputToIso } from '../../format';
 
 const PAGE_SIZE = 50;
@@ -37,9 +38,7 @@ function UserCell({ id, email, onFilter }: { id: string | null; email: string | 
 
 /** The stored security events, newest first, with the route's filters. */
 export function AuditPage() {
-  const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
-  const [filters, setFilters] = useState<AuditFilters>(NO_FILTERS);
-  const [skip, setSkip] = useState(0);
+  const { draft, filters, skip, setSkip, change, edit, applyFilters, submit, clear } = useFilterForm(NO_FILTERS);
   useEffect(() => {
     document.title = 'Audit trail · regshield';
   }, []);
@@ -71,17 +70,6 @@ export function AuditPage() {
     },
   });
 
-  const set = (name: keyof AuditFilters) => (event: { target: { value: string } }) =>
-    setDraft((previous) => ({ ...previous, [name]: event.target.value }));
-  const applyFilters = (next: AuditFilters) => {
-    setSkip(0);
-    setDraft(next);
-    setFilters(next);
-  };
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
-    applyFilters(draft);
-  };
   const eventOptions: Array<[string, string]> = [
     ['', 'Any event'],
     ...(eventNames.data ?? []).map((name): [string, string] => [name, name]),
@@ -90,23 +78,18 @@ export function AuditPage() {
   return (
     <>
       <h1>Audit trail</h1>
-      <form className="filters" onSubmit={apply} aria-label="Audit filters">
-        <Select
-          label="Event"
-          value={draft.event}
-          options={eventOptions}
-          onChange={(event) => setDraft((previous) => ({ ...previous, event }))}
-        />
-        <Field label="Client IP" name="ip" value={draft.ip} onChange={set('ip')} />
-        <Field label="Actor id" name="actor_id" value={draft.actor_id} onChange={set('actor_id')} />
-        <Field label="Target id" name="target_id" value={draft.target_id} onChange={set('target_id')} />
-        <Field label="From" type="datetime-local" step={1} name="since" value={draft.since} onChange={set('since')} />
-        <Field label="Until" type="datetime-local" step={1} name="until" value={draft.until} onChange={set('until')} />
+      <form className="filters" onSubmit={submit} aria-label="Audit filters">
+        <Select label="Event" value={draft.event} options={eventOptions} onChange={(event) => change('event', event)} />
+        <Field label="Client IP" name="ip" value={draft.ip} onChange={edit('ip')} />
+        <Field label="Actor id" name="actor_id" value={draft.actor_id} onChange={edit('actor_id')} />
+        <Field label="Target id" name="target_id" value={draft.target_id} onChange={edit('target_id')} />
+        <Field label="From" type="datetime-local" step={1} name="since" value={draft.since} onChange={edit('since')} />
+        <Field label="Until" type="datetime-local" step={1} name="until" value={draft.until} onChange={edit('until')} />
         <div className="filter-buttons">
           <button type="submit" className="primary">
             Apply filters
           </button>
-          <button type="button" onClick={() => applyFilters(NO_FILTERS)}>
+          <button type="button" onClick={clear}>
             Clear filters
           </button>
         </div>

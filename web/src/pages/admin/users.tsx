@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { useCurrentUser } from '../../auth';
 import { api, dataOrThrow, totalCount, User } from '../../api/client';
@@ -7,6 +7,7 @@ import { Field } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { Select } from '../../components/select';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
+import { useFilterForm } from '../../components/use-filter-form';
 import { formatTime } from '../../format';
 
 const PAGE_SIZE = 50;
@@ -51,10 +52,8 @@ const NO_FILTERS: UserFilters = { q: '', status: '', role: '' };
 export function UsersPage() {
   const me = useCurrentUser();
   const queryClient = useQueryClient();
-  const [skip, setSkip] = useState(0);
   const [notice, setNotice] = useState('');
-  const [draft, setDraft] = useState<UserFilters>(NO_FILTERS);
-  const [filters, setFilters] = useState<UserFilters>(NO_FILTERS);
+  const { draft, filters, skip, setSkip, change, edit, submit, clear } = useFilterForm(NO_FILTERS);
   useEffect(() => {
     document.title = 'Users · regshield';
   }, []);
@@ -75,11 +74,6 @@ export function UsersPage() {
       return { users: dataOrThrow(result), total: totalCount(result.response) };
     },
   });
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
-    setSkip(0);
-    setFilters(draft);
-  };
   const filtered = filters.q !== '' || filters.status !== '' || filters.role !== '';
   const act = useMutation({
     mutationFn: async ({ user, action }: { user: User; action: UserAction }) =>
@@ -92,14 +86,14 @@ export function UsersPage() {
   return (
     <>
       <h1>Users</h1>
-      <form className="filters" role="search" aria-label="Find users" onSubmit={apply}>
+      <form className="filters" role="search" aria-label="Find users" onSubmit={submit}>
         <Field
           label="Search"
           type="search"
           name="q"
           placeholder="e-mail or name"
           value={draft.q}
-          onChange={(event) => setDraft((previous) => ({ ...previous, q: event.target.value }))}
+          onChange={edit('q')}
         />
         <Select
           label="Status"
@@ -110,7 +104,7 @@ export function UsersPage() {
             ['active', 'Active'],
             ['deactivated', 'Deactivated'],
           ]}
-          onChange={(status) => setDraft((previous) => ({ ...previous, status }))}
+          onChange={(status) => change('status', status)}
         />
         <Select
           label="Role"
@@ -120,20 +114,13 @@ export function UsersPage() {
             ['admin', 'Administrator'],
             ['user', 'User'],
           ]}
-          onChange={(role) => setDraft((previous) => ({ ...previous, role }))}
+          onChange={(role) => change('role', role)}
         />
         <div className="filter-buttons">
           <button type="submit" className="primary">
             Search
           </button>
-          <button
-            type="button"
-            onClick={() => {
-              setDraft(NO_FILTERS);
-              setFilters(NO_FILTERS);
-              setSkip(0);
-            }}
-          >
+          <button type="button" onClick={clear}>
             Clear
           </button>
         </div>

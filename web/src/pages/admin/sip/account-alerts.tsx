@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, Fragment, ReactNode, useEffect, useState } from 'react';
+import { Fragment, ReactNode, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { api, dataOrThrow, Schemas, totalCount } from '../../../api/client';
 import { ConfirmButton } from '../../../components/confirm-button';
@@ -7,6 +7,7 @@ import { Field } from '../../../components/field';
 import { Pager } from '../../../components/pager';
 import { Select } from '../../../components/select';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
+import { useFilterForm } from '../../../components/use-filter-form';
 import { formatTime, localInputToIso } from '../../../format';
 import { useFallbackInterval } from '../live';
 import { SIP_REFRESH_MS } from './refresh';
@@ -124,9 +125,7 @@ function Evidence({ evidence }: { evidence: Alert['evidence'] }) {
 /** Alerts about SIP accounts (a credential compromise, a new network or country), filtered, resolved here. */
 export function AccountAlertsPage() {
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState<AlertFilters>(NO_FILTERS);
-  const [filters, setFilters] = useState<AlertFilters>(NO_FILTERS);
-  const [skip, setSkip] = useState(0);
+  const { draft, filters, skip, setSkip, change, edit, submit, clear } = useFilterForm(NO_FILTERS);
   const [notice, setNotice] = useState('');
   const interval = useAlertsInterval();
   useEffect(() => {
@@ -168,18 +167,6 @@ export function AccountAlertsPage() {
     },
   });
 
-  const set = (name: 'username' | 'domain' | 'since' | 'until') => (event: { target: { value: string } }) =>
-    setDraft((previous) => ({ ...previous, [name]: event.target.value }));
-  const applyFilters = (next: AlertFilters) => {
-    setSkip(0);
-    setDraft(next);
-    setFilters(next);
-  };
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
-    applyFilters(draft);
-  };
-
   return (
     <>
       <h1>Account alerts</h1>
@@ -190,28 +177,18 @@ export function AccountAlertsPage() {
         account blocked), or from a network or country the account has not used lately. Resolve an alert once it is
         handled; the account blocks it made stay until lifted on <Link href="/sip/account-blocks">Account blocks</Link>.
       </p>
-      <form className="filters" onSubmit={apply} aria-label="Alert filters">
-        <Select
-          label="Kind"
-          value={draft.kind}
-          options={KINDS}
-          onChange={(kind) => setDraft((previous) => ({ ...previous, kind }))}
-        />
-        <Select
-          label="State"
-          value={draft.state}
-          options={STATES}
-          onChange={(state) => setDraft((previous) => ({ ...previous, state }))}
-        />
-        <Field label="Username" name="username" value={draft.username} onChange={set('username')} />
-        <Field label="Domain" name="domain" value={draft.domain} onChange={set('domain')} />
-        <Field label="From" type="datetime-local" step={1} name="since" value={draft.since} onChange={set('since')} />
-        <Field label="Until" type="datetime-local" step={1} name="until" value={draft.until} onChange={set('until')} />
+      <form className="filters" onSubmit={submit} aria-label="Alert filters">
+        <Select label="Kind" value={draft.kind} options={KINDS} onChange={(kind) => change('kind', kind)} />
+        <Select label="State" value={draft.state} options={STATES} onChange={(state) => change('state', state)} />
+        <Field label="Username" name="username" value={draft.username} onChange={edit('username')} />
+        <Field label="Domain" name="domain" value={draft.domain} onChange={edit('domain')} />
+        <Field label="From" type="datetime-local" step={1} name="since" value={draft.since} onChange={edit('since')} />
+        <Field label="Until" type="datetime-local" step={1} name="until" value={draft.until} onChange={edit('until')} />
         <div className="filter-buttons">
           <button type="submit" className="primary">
             Apply filters
           </button>
-          <button type="button" onClick={() => applyFilters(NO_FILTERS)}>
+          <button type="button" onClick={clear}>
             Clear filters
           </button>
         </div>
