@@ -10,6 +10,7 @@ import { AppConfig, ConfigValidationError, loadConfig } from './config/app-confi
 import { loadEnvFileIfPresent } from './config/env-file';
 import { EmbeddedDatabase } from './database/embedded-database';
 import { databaseTarget, ensureDatabaseExists } from './database/ensure-database';
+import { errorMessage } from './common/error-message';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       await app.close();
     } catch (error) {
       code = 1;
-      logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`Shutdown failed: ${errorMessage(error)}`);
     } finally {
       securityLog.close();
       await embedded?.stop();
@@ -95,6 +96,6 @@ function levelsFrom(level: string): Array<'fatal' | 'error' | 'warn' | 'log' | '
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`regshield failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`regshield failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

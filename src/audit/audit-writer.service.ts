@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditBuffer } from '../common/audit-buffer';
 import { AuditRepository } from './audit.repository';
+import { errorMessage } from '../common/error-message';
 
 const FLUSH_INTERVAL_MS = 250;
 const BATCH_SIZE = 500;
@@ -47,9 +48,7 @@ export class AuditWriter implements OnApplicationBootstrap, BeforeApplicationShu
       } catch (error) {
         this.buffer.giveBack(batch);
         if (!this.databaseFailing) {
-          this.logger.warn(
-            `Cannot store security events yet: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          this.logger.warn(`Cannot store security events yet: ${errorMessage(error)}`);
         }
         this.databaseFailing = true;
         return;

@@ -10,6 +10,7 @@ import { runPendingMigrations } from '../database/run-migrations';
 import { CliModule } from './cli.module';
 import { DatabaseChoice, describeDatabase, embeddedDatabaseWarning } from './database-choice';
 import { readHiddenLine } from './prompt';
+import { errorMessage } from '../common/error-message';
 
 const USAGE = `Usage: npm run cli -- create-admin --email EMAIL [--name "Full Name"]
 
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${errorMessage(error)}\n`);
     process.exit(1);
   },
 );

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { errorMessage } from './error-message';
 
 /** Rows per DELETE: each batch is one short statement, so the table's other users never wait long behind it. */
 export const PRUNE_BATCH_SIZE = 1000;
@@ -27,7 +28,7 @@ export class BatchedPruner {
   start(pass: () => Promise<unknown>, intervalMs = PRUNE_INTERVAL_MS): void {
     const run = () =>
       void pass().catch((error: unknown) => {
-        this.logger.warn(`${this.what} pruning failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`${this.what} pruning failed: ${errorMessage(error)}`);
       });
     run();
     this.timer = setInterval(run, intervalMs);

@@ -1,4 +1,5 @@
 import { Client, Notification } from 'pg';
+import { errorMessage } from '../common/error-message';
 
 export interface PgListenerOptions {
   connectionString: string;
@@ -96,7 +97,7 @@ export class PgListener {
     this.failures = 0;
     if (this.connectedBefore) {
       await Promise.resolve(this.options.onReconnect()).catch((error: unknown) =>
-        this.options.onWarning(`reload after reconnecting failed: ${describe(error)}`),
+        this.options.onWarning(`reload after reconnecting failed: ${errorMessage(error)}`),
       );
     }
     this.connectedBefore = true;
@@ -112,7 +113,7 @@ export class PgListener {
     this.options.onConnectionLost?.();
     const delay = this.nextDelayMs();
     this.options.onWarning(
-      `LISTEN connection lost${error === undefined ? '' : ` (${describe(error)})`}; reconnecting in ${delay} ms`,
+      `LISTEN connection lost${error === undefined ? '' : ` (${errorMessage(error)})`}; reconnecting in ${delay} ms`,
     );
     this.retryTimer = setTimeout(() => void this.connect(), delay);
     this.retryTimer.unref();
@@ -125,8 +126,4 @@ export class PgListener {
     this.failures += 1;
     return Math.round(step / 2 + Math.random() * (step / 2));
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

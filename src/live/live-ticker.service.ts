@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { StatusService } from '../status/status.service';
 import { LiveEventsRepository } from './live-events.repository';
 import { LiveEvents } from './live-events.service';
+import { errorMessage } from '../common/error-message';
 
 /** How often the state events are computed while a stream is open on this instance. */
 export const STATE_TICK_MS = 10_000;
@@ -50,7 +51,7 @@ export class LiveTicker implements OnApplicationBootstrap, OnApplicationShutdown
       }
       this.events.publishLocal('status', { ok: report.problems.length === 0, problems: report.problems });
     } catch (error) {
-      this.logger.warn(`live state not computed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`live state not computed: ${errorMessage(error)}`);
     } finally {
       this.running = false;
     }

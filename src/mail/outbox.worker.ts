@@ -6,6 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { MailTransport } from './mail-transport';
 import { DeliveryOutcome, OutboxRepository, QueuedMail } from './outbox.repository';
 import { retryDelayMs } from './retry-delay';
+import { errorMessage } from '../common/error-message';
 
 /** SMTP errors can be long (a server's whole answer); the stored and logged reason need not be. */
 const MAX_ERROR_LENGTH = 500;
@@ -104,5 +105,5 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
 }
 
 function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
+  return errorMessage(error).slice(0, MAX_ERROR_LENGTH);
 }

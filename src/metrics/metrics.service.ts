@@ -7,6 +7,7 @@ import { MetricsRepository } from './metrics.repository';
 import { urlWithoutCredentials } from '../common/url-without-credentials';
 import { HealthRepository } from '../health/health.repository';
 import { HttpRequestMetrics } from './http-request-metrics';
+import { errorMessage } from '../common/error-message';
 
 export type LoginResult = 'succeeded' | 'failed' | 'inactive';
 export type RegistrationResult = 'created' | 'rejected';
@@ -111,7 +112,7 @@ export class MetricsService implements OnModuleInit {
           this.set(await activeBans.countActiveBans());
         } catch (error) {
           // A scrape during a database outage still answers, with the last known count.
-          logger.warn(`active bans not counted: ${error instanceof Error ? error.message : String(error)}`);
+          logger.warn(`active bans not counted: ${errorMessage(error)}`);
         }
       },
     });
@@ -123,7 +124,7 @@ export class MetricsService implements OnModuleInit {
         try {
           this.set(await repository.countPendingMail());
         } catch (error) {
-          logger.warn(`mail outbox not counted: ${error instanceof Error ? error.message : String(error)}`);
+          logger.warn(`mail outbox not counted: ${errorMessage(error)}`);
         }
       },
     });

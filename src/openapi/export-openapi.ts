@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { AppModule } from '../app.module';
 import { loadConfig } from '../config/app-config';
 import { createOpenApiDocument } from './openapi-document';
+import { errorMessage } from '../common/error-message';
 
 /**
  * Writes the OpenAPI document to the file named by the first argument, from the app's code alone: Nest's
@@ -27,6 +28,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`export-openapi failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`export-openapi failed: ${errorMessage(error)}\n`);
   process.exit(1);
 });

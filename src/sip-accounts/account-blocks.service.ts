@@ -14,6 +14,7 @@ import { PgListener } from '../database/pg-listener';
 import { AdminActor } from '../sip-security/admin-actor';
 import { ProxySyncService } from '../sip-security/proxy-sync.service';
 import { AccountBlock, AccountBlocksRepository, NewAccountBlock } from './account-blocks.repository';
+import { errorMessage } from '../common/error-message';
 
 /** The htable of deploy/kamailio/kamailio.cfg that holds the blocks (loaded from regshield_proxy_account_blocks). */
 export const ACCOUNT_BLOCKS_TABLE = 'acctblock';
@@ -123,9 +124,7 @@ export class AccountBlocksService implements OnModuleInit, OnApplicationBootstra
         this.active = await this.repository.findActiveBlocks();
         this.proxySync.tableChanged();
       })
-      .catch((error: unknown) =>
-        this.logger.warn(`reload failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      .catch((error: unknown) => this.logger.warn(`reload failed: ${errorMessage(error)}`));
     return this.reloading;
   }
 

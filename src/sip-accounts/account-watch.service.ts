@@ -11,6 +11,7 @@ import { AccountBlocksService } from './account-blocks.service';
 import { compromiseRule, newNetworkKind } from './account-rules';
 import { CountryLookupService } from './country-lookup.service';
 import { RegistrationFacts, RegistrationSuccessesRepository } from './registration-successes.repository';
+import { errorMessage } from '../common/error-message';
 
 /**
  * A quarter of a second, as the ban engine: the promise is a compromised account blocked at the proxy, and
@@ -62,7 +63,7 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
   evaluate(): Promise<AlertOutcome[]> {
     const look = this.running.then(() =>
       this.look().catch((error: unknown) => {
-        this.logger.warn(`evaluation failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`evaluation failed: ${errorMessage(error)}`);
         return [];
       }),
     );

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isErrorLike } from '../common/error-message';
 
 /**
  * The most bytes one answer may carry: about 16 MiB holds MAX_FEED_ENTRIES addresses in any of the formats
@@ -78,20 +79,4 @@ function describe(error: unknown): string {
   const { cause } = error;
   if (isErrorLike(cause)) return typeof cause.code === 'string' ? cause.code : cause.message;
   return error.message;
-}
-
-interface ErrorLike {
-  name: string;
-  message: string;
-  code?: unknown;
-  cause?: unknown;
-}
-
-function isErrorLike(value: unknown): value is ErrorLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ErrorLike).name === 'string' &&
-    typeof (value as ErrorLike).message === 'string'
-  );
 }

@@ -2,9 +2,9 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { countSkipped, isStale, judgeEntries, planFeedBans } from './feed-merge';
-import { FeedFetchError } from './feed-http.client';
 import { FeedRead, FeedSourceService } from './feed-source.service';
 import { Feed, SipFeedsRepository } from './sip-feeds.repository';
+import { errorMessage } from '../common/error-message';
 
 /**
  * How often an instance looks for a due feed: one indexed query a second, and a feed is pulled at most this
@@ -49,7 +49,7 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
       if (this.busy) return;
       this.busy = true;
       this.running = this.pullDueFeeds()
-        .catch((error: unknown) => this.logger.warn(`feed tick failed: ${messageOf(error)}`))
+        .catch((error: unknown) => this.logger.warn(`feed tick failed: ${errorMessage(error)}`))
         .finally(() => (this.busy = false));
     }, TICK_MS);
     this.timer.unref();
@@ -117,10 +117,7 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
 
   /** The error is kept on the feed; once it has gone unpulled for SIP_FEED_STALE_AFTER its bans lapse. */
   private async fail(feed: Feed, error: unknown): Promise<FeedPullOutcome> {
-    const message = (error instanceof FeedFetchError || error instanceof Error ? error.message : String(error)).slice(
-      0,
-      MAX_ERROR_LENGTH,
-    );
+    const message = errorMessage(error).slice(0, MAX_ERROR_LENGTH);
     let lifted = 0;
     if (isStale(feed.lastPulledAt, feed.createdAt, new Date(), this.config.sipFeedStaleAfterSeconds)) {
       lifted =
@@ -131,8 +128,4 @@ export class FeedPullerService implements OnApplicationBootstrap, OnApplicationS
     this.logger.warn(`feed ${feed.name}: pull failed: ${message}${lifted > 0 ? `; stale, ${lifted} bans lapsed` : ''}`);
     return { feed: feed.name, banned: 0, lifted, error: message };
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@ import { BanIndexService } from './ban-index.service';
 import { automaticBanEvidence, automaticBanReason } from './ban-reason';
 import { BanService } from './ban.service';
 import { DecoyTouch, EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
+import { errorMessage } from '../common/error-message';
 
 /**
  * How often new events are looked at. A quarter of a second leaves room in the promise that a source is
@@ -65,9 +66,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       if (this.busy) return;
-      this.evaluate().catch((error: unknown) =>
-        this.logger.warn(`evaluation failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      this.evaluate().catch((error: unknown) => this.logger.warn(`evaluation failed: ${errorMessage(error)}`));
     }, ENGINE_INTERVAL_MS);
     this.timer.unref();
   }

@@ -12,6 +12,7 @@ import { PgListener } from '../database/pg-listener';
 import { CidrIndex } from './cidr-index';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
 import { IndexedBan, SipBansRepository } from './sip-bans.repository';
+import { errorMessage } from '../common/error-message';
 
 /** An address's state as check/{ip} reports it. */
 export interface BanCheck {
@@ -173,6 +174,6 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private warn(error: unknown): void {
-    this.logger.warn(`reload: ${error instanceof Error ? error.message : String(error)}`);
+    this.logger.warn(`reload: ${errorMessage(error)}`);
   }
 }

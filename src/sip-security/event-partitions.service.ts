@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EVENT_PARTITION_DAYS_AHEAD } from '../database/migrations/1764000007400-PartitionSipEvents';
 import { EventPartitionsRepository } from './event-partitions.repository';
 import { EVENT_TABLES, EventTable } from './sip-events.repository';
+import { errorMessage } from '../common/error-message';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -48,9 +49,7 @@ export class EventPartitionsService implements OnApplicationBootstrap, OnApplica
             if (count) this.logger.log(`${table}: created ${count} daily partitions ahead`);
           }
         })
-        .catch((error: unknown) =>
-          this.logger.warn(`partition upkeep failed: ${error instanceof Error ? error.message : String(error)}`),
-        )
+        .catch((error: unknown) => this.logger.warn(`partition upkeep failed: ${errorMessage(error)}`))
         .finally(() => {
           if (!this.stopping) this.schedule(HOUR_MS * (0.9 + Math.random() * 0.2));
         });

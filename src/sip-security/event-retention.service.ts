@@ -11,6 +11,7 @@ import {
   RetentionCursor,
   SipEventsRepository,
 } from './sip-events.repository';
+import { errorMessage } from '../common/error-message';
 
 const HOUR_MS = 3600 * 1000;
 /** The first pass runs within this long after start: late enough not to slow start-up, spread across instances. */
@@ -134,9 +135,7 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
         .then((result) => {
           if (result) this.logResult(result);
         })
-        .catch((error: unknown) =>
-          this.logger.warn(`retention pass failed: ${error instanceof Error ? error.message : String(error)}`),
-        )
+        .catch((error: unknown) => this.logger.warn(`retention pass failed: ${errorMessage(error)}`))
         .finally(() => {
           if (!this.stopping) this.schedule(HOUR_MS * (0.9 + Math.random() * 0.2));
         });

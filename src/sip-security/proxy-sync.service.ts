@@ -7,6 +7,7 @@ import { BanIndexService } from './ban-index.service';
 import { KamailioRpcClient } from './kamailio-rpc.client';
 import { PROXY_STATE_KEYS, PROXY_TABLES, ProxyBanState, proxyBanState } from './proxy-ban-state';
 import { urlWithoutCredentials } from '../common/url-without-credentials';
+import { errorMessage, isErrorLike } from '../common/error-message';
 
 /** One proxy as the console's status page shows it. */
 export interface ProxyStatus {
@@ -278,7 +279,7 @@ class ProxyMirror {
       await this.rpc.reload(PROXY_TABLES.hostBans);
       return true;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       this.logger.warn(`proxy ${this.proxyName}: reload failed (${reason}); pushing ban by ban`);
       return false;
     }
@@ -299,12 +300,7 @@ class ProxyMirror {
  * Read by shape, not `instanceof Error`: fetch's errors come from another realm under Jest's sandbox.
  */
 function describeFailure(error: unknown): string {
-  const message = messageOf(error) ?? String(error);
-  const cause = messageOf((error as { cause?: unknown } | null)?.cause);
+  const message = errorMessage(error);
+  const cause = isErrorLike(error) && isErrorLike(error.cause) ? error.cause.message : undefined;
   return cause === undefined ? message : `${message}: ${cause}`;
-}
-
-function messageOf(value: unknown): string | undefined {
-  const message = (value as { message?: unknown } | null | undefined)?.message;
-  return typeof value === 'object' && typeof message === 'string' ? message : undefined;
 }

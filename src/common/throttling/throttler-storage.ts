@@ -4,6 +4,7 @@ import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { RateLimitRedisFailureMode } from '../../config/app-config';
+import { errorMessage } from '../error-message';
 
 /** The longest a request waits for Redis before it is counted in memory instead (a frozen server). */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
@@ -176,7 +177,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationBoo
   private fallBack(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     this.logger.warn(`Redis does not answer (${reason}): ${WITHOUT_REDIS[this.failureMode]}`);
   }
 }
