@@ -33,15 +33,23 @@ describe('AccessTokenService', () => {
   });
   /** Signs whatever claims it is given, `exp` only when they carry one: what a holder of the secret could do. */
   const raw = new JwtService({ secret: SECRET });
+  /** What the fake AuthStateCache holds in memory: nothing unless a test puts it there. */
+  let memory: { user?: User | null; session?: ActiveSession | null };
   const service = new AccessTokenService(
     jwt,
     // The auth state as the repositories hold it (AuthStateCache's own specs cover what it keeps).
-    { user: loadById, session: findActiveSession } as unknown as AuthStateCache,
+    {
+      user: loadById,
+      session: findActiveSession,
+      cachedUser: () => memory.user ?? undefined,
+      cachedSession: () => memory.session,
+    } as unknown as AuthStateCache,
     { jwtExpiresInSeconds: 900, authCache: { maxEntries: 2, ttlSeconds: 300 } } as AppConfig,
   );
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeEach(() => {
+    memory = {};
     stored = user();
     activeSession = { id: SESSION_ID, userId: USER_ID, expiresAt: issuedSession.expiresAt };
     loadById.mockClear();
@@ -131,6 +139,44 @@ describe('AccessTokenService', () => {
       expect(verify).toHaveBeenCalledTimes(3);
     } finally {
       verify.mockRestore();
+    }
+  });
+
+  it('answers from memory, without a promise, once the token was verified and its session and user are held', async () => {
+    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    expect(service.authenticateFromMemory(token)).toBeUndefined();
+    await service.authenticateSession(token);
+    expect(service.authenticateFromMemory(token)).toBeUndefined();
+    memory = { user: stored, session: activeSession };
+    expect(service.authenticateFromMemory(token)).toEqual({
+      user: stored,
+      sessionId: SESSION_ID,
+      expiresAtMs: jwt.decode<{ exp: number }>(token).exp * 1000,
+    });
+    expect(service.authenticateFromMemory('never-verified')).toBeUndefined();
+  });
+
+  it('refuses from memory what authenticateSession refuses: an ended session, another user’s, an inactive user', async () => {
+    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    await service.authenticateSession(token);
+    memory = { user: stored, session: null };
+    expect(() => service.authenticateFromMemory(token)).toThrow(UnauthorizedException);
+    memory = { user: stored, session: { id: SESSION_ID, userId: OTHER_USER_ID, expiresAt: issuedSession.expiresAt } };
+    expect(() => service.authenticateFromMemory(token)).toThrow(UnauthorizedException);
+    memory = { user: user({ status: 'deactivated' }), session: activeSession };
+    expect(() => service.authenticateFromMemory(token)).toThrow(UnauthorizedException);
+  });
+
+  it('leaves an expired token to authenticateSession, which refuses it', async () => {
+    const token = await raw.signAsync({ sub: USER_ID, sid: SESSION_ID, exp: now() + 2 });
+    await service.authenticateSession(token);
+    memory = { user: stored, session: activeSession };
+    try {
+      jest.useFakeTimers({ now: (now() + 2) * 1000 });
+      expect(service.authenticateFromMemory(token)).toBeUndefined();
+      await expect(service.authenticateSession(token)).rejects.toThrow(UnauthorizedException);
+    } finally {
+      jest.useRealTimers();
     }
   });
 

@@ -17,7 +17,7 @@ export const BodyLimit = (bytes: number) => RouteConfig({ bodyLimit: bytes } sat
  * Decides from the request's headers alone whether its caller may send a body over the application's limit;
  * throws the refusal (an HttpException) when not.
  */
-export type LargeBodyCallerCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type LargeBodyCallerCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | undefined;
 
 /**
  * Gives each route declared with @BodyLimit its limit; must be added before the routes are registered.

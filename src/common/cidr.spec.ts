@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { formatCidr, isCidr, isIp, normalizeCidr, normalizeIp, parseCidr, parseIp, parseIpOrUndefined } from './cidr';
 
 describe('cidr', () => {
@@ -75,4 +76,14 @@ describe('isIp', () => {
     expect(isIp(text)).toBe(expected);
     expect(parseIpOrUndefined(text) !== undefined).toBe(expected);
   });
+
+  it.each(['0.0.0.0', '192.0.2.7', ' 203.0.113.255 ', '255.255.255.255'])(
+    'reads the dotted quad %s as ipaddr.js does',
+    (text) => {
+      const address = parseIpOrUndefined(text)!;
+      expect(address.kind()).toBe('ipv4');
+      expect(address.toString()).toBe(text.trim());
+      expect(address.toByteArray()).toEqual(ipaddr.IPv4.parse(text.trim()).toByteArray());
+    },
+  );
 });

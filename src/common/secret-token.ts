@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes: 256 bits, twice the 128 every token of the service needs at least. */
 const TOKEN_BYTES = 32;
@@ -20,7 +20,8 @@ export function newSecretToken(): NewSecretToken {
 }
 
 export function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  // The one-shot form: no Hash object per call (the API key is hashed on every check/{ip}).
+  return hash('sha256', text, 'buffer');
 }
 
 /** Constant-time comparison of two digests; digests of different lengths are simply different. */
@@ -29,9 +30,16 @@ export function sameDigest(a: Buffer, b: Buffer): boolean {
 }
 
 /**
- * Whether a presented secret equals the expected one, in constant time whatever their lengths: both are
- * hashed first, and the equal-length digests compared.
+ * Whether a presented secret equals the expected one (text, or its UTF-8 bytes), in a time that tells nothing
+ * of the expected one: a presented value of another length still costs one comparison of the expected length.
+ * No digest: hashing both sides cost every check/{ip} more than the ban lookup it guards (docs/BENCHMARKS.md).
  */
 export function sameSecret(presented: string, expected: string | Buffer): boolean {
-  return sameDigest(sha256(presented), Buffer.isBuffer(expected) ? expected : sha256(expected));
+  const expectedBytes = typeof expected === 'string' ? Buffer.from(expected, 'utf8') : expected;
+  const presentedBytes = Buffer.from(presented, 'utf8');
+  if (presentedBytes.length !== expectedBytes.length) {
+    timingSafeEqual(expectedBytes, expectedBytes);
+    return false;
+  }
+  return timingSafeEqual(presentedBytes, expectedBytes);
 }

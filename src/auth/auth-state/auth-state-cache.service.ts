@@ -69,8 +69,20 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
    * changes no row and so notifies nothing); null otherwise.
    */
   async session(id: string): Promise<ActiveSession | null> {
-    const session = await this.sessions.get(id, (sessionId) => this.sessionsRepository.findActiveSession(sessionId));
-    return session !== null && session.expiresAt.getTime() > Date.now() ? session : null;
+    return activeOrNull(
+      await this.sessions.get(id, (sessionId) => this.sessionsRepository.findActiveSession(sessionId)),
+    );
+  }
+
+  /** The user if memory holds it; undefined when it must be loaded (user()). */
+  cachedUser(id: string): User | undefined {
+    return this.users.peek(id);
+  }
+
+  /** As session(), if memory holds the session; undefined when it must be loaded. */
+  cachedSession(id: string): ActiveSession | null | undefined {
+    const session = this.sessions.peek(id);
+    return session === undefined ? undefined : activeOrNull(session);
   }
 
   private changed(kind: string, id: string): void {
@@ -88,4 +100,9 @@ export class AuthStateCache implements OnApplicationBootstrap, OnApplicationShut
     this.users.flush();
     this.sessions.flush();
   }
+}
+
+/** Expiry changes no row and so notifies nothing: it is checked at each use. */
+function activeOrNull(session: ActiveSession | null): ActiveSession | null {
+  return session !== null && session.expiresAt.getTime() > Date.now() ? session : null;
 }

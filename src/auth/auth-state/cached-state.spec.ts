@@ -126,6 +126,23 @@ describe('CachedState', () => {
     expect(load).toHaveBeenCalledTimes(1);
   });
 
+  it('peeks at what get would answer from memory, and never loads', async () => {
+    const state = cache(100, 5_000);
+    const load = jest.fn((id: string) => Promise.resolve({ id, version: 1 }));
+    expect(state.peek('a')).toBeUndefined();
+    await state.get('a', load);
+    expect(state.peek('a')).toEqual({ id: 'a', version: 1 });
+    current = false;
+    expect(state.peek('a')).toBeUndefined();
+    current = true;
+    now += 5_000;
+    expect(state.peek('a')).toBeUndefined();
+    await state.get('a', load);
+    state.invalidate('a');
+    expect(state.peek('a')).toBeUndefined();
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
   it('reloads an entry older than the TTL', async () => {
     const state = cache(100, 5_000);
     const load = jest.fn((id: string) => Promise.resolve({ id, version: 1 }));

@@ -39,14 +39,23 @@ export class CachedState<T extends object> {
 
   get(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
     if (this.options.maxEntries === 0 || !this.options.isCurrent()) return load(id);
-    const entry = this.entries.get(id);
-    if (entry && entry.expiresAt > this.now()) {
-      // Re-inserted to mark it the most recently used: a Map iterates in insertion order.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-      return Promise.resolve(entry.value);
-    }
+    const value = this.peek(id);
+    if (value !== undefined) return Promise.resolve(value);
     return (this.flights.get(id) ?? this.startLoad(id, load)).promise;
+  }
+
+  /**
+   * The row if memory may answer for it, else undefined (get would load it): no promise, so that a request
+   * whose state is all in memory is checked synchronously.
+   */
+  peek(id: string): T | undefined {
+    if (this.options.maxEntries === 0 || !this.options.isCurrent()) return undefined;
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.expiresAt <= this.now()) return undefined;
+    // Re-inserted to mark it the most recently used: a Map iterates in insertion order.
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    return entry.value;
   }
 
   /** The row changed: its entry goes, and a load of it under way will not be stored. */

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
-import { sameSecret, sha256 } from '../../common/secret-token';
+import { sameSecret } from '../../common/secret-token';
 import { ApiKeyFailureLimiter } from '../api-key-failure-limiter';
 import { AuthenticatedRequest, JwtAuthGuard } from './jwt-auth.guard';
 import { SuperuserGuard } from './superuser.guard';
@@ -24,7 +24,7 @@ type DoorRequest = AuthenticatedRequest & { [ADMITTED]?: true };
  */
 @Injectable()
 export class ApiKeyOrSuperuserGuard implements CanActivate {
-  private readonly keyDigest?: Buffer;
+  private readonly expectedKey?: Buffer;
 
   constructor(
     private readonly jwtGuard: JwtAuthGuard,
@@ -32,28 +32,34 @@ export class ApiKeyOrSuperuserGuard implements CanActivate {
     private readonly failures: ApiKeyFailureLimiter,
     @InjectConfig() config: AppConfig,
   ) {
-    this.keyDigest = config.sipIngestApiKey ? sha256(config.sipIngestApiKey) : undefined;
+    this.expectedKey = config.sipIngestApiKey ? Buffer.from(config.sipIngestApiKey, 'utf8') : undefined;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): true | Promise<true> {
     const http = context.switchToHttp();
-    await this.admit(http.getRequest<AuthenticatedRequest>(), http.getResponse<FastifyReply>());
-    return true;
+    const pending = this.admit(http.getRequest<AuthenticatedRequest>(), http.getResponse<FastifyReply>());
+    return pending === undefined ? true : pending.then(() => true);
   }
 
-  /** Returns when the caller may use the route; throws 401, 403 or 429 otherwise. Reads the headers only. */
-  async admit(request: DoorRequest, reply: FastifyReply): Promise<void> {
-    if (request[ADMITTED]) return;
+  /**
+   * Settles when the caller may use the route: at once (undefined) for the right key, the proxy's every
+   * request, else a promise. Throws or rejects with 401, 403 or 429. Reads the headers only.
+   */
+  admit(request: DoorRequest, reply: FastifyReply): Promise<void> | undefined {
+    if (request[ADMITTED]) return undefined;
     const key = request.headers['x-api-key'];
-    if (key !== undefined) {
-      this.failures.refuseIfBlocked(request, reply);
-      if (!this.keyDigest || typeof key !== 'string' || !sameSecret(key, this.keyDigest)) {
-        await this.failures.reject(request, reply);
-      }
-    } else {
-      await this.jwtGuard.authenticate(request);
-      await this.superuserGuard.requireSuperuser(request);
+    if (key === undefined) return this.admitSuperuser(request);
+    this.failures.refuseIfBlocked(request, reply);
+    if (!this.expectedKey || typeof key !== 'string' || !sameSecret(key, this.expectedKey)) {
+      return this.failures.reject(request, reply);
     }
+    request[ADMITTED] = true;
+    return undefined;
+  }
+
+  private async admitSuperuser(request: DoorRequest): Promise<void> {
+    await this.jwtGuard.authenticate(request);
+    await this.superuserGuard.requireSuperuser(request);
     request[ADMITTED] = true;
   }
 }

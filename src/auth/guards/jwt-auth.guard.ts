@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { User } from '../../database/entities/user.entity';
-import { AccessTokenService } from '../access-token.service';
+import { AccessTokenService, Authentication } from '../access-token.service';
 
 /** `sessionId`: the session of the bearer token JwtAuthGuard accepted; `tokenExpiresAtMs`: when that token expires. */
 export type AuthenticatedRequest = FastifyRequest & { user?: User; sessionId?: string; tokenExpiresAtMs?: number };
@@ -20,20 +20,31 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export class JwtAuthGuard implements CanActivate {
   constructor(private readonly tokens: AccessTokenService) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    await this.authenticate(context.switchToHttp().getRequest<AuthenticatedRequest>());
-    return true;
+  canActivate(context: ExecutionContext): true | Promise<true> {
+    const pending = this.authenticate(context.switchToHttp().getRequest<AuthenticatedRequest>());
+    return pending === undefined ? true : pending.then(() => true);
   }
 
-  /** The guard's check on a bare request, for a Fastify hook that runs before Nest's guards. */
-  async authenticate(request: AuthenticatedRequest): Promise<void> {
+  /**
+   * The guard's check on a bare request, for a Fastify hook that runs before Nest's guards: done at once
+   * (undefined) when memory holds the token's state, else a promise of it. Throws or rejects with 401.
+   */
+  authenticate(request: AuthenticatedRequest): Promise<void> | undefined {
     const token = bearerToken(request);
     if (!token) {
       throw new UnauthorizedException('Not authenticated');
     }
-    const { user, sessionId, expiresAtMs } = await this.tokens.authenticateSession(token);
-    request.user = user;
-    request.sessionId = sessionId;
-    request.tokenExpiresAtMs = expiresAtMs;
+    const known = this.tokens.authenticateFromMemory(token);
+    if (known !== undefined) {
+      attach(request, known);
+      return undefined;
+    }
+    return this.tokens.authenticateSession(token).then((authentication) => attach(request, authentication));
   }
+}
+
+function attach(request: AuthenticatedRequest, { user, sessionId, expiresAtMs }: Authentication): void {
+  request.user = user;
+  request.sessionId = sessionId;
+  request.tokenExpiresAtMs = expiresAtMs;
 }
