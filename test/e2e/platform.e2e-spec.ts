@@ -46,13 +46,14 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(response.headers['strict-transport-security']).toBeDefined();
-    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(response.headers['x-powered-by']).toBeUndefined();
   });
 
   it('sets every helmet header on Swagger UI pages, and only those that act on JSON on API answers', async () => {
     const page = await t.http.get('/docs').redirects(1).expect(200);
     expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     const json = await t.http.get('/health').expect(200);
     expect(json.headers['cross-origin-opener-policy']).toBeUndefined();
