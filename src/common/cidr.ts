@@ -36,8 +36,14 @@ export function parseIpOrUndefined(text: string): IpAddress | undefined {
     const octets = trimmed.split('.').map(Number);
     return octets.every((octet) => octet <= 255) ? new ipaddr.IPv4(octets) : undefined;
   }
-  if (!isIp(trimmed)) return undefined;
-  const address = ipaddr.IPv6.parse(trimmed);
+  // Parsed once: asking isValid first parsed every IPv6 address twice.
+  if (!trimmed.includes(':') || trimmed.includes('%')) return undefined;
+  let address: ipaddr.IPv6;
+  try {
+    address = ipaddr.IPv6.parse(trimmed);
+  } catch {
+    return undefined;
+  }
   return isIpv4Mapped(address) ? address.toIPv4Address() : address;
 }
 
