@@ -1,6 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { User, USER_STATUSES, UserStatus } from '../../database/entities/user.entity';
 
+/**
+ * Answers already built for users that never change in place: AuthStateCache keeps one frozen object per
+ * user until the row changes, and /me answers it again and again. Formatting its dates was the largest part
+ * of that route's own work (docs/BENCHMARKS.md).
+ */
+const builtAnswers = new WeakMap<User, UserResponseDto>();
+
 /** A user as every route shows it: never a password or hash. */
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid' })
@@ -47,7 +54,9 @@ export class UserResponseDto {
   mfa_enabled: boolean;
 
   static from(user: User): UserResponseDto {
-    return {
+    const built = builtAnswers.get(user);
+    if (built !== undefined) return built;
+    const answer: UserResponseDto = {
       id: user.id,
       email: user.email,
       full_name: user.fullName,
@@ -61,5 +70,8 @@ export class UserResponseDto {
       locked_until: user.lockedUntil && user.lockedUntil.getTime() > Date.now() ? user.lockedUntil.toISOString() : null,
       mfa_enabled: user.mfaEnabled,
     };
+    // Not while a lock runs: locked_until turns null when it ends, with no change to the row.
+    if (Object.isFrozen(user) && answer.locked_until === null) builtAnswers.set(user, Object.freeze(answer));
+    return answer;
   }
 }
