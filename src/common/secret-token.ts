@@ -32,7 +32,7 @@ export function sameDigest(a: Buffer, b: Buffer): boolean {
 /**
  * Whether a presented secret equals the expected one (text, or its UTF-8 bytes), in a time that tells nothing
  * of the expected one: a presented value of another length still costs one comparison of the expected length.
- * No digest: hashing both sides cost every check/{ip} more than the ban lookup it guards (docs/BENCHMARKS.md).
+ * No digest: hashing both sides cost every check/{ip} more than the ban lookup it guards (a CPU profile).
  */
 export function sameSecret(presented: string, expected: string | Buffer): boolean {
   const expectedBytes = typeof expected === 'string' ? Buffer.from(expected, 'utf8') : expected;

@@ -4,7 +4,7 @@ import { User, USER_STATUSES, UserStatus } from '../../database/entities/user.en
 /**
  * Answers already built for users that never change in place: AuthStateCache keeps one frozen object per
  * user until the row changes, and /me answers it again and again. Formatting its dates was the largest part
- * of that route's own work (docs/BENCHMARKS.md).
+ * of that route's own work in a CPU profile.
  */
 const builtAnswers = new WeakMap<User, UserResponseDto>();
 
