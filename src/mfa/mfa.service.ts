@@ -1,6 +1,5 @@
-import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { toString as qrCodeSvg } from 'qrcode';
-import { AuditTrail } from '../audit/audit-trail.service';
 import { LockoutService } from '../account/lockout.service';
 import { verifyPassword } from '../auth/password-hasher';
 import { UsersRepository } from '../auth/users.repository';
@@ -20,7 +19,10 @@ export const NOT_ENABLED = 'Second factor not enabled';
 export const NO_SETUP_PENDING = 'No second factor setup pending: call setup first';
 export const INVALID_CODE = 'code is not a valid authentication code';
 
-/** A user's TOTP second factor from setup to removal (checking it at login is SecondFactorVerifier's). */
+/**
+ * A user's TOTP second factor from setup to removal (checking it at login is SecondFactorVerifier's; an admin's
+ * removal of a lost phone's factors is AdminSecondFactorsService's).
+ */
 @Injectable()
 export class MfaService {
   constructor(
@@ -30,7 +32,6 @@ export class MfaService {
     private readonly users: UsersRepository,
     private readonly transactions: Transactions,
     private readonly securityLog: SecurityLogService,
-    private readonly auditTrail: AuditTrail,
     private readonly lockout: LockoutService,
     private readonly adminFactors: AdminFactorPolicy,
   ) {}
@@ -92,28 +93,5 @@ export class MfaService {
   private async refuseDisable(user: User, reason: 'wrong_password' | 'wrong_code', ip: string): Promise<void> {
     this.securityLog.log('mfa_disable_failed', { ip, email: user.email, user_id: user.id, reason });
     await this.lockout.recordFailure(user, ip);
-  }
-
-  /**
-   * An admin removes a user's second factor (a lost phone), audited in the same transaction; 404 for an
-   * unknown user.
-   */
-  async removeByAdmin(actor: User, targetId: string, ip: string): Promise<void> {
-    const target = await this.users.loadById(targetId);
-    if (!target) throw new NotFoundException('User not found');
-    await this.auditTrail.run(async (tx, record) => {
-      const removed = await this.mfa.removeSecondFactor(target.id, tx);
-      await record('admin_action', {
-        ip,
-        action: 'remove_mfa',
-        actor_id: actor.id,
-        target_id: target.id,
-        target_email: target.email,
-        mfa_was_enabled: removed,
-      });
-      if (removed) {
-        await record('mfa_disabled', { ip, email: target.email, user_id: target.id, actor_id: actor.id });
-      }
-    });
   }
 }

@@ -147,6 +147,15 @@ export class PasskeysRepository {
     return rows[0]?.name;
   }
 
+  /** Deletes every passkey of the user (an admin's removal of a lost phone's factors); the ones it removed. */
+  async deleteAllOfUser(userId: string, tx: EntityManager): Promise<Array<{ id: string; name: string }>> {
+    const [rows]: [Array<{ id: string; name: string }>, number] = await tx.query(
+      `DELETE FROM passkeys WHERE user_id = $1 RETURNING id, name`,
+      [userId],
+    );
+    return rows;
+  }
+
   /**
    * Notes a sign-in with the counter the authenticator reported. Only a counter above the stored one is
    * taken (or 0 again from an authenticator that keeps no counter): of two sign-ins presenting the same

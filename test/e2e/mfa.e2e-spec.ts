@@ -245,7 +245,13 @@ describe('TOTP second factor (real HTTP, real PostgreSQL)', () => {
     const adminUser = await t.http.get('/api/admin/users?limit=1000').set(auth(adminToken)).expect(200);
     expect(adminUser.body.find((u: { id: string }) => u.id === id).mfa_enabled).toBe(false);
     expect(t.securityEvents()).toContainEqual(
-      expect.objectContaining({ event: 'admin_action', action: 'remove_mfa', target_id: id, mfa_was_enabled: true }),
+      expect.objectContaining({
+        event: 'admin_action',
+        action: 'remove_mfa',
+        target_id: id,
+        mfa_was_enabled: true,
+        passkeys_removed: 0,
+      }),
     );
     expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'mfa_disabled', user_id: id }));
     // Idempotent: nothing left to remove is still 204.

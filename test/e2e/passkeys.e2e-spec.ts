@@ -269,6 +269,114 @@ describe('passkeys over HTTP (real app, real PostgreSQL, a software authenticato
       .expect(403, { statusCode: 403, error: 'Forbidden', message: 'Inactive user' });
   });
 
+  it('lets an admin list a user’s passkeys and remove one (a lost device), then every factor at once', async () => {
+    const adminToken = await t.login(ADMIN.email, ADMIN.password);
+    const admin = auth(adminToken);
+    const { user, id, token } = await signUp();
+    const setup = await t.http.post('/api/auth/mfa/totp/setup').set(auth(token)).expect(200);
+    await t.http
+      .post('/api/auth/mfa/totp/enable')
+      .set(auth(token))
+      .send({ code: totpCode(setup.body.secret as string, await freshStep()) })
+      .expect(200);
+    const laptop = await addPasskey(token, 'Laptop');
+    const phone = await addPasskey(token, 'Phone');
+    const other = await signUp();
+    const othersPasskey = await addPasskey(other.token, 'Other');
+
+    // Superusers only; unknown and malformed ids are 404.
+    await t.http.get(`/api/admin/users/${id}/passkeys`).expect(401);
+    await t.http.get(`/api/admin/users/${id}/passkeys`).set(auth(other.token)).expect(403);
+    await t.http.delete(`/api/admin/users/${id}/passkeys/${phone.id}`).expect(401);
+    await t.http.delete(`/api/admin/users/${id}/passkeys/${phone.id}`).set(auth(other.token)).expect(403);
+    await t.http.get('/api/admin/users/00000000-0000-4000-8000-000000000000/passkeys').set(admin).expect(404);
+    await t.http.get('/api/admin/users/not-a-uuid/passkeys').set(admin).expect(404);
+    await t.http
+      .delete(`/api/admin/users/00000000-0000-4000-8000-000000000000/passkeys/${phone.id}`)
+      .set(admin)
+      .expect(404, { statusCode: 404, error: 'Not Found', message: 'User not found' });
+    for (const passkeyId of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', othersPasskey.id]) {
+      await t.http
+        .delete(`/api/admin/users/${id}/passkeys/${passkeyId}`)
+        .set(admin)
+        .expect(404, { statusCode: 404, error: 'Not Found', message: 'Passkey not found' });
+    }
+
+    // The admin sees what the user sees of them: never a key or credential id.
+    const listed = await t.http.get(`/api/admin/users/${id}/passkeys`).set(admin).expect(200);
+    expect(listed.body).toEqual((await t.http.get('/api/auth/passkeys').set(auth(token)).expect(200)).body);
+    expect(listed.body.map((passkey: { name: string }) => passkey.name)).toEqual(['Laptop', 'Phone']);
+    expect(Object.keys(listed.body[0]).sort()).toEqual(['backed_up', 'created_at', 'id', 'last_used_at', 'name']);
+
+    await t.http.delete(`/api/admin/users/${id}/passkeys/${phone.id}`).set(admin).expect(204);
+    await t.http.delete(`/api/admin/users/${id}/passkeys/${phone.id}`).set(admin).expect(404);
+    await t.http
+      .post('/api/auth/passkeys/login/verify')
+      .send({ credential: phone.passkey.authenticate(await signInOptions()) })
+      .expect(401);
+    // The other factors stay, and so do the sessions (ending them is "sign out everywhere").
+    await t.http
+      .post('/api/auth/passkeys/login/verify')
+      .send({ credential: laptop.passkey.authenticate(await signInOptions()) })
+      .expect(200);
+    expect((await t.http.post('/api/auth/login').send(credentials(user)).expect(401)).body.mfa_required).toBe(true);
+    await t.http.get('/api/auth/me').set(auth(token)).expect(200);
+    expect((await t.http.get('/api/auth/passkeys').set(auth(other.token))).body).toHaveLength(1);
+    const adminId = (await t.http.get('/api/auth/me').set(admin)).body.id as string;
+    expect(t.securityEvents()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: 'admin_action',
+          action: 'remove_passkey',
+          actor_id: adminId,
+          target_id: id,
+          target_email: user.email,
+          passkey_id: phone.id,
+          name: 'Phone',
+        }),
+        expect.objectContaining({
+          event: 'passkey_removed',
+          user_id: id,
+          passkey_id: phone.id,
+          name: 'Phone',
+          actor_id: adminId,
+        }),
+      ]),
+    );
+
+    // Every second factor at once: TOTP, its recovery codes and the remaining passkey.
+    await t.http.delete(`/api/admin/users/${id}/mfa`).set(admin).expect(204);
+    expect((await t.http.get(`/api/admin/users/${id}/passkeys`).set(admin).expect(200)).body).toEqual([]);
+    await t.http
+      .post('/api/auth/passkeys/login/verify')
+      .send({ credential: laptop.passkey.authenticate(await signInOptions()) })
+      .expect(401);
+    await t.http.post('/api/auth/login').send(credentials(user)).expect(200);
+    expect((await t.http.get('/api/auth/me').set(auth(token)).expect(200)).body.mfa_enabled).toBe(false);
+    const stored = await t.db.query(
+      `SELECT event, actor_id, details FROM audit_events WHERE target_id = $1 AND event IN ('admin_action', 'mfa_disabled', 'passkey_removed') ORDER BY id`,
+      [id],
+    );
+    expect(stored.rows.slice(-3)).toEqual([
+      {
+        event: 'admin_action',
+        actor_id: adminId,
+        details: expect.objectContaining({ action: 'remove_mfa', mfa_was_enabled: true, passkeys_removed: 1 }),
+      },
+      { event: 'mfa_disabled', actor_id: adminId, details: expect.objectContaining({ email: user.email }) },
+      {
+        event: 'passkey_removed',
+        actor_id: adminId,
+        details: expect.objectContaining({ passkey_id: laptop.id, name: 'Laptop' }),
+      },
+    ]);
+    // Nothing left: still 204, and the log says so.
+    await t.http.delete(`/api/admin/users/${id}/mfa`).set(admin).expect(204);
+    expect(t.securityEvents()).toContainEqual(
+      expect.objectContaining({ action: 'remove_mfa', target_id: id, mfa_was_enabled: false, passkeys_removed: 0 }),
+    );
+  });
+
   it('is in the OpenAPI document with its answers', async () => {
     const { body } = await t.http.get('/docs-json').expect(200);
     const paths = body.paths as Record<string, Record<string, { operationId: string; responses: object }>>;
@@ -277,6 +385,15 @@ describe('passkeys over HTTP (real app, real PostgreSQL, a software authenticato
     );
     expect(Object.keys(paths['/api/auth/passkeys/{id}'].delete.responses).sort()).toEqual(
       ['204', '401', '404', '409', '503'].sort(),
+    );
+    expect(Object.keys(paths['/api/admin/users/{id}/passkeys'].get.responses).sort()).toEqual(
+      ['200', '401', '403', '404', '503'].sort(),
+    );
+    expect(Object.keys(paths['/api/admin/users/{id}/passkeys/{passkeyId}'].delete.responses).sort()).toEqual(
+      ['204', '401', '403', '404', '409', '503'].sort(),
+    );
+    expect(Object.keys(paths['/api/admin/users/{id}/mfa'].delete.responses).sort()).toEqual(
+      ['204', '401', '403', '404', '409', '503'].sort(),
     );
     for (const path of [
       '/api/auth/passkeys/register/options',
@@ -362,6 +479,7 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
           ADMIN_MFA_REQUIRED: 'passkey',
           ADMIN_MFA_GRACE_DAYS: '0',
           LOGIN_RATE_LIMIT: '1000',
+          REGISTER_RATE_LIMIT: '1000',
           REGISTRATION_MODE: 'admin_only',
         },
       });
@@ -412,6 +530,55 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
       await t.http.delete(`/api/auth/passkeys/${second}`).set(auth(token)).expect(409);
     });
 
+    it('lets an admin take another admin’s last passkey (a lost phone), but not their own through the admin routes', async () => {
+      const token = await t.login(ADMIN.email, ADMIN.password);
+      const adminId = (await t.http.get('/api/auth/me').set(auth(token))).body.id as string;
+      // The admin routes need a passkey of this admin (there may be one already from the test before).
+      await addPasskey(t, token);
+      const colleague = newUser();
+      const { body: created } = await t.http.post('/api/auth/register').set(auth(token)).send(colleague).expect(201);
+      const colleagueId = created.id as string;
+      await t.http.post(`/api/admin/users/${colleagueId}/promote`).set(auth(token)).expect(200);
+      const colleagueToken = await t.login(colleague.email, colleague.password);
+      const lost = await addPasskey(t, colleagueToken);
+      await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(200);
+
+      await t.http.delete(`/api/admin/users/${colleagueId}/passkeys/${lost}`).set(auth(token)).expect(204);
+      // The colleague now stands as any superuser without a passkey: no grace left here (0 days), so 403.
+      const refused = await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(403);
+      expect(refused.body.message).toBe(ADMIN_FACTOR_MESSAGE.passkey);
+      await t.http.get('/api/auth/me').set(auth(colleagueToken)).expect(200);
+      const replacement = await addPasskey(t, colleagueToken);
+      await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(200);
+      await t.http.delete(`/api/admin/users/${colleagueId}/mfa`).set(auth(token)).expect(204);
+      expect((await t.http.get(`/api/admin/users/${colleagueId}/passkeys`).set(auth(token))).body).toEqual([]);
+      await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(403);
+      expect(t.securityEvents()).toContainEqual(
+        expect.objectContaining({ event: 'passkey_removed', passkey_id: replacement, actor_id: adminId }),
+      );
+
+      // On their own account an admin is refused the last passkey, as on their own routes.
+      const own = (await t.http.get(`/api/admin/users/${adminId}/passkeys`).set(auth(token)).expect(200))
+        .body as Array<{
+        id: string;
+      }>;
+      for (const extra of own.slice(1)) {
+        await t.http.delete(`/api/admin/users/${adminId}/passkeys/${extra.id}`).set(auth(token)).expect(204);
+      }
+      const last = own[0].id;
+      const conflict = {
+        statusCode: 409,
+        error: 'Conflict',
+        message: 'Cannot remove the last second factor of an administrator (ADMIN_MFA_REQUIRED): add another one first',
+      };
+      await t.http.delete(`/api/admin/users/${adminId}/passkeys/${last}`).set(auth(token)).expect(409, conflict);
+      await t.http.delete(`/api/admin/users/${adminId}/mfa`).set(auth(token)).expect(409, conflict);
+      expect((await t.http.get('/api/auth/passkeys').set(auth(token))).body).toEqual([
+        expect.objectContaining({ id: last }),
+      ]);
+      await t.http.get('/api/admin/users').set(auth(token)).expect(200);
+    });
+
     it('leaves non-superusers alone: their factors are theirs to remove', async () => {
       const user = newUser();
       const adminToken = await t.login(ADMIN.email, ADMIN.password);
@@ -433,10 +600,13 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
 
   describe('any factor, with a grace period', () => {
     let t: TestApp;
+    /** Signed in before any test turns TOTP on for the admin: a session outlives that. */
+    let adminToken: string;
     beforeAll(async () => {
       t = await startTestApp({
         env: { PUBLIC_URL, ADMIN_MFA_REQUIRED: 'any', ADMIN_MFA_GRACE_DAYS: '7', LOGIN_RATE_LIMIT: '1000' },
       });
+      adminToken = await t.login(ADMIN.email, ADMIN.password);
     });
     afterAll(() => t.close());
 
@@ -471,6 +641,35 @@ describe('ADMIN_MFA_REQUIRED over HTTP (real app, real PostgreSQL)', () => {
       expect(disable.body.message).toMatch(/^Cannot remove the last second factor of an administrator/);
       const { rows } = await t.db.query('SELECT mfa_enabled FROM users WHERE email = $1', [ADMIN.email]);
       expect(rows[0].mfa_enabled).toBe(true);
+    });
+
+    it('gives an admin whose factor another admin removed the grace period, unless it was used up before', async () => {
+      const token = adminToken;
+      const colleague = newUser();
+      const { body: created } = await t.http.post('/api/auth/register').send(colleague).expect(201);
+      const colleagueId = created.id as string;
+      await t.http.post(`/api/admin/users/${colleagueId}/activate`).set(auth(token)).expect(200);
+      await t.http.post(`/api/admin/users/${colleagueId}/promote`).set(auth(token)).expect(200);
+      const colleagueToken = await t.login(colleague.email, colleague.password);
+      await addPasskey(t, colleagueToken);
+      expect((await t.http.get('/api/auth/admin-factor').set(auth(colleagueToken))).body.satisfied).toBe(true);
+
+      const before = Date.now();
+      await t.http.delete(`/api/admin/users/${colleagueId}/mfa`).set(auth(token)).expect(204);
+      await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(200);
+      const status = (await t.http.get('/api/auth/admin-factor').set(auth(colleagueToken))).body;
+      expect(status).toMatchObject({ required: 'any', satisfied: false, blocked: false });
+      expect(Date.parse(status.grace_ends_at as string)).toBeGreaterThanOrEqual(before - 5000 + 7 * 86_400_000);
+
+      // The grace never restarts: a factor added and removed again by an admin after it ran out is 403 at once.
+      await t.db.query(`UPDATE admin_factor_grace SET started_at = now() - interval '8 days' WHERE user_id = $1`, [
+        colleagueId,
+      ]);
+      await addPasskey(t, colleagueToken);
+      await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(200);
+      await t.http.delete(`/api/admin/users/${colleagueId}/mfa`).set(auth(token)).expect(204);
+      const refused = await t.http.get('/api/admin/users').set(auth(colleagueToken)).expect(403);
+      expect(refused.body.message).toBe(ADMIN_FACTOR_MESSAGE.any);
     });
   });
 });

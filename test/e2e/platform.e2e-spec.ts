@@ -104,7 +104,9 @@ describe('HTTP platform: errors, limits, headers, OpenAPI, health', () => {
       ['post', '/api/auth/mfa/totp/setup', ['200', '401', '409']],
       ['post', '/api/auth/mfa/totp/enable', ['200', '401', '409', '422']],
       ['post', '/api/auth/mfa/totp/disable', ['204', '401', '409', '422']],
-      ['delete', '/api/admin/users/{id}/mfa', ['204', '401', '403', '404']],
+      ['delete', '/api/admin/users/{id}/mfa', ['204', '401', '403', '404', '409']],
+      ['get', '/api/admin/users/{id}/passkeys', ['200', '401', '403', '404']],
+      ['delete', '/api/admin/users/{id}/passkeys/{passkeyId}', ['204', '401', '403', '404', '409']],
       ['get', '/api/admin/live', ['200', '401', '403']],
       ['get', '/api/admin/status', ['200', '401', '403']],
     ] as const;

@@ -10,11 +10,14 @@ import {
   signInWithPassword,
 } from '../support/browser';
 import { describeWith } from '../support/required-tools';
+import { SoftwarePasskey } from '../support/software-authenticator';
 import { currentStep, totpCode } from '../support/totp';
 import { ADMIN, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
 const LOCKOUT_AFTER = 2;
+/** What the passkeys made over HTTP are bound to (the console itself only lists and removes them here). */
+const PUBLIC_URL = 'https://regshield.example.com';
 
 describeWith(
   missingForBrowserTests(),
@@ -29,7 +32,7 @@ describeWith(
 
     beforeAll(async () => {
       t = await startTestApp({
-        env: { REGISTER_RATE_LIMIT: '100', ACCOUNT_LOCKOUT_MAX_FAILURES: String(LOCKOUT_AFTER) },
+        env: { PUBLIC_URL, REGISTER_RATE_LIMIT: '100', ACCOUNT_LOCKOUT_MAX_FAILURES: String(LOCKOUT_AFTER) },
       });
       const baseUrl = await listenOnLocalhost(t);
       browser = await launchChromium();
@@ -135,7 +138,7 @@ describeWith(
       expect(new URL(page.url()).pathname).toBe(`/admin/users/${active.id}`);
     });
 
-    it('a user’s page: signs the user out everywhere, unlocks, removes the second factor, sends a reset e-mail', async () => {
+    it('a user’s page: signs the user out everywhere, unlocks, removes a passkey and every second factor, sends a reset e-mail', async () => {
       const user = await register();
       await t.http.post(`/api/admin/users/${user.id}/activate`).set(admin).expect(200);
       const token = await t.login(user.email, user.password);
@@ -146,6 +149,14 @@ describeWith(
         .set(bearer)
         .send({ code: totpCode(setup.body.secret as string, currentStep()) })
         .expect(200);
+      for (const name of ['Laptop', 'Phone']) {
+        const options = await t.http.post('/api/auth/passkeys/register/options').set(bearer).expect(200);
+        await t.http
+          .post('/api/auth/passkeys/register/verify')
+          .set(bearer)
+          .send({ name, credential: new SoftwarePasskey(PUBLIC_URL).register(options.body) })
+          .expect(201);
+      }
       for (let attempt = 0; attempt < LOCKOUT_AFTER; attempt += 1) {
         await t.http
           .post('/api/auth/login')
@@ -168,6 +179,8 @@ describeWith(
       await page.getByText(/^Locked after too many failed sign-ins, until /).waitFor();
       await page.getByRole('region', { name: 'Session list' }).getByRole('row').nth(1).waitFor();
       await page.getByRole('cell', { name: 'account_locked' }).waitFor();
+      const passkeys = page.getByRole('region', { name: 'Passkeys' });
+      await passkeys.getByRole('cell', { name: 'Phone', exact: true }).waitFor();
       await expectAccessible(page, 'admin-user');
       await screenshot(page, 'admin-user');
 
@@ -185,10 +198,25 @@ describeWith(
       await page.getByText(`${user.email} unlocked: they can sign in again.`).waitFor();
       await page.getByText('Not locked.').waitFor();
 
+      // The lost device's passkey alone: the other one and the authenticator app stay.
+      await page.getByRole('button', { name: 'Remove the passkey Phone' }).click();
+      await page.getByRole('button', { name: 'Yes, remove the passkey Phone' }).click();
+      await page.getByText(`The passkey Phone of ${user.email} has been removed.`).waitFor();
+      await passkeys.getByRole('cell', { name: 'Phone', exact: true }).waitFor({ state: 'detached' });
+      const left = await t.http.get(`/api/admin/users/${user.id}/passkeys`).set(admin).expect(200);
+      expect(left.body.map((passkey: { name: string }) => passkey.name)).toEqual(['Laptop']);
+
       await page.getByRole('button', { name: 'Remove second factor' }).click();
+      await page
+        .getByRole('group', {
+          name: /^Remove every second factor of .*: the authenticator app, its recovery codes and every passkey\?/,
+        })
+        .waitFor();
+      await expectAccessible(page, 'admin-user-remove-second-factor');
       await page.getByRole('button', { name: 'Yes, remove second factor' }).click();
-      await page.getByText(`Second factor of ${user.email} removed.`).waitFor();
+      await page.getByText(`Every second factor of ${user.email} removed`).waitFor();
       await page.getByText('Off.', { exact: true }).waitFor();
+      expect((await t.http.get(`/api/admin/users/${user.id}/passkeys`).set(admin).expect(200)).body).toEqual([]);
       await t.http.post('/api/auth/login').send(credentials(user)).expect(200);
 
       await page.getByRole('button', { name: 'Send password reset e-mail' }).click();

@@ -54,3 +54,8 @@ export function dataOrThrow<T>(result: { data?: T; error?: unknown; response: Re
   const body = result.error as ApiErrorBody | undefined;
   throw new ApiError(result.response.status, errorMessages(body, `Request failed (${result.response.status})`));
 }
+
+/** A route answering 204 has no data to read: only a refusal (with the API's words) matters. */
+export function noContent(result: { error?: unknown; response: Response }): void {
+  if (!result.response.ok) dataOrThrow({ error: result.error, response: result.response });
+}

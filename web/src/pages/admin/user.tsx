@@ -2,24 +2,23 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { useCurrentUser } from '../../auth';
-import { api, dataOrThrow, Schemas, totalCount, User } from '../../api/client';
+import { api, dataOrThrow, noContent, Schemas, totalCount, User } from '../../api/client';
 import { AuditDetails } from '../../components/audit-details';
 import { ConfirmButton } from '../../components/confirm-button';
 import { Panel } from '../../components/panel';
 import { Empty, ErrorMessage, Loading, TableRegion } from '../../components/states';
 import { formatTime, formatTimeToSecond } from '../../format';
+import { SecondFactor } from './user-second-factor';
 import { ACTION_DONE, actionsFor, STATUS_LABEL, UserAction } from './users';
 
 const AUDIT_LIMIT = 20;
 
 type Session = Schemas['SessionResponseDto'];
 
-/** A route answering 204 has no data to read: only a refusal (with the API's words) matters. */
-function noContent(result: { error?: unknown; response: Response }): void {
-  if (!result.response.ok) dataOrThrow({ error: result.error, response: result.response });
-}
-
-/** One account: its status and role, sessions, lockout, second factor, password reset and audit events. */
+/**
+ * One account: its status and role, sessions, lockout, second factors (TOTP and passkeys), password reset and
+ * audit events.
+ */
 export function UserPage({ id }: { id: string }) {
   const me = useCurrentUser();
   const queryClient = useQueryClient();
@@ -149,27 +148,7 @@ export function UserPage({ id }: { id: string }) {
           ) : (
             <p>Not locked.</p>
           )}
-          <h3>Second factor</h3>
-          {u.mfa_enabled ? (
-            <>
-              <p>On: sign-in asks for a code from an authenticator app.</p>
-              <ConfirmButton
-                label="Remove second factor"
-                question={`Remove the second factor of ${u.email}? They will sign in with the password alone.`}
-                disabled={busy}
-                onConfirm={() =>
-                  change.mutate({
-                    run: async () => {
-                      noContent(await api.DELETE('/api/admin/users/{id}/mfa', path));
-                      return `Second factor of ${u.email} removed.`;
-                    },
-                  })
-                }
-              />
-            </>
-          ) : (
-            <p>Off.</p>
-          )}
+          <SecondFactor user={u} busy={busy} run={(run) => change.mutate({ run })} />
           <h3>Password</h3>
           <button
             type="button"
