@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ApiErrorBody, errorMessages, messagesByField } from './client';
 
 /** What openapi-fetch resolves to. */
-interface ApiResult<T> {
+export interface ApiResult<T> {
   data?: T;
   error?: ApiErrorBody;
   response: Response;

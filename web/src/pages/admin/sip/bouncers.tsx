@@ -1,15 +1,14 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useEffect, useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
 import { api, dataOrThrow, Schemas } from '../../../api/client';
-import { useApiForm } from '../../../api/use-api-form';
-import { ConfirmButton } from '../../../components/confirm-button';
-import { Field, FormErrors } from '../../../components/field';
-import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
+import { AddForm } from '../../../components/add-form';
+import { Field } from '../../../components/field';
+import { RemovableRows } from '../../../components/removable-rows';
+import { useAddForm } from '../../../components/use-add-form';
 import { formatTime } from '../../../format';
 import { SIP_REFRESH_MS } from './refresh';
 import { SipPagesNav } from './sip-pages-nav';
 
-type Bouncer = Schemas['BouncerDto'];
 type CreatedBouncer = Schemas['CreatedBouncerDto'];
 
 /**
@@ -57,11 +56,8 @@ function NewKey({ created, onDone }: { created: CreatedBouncer; onDone: () => vo
 
 /** Keys of the firewall bouncers that pull the bans: when each last pulled, creating one, revoking one. */
 export function BouncersPage() {
-  const queryClient = useQueryClient();
-  const [name, setName] = useState('');
   const [notice, setNotice] = useState('');
   const [created, setCreated] = useState<CreatedBouncer | undefined>();
-  const { submitting, fieldErrors, formErrors, send } = useApiForm(['name'] as const);
   useEffect(() => {
     document.title = 'Bouncer keys · SIP door · regshield';
   }, []);
@@ -72,30 +68,15 @@ export function BouncersPage() {
     refetchInterval: SIP_REFRESH_MS,
   });
 
-  const revoke = useMutation({
-    mutationFn: async (bouncer: Bouncer) => {
-      const result = await api.DELETE('/api/sip-security/bouncers/{id}', { params: { path: { id: bouncer.id } } });
-      if (!result.response.ok) dataOrThrow(result);
-      return bouncer;
-    },
-    onSuccess: (bouncer) => {
-      setNotice(`The key of ${bouncer.name} is revoked; its next request is refused.`);
-      if (created?.id === bouncer.id) setCreated(undefined);
-      void queryClient.invalidateQueries({ queryKey: ['sip', 'bouncers'] });
-    },
+  const form = useAddForm({
+    empty: { name: '' },
+    fields: ['name'] as const,
+    request: (values) => api.POST('/api/sip-security/bouncers', { body: values }),
+    refusal: { failed: 'The key was refused' },
+    refresh: ['sip', 'bouncers'],
+    onSubmitting: () => setNotice(''),
+    onAdded: (bouncer) => setCreated(bouncer),
   });
-
-  const create = async (event: FormEvent) => {
-    event.preventDefault();
-    setNotice('');
-    const sent = await send(() => api.POST('/api/sip-security/bouncers', { body: { name } }), {
-      failed: 'The key was refused',
-    });
-    if (!sent?.data) return;
-    setCreated(sent.data);
-    setName('');
-    void queryClient.invalidateQueries({ queryKey: ['sip', 'bouncers'] });
-  };
 
   return (
     <>
@@ -109,64 +90,36 @@ export function BouncersPage() {
         {notice}
       </p>
       {created && <NewKey created={created} onDone={() => setCreated(undefined)} />}
-      {revoke.isError && <ErrorMessage error={revoke.error} />}
-      {bouncers.isPending && <Loading what="the bouncer keys" />}
-      {bouncers.isError && <ErrorMessage error={bouncers.error} />}
-      {bouncers.data && bouncers.data.length === 0 && <Empty>No bouncer key is in force.</Empty>}
-      {bouncers.data && bouncers.data.length > 0 && (
-        <TableRegion label="Bouncer keys">
-          <table className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key begins with</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last pull</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {bouncers.data.map((bouncer) => (
-                <tr key={bouncer.id}>
-                  <td data-label="Name">{bouncer.name}</td>
-                  <td data-label="Key begins with">
-                    <code>{bouncer.key_prefix}…</code>
-                  </td>
-                  <td data-label="Created">{formatTime(bouncer.created_at)}</td>
-                  <td data-label="Last pull">{bouncer.last_pull_at ? formatTime(bouncer.last_pull_at) : 'Never'}</td>
-                  <td className="actions">
-                    <ConfirmButton
-                      label="Revoke"
-                      name={`Revoke the key of ${bouncer.name}`}
-                      question={`Revoke the key of ${bouncer.name}? Its bouncer's next pull is refused.`}
-                      disabled={revoke.isPending}
-                      onConfirm={() => revoke.mutate(bouncer)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
-      )}
-      <form className="inline-form" onSubmit={(event) => void create(event)} aria-label="Create a bouncer key">
-        <h2>Create a bouncer key</h2>
-        <FormErrors messages={formErrors} />
-        <Field
-          label="Bouncer name"
-          name="name"
-          placeholder="edge firewall fw1"
-          required
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          errors={fieldErrors.name}
-        />
-        <button type="submit" className="primary" disabled={submitting}>
-          Create key
-        </button>
-      </form>
+      <RemovableRows
+        rows={bouncers}
+        loading="the bouncer keys"
+        empty="No bouncer key is in force."
+        label="Bouncer keys"
+        stacked
+        columns={[
+          { heading: 'Name', cell: (bouncer) => bouncer.name },
+          { heading: 'Key begins with', cell: (bouncer) => <code>{bouncer.key_prefix}…</code> },
+          { heading: 'Created', cell: (bouncer) => formatTime(bouncer.created_at) },
+          {
+            heading: 'Last pull',
+            cell: (bouncer) => (bouncer.last_pull_at ? formatTime(bouncer.last_pull_at) : 'Never'),
+          },
+        ]}
+        removal={(bouncer) => ({
+          label: 'Revoke',
+          name: `Revoke the key of ${bouncer.name}`,
+          question: `Revoke the key of ${bouncer.name}? Its bouncer's next pull is refused.`,
+        })}
+        remove={(bouncer) => api.DELETE('/api/sip-security/bouncers/{id}', { params: { path: { id: bouncer.id } } })}
+        refresh={['sip', 'bouncers']}
+        onRemoved={(bouncer) => {
+          setNotice(`The key of ${bouncer.name} is revoked; its next request is refused.`);
+          if (created?.id === bouncer.id) setCreated(undefined);
+        }}
+      />
+      <AddForm form={form} title="Create a bouncer key" headingLevel={2} submitLabel="Create key" disableWhileSending>
+        <Field label="Bouncer name" placeholder="edge firewall fw1" required {...form.field('name')} />
+      </AddForm>
     </>
   );
 }

@@ -1,11 +1,12 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { FormEvent, useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { api, dataOrThrow, Schemas } from '../../../api/client';
-import { useApiForm } from '../../../api/use-api-form';
-import { ConfirmButton } from '../../../components/confirm-button';
-import { Field, FormErrors } from '../../../components/field';
+import { AddForm } from '../../../components/add-form';
+import { Field } from '../../../components/field';
+import { RemovableRows } from '../../../components/removable-rows';
 import { Select } from '../../../components/select';
-import { Empty, ErrorMessage, Loading, TableRegion } from '../../../components/states';
+import { Empty, ErrorMessage, Loading } from '../../../components/states';
+import { useAddForm } from '../../../components/use-add-form';
 import { formatDuration, formatTime } from '../../../format';
 import { SIP_REFRESH_MS } from './refresh';
 import { SipPagesNav } from './sip-pages-nav';
@@ -31,9 +32,9 @@ const EMPTY_FORM = {
   name: '',
   url: '',
   format: 'plain' as FeedFormat,
-  interval: '300',
-  apiKey: '',
-  banDuration: '',
+  interval_seconds: '300',
+  api_key: '',
+  ban_duration_seconds: '',
 };
 
 /** An optional whole number typed in a field: empty is null; anything else goes to the API as typed. */
@@ -72,11 +73,8 @@ function SkippedEntries({ feed }: { feed: Feed }) {
 
 /** Outside ban lists followed: their pulls, what they brought, adding one and deleting one. */
 export function FeedsPage() {
-  const queryClient = useQueryClient();
-  const [form, setForm] = useState(EMPTY_FORM);
   const [notice, setNotice] = useState('');
   const [skippedOf, setSkippedOf] = useState<Feed | undefined>();
-  const { submitting, fieldErrors, formErrors, send } = useApiForm(FEED_FIELDS);
   useEffect(() => {
     document.title = 'Feeds · SIP door · regshield';
   }, []);
@@ -88,39 +86,28 @@ export function FeedsPage() {
       query.state.data?.some((feed) => feed.last_attempt_at === null) ? AWAITING_FIRST_PULL_MS : SIP_REFRESH_MS,
   });
 
-  const remove = useMutation({
-    mutationFn: async (feed: Feed) => {
-      const result = await api.DELETE('/api/sip-security/feeds/{id}', { params: { path: { id: feed.id } } });
-      if (!result.response.ok) dataOrThrow(result);
-      return feed;
-    },
-    onSuccess: (feed) => {
-      setNotice(`Feed ${feed.name} deleted; its bans are lifted.`);
-      if (skippedOf?.id === feed.id) setSkippedOf(undefined);
-      void queryClient.invalidateQueries({ queryKey: ['sip'] });
-    },
-  });
-
-  const add = async (event: FormEvent) => {
-    event.preventDefault();
-    setNotice('');
-    const body = {
-      name: form.name,
-      url: form.url,
-      format: form.format,
-      interval_seconds: Number(form.interval),
-      api_key: form.apiKey === '' ? null : form.apiKey,
-      ban_duration_seconds: numberOrNull(form.banDuration),
-    };
-    const sent = await send(() => api.POST('/api/sip-security/feeds', { body }), {
+  const form = useAddForm({
+    empty: EMPTY_FORM,
+    fields: FEED_FIELDS,
+    request: (values) =>
+      api.POST('/api/sip-security/feeds', {
+        body: {
+          name: values.name,
+          url: values.url,
+          format: values.format,
+          interval_seconds: Number(values.interval_seconds),
+          api_key: values.api_key === '' ? null : values.api_key,
+          ban_duration_seconds: numberOrNull(values.ban_duration_seconds),
+        },
+      }),
+    refusal: {
       failed: 'The feed was refused',
       byStatus: { 409: () => ({ fields: { name: ['A feed with this name exists.'] } }) },
-    });
-    if (!sent?.data) return;
-    setNotice(`Feed ${sent.data.name} added; its first pull comes within a second.`);
-    setForm(EMPTY_FORM);
-    void queryClient.invalidateQueries({ queryKey: ['sip'] });
-  };
+    },
+    refresh: ['sip'],
+    onSubmitting: () => setNotice(''),
+    onAdded: (feed) => setNotice(`Feed ${feed.name} added; its first pull comes within a second.`),
+  });
 
   return (
     <>
@@ -133,148 +120,114 @@ export function FeedsPage() {
       <p role="status" className="notice">
         {notice}
       </p>
-      {remove.isError && <ErrorMessage error={remove.error} />}
-      {feeds.isPending && <Loading what="the feeds" />}
-      {feeds.isError && <ErrorMessage error={feeds.error} />}
-      {feeds.data && feeds.data.length === 0 && <Empty>No feed is followed.</Empty>}
-      {feeds.data && feeds.data.length > 0 && (
-        <TableRegion label="Feeds">
-          <table className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Format and URL</th>
-                <th scope="col">Pulled every</th>
-                <th scope="col">Last pull</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Entries</th>
-                <th scope="col">Banned</th>
-                <th scope="col">Skipped</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {feeds.data.map((feed) => (
-                <tr key={feed.id}>
-                  <td data-label="Name">{feed.name}</td>
-                  <td data-label="Format and URL">
-                    <span>
-                      {FORMAT_LABEL[feed.format]}: <code className="secret">{feed.url}</code>
-                      {feed.api_key_set && <span className="muted"> (with a key)</span>}
-                    </span>
-                  </td>
-                  <td data-label="Pulled every">
-                    <span>
-                      {formatDuration(feed.interval_seconds * 1000)}
-                      {feed.ban_duration_seconds !== null && (
-                        <span className="muted">
-                          {' '}
-                          (bans last {formatDuration(feed.ban_duration_seconds * 1000)} after a pull)
-                        </span>
-                      )}
-                    </span>
-                  </td>
-                  <td data-label="Last pull">{feed.last_pulled_at ? formatTime(feed.last_pulled_at) : 'Never'}</td>
-                  <td data-label="Last error">
-                    {feed.last_error ?? (feed.last_attempt_at ? 'None' : 'Not pulled yet')}
-                  </td>
-                  <td data-label="Entries">
-                    <span>
-                      {feed.entries}
-                      {feed.truncated && <span className="muted"> (the first 100 000: the feed listed more)</span>}
-                    </span>
-                  </td>
-                  <td data-label="Banned">{feed.banned}</td>
-                  <td data-label="Skipped">
-                    {feed.skipped.allowlisted} allowlisted, {feed.skipped.too_wide} too wide, {feed.skipped.invalid}{' '}
-                    invalid
-                  </td>
-                  <td className="actions">
-                    <button
-                      type="button"
-                      aria-label={`Entries of ${feed.name} not banned`}
-                      aria-pressed={skippedOf?.id === feed.id}
-                      onClick={() => setSkippedOf(skippedOf?.id === feed.id ? undefined : feed)}
-                    >
-                      Not banned
-                    </button>
-                    <ConfirmButton
-                      label="Delete"
-                      name={`Delete feed ${feed.name}`}
-                      question={`Stop following ${feed.name}? Its ${feed.banned} bans are lifted at once.`}
-                      disabled={remove.isPending}
-                      onConfirm={() => remove.mutate(feed)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
-      )}
+      <RemovableRows
+        rows={feeds}
+        loading="the feeds"
+        empty="No feed is followed."
+        label="Feeds"
+        stacked
+        columns={[
+          { heading: 'Name', cell: (feed) => feed.name },
+          {
+            heading: 'Format and URL',
+            cell: (feed) => (
+              <span>
+                {FORMAT_LABEL[feed.format]}: <code className="secret">{feed.url}</code>
+                {feed.api_key_set && <span className="muted"> (with a key)</span>}
+              </span>
+            ),
+          },
+          {
+            heading: 'Pulled every',
+            cell: (feed) => (
+              <span>
+                {formatDuration(feed.interval_seconds * 1000)}
+                {feed.ban_duration_seconds !== null && (
+                  <span className="muted">
+                    {' '}
+                    (bans last {formatDuration(feed.ban_duration_seconds * 1000)} after a pull)
+                  </span>
+                )}
+              </span>
+            ),
+          },
+          { heading: 'Last pull', cell: (feed) => (feed.last_pulled_at ? formatTime(feed.last_pulled_at) : 'Never') },
+          {
+            heading: 'Last error',
+            cell: (feed) => feed.last_error ?? (feed.last_attempt_at ? 'None' : 'Not pulled yet'),
+          },
+          {
+            heading: 'Entries',
+            cell: (feed) => (
+              <span>
+                {feed.entries}
+                {feed.truncated && <span className="muted"> (the first 100 000: the feed listed more)</span>}
+              </span>
+            ),
+          },
+          { heading: 'Banned', cell: (feed) => feed.banned },
+          {
+            heading: 'Skipped',
+            cell: (feed) => (
+              <>
+                {feed.skipped.allowlisted} allowlisted, {feed.skipped.too_wide} too wide, {feed.skipped.invalid} invalid
+              </>
+            ),
+          },
+        ]}
+        otherActions={(feed) => (
+          <button
+            type="button"
+            aria-label={`Entries of ${feed.name} not banned`}
+            aria-pressed={skippedOf?.id === feed.id}
+            onClick={() => setSkippedOf(skippedOf?.id === feed.id ? undefined : feed)}
+          >
+            Not banned
+          </button>
+        )}
+        removal={(feed) => ({
+          label: 'Delete',
+          name: `Delete feed ${feed.name}`,
+          question: `Stop following ${feed.name}? Its ${feed.banned} bans are lifted at once.`,
+        })}
+        remove={(feed) => api.DELETE('/api/sip-security/feeds/{id}', { params: { path: { id: feed.id } } })}
+        refresh={['sip']}
+        onRemoved={(feed) => {
+          setNotice(`Feed ${feed.name} deleted; its bans are lifted.`);
+          if (skippedOf?.id === feed.id) setSkippedOf(undefined);
+        }}
+      />
       {skippedOf && <SkippedEntries key={skippedOf.id} feed={skippedOf} />}
-      <form className="inline-form" onSubmit={(event) => void add(event)} aria-label="Add a feed">
-        <h2>Add a feed</h2>
-        <FormErrors messages={formErrors} />
-        <Field
-          label="Feed name"
-          name="name"
-          required
-          value={form.name}
-          onChange={(e) => setForm({ ...form, name: e.target.value })}
-          errors={fieldErrors.name}
-        />
-        <Field
-          label="URL"
-          name="url"
-          type="url"
-          placeholder="https://example.net/banlist.txt"
-          required
-          value={form.url}
-          onChange={(e) => setForm({ ...form, url: e.target.value })}
-          errors={fieldErrors.url}
-        />
+      <AddForm form={form} title="Add a feed" headingLevel={2} submitLabel="Add feed" disableWhileSending>
+        <Field label="Feed name" required {...form.field('name')} />
+        <Field label="URL" type="url" placeholder="https://example.net/banlist.txt" required {...form.field('url')} />
         <Select
           label="Format"
-          value={form.format}
+          value={form.values.format}
           options={FORMATS}
-          onChange={(format) => setForm({ ...form, format })}
+          onChange={(format) => form.change('format', format)}
         />
         <Field
           label="Pull every (seconds)"
-          name="interval_seconds"
           inputMode="numeric"
           required
           hint="60 or more"
-          value={form.interval}
-          onChange={(e) => setForm({ ...form, interval: e.target.value })}
-          errors={fieldErrors.interval_seconds}
+          {...form.field('interval_seconds')}
         />
         <Field
           label="API key"
-          name="api_key"
           type="password"
           autoComplete="off"
           hint="APIBan and CrowdSec only; never shown again"
-          value={form.apiKey}
-          onChange={(e) => setForm({ ...form, apiKey: e.target.value })}
-          errors={fieldErrors.api_key}
+          {...form.field('api_key')}
         />
         <Field
           label="Ban duration (seconds)"
-          name="ban_duration_seconds"
           inputMode="numeric"
           hint="Empty: while the feed lists the entry"
-          value={form.banDuration}
-          onChange={(e) => setForm({ ...form, banDuration: e.target.value })}
-          errors={fieldErrors.ban_duration_seconds}
+          {...form.field('ban_duration_seconds')}
         />
-        <button type="submit" className="primary" disabled={submitting}>
-          Add feed
-        </button>
-      </form>
+      </AddForm>
     </>
   );
 }
