@@ -9,30 +9,21 @@ interface AddFormProps {
   /** 2 on a page of its own, 3 inside a section of a page. */
   headingLevel: 2 | 3;
   submitLabel: string;
-  /** Against a second click sending the form again before the API has answered the first. */
-  disableWhileSending?: boolean;
   /** Shown above the inputs instead of the form's own refusals, e.g. with those of a field the form leaves out. */
   errors?: string[];
   children: ReactNode;
 }
 
 /** The inline form below a listing that adds a row to it (see useAddForm). */
-export function AddForm({
-  form,
-  title,
-  headingLevel,
-  submitLabel,
-  disableWhileSending,
-  errors,
-  children,
-}: AddFormProps) {
+export function AddForm({ form, title, headingLevel, submitLabel, errors, children }: AddFormProps) {
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   return (
     <form className="inline-form" onSubmit={(event) => void form.submit(event)} aria-label={title}>
       <Heading>{title}</Heading>
       <FormErrors messages={errors ?? form.formErrors} />
       {children}
-      <button type="submit" className="primary" disabled={disableWhileSending ? form.submitting : undefined}>
+      {/* Disabled until the API has answered: a second click would send the same row again. */}
+      <button type="submit" className="primary" disabled={form.submitting}>
         {submitLabel}
       </button>
     </form>

@@ -116,7 +116,7 @@ export function AccountBlocksPage() {
           setNotice(`Block on ${accountOf(block)} lifted: the proxy accepts it again within a second.`)
         }
       />
-      <AddForm form={form} title="Block an account" headingLevel={2} submitLabel="Block account" disableWhileSending>
+      <AddForm form={form} title="Block an account" headingLevel={2} submitLabel="Block account">
         <Field label="Username" required placeholder="1000" {...form.field('username')} />
         <Field label="Domain" required placeholder="sip.example.com" {...form.field('domain')} />
         <Field label="Reason" required placeholder="Password leaked" {...form.field('reason')} />

@@ -117,7 +117,7 @@ export function BouncersPage() {
           if (created?.id === bouncer.id) setCreated(undefined);
         }}
       />
-      <AddForm form={form} title="Create a bouncer key" headingLevel={2} submitLabel="Create key" disableWhileSending>
+      <AddForm form={form} title="Create a bouncer key" headingLevel={2} submitLabel="Create key">
         <Field label="Bouncer name" placeholder="edge firewall fw1" required {...form.field('name')} />
       </AddForm>
     </>

@@ -198,7 +198,7 @@ export function FeedsPage() {
         }}
       />
       {skippedOf && <SkippedEntries key={skippedOf.id} feed={skippedOf} />}
-      <AddForm form={form} title="Add a feed" headingLevel={2} submitLabel="Add feed" disableWhileSending>
+      <AddForm form={form} title="Add a feed" headingLevel={2} submitLabel="Add feed">
         <Field label="Feed name" required {...form.field('name')} />
         <Field label="URL" type="url" placeholder="https://example.net/banlist.txt" required {...form.field('url')} />
         <Select
