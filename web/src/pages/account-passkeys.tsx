@@ -1,14 +1,12 @@
 import { PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FormEvent, useState } from 'react';
-import { api, dataOrThrow, errorMessages, messagesByField, Schemas } from '../api/client';
+import { api, dataOrThrow, errorMessages, messagesByField } from '../api/client';
 import { credentialBody } from '../api/passkeys';
-import { ConfirmButton } from '../components/confirm-button';
+import { Passkey, PasskeyTable } from '../components/passkey-table';
 import { Field, FormErrors } from '../components/field';
-import { Empty, ErrorMessage, Loading, TableRegion } from '../components/states';
+import { Empty, ErrorMessage, Loading } from '../components/states';
 import { formatTime } from '../format';
-
-type Passkey = Schemas['PasskeyResponseDto'];
 
 export const PASSKEYS_QUERY_KEY = ['passkeys'] as const;
 export const ADMIN_FACTOR_QUERY_KEY = ['admin-factor'] as const;
@@ -135,36 +133,12 @@ export function PasskeysSection() {
       {passkeys.isError && <ErrorMessage error={passkeys.error} />}
       {passkeys.data?.length === 0 && <Empty>No passkeys yet.</Empty>}
       {passkeys.data && passkeys.data.length > 0 && (
-        <TableRegion label="Passkeys">
-          <table className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Added</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {passkeys.data.map((passkey) => (
-                <tr key={passkey.id}>
-                  <td data-label="Name">{passkey.name}</td>
-                  <td data-label="Added">{formatTime(passkey.created_at)}</td>
-                  <td data-label="Last used">{passkey.last_used_at ? formatTime(passkey.last_used_at) : 'never'}</td>
-                  <td className="actions">
-                    <ConfirmButton
-                      label="Remove"
-                      name={`Remove the passkey ${passkey.name}`}
-                      question={`Remove the passkey ${passkey.name}? It will no longer sign you in.`}
-                      disabled={remove.isPending}
-                      onConfirm={() => remove.mutate(passkey)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
+        <PasskeyTable
+          passkeys={passkeys.data}
+          removalQuestion={(passkey) => `Remove the passkey ${passkey.name}? It will no longer sign you in.`}
+          disabled={remove.isPending}
+          onRemove={(passkey) => remove.mutate(passkey)}
+        />
       )}
       <form onSubmit={(event) => void add(event)} noValidate>
         <FormErrors messages={formErrors} />

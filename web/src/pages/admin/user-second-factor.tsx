@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, dataOrThrow, noContent, User } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm-button';
-import { ErrorMessage, Loading, TableRegion } from '../../components/states';
-import { formatTime } from '../../format';
+import { PasskeyTable } from '../../components/passkey-table';
+import { ErrorMessage, Loading } from '../../components/states';
 
 interface SecondFactorProps {
   user: User;
@@ -36,45 +36,23 @@ export function SecondFactor({ user, run, busy }: SecondFactorProps) {
             {passkeys.data.length === 1 ? 'A passkey signs' : `${passkeys.data.length} passkeys sign`} in without the
             password.
           </p>
-          <TableRegion label="Passkeys">
-            <table className="stack">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {passkeys.data.map((passkey) => (
-                  <tr key={passkey.id}>
-                    <td data-label="Name">{passkey.name}</td>
-                    <td data-label="Added">{formatTime(passkey.created_at)}</td>
-                    <td data-label="Last used">{passkey.last_used_at ? formatTime(passkey.last_used_at) : 'never'}</td>
-                    <td className="actions">
-                      <ConfirmButton
-                        label="Remove"
-                        name={`Remove the passkey ${passkey.name}`}
-                        question={`Remove the passkey ${passkey.name} of ${user.email}? It will no longer sign them in; their other factors and sessions stay.`}
-                        disabled={busy}
-                        onConfirm={() =>
-                          run(async () => {
-                            noContent(
-                              await api.DELETE('/api/admin/users/{id}/passkeys/{passkeyId}', {
-                                params: { path: { id: user.id, passkeyId: passkey.id } },
-                              }),
-                            );
-                            return `The passkey ${passkey.name} of ${user.email} has been removed.`;
-                          })
-                        }
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableRegion>
+          <PasskeyTable
+            passkeys={passkeys.data}
+            removalQuestion={(passkey) =>
+              `Remove the passkey ${passkey.name} of ${user.email}? It will no longer sign them in; their other factors and sessions stay.`
+            }
+            disabled={busy}
+            onRemove={(passkey) =>
+              run(async () => {
+                noContent(
+                  await api.DELETE('/api/admin/users/{id}/passkeys/{passkeyId}', {
+                    params: { path: { id: user.id, passkeyId: passkey.id } },
+                  }),
+                );
+                return `The passkey ${passkey.name} of ${user.email} has been removed.`;
+              })
+            }
+          />
         </>
       )}
       {(user.mfa_enabled || hasPasskeys) && (
