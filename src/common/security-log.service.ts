@@ -117,7 +117,7 @@ export class SecurityLogService {
     }
     this.logger = pino(
       {
-        level: 'info',
+        level: loggerLevel(streams),
         base: { log: 'security' },
         timestamp: () => `,"time":"${this.eventTime.toISOString()}"`,
         formatters: { level: (label) => ({ level: label }) },
@@ -156,6 +156,17 @@ export class SecurityLogService {
   close(): void {
     this.file?.end?.();
   }
+}
+
+/**
+ * The most verbose level a stream takes, never below info (no event is less), or silent when none: the logger
+ * serialises only lines a stream writes. Without it every info event (each login's `login_succeeded`) was
+ * turned into JSON only for the multistream to drop it, under LOG_LEVEL=warn and no SECURITY_LOG_FILE.
+ */
+function loggerLevel(streams: pino.StreamEntry[]): pino.LevelWithSilent {
+  if (streams.length === 0) return 'silent';
+  const mostVerbose = Math.min(...streams.map((entry) => pino.levels.values[entry.level!]));
+  return pino.levels.labels[Math.max(mostVerbose, pino.levels.values.info)] as pino.Level;
 }
 
 /** The audit row of an event, as log() has it stored: the line's time and fields, secrets left out. */
