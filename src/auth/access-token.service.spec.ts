@@ -57,7 +57,7 @@ describe('AccessTokenService', () => {
   });
 
   it('issues a token pair whose bearer token authenticates as its user and session', async () => {
-    const issued = await service.issue(USER_ID, issuedSession);
+    const issued = service.issue(USER_ID, issuedSession);
     expect(issued).toEqual({
       access_token: expect.any(String),
       token_type: 'bearer',
@@ -80,7 +80,7 @@ describe('AccessTokenService', () => {
   });
 
   it('refuses a token whose session ended, or belongs to another user', async () => {
-    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    const token = service.issue(USER_ID, issuedSession).access_token;
     activeSession = null;
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
     activeSession = { id: SESSION_ID, userId: OTHER_USER_ID, expiresAt: issuedSession.expiresAt };
@@ -181,7 +181,7 @@ describe('AccessTokenService', () => {
   });
 
   it('refuses the token of an unknown or inactive user', async () => {
-    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    const token = service.issue(USER_ID, issuedSession).access_token;
     stored = user({ status: 'deactivated' });
     await expect(service.authenticate(token)).rejects.toThrow(UnauthorizedException);
     stored = null;

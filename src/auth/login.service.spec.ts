@@ -16,15 +16,13 @@ import { UsersRepository } from './users.repository';
 
 describe('LoginService', () => {
   const log = jest.fn();
-  const issue = jest.fn((userId: string, session: { id: string }) =>
-    Promise.resolve({
-      access_token: `token-of-${userId}-in-${session.id}`,
-      token_type: 'bearer' as const,
-      expires_in: 900,
-      refresh_token: 'refresh',
-      refresh_expires_in: 1209600,
-    }),
-  );
+  const issue = jest.fn((userId: string, session: { id: string }) => ({
+    access_token: `token-of-${userId}-in-${session.id}`,
+    token_type: 'bearer' as const,
+    expires_in: 900,
+    refresh_token: 'refresh',
+    refresh_expires_in: 1209600,
+  }));
   const open = jest.fn((userId: string) =>
     Promise.resolve({ id: `session-of-${userId}`, refreshToken: 'refresh', expiresAt: new Date() }),
   );

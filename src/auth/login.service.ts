@@ -117,7 +117,7 @@ export class LoginService {
       await this.users.recordLogin(user.id, tx);
       return { session: opened, signedIn: remembered };
     });
-    return { tokens: await this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
+    return { tokens: this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
   }
 
   /**
