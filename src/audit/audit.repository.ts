@@ -41,11 +41,25 @@ export class AuditRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** One multi-row INSERT per batch. */
+  /**
+   * One INSERT per batch, its columns passed as arrays: every security event is stored this way (each login
+   * one or two), and TypeORM's insert builder, which also reads back each generated id, cost the event loop
+   * about three times as much per row (~30 µs against ~11 µs, in batches of 30).
+   */
   async insertEvents(records: AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // TypeORM's partial-entity type cannot see through a jsonb column's Record type; the shapes match.
-    await this.events.insert(records as QueryDeepPartialEntity<AuditEvent>[]);
+    await this.dataSource.query(
+      `INSERT INTO audit_events (time, event, ip, actor_id, target_id, details)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::inet[], $4::uuid[], $5::uuid[], $6::jsonb[])`,
+      [
+        records.map((record) => record.time),
+        records.map((record) => record.event),
+        records.map((record) => record.ip),
+        records.map((record) => record.actorId),
+        records.map((record) => record.targetId),
+        records.map((record) => JSON.stringify(record.details)),
+      ],
+    );
   }
 
   /** One event, stored by the caller's transaction (the change it records commits with it, or neither does). */
