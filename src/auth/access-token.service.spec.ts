@@ -143,7 +143,7 @@ describe('AccessTokenService', () => {
   });
 
   it('answers from memory, without a promise, once the token was verified and its session and user are held', async () => {
-    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    const token = service.issue(USER_ID, issuedSession).access_token;
     expect(service.authenticateFromMemory(token)).toBeUndefined();
     await service.authenticateSession(token);
     expect(service.authenticateFromMemory(token)).toBeUndefined();
@@ -157,7 +157,7 @@ describe('AccessTokenService', () => {
   });
 
   it('refuses from memory what authenticateSession refuses: an ended session, another user’s, an inactive user', async () => {
-    const token = (await service.issue(USER_ID, issuedSession)).access_token;
+    const token = service.issue(USER_ID, issuedSession).access_token;
     await service.authenticateSession(token);
     memory = { user: stored, session: null };
     expect(() => service.authenticateFromMemory(token)).toThrow(UnauthorizedException);
