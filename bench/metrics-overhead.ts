@@ -3,11 +3,8 @@ import { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AppConfig } from '../src/config/app-config';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
-import { HealthRepository } from '../src/health/health.repository';
-import { MetricsRepository } from '../src/metrics/metrics.repository';
-import { MetricsService } from '../src/metrics/metrics.service';
+import { recordingNanoseconds } from './metrics-recording';
 import { median, processCpuSeconds, startNodeProcess, stopProcess } from './processes';
 
 /**
@@ -28,7 +25,6 @@ const ADMIN = { email: 'bench-admin@example.com', password: 'BenchPass123' };
 const JWT_SECRET = 'metrics-overhead-bench-secret-0123456789';
 const ROUNDS = Number(process.env.ROUNDS ?? 12);
 const SECONDS_PER_ROUND = Number(process.env.SECONDS ?? 3);
-const RECORDINGS = 1_000_000;
 const CONNECTIONS = 10;
 const quiet = { debug: () => undefined, error: () => undefined };
 
@@ -94,24 +90,6 @@ function stop(instance: Instance): Promise<void> {
 }
 
 /** Nanoseconds one request's recording takes, over a realistic spread of series. */
-function recordingNanoseconds(): number {
-  const metrics = new MetricsService(
-    { metrics: { enabled: true } } as AppConfig,
-    {} as MetricsRepository,
-    { countActiveBans: () => Promise.resolve(0) },
-    {} as HealthRepository,
-  );
-  const series = ['/api/auth/me', '/api/auth/login', '/api/admin/users/:id/activate', 'unmatched'].flatMap((route) =>
-    [200, 401, 404].map((status) => ({ route, status })),
-  );
-  const started = process.cpuUsage();
-  for (let i = 0; i < RECORDINGS; i++) {
-    const { route, status } = series[i % series.length];
-    metrics.recordHttpRequest('GET', route, status, 0.002);
-  }
-  const used = process.cpuUsage(started);
-  return ((used.user + used.system) * 1000) / RECORDINGS;
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'regshield-metrics-bench-'));
