@@ -46,20 +46,25 @@ export class KnownDevicesRepository {
   }
 
   /**
-   * A new device of the user; then, past `keep` devices, the least recently used ones are forgotten (a
-   * script that logs in without keeping cookies makes a device per login).
-   */
-  /**
-   * A new device of the user, and the user's least recently used ones deleted past `keep`, in one statement:
-   * the DELETE cannot see the row the same statement inserts, so it keeps the `keep - 1` newest of the others.
+   * A new device of the user, and the user's least recently used ones deleted past `keep` (a script that logs
+   * in without keeping cookies makes a device per login), in one statement: the DELETE cannot see the row the
+   * same statement inserts, so it keeps the `keep - 1` newest of the others.
+   *
+   * Concurrent sign-ins of one account trim the same old rows. Deleted in the order of whichever scan the
+   * planner picks (the index, most recently used first, or the table, oldest first; the choice changes as the
+   * table grows), two trims could each hold a row the other waits for: a deadlock, and a failed sign-in. So
+   * the rows are locked first, in the order of their ids, which never change: trims take the rows they share
+   * in one order, and none can hold a row that another holding an earlier one still needs.
    */
   async insert(userId: string, client: DeviceClient, keep: number, tx?: EntityManager): Promise<string> {
     const rows: Array<{ id: string }> = await (tx ?? this.dataSource.manager).query(
       `WITH inserted AS (
          INSERT INTO known_devices (user_id, last_ip, user_agent) VALUES ($1, $2, $3) RETURNING id
        ), trimmed AS (
-         DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN (
-           SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at DESC, created_at DESC LIMIT $4)
+         DELETE FROM known_devices WHERE user_id = $1 AND id IN (
+           SELECT id FROM known_devices WHERE user_id = $1 AND id NOT IN (
+             SELECT id FROM known_devices WHERE user_id = $1 ORDER BY last_used_at DESC, created_at DESC LIMIT $4)
+           ORDER BY id FOR UPDATE)
        )
        SELECT id FROM inserted`,
       [userId, client.ip, client.userAgent, keep - 1],

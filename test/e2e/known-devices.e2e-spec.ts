@@ -226,3 +226,69 @@ describe('Device cookies across a restart', () => {
     }
   });
 });
+
+/** `url` with PostgreSQL settings for every session of the pool that connects with it. */
+function withSessionSettings(url: string, settings: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', settings);
+  return parsed.toString();
+}
+
+describe('Device cookies with two instances on one database', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestApp | undefined;
+  let second: TestApp | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // The planner picks how a statement reaches a user's devices anew each time, and flips between the
+    // index (most recently used first) and the table (oldest rows first) as the table and its statistics
+    // change. Each instance is held to one of the two here, so that concurrent trims always disagree.
+    first = await startTestApp({ env: ENV, databaseUrl: withSessionSettings(database.url, '-c enable_indexscan=off') });
+    second = await startTestApp({
+      env: ENV,
+      databaseUrl: withSessionSettings(database.url, '-c enable_seqscan=off -c enable_bitmapscan=off'),
+    });
+    // A loaded server takes longer over each row deleted; 10 ms here, so that the trims overlap every time.
+    await first.db.query(`
+      CREATE FUNCTION test_slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.01); RETURN OLD; END $$`);
+    await first.db.query(
+      `CREATE TRIGGER test_slow_delete BEFORE DELETE ON known_devices FOR EACH ROW EXECUTE FUNCTION test_slow_delete()`,
+    );
+  });
+  afterAll(async () => {
+    await closeAll(first, second);
+    await database?.drop();
+  });
+
+  it('answers and remembers every one of simultaneous new-device logins to one account past its limit', async () => {
+    const apps = [first!, second!];
+    const user = await register(apps[0]);
+    await signInDevice(apps[0], user);
+    // 100 more devices used 1..100 minutes ago, inserted oldest first as time would have: past the 50 kept,
+    // so that every trim forgets the same old ones.
+    await apps[0].db.query(
+      `INSERT INTO known_devices (user_id, last_ip, created_at, last_used_at)
+       SELECT $1, '192.0.2.1', now() - make_interval(mins => i), now() - make_interval(mins => i)
+         FROM generate_series(1, 100) i ORDER BY i DESC`,
+      [user.id],
+    );
+
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => login(apps[i % 2], credentials(user))));
+
+    expect(answers.map((answer) => [answer.status, answer.body.message])).toEqual(Array(16).fill([200, undefined]));
+    const newDevices = answers.map((answer) => deviceCookieOf(answer).split('=')[1].split('.')[1]);
+    const { rows } = await apps[0].db.query<{ id: string; old: boolean }>(
+      `SELECT id, last_used_at < now() - interval '30 seconds' AS old FROM known_devices WHERE user_id = $1`,
+      [user.id],
+    );
+    expect(rows.map((row) => row.id)).toEqual(expect.arrayContaining(newDevices));
+    // Each trim kept the newest 49 of the devices it saw; none saw fewer than the 101 before.
+    expect(rows.filter((row) => row.old).length).toBeLessThanOrEqual(49);
+    const notices = await apps[0].db.query(
+      `SELECT count(*)::int AS n FROM mail_outbox WHERE recipient = $1 AND kind = 'new_device'`,
+      [user.email],
+    );
+    expect(notices.rows[0].n).toBe(16);
+  });
+});
