@@ -1,7 +1,14 @@
 import { startTestApp, TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
 import { waitFor } from '../support/wait';
-import { createSubscriber, KamailioInstance, missingSipTools, sipRegister, startKamailio } from './kamailio';
+import {
+  createSubscriber,
+  KamailioInstance,
+  missingSipTools,
+  sendWrongPasswordRegisters,
+  sipRegister,
+  startKamailio,
+} from './kamailio';
 
 /**
  * deploy/kamailio/kamailio.cfg reads a subscriber's password once into memory (htable `creds`) and checks the
@@ -130,6 +137,36 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: subscribers’ cre
     await sleep(RECHECK_SECONDS * 1000 + 500);
     expect(await register(recheckProxy, '3004', 'some-Secret-6')).toBe(200);
     await expectFailedRows('3004', 1);
+  });
+
+  it('reads the subscriber once, not per guess: with the table gone, guesses are still wrong passwords and the phone still registers', async () => {
+    await createSubscriber(t.db, '3007', 'kept-Secret-8', DOMAIN);
+    expect(await register(recheckProxy, '3007', 'kept-Secret-8')).toBe(200);
+    await t.db.query('ALTER TABLE subscriber RENAME TO subscriber_away');
+    try {
+      const guesses = await sendWrongPasswordRegisters({
+        port: recheckProxy.port,
+        domain: DOMAIN,
+        username: '3007',
+        count: 10,
+        rate: 20,
+      });
+      expect(guesses.statuses.filter((status) => status === 403)).toHaveLength(10);
+      await expectFailedRows('3007', 10);
+      await expectFailureLines(recheckProxy, -2, '3007', 10);
+      // past SIP_CREDENTIALS_RECHECK the refusal tries to read again, fails, and keeps the remembered answer
+      await sleep(RECHECK_SECONDS * 1000 + 500);
+      expect(await register(recheckProxy, '3007', 'a-Wrong-guess')).toBe(403);
+      expect(await register(recheckProxy, '3007', 'kept-Secret-8')).toBe(200);
+      // a username not in memory needs the database: -1, a 500, nothing recorded, nothing remembered
+      expect(await register(recheckProxy, '3008', 'any-Guess-9')).toBe(500);
+    } finally {
+      await t.db.query('ALTER TABLE subscriber_away RENAME TO subscriber');
+    }
+    await sleep(300);
+    expect(await failedRows('3008')).toBe(0);
+    await createSubscriber(t.db, '3008', 'any-Guess-9', DOMAIN);
+    expect(await register(recheckProxy, '3008', 'any-Guess-9')).toBe(200);
   });
 
   it('keeps auth_db’s other answers: a digest username with its domain works, another account’s credentials are -8 (403, no row)', async () => {
