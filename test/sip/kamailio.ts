@@ -115,6 +115,9 @@ export interface KamailioOptions {
   /** pike reqs_density_per_unit; default 30 per 2 s */
   pikeDensity?: number;
   asyncWrites?: boolean;
+  /** SIP_CREDENTIALS_CACHE_TTL / SIP_CREDENTIALS_RECHECK of kamailio.cfg (seconds; defaults 60 / 5) */
+  credentialsCacheTtlSeconds?: number;
+  credentialsRecheckSeconds?: number;
   cfgPath?: string;
   /** give up waiting for the first answer after this long; default 10 s */
   startTimeoutMs?: number;
@@ -176,6 +179,12 @@ export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: nu
   if (opts.floodLogIntervalSeconds) args.push('-A', `FLOOD_LOG_INTERVAL=${Math.floor(opts.floodLogIntervalSeconds)}`);
   if (opts.pikeDensity) args.push('-A', `PIKE_DENSITY=${Math.floor(opts.pikeDensity)}`);
   if (opts.asyncWrites) args.push('-A', 'WITH_ASYNC_WRITES');
+  if (opts.credentialsCacheTtlSeconds !== undefined) {
+    args.push('-A', `SIP_CREDENTIALS_CACHE_TTL=${Math.floor(opts.credentialsCacheTtlSeconds)}`);
+  }
+  if (opts.credentialsRecheckSeconds !== undefined) {
+    args.push('-A', `SIP_CREDENTIALS_RECHECK=${Math.floor(opts.credentialsRecheckSeconds)}`);
+  }
   return args;
 }
 
