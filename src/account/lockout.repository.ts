@@ -4,7 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The lockout columns of users. Each change is one conditional UPDATE, so that concurrent failures on
- * several instances count exactly and only one of them locks the account.
+ * several instances count exactly and only one of them locks the account. A successful login starts them
+ * over in its own write of the row (UsersRepository.recordLogin).
  */
 @Injectable()
 export class LockoutRepository {
@@ -40,15 +41,6 @@ export class LockoutRepository {
       [userId, maxFailures, seconds],
     );
     return rows[0]?.locked_until;
-  }
-
-  /** After a successful login: the count and the lock-time growth start over. Writes only when needed. */
-  async clearFailures(userId: string, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.dataSource.manager).query(
-      `UPDATE users SET failed_login_count = 0, lockout_count = 0
-        WHERE id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0)`,
-      [userId],
-    );
   }
 
   /** Ends a lock and clears the counts, inside `tx`; returns false when the user does not exist. */

@@ -92,13 +92,13 @@ export class LockoutService {
   }
 
   /**
-   * A successful login starts over the failure count and lock-time growth it was held to: the account's,
-   * or a known device's (those start over as KnownDevicesService remembers the sign-in). The owner signing
-   * in from a known device says nothing about strangers' guesses, so the account's count and any lock in
-   * force stay as they are.
+   * Whether a successful login starts over the account's failure count and lock-time growth: it starts over
+   * the ones it was held to, the account's, or a known device's (those start over as KnownDevicesService
+   * remembers the sign-in). The owner signing in from a known device says nothing about strangers' guesses,
+   * so the account's count and any lock in force stay as they are.
    */
-  async recordSuccess(user: User, device?: KnownDevice, tx?: EntityManager): Promise<void> {
-    if (!device) await this.lockouts.clearFailures(user.id, tx);
+  successStartsAccountCountOver(device: KnownDevice | undefined): boolean {
+    return device === undefined;
   }
 
   /**

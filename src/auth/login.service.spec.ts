@@ -30,8 +30,9 @@ describe('LoginService', () => {
   const lockout = {
     isLocked: (user: User, device?: KnownDevice) => (device ?? user).lockedUntil !== null,
     recordFailure: jest.fn(() => Promise.resolve()),
-    recordSuccess: jest.fn(() => Promise.resolve()),
+    successStartsAccountCountOver: (device: KnownDevice | undefined) => device === undefined,
   };
+  const recordLogin = jest.fn((_id: string, _startFailuresOver: boolean, _tx: EntityManager) => Promise.resolve());
   /** The fake cookie `device-of-<user id>` names a known device of that user; `locked-device-of-…` a locked one. */
   const knownDevices = {
     recognise: jest.fn((cookie: string | undefined, userId: string): Promise<KnownDevice | undefined> => {
@@ -52,7 +53,7 @@ describe('LoginService', () => {
   const service = new LoginService(
     {
       findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
-      recordLogin: () => Promise.resolve(),
+      recordLogin,
     } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
     { log } as unknown as SecurityLogService,
@@ -93,7 +94,7 @@ describe('LoginService', () => {
     issue.mockClear();
     open.mockClear();
     lockout.recordFailure.mockClear();
-    lockout.recordSuccess.mockClear();
+    recordLogin.mockClear();
     knownDevices.rememberSignIn.mockClear();
     config.accountEmail.verification = 'optional';
   });
@@ -107,7 +108,8 @@ describe('LoginService', () => {
     });
     expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' }, 'device-of-active-id', tx);
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('active@example.com'), undefined, tx);
+    // No known device: the account's failure count starts over, in the login's own write.
+    expect(recordLogin).toHaveBeenCalledWith('active-id', true, tx);
   });
 
   it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
@@ -124,7 +126,7 @@ describe('LoginService', () => {
     );
     expect(log).toHaveBeenCalledWith('login_failed', { ip, email: 'locked@example.com', reason: 'account_locked' });
     expect(lockout.recordFailure).not.toHaveBeenCalled();
-    expect(lockout.recordSuccess).not.toHaveBeenCalled();
+    expect(recordLogin).not.toHaveBeenCalled();
     expect(issue).not.toHaveBeenCalled();
   });
 
@@ -237,7 +239,8 @@ describe('LoginService', () => {
       ),
     ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
     expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('locked@example.com'), ip, device);
-    expect(lockout.recordSuccess).toHaveBeenCalledWith(users.get('locked@example.com'), device, tx);
+    // The owner's success from a known device leaves the account's count (strangers' guesses) as it is.
+    expect(recordLogin).toHaveBeenCalledWith('locked-id', false, tx);
   });
 
   it("answers a locked device as a wrong password even with the right one, whatever the account's state", async () => {

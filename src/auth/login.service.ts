@@ -107,14 +107,13 @@ export class LoginService {
       ...deviceField(device),
       ...logFields,
     });
-    // One transaction, so one commit (one WAL flush) for the sign-in's four writes instead of one each: they
-    // cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
+    // One transaction, so one commit (one WAL flush) for the sign-in's three writes instead of one
+    // each: they cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
     const { session, signedIn } = await this.transactions.run(async (tx) => {
       const remembered = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent }, tx);
       const opened = await this.sessions.open(user.id, { ip, userAgent }, remembered.deviceId, tx);
       // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit.
-      await this.lockout.recordSuccess(user, device, tx);
-      await this.users.recordLogin(user.id, tx);
+      await this.users.recordLogin(user.id, this.lockout.successStartsAccountCountOver(device), tx);
       return { session: opened, signedIn: remembered };
     });
     return { tokens: this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };

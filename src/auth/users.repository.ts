@@ -84,9 +84,18 @@ export class UsersRepository {
     return rows.length === 0 ? null : this.toUser(rows[0]);
   }
 
-  /** Notes a successful login; updated_at is left alone (it tracks changes to the account). */
-  async recordLogin(id: string, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.users.manager).query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+  /**
+   * Notes a successful login; updated_at is left alone (it tracks changes to the account). With
+   * `startFailuresOver`, the lockout counts (LockoutRepository's columns) start over in the same write: the
+   * row is written anyway, so clearing them costs no statement of its own.
+   */
+  async recordLogin(id: string, startFailuresOver: boolean, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.users.manager).query(
+      startFailuresOver
+        ? 'UPDATE users SET last_login_at = now(), failed_login_count = 0, lockout_count = 0 WHERE id = $1'
+        : 'UPDATE users SET last_login_at = now() WHERE id = $1',
+      [id],
+    );
   }
 
   /**

@@ -13,6 +13,11 @@ describe('writtenRows', () => {
   it.each([
     ['UPDATE users SET last_login_at = now() WHERE id = $1', [ALICE], [ALICE]],
     [
+      'UPDATE users SET last_login_at = now(), failed_login_count = 0, lockout_count = 0 WHERE id = $1',
+      [ALICE],
+      [ALICE],
+    ],
+    [
       'UPDATE "users" SET "is_superuser" = $1, "updated_at" = CURRENT_TIMESTAMP WHERE "id" IN ($2, $3)',
       [true, ALICE, BOB],
       [ALICE, BOB],
