@@ -21,7 +21,15 @@ describe('LockoutService', () => {
     countFailure: jest.fn(() => Promise.resolve(deviceCounted)),
     lock: jest.fn((_id: string, _max: number, _seconds: number) => Promise.resolve(lockedUntil)),
   };
-  const device = { id: 'device-id', userId: 'user-id', lockedUntil: null };
+  const device = {
+    id: 'device-id',
+    userId: 'user-id',
+    lockedUntil: null,
+    hasFailures: false,
+    lastUsedAt: new Date(),
+    lastIp: '192.0.2.1',
+    userAgent: null,
+  };
   const mailer = { sendAccountLocked: jest.fn(() => Promise.resolve()) };
   const log = jest.fn();
   const service = (maxFailures: number) =>

@@ -15,6 +15,7 @@ import { hashPassword } from './password-hasher';
 import { UsersRepository } from './users.repository';
 
 describe('LoginService', () => {
+  const ip = '192.0.2.1';
   const log = jest.fn();
   const issue = jest.fn((userId: string, session: { id: string }) => ({
     access_token: `token-of-${userId}-in-${session.id}`,
@@ -33,15 +34,20 @@ describe('LoginService', () => {
     successStartsAccountCountOver: (device: KnownDevice | undefined) => device === undefined,
   };
   const recordLogin = jest.fn((_id: string, _startFailuresOver: boolean, _tx: EntityManager) => Promise.resolve());
+  const lastUsedAt = new Date();
+  /** A known device of the user, as the login's query finds it. */
+  const deviceOf = (userId: string, lockedUntil: Date | null = null): KnownDevice => ({
+    id: 'device-id',
+    userId,
+    lockedUntil,
+    hasFailures: false,
+    lastUsedAt,
+    lastIp: ip,
+    userAgent: null,
+  });
   /** The fake cookie `device-of-<user id>` names a known device of that user; `locked-device-of-…` a locked one. */
   const knownDevices = {
-    recognise: jest.fn((cookie: string | undefined, userId: string): Promise<KnownDevice | undefined> => {
-      if (cookie === `device-of-${userId}`) return Promise.resolve({ id: 'device-id', userId, lockedUntil: null });
-      if (cookie === `locked-device-of-${userId}`) {
-        return Promise.resolve({ id: 'device-id', userId, lockedUntil: new Date(Date.now() + 60_000) });
-      }
-      return Promise.resolve(undefined);
-    }),
+    lookupOf: (cookie: string | undefined) => (cookie === undefined ? undefined : { cookie }),
     rememberSignIn: jest.fn((user: User) =>
       Promise.resolve({ deviceId: `device-of-${user.id}`, cookie: `cookie-of-${user.id}` }),
     ),
@@ -52,7 +58,17 @@ describe('LoginService', () => {
   const transactions = { run: <T>(work: (handle: EntityManager) => Promise<T>) => work(tx) } as Transactions;
   const service = new LoginService(
     {
-      findByEmailWithPassword: (email: string) => Promise.resolve(users.get(email) ?? null),
+      findForLogin: (email: string, lookup: { cookie: string } | undefined) => {
+        const user = users.get(email) ?? null;
+        const cookie = lookup?.cookie;
+        const device =
+          user && cookie === `device-of-${user.id}`
+            ? deviceOf(user.id)
+            : user && cookie === `locked-device-of-${user.id}`
+              ? deviceOf(user.id, new Date(Date.now() + 60_000))
+              : undefined;
+        return Promise.resolve({ user, device });
+      },
       recordLogin,
     } as unknown as UsersRepository,
     { issue } as unknown as AccessTokenService,
@@ -64,7 +80,6 @@ describe('LoginService', () => {
     knownDevices as unknown as KnownDevicesService,
     transactions,
   );
-  const ip = '192.0.2.1';
 
   beforeAll(async () => {
     const hashedPassword = await hashPassword('Right1234');
@@ -212,7 +227,7 @@ describe('LoginService', () => {
     );
     expect(knownDevices.rememberSignIn).toHaveBeenLastCalledWith(
       expect.objectContaining({ id: 'active-id' }),
-      { id: 'device-id', userId: 'active-id', lockedUntil: null },
+      deviceOf('active-id'),
       { ip, userAgent: undefined },
       tx,
     );
@@ -225,7 +240,7 @@ describe('LoginService', () => {
   });
 
   it('lets a known device of a locked account in, and counts its failures on the device', async () => {
-    const device = { id: 'device-id', userId: 'locked-id', lockedUntil: null };
+    const device = deviceOf('locked-id');
     await expect(
       service.login(
         { email: 'locked@example.com', password: 'Right1234' },

@@ -56,12 +56,12 @@ export class LoginService {
    * every case, so all three cost the same); 403 for an inactive user, then for an unverified address when
    * EMAIL_VERIFICATION=required, only after the right password. A request from a known device of the
    * account (its device cookie) is held to that device's lock instead of the account's (LockoutService).
+   * The device is looked for with the user, in one query, before the password is verified.
    */
   async login(dto: LoginDto, client: LoginClient): Promise<LoginResult> {
     const { ip } = client;
-    const user = await this.users.findByEmailWithPassword(dto.email);
+    const { user, device } = await this.users.findForLogin(dto.email, this.knownDevices.lookupOf(client.deviceCookie));
     const passwordMatches = await verifyPassword(user?.hashedPassword ?? (await this.dummyHash), dto.password);
-    const device = user ? await this.knownDevices.recognise(client.deviceCookie, user.id) : undefined;
     const locked = user !== null && this.lockout.isLocked(user, device);
     if (!user || !passwordMatches || locked) {
       const reason = !user ? 'unknown_email' : !locked ? 'wrong_password' : device ? 'device_locked' : 'account_locked';
@@ -107,7 +107,7 @@ export class LoginService {
       ...deviceField(device),
       ...logFields,
     });
-    // One transaction, so one commit (one WAL flush) for the sign-in's three writes instead of one
+    // One transaction, so one commit (one WAL flush) for the sign-in's two or three writes instead of one
     // each: they cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
     const { session, signedIn } = await this.transactions.run(async (tx) => {
       const remembered = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent }, tx);

@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { User, UserStatus } from '../database/entities/user.entity';
+import {
+  DeviceLookup,
+  KNOWN_DEVICE_COLUMNS,
+  KnownDevice,
+  knownDeviceOf,
+  KnownDeviceRow,
+} from '../devices/known-devices.repository';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -50,9 +57,8 @@ export class UsersRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   /**
-   * The user with this e-mail, password hash included: only for checking a password. A plain query, as
-   * loadById: it runs on every login, where findOneBy's query building and entity mapping cost more CPU
-   * than the round trip.
+   * The user with this e-mail, password hash included: only for checking a password (login has its own,
+   * findForLogin).
    */
   async findByEmailWithPassword(email: string): Promise<User | null> {
     const rows: UserRow[] = await this.users.query(
@@ -60,6 +66,27 @@ export class UsersRepository {
       [email],
     );
     return rows.length === 0 ? null : this.toUser(rows[0]);
+  }
+
+  /**
+   * What a password login needs, in one query: the user with this e-mail, password hash included, and the
+   * known device of that user the device cookie names (`device`), if it was used since `device.usedSince`;
+   * KnownDevicesService.recognise() asks the same of the device alone. A plain query, as loadById: it runs on
+   * every login, where findOneBy's query building and entity mapping cost more CPU than the round trip.
+   */
+  async findForLogin(
+    email: string,
+    device: DeviceLookup | undefined,
+  ): Promise<{ user: User | null; device: KnownDevice | undefined }> {
+    const rows: Array<UserRow & KnownDeviceRow> = await this.users.query(
+      `SELECT u.*, ${KNOWN_DEVICE_COLUMNS}
+         FROM (SELECT ${USER_COLUMNS}, hashed_password FROM users WHERE email = $1) u
+         LEFT JOIN known_devices d ON d.id = $2 AND d.user_id = $3 AND d.user_id = u.id AND d.last_used_at > $4`,
+      [email, device?.deviceId ?? null, device?.userId ?? null, device?.usedSince ?? null],
+    );
+    return rows.length === 0
+      ? { user: null, device: undefined }
+      : { user: this.toUser(rows[0]), device: knownDeviceOf(rows[0]) };
   }
 
   existsByEmail(email: string): Promise<boolean> {

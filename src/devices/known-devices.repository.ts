@@ -2,11 +2,54 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
-/** A device that signed in to an account, with its own lockout state. */
+/** A device that signed in to an account, with its own lockout state and what its last sign-in left. */
 export interface KnownDevice {
   id: string;
   userId: string;
   lockedUntil: Date | null;
+  /** Whether its failure count or lock-time growth is not zero (a sign-in starts both over). */
+  hasFailures: boolean;
+  lastUsedAt: Date;
+  lastIp: string | null;
+  userAgent: string | null;
+}
+
+/** The device a verified device cookie names, to be looked for as recognise() would. */
+export interface DeviceLookup {
+  deviceId: string;
+  userId: string;
+  /** The device counts only if it signed in since then (DEVICE_COOKIE_TTL). */
+  usedSince: Date;
+}
+
+/** The columns a KnownDevice is read from, of the table aliased `d`, named as KnownDeviceRow's. */
+export const KNOWN_DEVICE_COLUMNS = `d.id AS device_id, d.user_id AS device_user_id, d.locked_until AS device_locked_until,
+  (d.failed_login_count <> 0 OR d.lockout_count <> 0) AS device_has_failures, d.last_used_at AS device_last_used_at,
+  host(d.last_ip) AS device_last_ip, d.user_agent AS device_user_agent`;
+
+/** A row of KNOWN_DEVICE_COLUMNS; all null when an outer join found no device. */
+export interface KnownDeviceRow {
+  device_id: string | null;
+  device_user_id: string;
+  device_locked_until: Date | null;
+  device_has_failures: boolean;
+  device_last_used_at: Date;
+  device_last_ip: string | null;
+  device_user_agent: string | null;
+}
+
+/** The device of a row of KNOWN_DEVICE_COLUMNS, or undefined when the row has none. */
+export function knownDeviceOf(row: KnownDeviceRow): KnownDevice | undefined {
+  if (row.device_id === null) return undefined;
+  return {
+    id: row.device_id,
+    userId: row.device_user_id,
+    lockedUntil: row.device_locked_until,
+    hasFailures: row.device_has_failures,
+    lastUsedAt: row.device_last_used_at,
+    lastIp: row.device_last_ip,
+    userAgent: row.device_user_agent,
+  };
 }
 
 /** Where a sign-in came from, as stored (the User-Agent already cut to size). */
@@ -36,13 +79,12 @@ export class KnownDevicesRepository {
 
   /** The device, if it belongs to the user and signed in to it since `usedSince`. */
   async findRecentOfUser(deviceId: string, userId: string, usedSince: Date): Promise<KnownDevice | undefined> {
-    const rows: Array<{ id: string; user_id: string; locked_until: Date | null }> = await this.dataSource.query(
-      `SELECT id, user_id, locked_until FROM known_devices
-        WHERE id = $1 AND user_id = $2 AND last_used_at > $3`,
+    const rows: KnownDeviceRow[] = await this.dataSource.query(
+      `SELECT ${KNOWN_DEVICE_COLUMNS} FROM known_devices d
+        WHERE d.id = $1 AND d.user_id = $2 AND d.last_used_at > $3`,
       [deviceId, userId, usedSince],
     );
-    const row = rows[0];
-    return row ? { id: row.id, userId: row.user_id, lockedUntil: row.locked_until } : undefined;
+    return rows.length === 0 ? undefined : knownDeviceOf(rows[0]);
   }
 
   /**

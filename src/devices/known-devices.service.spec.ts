@@ -90,15 +90,50 @@ describe('KnownDevicesService after a sign-in', () => {
     });
   });
 
+  /** A known device of the owner, last used an hour ago from another address. */
+  const known = {
+    id: '11111111-2222-4333-8444-555555555555',
+    userId: owner.id,
+    lockedUntil: null,
+    hasFailures: false,
+    lastUsedAt: new Date(Date.now() - 3_600_000),
+    lastIp: '198.51.100.7',
+    userAgent: CHROME,
+  };
+
   it('tells nothing for a known device: it is used again, with the same cookie', async () => {
     const { service, repository, sent, log } = build();
-    const known = { id: '11111111-2222-4333-8444-555555555555', userId: owner.id, lockedUntil: null };
     const signedIn = await service.rememberSignIn(owner, known, client, tx);
     expect(signedIn.deviceId).toBe(known.id);
+    expect(verifyDeviceClaim(deriveKey(JWT_SECRET, 'device-cookie'), signedIn.cookie)).toEqual({
+      deviceId: known.id,
+      userId: owner.id,
+    });
     expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME }, tx);
     expect(repository.insert).not.toHaveBeenCalled();
     expect(sent).toEqual([]);
     expect(log).not.toHaveBeenCalled();
+  });
+
+  it('writes nothing for a known device that signed in from the same client within the last minute, without failures', async () => {
+    const { service, repository } = build();
+    const justUsed = { ...known, lastUsedAt: new Date(Date.now() - 30_000), lastIp: client.ip };
+    await expect(service.rememberSignIn(owner, justUsed, client, tx)).resolves.toMatchObject({ deviceId: known.id });
+    // The same address written another way is the same client.
+    await service.rememberSignIn(owner, { ...justUsed, lastIp: `::ffff:${client.ip}` }, client, tx);
+    expect(repository.recordSignIn).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['failures to start over', { hasFailures: true }],
+    ['a last use over a minute ago', { lastUsedAt: new Date(Date.now() - 61_000) }],
+    ['another address', { lastIp: '198.51.100.7' }],
+    ['another User-Agent', { userAgent: 'curl/8.5.0' }],
+  ])('records the sign-in of a known device with %s', async (_, change) => {
+    const { service, repository } = build();
+    const device = { ...known, lastUsedAt: new Date(Date.now() - 30_000), lastIp: client.ip, ...change };
+    await service.rememberSignIn(owner, device, client, tx);
+    expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME }, tx);
   });
 
   it("tells nothing on the account's first sign-in, which has no device to compare with", async () => {
@@ -128,6 +163,18 @@ describe('KnownDevicesService after a sign-in', () => {
     } finally {
       errors.mockRestore();
     }
+  });
+
+  it('names what the login query looks for: the device and account of a validly signed cookie, used within DEVICE_COOKIE_TTL', async () => {
+    const { service } = build();
+    const { cookie } = await service.rememberSignIn(owner, known, client, tx);
+    const before = Date.now();
+    const lookup = service.lookupOf(cookie);
+    expect(lookup).toMatchObject({ deviceId: known.id, userId: owner.id });
+    expect(lookup!.usedSince.getTime()).toBeGreaterThanOrEqual(before - 3_600_000);
+    expect(lookup!.usedSince.getTime()).toBeLessThanOrEqual(Date.now() - 3_600_000);
+    expect(service.lookupOf(undefined)).toBeUndefined();
+    expect(service.lookupOf(`${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
   });
 
   it("forgets the user's own device, logged; 404 for any other", async () => {

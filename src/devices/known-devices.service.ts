@@ -6,14 +6,28 @@ import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { deriveKey } from '../config/derived-secret';
 import { signDeviceClaim, verifyDeviceClaim } from './device-cookie';
+import { normalizeIp } from '../common/cidr';
 import { truncatedUserAgent } from '../sessions/sessions.service';
-import { DeviceSummary, KnownDevice, KnownDevicesRepository } from './known-devices.repository';
+import {
+  DeviceClient,
+  DeviceLookup,
+  DeviceSummary,
+  KnownDevice,
+  KnownDevicesRepository,
+} from './known-devices.repository';
 import { NewDeviceNoticesService, SignedInUser } from './new-device-notices.service';
 
 /** Devices remembered per account; past this, the least recently used are forgotten. */
 export const MAX_KNOWN_DEVICES_PER_USER = 50;
 
 export const DEVICE_NOT_FOUND = 'Device not found';
+
+/**
+ * How stale a known device's last use may be left: a sign-in from the same IP and User-Agent within this of
+ * the last one, with no failures to start over, writes nothing to the device (a script or a busy browser
+ * signing in again and again would otherwise rewrite the row, and wait for its lock, on every login).
+ */
+export const DEVICE_LAST_USED_PRECISION_MS = 60_000;
 
 /** What a sign-in leaves: the known device it came from, and the device cookie naming it. */
 export interface DeviceSignIn {
@@ -59,14 +73,25 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
    * before the database is asked.
    */
   async recognise(cookie: string | undefined, userId: string): Promise<KnownDevice | undefined> {
+    const lookup = this.lookupOf(cookie);
+    if (lookup?.userId !== userId) return undefined;
+    return this.devices.findRecentOfUser(lookup.deviceId, userId, lookup.usedSince);
+  }
+
+  /**
+   * What to look for when the user is not known yet (a password login loads the user and the device in one
+   * query): the device and account a validly signed cookie names, or undefined for no cookie or a forged or
+   * altered one. A row matching it on all three is what recognise() would answer.
+   */
+  lookupOf(cookie: string | undefined): DeviceLookup | undefined {
     const claim = verifyDeviceClaim(this.key, cookie);
-    if (claim?.userId !== userId) return undefined;
-    return this.devices.findRecentOfUser(claim.deviceId, userId, new Date(Date.now() - this.ttlMs));
+    return claim && { ...claim, usedSince: new Date(Date.now() - this.ttlMs) };
   }
 
   /**
    * The one step after every successful sign-in (password login, passkey): a recognised device is used again
-   * (its failures start over); any other request becomes a new known device, and its owner is told
+   * (its failures start over; nothing is written when it has none and signed in from the same client within
+   * DEVICE_LAST_USED_PRECISION_MS); any other request becomes a new known device, and its owner is told
    * (NewDeviceNoticesService) unless this is the account's first sign-in or NEW_DEVICE_NOTICES is off.
    * `user.lastLoginAt` must be the one from before this sign-in. Returns the device, whose id the session
    * keeps, and the device cookie's value to set.
@@ -79,7 +104,7 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
   ): Promise<DeviceSignIn> {
     const stored = { ip: client.ip, userAgent: truncatedUserAgent(client.userAgent) };
     if (device) {
-      await this.devices.recordSignIn(device.id, stored, tx);
+      if (!isUnchangedBySignIn(device, stored)) await this.devices.recordSignIn(device.id, stored, tx);
       return { deviceId: device.id, cookie: signDeviceClaim(this.key, { deviceId: device.id, userId: user.id }) };
     }
     const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER, tx);
@@ -114,4 +139,15 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
     const before = new Date(Date.now() - this.ttlMs);
     return this.pruner.deleteInBatches((limit) => this.devices.deleteUnusedSince(before, limit));
   }
+}
+
+/** Whether a sign-in of the device from `client` now would leave its row as it is, give or take its last use. */
+function isUnchangedBySignIn(device: KnownDevice, client: DeviceClient): boolean {
+  return (
+    !device.hasFailures &&
+    device.lastUsedAt.getTime() > Date.now() - DEVICE_LAST_USED_PRECISION_MS &&
+    device.lastIp !== null &&
+    normalizeIp(device.lastIp) === normalizeIp(client.ip) &&
+    device.userAgent === client.userAgent
+  );
 }

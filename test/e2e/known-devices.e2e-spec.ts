@@ -109,6 +109,37 @@ describe('Device cookies: the account lock spares devices that signed in before'
     expect((await login(t, credentials(user)).expect(401)).body).toEqual(INCORRECT);
   });
 
+  it("writes a known device's sign-in only when it changes the row: failures to start over, another client, a minute gone", async () => {
+    const user = await register(t);
+    const laptop = await signInDevice(t, user);
+    const device = async () =>
+      (
+        await t.db.query(`SELECT last_used_at, user_agent, failed_login_count FROM known_devices WHERE user_id = $1`, [
+          user.id,
+        ])
+      ).rows[0] as { last_used_at: Date; user_agent: string | null; failed_login_count: number };
+    const signedIn = await device();
+    await login(t, credentials(user), laptop).expect(200);
+    expect(await device()).toEqual(signedIn);
+
+    await failLogins(t, user.email, 1, laptop);
+    expect((await device()).failed_login_count).toBe(1);
+    await login(t, credentials(user), laptop).expect(200);
+    expect((await device()).failed_login_count).toBe(0);
+
+    const fromCurl = () =>
+      t.http.post('/api/auth/login').set('Cookie', laptop).set('User-Agent', 'curl/8.5.0').send(credentials(user));
+    await fromCurl().expect(200);
+    expect((await device()).user_agent).toBe('curl/8.5.0');
+
+    await t.db.query(`UPDATE known_devices SET last_used_at = now() - interval '2 minutes' WHERE user_id = $1`, [
+      user.id,
+    ]);
+    const before = Date.now();
+    await fromCurl().expect(200);
+    expect((await device()).last_used_at.getTime()).toBeGreaterThan(before - 5_000);
+  });
+
   it("counts the failures of the owner's device on that device alone: it locks, the account and other devices do not", async () => {
     const user = await register(t);
     const laptop = await signInDevice(t, user);

@@ -108,6 +108,11 @@ describe('writtenRows', () => {
 
   it.each([
     ['SELECT id, email FROM users WHERE id = $1'],
+    // The login's query: the user and the device, read together.
+    [
+      `SELECT u.*, d.id AS device_id FROM (SELECT id, email, hashed_password FROM users WHERE email = $1) u
+         LEFT JOIN known_devices d ON d.id = $2 AND d.user_id = u.id`,
+    ],
     ['SELECT "User"."id" FROM "users" "User" WHERE "User"."id" IN ($1, $2) FOR UPDATE'],
     ['INSERT INTO audit_events (event, details) VALUES ($1, $2)'],
     ['INSERT INTO spent_refresh_tokens (session_id, token_hash) VALUES ($1, $2)'],
