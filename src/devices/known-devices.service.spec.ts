@@ -28,6 +28,7 @@ describe('KnownDevicesService after a sign-in', () => {
 
   function build(options: { noticesOn?: boolean; mailFails?: boolean } = {}) {
     const sent: MailMessage[] = [];
+    const sentIn: Array<EntityManager | undefined> = [];
     const log = jest.fn();
     const repository = {
       insert: jest.fn(() => Promise.resolve(newDeviceId)),
@@ -41,9 +42,10 @@ describe('KnownDevicesService after a sign-in', () => {
       accountEmail: { newDeviceNotices: options.noticesOn ?? true },
     } as AppConfig;
     const mail = {
-      enqueue: (message: MailMessage) => {
+      enqueue: (message: MailMessage, manager?: EntityManager) => {
         if (options.mailFails) return Promise.reject(new Error('connection terminated'));
         sent.push(message);
+        sentIn.push(manager);
         return Promise.resolve();
       },
     } as MailService;
@@ -53,7 +55,7 @@ describe('KnownDevicesService after a sign-in', () => {
       { log } as unknown as SecurityLogService,
       config,
     );
-    return { service, repository, sent, log };
+    return { service, repository, sent, sentIn, log };
   }
 
   it('remembers a new device, tells the owner (time, IP, readable browser, link to /account) and logs it', async () => {
@@ -151,7 +153,18 @@ describe('KnownDevicesService after a sign-in', () => {
     expect(sent).toEqual([]);
   });
 
-  it('lets the sign-in go on when the e-mail cannot even be queued, and says so in the log', async () => {
+  it("queues the notice in the sign-in's transaction, so that it is stored exactly when the sign-in is", async () => {
+    const { service, sentIn } = build();
+    await service.rememberSignIn(owner, undefined, client, tx);
+    expect(sentIn).toEqual([tx]);
+  });
+
+  it("fails with the sign-in's transaction when the notice cannot be queued in it", async () => {
+    const { service } = build({ mailFails: true });
+    await expect(service.rememberSignIn(owner, undefined, client, tx)).rejects.toThrow('connection terminated');
+  });
+
+  it('lets a sign-in outside a transaction go on when the e-mail cannot even be queued, and says so in the log', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const { service, log } = build({ mailFails: true });

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { User } from '../database/entities/user.entity';
@@ -21,7 +22,7 @@ export function shouldTellNewDevice(user: Pick<User, 'lastLoginAt'>, noticesOn: 
 /**
  * Tells the owner of a sign-in from a device the account had not used before (time, IP, browser, and a link
  * to the account page, where sessions end). Queued in the outbox, so an SMTP outage delays the e-mail and
- * never the sign-in; should even queuing fail, the sign-in still goes on and the failure is logged.
+ * never the sign-in; queued in the sign-in's own transaction when there is one (tell()).
  */
 @Injectable()
 export class NewDeviceNoticesService {
@@ -37,11 +38,27 @@ export class NewDeviceNoticesService {
     return shouldTellNewDevice(user, this.config.accountEmail.newDeviceNotices);
   }
 
-  /** Queues the e-mail; returns whether it was queued. */
-  async tell(user: SignedInUser, client: { ip: string; userAgent?: string | null }, at: Date): Promise<boolean> {
+  /**
+   * Queues the e-mail; returns whether it was queued. In the sign-in's transaction (`tx`) the notice is stored
+   * exactly when the sign-in is, and takes no second pooled connection while the transaction holds one (a
+   * burst of new-device sign-ins on one instance waited on the pool for each other's notices until its
+   * timeout, and then lost them); a failure to queue then fails the transaction, as a failure of any of its
+   * writes does. Without one, a failure is logged and the sign-in goes on.
+   */
+  async tell(
+    user: SignedInUser,
+    client: { ip: string; userAgent?: string | null },
+    at: Date,
+    tx?: EntityManager,
+  ): Promise<boolean> {
     const place = { at, ip: client.ip, browser: describeUserAgent(client.userAgent) };
+    const message = newDeviceEmail(user, place, this.config.publicUrl);
+    if (tx) {
+      await this.mail.enqueue(message, tx);
+      return true;
+    }
     try {
-      await this.mail.enqueue(newDeviceEmail(user, place, this.config.publicUrl));
+      await this.mail.enqueue(message);
       return true;
     } catch (error) {
       this.logger.error(`New-device e-mail for user ${user.id} not queued: ${(error as Error).message}`);
