@@ -352,7 +352,8 @@ export class SipBansRepository {
         Omit<UnitActivity, 'firstEventAt' | 'lastEventAt'> & { unit: string; firstEventAt: Date; lastEventAt: Date }
       >
     >(
-      `WITH windows AS (
+      `WITH windows AS MATERIALIZED (
+         -- materialized: inlined, each unit's window start was looked up in sip_bans once per event table
          SELECT u.unit, GREATEST(
                   now() - make_interval(secs => $2),
                   (SELECT max(created_at) FROM sip_bans b WHERE b.cidr = u.unit AND b.source = 'auto')
