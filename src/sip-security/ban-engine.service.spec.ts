@@ -185,12 +185,24 @@ describe('BanEngineService timing', () => {
     expect(added).toEqual([{ cidr: '203.0.113.7/32', reason: expect.any(String), expiresAt: undefined }]);
   });
 
-  it('logs every ban of a burst before its look ends, having put them all in the index first', async () => {
+  it('puts a burst’s bans in the index before its look ends, and logs every one of them in order', async () => {
     const units = Array.from({ length: 120 }, (_, i) => `198.18.0.${i + 1}/32`);
-    const { engine, added, logged } = engineWith({ offenders: units.map((unit) => ({ unit, hits: 5 })) });
+    const more = ['198.18.1.1/32'];
+    const { engine, added, logged } = engineWith({
+      offenders: [units.map((unit) => ({ unit, hits: 5 })), more.map((unit) => ({ unit, hits: 5 }))],
+    });
     await engine.evaluate();
     expect(added.map(({ cidr }) => cidr)).toEqual(units);
-    expect(logged).toEqual(units);
+    await engine.evaluate();
+    await engine.loggedSoFar();
+    expect(logged).toEqual([...units, ...more]);
+  });
+
+  it('writes the pending lines before shutting down', async () => {
+    const { engine, logged } = engineWith({ offenders: [{ unit: '203.0.113.7/32', hits: 5 }] });
+    await engine.evaluate();
+    await engine.onApplicationShutdown();
+    expect(logged).toEqual(['203.0.113.7/32']);
   });
 
   it('looks again at once after a look that banned, and waits the interval after one that found nothing', async () => {

@@ -48,6 +48,8 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
   /** The look in progress, if any: looks never overlap within an instance. */
   private running: Promise<unknown> = Promise.resolve();
+  /** The security-log lines of the looks' bans still being written, in order. */
+  private logging: Promise<void> = Promise.resolve();
   /** Until the first look, every event in the window is new (a restart misses nothing). */
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
   private readonly exemptions: BanEngineExemptions[] = [];
@@ -74,6 +76,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running.catch(() => undefined);
+    await this.logging;
   }
 
   private scheduleLook(delayMs: number): void {
@@ -101,12 +104,18 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   /**
    * One look at the events added since the last one; returns the bans it created. A call made while a
    * look is in progress runs after it, so when it resolves every event committed before the call has
-   * been evaluated (unless another instance holds the engine's lock). Tests drive the engine with it.
+   * been evaluated (unless another instance holds the engine's lock); their security-log lines may follow
+   * a little later (loggedSoFar). Tests drive the engine with it.
    */
   evaluate(): Promise<SipBan[]> {
     const look = this.running.catch(() => undefined).then(() => this.lookAtNewEvents());
     this.running = look;
     return look;
+  }
+
+  /** Resolves once the security-log lines of every look so far are written. */
+  loggedSoFar(): Promise<void> {
+    return this.logging;
   }
 
   /**
@@ -144,14 +153,22 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics.setBanEngineWatermark(lookStartedAt);
     if (created.length === 0) return [];
     this.index.add(created.map(({ ban }) => ({ cidr: ban.cidr, reason: ban.reason, expiresAt: ban.expiresAt })));
-    // Each line is a synchronous write: hundreds of them held this event loop for a quarter of a second under
-    // bench:sip, and with it the push of these very bans to the proxy. In chunks, the push goes out first and
-    // proceeds in between.
+    // Each line is a synchronous write: written at once, hundreds of them held this event loop for a quarter
+    // of a second under bench:sip, and with it the push of these very bans to the proxy and the next look. In
+    // chunks, behind this look, they fill the time this process waits on the database and the proxy.
+    this.logging = this.logging.then(() => this.logInChunks(created));
+    return created.map(({ ban }) => ban);
+  }
+
+  private async logInChunks(created: Array<{ ban: SipBan; hits: number }>): Promise<void> {
     for (let from = 0; from < created.length; from += LOG_CHUNK) {
       await new Promise((resolve) => setImmediate(resolve));
-      this.bans.recordAutomaticBans(created.slice(from, from + LOG_CHUNK));
+      try {
+        this.bans.recordAutomaticBans(created.slice(from, from + LOG_CHUNK));
+      } catch (error) {
+        this.logger.warn(`security log: ${errorMessage(error)}`);
+      }
     }
-    return created.map(({ ban }) => ban);
   }
 
   private async banEligible(
