@@ -2,11 +2,12 @@ import { AppConfig } from '../config/app-config';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { MetricsService } from '../metrics/metrics.service';
 import { BanIndexService } from './ban-index.service';
-import { BanEngineService, banDurationSeconds } from './ban-engine.service';
+import { BanEngineService, ENGINE_INTERVAL_MS, banDurationSeconds } from './ban-engine.service';
 import { BanService } from './ban.service';
 import {
   BanEligibility,
   DecoyTouch,
+  IndexedBan,
   NewAutomaticBan,
   Offender,
   SipBansRepository,
@@ -30,18 +31,27 @@ describe('banDurationSeconds (Fail2Ban bantime.increment)', () => {
   });
 });
 
-/** The engine over a fake repository: what one look finds, and what it inserts. */
+/** The engine over a fake repository: what each look finds (the last entry of a list: every later look), and what it inserts. */
 function engineWith(found: {
-  offenders?: Offender[];
+  offenders?: Offender[] | Offender[][];
   decoyTouches?: DecoyTouch[];
   eligibility?: Record<string, Partial<BanEligibility>>;
   activity?: Record<string, Partial<UnitActivity>>;
 }) {
   const inserted: NewAutomaticBan[] = [];
+  const added: IndexedBan[] = [];
+  const perLook =
+    found.offenders?.length && Array.isArray(found.offenders[0])
+      ? (found.offenders as Offender[][])
+      : [(found.offenders ?? []) as Offender[]];
+  let looks = 0;
   const repository = {
     inEngineTransaction: <T>(work: (manager: unknown) => Promise<T>) => work({}),
-    findLatestEventIds: () => Promise.resolve({ failed: '10', knocks: '10' }),
-    countRecentEventsBySource: () => Promise.resolve(found.offenders ?? []),
+    findLatestEventIds: () => {
+      looks += 1;
+      return Promise.resolve({ failed: '10', knocks: '10' });
+    },
+    countRecentEventsBySource: () => Promise.resolve(perLook[Math.min(looks, perLook.length) - 1]),
     findDecoyTouches: () => Promise.resolve(found.decoyTouches ?? []),
     findBanEligibilities: (_manager: unknown, units: string[]) =>
       Promise.resolve(
@@ -87,14 +97,23 @@ function engineWith(found: {
       );
     },
   } as unknown as SipBansRepository;
-  const bans = { recordAutomaticBans: () => undefined } as unknown as BanService;
-  const index = { reload: () => Promise.resolve() } as unknown as BanIndexService;
+  const logged: string[] = [];
+  const bans = {
+    recordAutomaticBans: (created: Array<{ ban: SipBan }>) => void logged.push(...created.map(({ ban }) => ban.cidr)),
+  } as unknown as BanService;
+  const index = { add: (bans: IndexedBan[]) => void added.push(...bans) } as unknown as BanIndexService;
   const metrics = { setBanEngineWatermark: () => undefined } as unknown as MetricsService;
   const config = {
     sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800 },
     sipDecoyUsernames: ['admin'],
   } as AppConfig;
-  return { engine: new BanEngineService(repository, bans, index, metrics, config), inserted };
+  return {
+    engine: new BanEngineService(repository, bans, index, metrics, config),
+    inserted,
+    added,
+    logged,
+    looks: () => looks,
+  };
 }
 
 describe('BanEngineService rules', () => {
@@ -154,5 +173,55 @@ describe('BanEngineService rules', () => {
     });
     expect(await engine.evaluate()).toEqual([]);
     expect(inserted).toEqual([]);
+  });
+});
+
+describe('BanEngineService timing', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('puts a look’s bans in the index itself, without a reload', async () => {
+    const { engine, added } = engineWith({ offenders: [{ unit: '203.0.113.7/32', hits: 5 }] });
+    await engine.evaluate();
+    expect(added).toEqual([{ cidr: '203.0.113.7/32', reason: expect.any(String), expiresAt: undefined }]);
+  });
+
+  it('puts a burst’s bans in the index before its look ends, and logs every one of them in order', async () => {
+    const units = Array.from({ length: 120 }, (_, i) => `198.18.0.${i + 1}/32`);
+    const more = ['198.18.1.1/32'];
+    const { engine, added, logged } = engineWith({
+      offenders: [units.map((unit) => ({ unit, hits: 5 })), more.map((unit) => ({ unit, hits: 5 }))],
+    });
+    await engine.evaluate();
+    expect(added.map(({ cidr }) => cidr)).toEqual(units);
+    await engine.evaluate();
+    await engine.loggedSoFar();
+    expect(logged).toEqual([...units, ...more]);
+  });
+
+  it('writes the pending lines before shutting down', async () => {
+    const { engine, logged } = engineWith({ offenders: [{ unit: '203.0.113.7/32', hits: 5 }] });
+    await engine.evaluate();
+    await engine.onApplicationShutdown();
+    expect(logged).toEqual(['203.0.113.7/32']);
+  });
+
+  it('looks again at once after a look that banned, and waits the interval after one that found nothing', async () => {
+    jest.useFakeTimers();
+    const offender = (unit: string) => [{ unit, hits: 5 }];
+    const { engine, looks } = engineWith({ offenders: [offender('203.0.113.7/32'), offender('203.0.113.8/32'), []] });
+    engine.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(1);
+    // the first two looks banned: each is followed at once (within a few ms of fake time: Node runs a timer of 0
+    // after 1 ms), the third found nothing and waits the interval
+    await jest.advanceTimersByTimeAsync(10);
+    expect(looks()).toBe(3);
+    await jest.advanceTimersByTimeAsync(ENGINE_INTERVAL_MS - 20);
+    expect(looks()).toBe(3);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(looks()).toBe(4);
+    await engine.onApplicationShutdown();
+    await jest.advanceTimersByTimeAsync(10 * ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(4);
   });
 });

@@ -87,4 +87,48 @@ describe('BanIndexService.check', () => {
     await Promise.all([first, second]);
     expect(index.check('192.0.2.1').banned).toBe(true);
   });
+
+  it('puts added bans in force at once and tells its listeners, the allowlist still winning', async () => {
+    const index = indexWith([], ['198.51.100.7/32']);
+    await index.reload();
+    const heard: string[][] = [];
+    index.onChange((snapshot) => heard.push(snapshot.bans.map((ban) => ban.cidr)));
+    index.add([
+      { cidr: '203.0.113.7/32', reason: 'auto', expiresAt: inOneHour() },
+      { cidr: '198.51.100.7/32', reason: 'auto', expiresAt: inOneHour() },
+    ]);
+    expect(index.check('203.0.113.7')).toMatchObject({ banned: true, reason: 'auto' });
+    expect(index.check('198.51.100.7')).toMatchObject({ banned: false, allowlisted: true });
+    expect(heard).toEqual([['203.0.113.7/32', '198.51.100.7/32']]);
+  });
+
+  it('keeps a ban added while a reload reads, which that read may miss, but not past the next reload', async () => {
+    let bans: IndexedBan[] = [];
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const banRepository = {
+      findActiveBansForIndex: async () => {
+        calls += 1;
+        const snapshot = bans;
+        if (calls === 1) await slow;
+        return snapshot;
+      },
+    } as unknown as SipBansRepository;
+    const allowlistRepository = { findAllCidrs: () => Promise.resolve([]) } as unknown as SipAllowlistRepository;
+    const index = new BanIndexService(banRepository, allowlistRepository, {
+      options: { url: 'postgresql://unused' },
+    } as unknown as DataSource);
+    const reading = index.reload();
+    const added = { cidr: '192.0.2.1/32', reason: 'auto', expiresAt: inOneHour() };
+    index.add([added]);
+    release();
+    await reading;
+    expect(index.check('192.0.2.1').banned).toBe(true);
+    expect(index.snapshot().bans).toEqual([added]);
+    // lifted meanwhile: the next read no longer has it, nor does the index
+    bans = [];
+    await index.reload();
+    expect(index.check('192.0.2.1').banned).toBe(false);
+  });
 });

@@ -52,7 +52,9 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   private bans = new CidrIndex<IndexedBan>();
   private allowlist = new CidrIndex<true>();
   private loaded: BanSnapshot = { bans: [], allowlist: [] };
-  private readonly reloadListeners: Array<(snapshot: BanSnapshot) => void> = [];
+  private readonly changeListeners: Array<(snapshot: BanSnapshot) => void> = [];
+  /** Bans added since the running reload began reading, which its read may not include. */
+  private addedDuringRead: IndexedBan[] = [];
   private readonly listener: PgListener;
   private fullReloadTimer?: NodeJS.Timeout;
   private pendingNotification?: NodeJS.Timeout;
@@ -125,9 +127,23 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
     return this.loaded;
   }
 
-  /** Called after every reload, with what was loaded. */
-  onReload(listener: (snapshot: BanSnapshot) => void): void {
-    this.reloadListeners.push(listener);
+  /** Called after every change of the indexes (a reload, or bans added), with what they now hold. */
+  onChange(listener: (snapshot: BanSnapshot) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * Bans just committed (the engine's look), in force here and pushed at once rather than after a reload of
+   * every ban: a distributed attack's look bans hundreds of sources, and the full reload took 60-80 ms of the
+   * second a source may guess before it is cut off. The tables' notification still brings that reload, which
+   * then finds them (and tells the other instances). None of them may be on a CIDR with an active ban.
+   */
+  add(bans: IndexedBan[]): void {
+    if (bans.length === 0) return;
+    if (this.runningReload) this.addedDuringRead.push(...bans);
+    this.bans.add(bans.map((ban) => [ban.cidr, ban] as [string, IndexedBan]));
+    this.loaded = { bans: [...this.loaded.bans, ...bans], allowlist: this.loaded.allowlist };
+    this.notifyChange();
   }
 
   /**
@@ -155,14 +171,25 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async load(): Promise<void> {
-    const [bans, allowlist] = await Promise.all([
+    // What was added before this read was committed before it: the read includes it.
+    this.addedDuringRead = [];
+    const [read, allowlist] = await Promise.all([
       this.banRepository.findActiveBansForIndex(),
       this.allowlistRepository.findAllCidrs(),
     ]);
+    // A ban added while the read ran may have committed after its snapshot; without it, this reload would
+    // lift it here and at the proxy until the reload its notification brings.
+    const readCidrs = new Set(read.map((ban) => ban.cidr));
+    const bans = [...read, ...this.addedDuringRead.filter((ban) => !readCidrs.has(ban.cidr))];
+    this.addedDuringRead = [];
     this.bans = new CidrIndex(bans.map((ban) => [ban.cidr, ban] as [string, IndexedBan]));
     this.allowlist = new CidrIndex(allowlist.map((cidr) => [cidr, true] as [string, true]));
     this.loaded = { bans, allowlist };
-    for (const listener of this.reloadListeners) listener(this.loaded);
+    this.notifyChange();
+  }
+
+  private notifyChange(): void {
+    for (const listener of this.changeListeners) listener(this.loaded);
   }
 
   private scheduleReload(): void {

@@ -102,7 +102,7 @@ export class BanService {
     await this.index.reload();
   }
 
-  /** Logs the automatic bans the engine stored (the engine reloads the index once afterwards). */
+  /** Logs the automatic bans the engine stored (the engine adds them to the index itself). */
   recordAutomaticBans(created: Array<{ ban: SipBan; hits: number }>): void {
     for (const { ban, hits } of created) {
       this.securityLog.log('sip_ban_created', {

@@ -35,4 +35,14 @@ describe('CidrIndex', () => {
     expect(all.find(parseIp('203.0.113.1'))).toBe('all');
     expect(index.find(parseIp('::ffff:10.1.2.3'))).toBe('ten-one-two');
   });
+
+  it('adds entries later, one on a CIDR already present replacing it', () => {
+    const grown = new CidrIndex<string>([['192.0.2.0/24', 'net']]);
+    grown.add([
+      ['192.0.2.7/32', 'host'],
+      ['192.0.2.0/24', 'net again'],
+    ]);
+    expect([...grown.matches(parseIp('192.0.2.7'))]).toEqual(['host', 'net again']);
+    expect(grown.size).toBe(2);
+  });
 });

@@ -12,9 +12,14 @@ export class CidrIndex<T> {
   private readonly byPrefix: Record<Family, Map<number, Map<string, T>>> = { ipv4: new Map(), ipv6: new Map() };
   /** Longest prefix first: the first hit is the most specific entry. */
   private readonly prefixes: Record<Family, number[]> = { ipv4: [], ipv6: [] };
-  readonly size: number = 0;
+  private held = 0;
 
   constructor(entries: Iterable<[string | Cidr, T]> = []) {
+    this.add(entries);
+  }
+
+  /** An entry on a CIDR already present replaces it. */
+  add(entries: Iterable<[string | Cidr, T]>): void {
     for (const [text, value] of entries) {
       const cidr = typeof text === 'string' ? parseCidr(text) : text;
       const family = cidr.address.kind();
@@ -23,12 +28,18 @@ export class CidrIndex<T> {
         map = new Map();
         this.byPrefix[family].set(cidr.prefix, map);
       }
-      map.set(maskedKey(cidr.address.toByteArray(), cidr.prefix), value);
-      this.size += 1;
+      const key = maskedKey(cidr.address.toByteArray(), cidr.prefix);
+      if (!map.has(key)) this.held += 1;
+      map.set(key, value);
     }
     for (const family of ['ipv4', 'ipv6'] as const) {
       this.prefixes[family] = [...this.byPrefix[family].keys()].sort((a, b) => b - a);
     }
+  }
+
+  /** Distinct CIDRs held. */
+  get size(): number {
+    return this.held;
   }
 
   /** Every entry covering the address, most specific first. */

@@ -53,7 +53,7 @@ interface ProxyState {
 /**
  * Keeps every configured Kamailio's in-memory ban tables equal to the ban index (SIP_PROXY_RPC_URLS), so that
  * the proxy enforces a ban, or stops enforcing it, within a second and never asks the database per request.
- * Every index reload (a ban of this instance or, through NOTIFY, of another) is pushed at once as a
+ * Every change of the index (a ban of this instance, or through NOTIFY of another) is pushed at once as a
  * difference; a proxy that restarted (its `synced_by` mark is gone) or failed a call gets a full sync.
  */
 @Injectable()
@@ -76,7 +76,7 @@ export class ProxySyncService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     if (this.mirrors.length === 0) return;
-    this.index.onReload(() => this.pushAll(false));
+    this.index.onChange(() => this.pushAll(false));
     this.pushAll(true);
     this.timer = setInterval(() => this.pushAll(true), TICK_MS);
     this.timer.unref();
