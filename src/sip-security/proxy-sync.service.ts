@@ -149,7 +149,7 @@ class ProxyMirror {
       const withHeartbeat = this.queuedHeartbeat;
       this.queuedHeartbeat = false;
       try {
-        await this.push(desired(), withHeartbeat);
+        await this.push(desired, withHeartbeat);
         if (!this.reachable) this.logger.log(`proxy ${this.proxyName} is in step again`);
         this.reachable = true;
         this.lastOutcome = { inStep: true, at: new Date(), error: null };
@@ -180,21 +180,28 @@ class ProxyMirror {
     };
   }
 
-  private async push(desired: ProxyState, heartbeat: boolean): Promise<void> {
+  /**
+   * The state to push is read after the heartbeat's restart check, not when the push was queued: bans added
+   * while that call ran go out in this push, ahead of the alive mark, instead of in one queued behind the whole
+   * heartbeat (each call is a round trip to a proxy that may be busy with an attack). The alive mark
+   * comes last, so that a FAIL_CLOSED proxy that restarted opens only with its bans loaded.
+   */
+  private async push(desired: () => ProxyState, heartbeat: boolean): Promise<void> {
     if (heartbeat && this.pushed !== undefined) {
       const mark = await this.rpc.get(PROXY_TABLES.state, PROXY_STATE_KEYS.syncedBy);
       if (mark === undefined || Date.now() - this.lastFullSync > FULL_SYNC_INTERVAL_MS) this.pushed = undefined;
     }
+    const state = desired();
     if (this.pushed === undefined) {
-      for (const [table, keys] of desired.tables) await this.fullSyncTable(table, keys);
-      await this.fullSync(desired.bans);
+      for (const [table, keys] of state.tables) await this.fullSyncTable(table, keys);
+      await this.fullSync(state.bans);
     } else {
-      for (const [table, keys] of desired.tables) {
+      for (const [table, keys] of state.tables) {
         await this.pushTableDifference(table, this.pushed.tables.get(table) ?? new Map(), keys);
       }
-      await this.pushDifference(this.pushed.bans, desired.bans);
+      await this.pushDifference(this.pushed.bans, state.bans);
     }
-    this.pushed = desired;
+    this.pushed = state;
     if (heartbeat) {
       await this.rpc.setString(PROXY_TABLES.state, PROXY_STATE_KEYS.alive, this.instanceId, ALIVE_TTL_SECONDS);
     }
