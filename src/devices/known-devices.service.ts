@@ -100,7 +100,7 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
     user: SignedInUser,
     device: KnownDevice | undefined,
     client: { ip: string; userAgent?: string },
-    tx?: EntityManager,
+    tx: EntityManager,
   ): Promise<DeviceSignIn> {
     const stored = { ip: client.ip, userAgent: truncatedUserAgent(client.userAgent) };
     if (device) {
@@ -108,7 +108,8 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
       return { deviceId: device.id, cookie: signDeviceClaim(this.key, { deviceId: device.id, userId: user.id }) };
     }
     const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER, tx);
-    const notified = this.notices.applies(user) && (await this.notices.tell(user, stored, new Date(), tx));
+    const notified = this.notices.applies(user);
+    if (notified) await this.notices.tell(user, stored, new Date(), tx);
     this.securityLog.log('new_device_signin', {
       ip: client.ip,
       email: user.email,

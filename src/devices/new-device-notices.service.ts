@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -22,12 +22,10 @@ export function shouldTellNewDevice(user: Pick<User, 'lastLoginAt'>, noticesOn: 
 /**
  * Tells the owner of a sign-in from a device the account had not used before (time, IP, browser, and a link
  * to the account page, where sessions end). Queued in the outbox, so an SMTP outage delays the e-mail and
- * never the sign-in; queued in the sign-in's own transaction when there is one (tell()).
+ * never the sign-in; queued in the sign-in's own transaction (tell()).
  */
 @Injectable()
 export class NewDeviceNoticesService {
-  private readonly logger = new Logger(NewDeviceNoticesService.name);
-
   constructor(
     private readonly mail: MailService,
     @InjectConfig() private readonly config: AppConfig,
@@ -39,30 +37,18 @@ export class NewDeviceNoticesService {
   }
 
   /**
-   * Queues the e-mail; returns whether it was queued. In the sign-in's transaction (`tx`) the notice is stored
-   * exactly when the sign-in is, and takes no second pooled connection while the transaction holds one (a
-   * burst of new-device sign-ins on one instance waited on the pool for each other's notices until its
-   * timeout, and then lost them); a failure to queue then fails the transaction, as a failure of any of its
-   * writes does. Without one, a failure is logged and the sign-in goes on.
+   * Queues the e-mail in the sign-in's transaction: the notice is stored exactly when the sign-in is, and takes
+   * no second pooled connection while the transaction holds one (queued beside it, a burst of new-device
+   * sign-ins on one instance could wait on the pool for each other's notices until its timeout, and then lose
+   * them). A failure to queue fails the transaction, as a failure of any of its writes does.
    */
   async tell(
     user: SignedInUser,
     client: { ip: string; userAgent?: string | null },
     at: Date,
-    tx?: EntityManager,
-  ): Promise<boolean> {
+    tx: EntityManager,
+  ): Promise<void> {
     const place = { at, ip: client.ip, browser: describeUserAgent(client.userAgent) };
-    const message = newDeviceEmail(user, place, this.config.publicUrl);
-    if (tx) {
-      await this.mail.enqueue(message, tx);
-      return true;
-    }
-    try {
-      await this.mail.enqueue(message);
-      return true;
-    } catch (error) {
-      this.logger.error(`New-device e-mail for user ${user.id} not queued: ${(error as Error).message}`);
-      return false;
-    }
+    await this.mail.enqueue(newDeviceEmail(user, place, this.config.publicUrl), tx);
   }
 }
