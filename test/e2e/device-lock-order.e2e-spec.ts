@@ -1,0 +1,155 @@
+import { Client } from 'pg';
+import { Response } from 'supertest';
+import { ADMIN, credentials, newUser, TestApp, useTestApp } from '../support/test-app';
+import { linkIn, SmtpSink } from '../support/smtp-sink';
+import { eventually } from '../support/wait';
+
+jest.setTimeout(60_000);
+
+const ENV = {
+  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
+  ACCOUNT_LOCKOUT_TIME: '600',
+  DEVICE_COOKIE_TTL: '2592000',
+  REGISTRATION_MODE: 'open',
+  REGISTER_RATE_LIMIT: '1000',
+  LOGIN_RATE_LIMIT: '1000',
+  ADMIN_NOTIFY: 'off',
+  EMAIL_VERIFICATION: 'off',
+  PUBLIC_URL: 'https://shield.example',
+  MAIL_POLL_INTERVAL_MS: '100',
+};
+
+/** The advisory lock a sign-in waits for once it has opened its session, while the test holds it. */
+const SIGN_IN_GATE = 7_200_101;
+
+async function register(t: TestApp) {
+  const user = newUser();
+  const created = await t.http.post('/api/auth/register').send(user).expect(201);
+  return { ...user, id: created.body.id as string };
+}
+
+function login(t: TestApp, body: Record<string, string>, cookie: string) {
+  return t.http.post('/api/auth/login').set('Cookie', cookie).send(body);
+}
+
+/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
+function deviceCookieOf(response: Response): string {
+  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  const line = lines.find((candidate) => candidate.startsWith('regshield_device='));
+  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
+  return line.split(';')[0];
+}
+
+/** How many of the app's connections wait for a row another transaction holds (the gate's wait left out). */
+async function waitingForRows(db: Client): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`,
+  );
+  return rows[0].n;
+}
+
+/**
+ * A known device of the user with a failure counted on it, so that its next sign-in writes its row, and
+ * so does anything that ends the account's and devices' locks.
+ */
+async function deviceWithAFailure(t: TestApp, user: { email: string; password: string }): Promise<string> {
+  const laptop = deviceCookieOf(await t.http.post('/api/auth/login').send(credentials(user)).expect(200));
+  await login(t, { email: user.email, password: 'Wrong1234' }, laptop).expect(401);
+  return laptop;
+}
+
+/**
+ * Forces the interleaving that deadlocked: the owner's sign-in from the device has written the device's row
+ * and opened its session, and is held there (by the gate) before it writes the user's row; `other` then
+ * starts and runs until it waits for a row the sign-in holds; only then does the sign-in go on. Returns both
+ * answers.
+ */
+async function signInAlongside(
+  t: TestApp,
+  signIn: () => Promise<Response>,
+  other: () => Promise<Response>,
+): Promise<[Response, Response]> {
+  const gate = new Client({ connectionString: t.databaseUrl });
+  await gate.connect();
+  try {
+    await gate.query('SELECT pg_advisory_lock($1)', [SIGN_IN_GATE]);
+    // A supertest request is sent once something awaits it: now.
+    const signedIn = Promise.resolve(signIn());
+    await eventually(async () => {
+      const { rows } = await gate.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+      );
+      return rows[0].n === 1;
+    });
+    const otherDone = Promise.resolve(other());
+    await eventually(async () => (await waitingForRows(gate)) === 1);
+    await gate.query('SELECT pg_advisory_unlock($1)', [SIGN_IN_GATE]);
+    return await Promise.all([signedIn, otherDone]);
+  } finally {
+    await gate.end();
+  }
+}
+
+describe("Lock order of a user's row and its devices' rows", () => {
+  const sink = new SmtpSink();
+  beforeAll(() => sink.start());
+  afterAll(() => sink.stop());
+  const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url } }));
+
+  beforeAll(async () => {
+    // Every session opened waits here while the test holds the gate's advisory lock exclusively.
+    await t.db.query(`
+      CREATE FUNCTION test_sign_in_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_advisory_xact_lock_shared(${SIGN_IN_GATE}); RETURN NEW; END $$`);
+    await t.db.query(
+      `CREATE TRIGGER test_sign_in_gate AFTER INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION test_sign_in_gate()`,
+    );
+  });
+
+  it("lets an admin's unlock and the owner's sign-in from a device both succeed when they meet", async () => {
+    const user = await register(t);
+    const laptop = await deviceWithAFailure(t, user);
+    const adminToken = await t.login(ADMIN.email, ADMIN.password);
+
+    const [signedIn, unlocked] = await signInAlongside(
+      t,
+      () => login(t, credentials(user), laptop),
+      () => t.http.delete(`/api/admin/users/${user.id}/lockout`).set('Authorization', `Bearer ${adminToken}`),
+    );
+
+    expect([signedIn.status, unlocked.status]).toEqual([200, 204]);
+    expect(t.securityEvents()).toContainEqual(
+      expect.objectContaining({ event: 'account_unlocked', target_id: user.id }),
+    );
+    const { rows } = await t.db.query(
+      `SELECT failed_login_count, lockout_count, locked_until FROM known_devices WHERE user_id = $1`,
+      [user.id],
+    );
+    expect(rows).toEqual([{ failed_login_count: 0, lockout_count: 0, locked_until: null }]);
+  });
+
+  it("lets a password reset and the owner's sign-in from a device both succeed when they meet", async () => {
+    const user = await register(t);
+    const laptop = await deviceWithAFailure(t, user);
+    await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+    const { token } = linkIn((await sink.waitFor(user.email))[0], '/reset-password');
+
+    const [signedIn, reset] = await signInAlongside(
+      t,
+      () => login(t, credentials(user), laptop),
+      () => t.http.post('/api/auth/password/reset').send({ token, new_password: 'Renewed1234' }),
+    );
+
+    expect([signedIn.status, reset.status]).toEqual([200, 204]);
+    // The reset came last: it ended the session the sign-in opened, and the new password is the one.
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`,
+      [user.id],
+    );
+    expect(rows[0].n).toBe(0);
+    await login(t, credentials(user), laptop).expect(401);
+    await login(t, { email: user.email, password: 'Renewed1234' }, laptop).expect(200);
+  });
+});
