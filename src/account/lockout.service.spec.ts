@@ -12,15 +12,29 @@ describe('LockoutService', () => {
   const user = Object.assign(new User(), { id: 'user-id', email: 'u@example.com', lockedUntil: null });
   const lockedUntil = new Date(Date.now() + 60_000);
   let counted: { failures: number; locks: number } | undefined;
+  /** The writes of an unlock, in the order made. */
+  const writes: string[] = [];
+  let userExists = true;
   const lockouts = {
     countFailure: jest.fn(() => Promise.resolve(counted)),
     lock: jest.fn((_id: string, _max: number, _seconds: number, _tx: unknown) => Promise.resolve(lockedUntil)),
+    unlock: jest.fn((_id: string, _tx: unknown) => {
+      writes.push('account');
+      return Promise.resolve(userExists);
+    }),
   };
   let deviceCounted: { failures: number; locks: number } | undefined;
   const devices = {
     countFailure: jest.fn(() => Promise.resolve(deviceCounted)),
     lock: jest.fn((_id: string, _max: number, _seconds: number) => Promise.resolve(lockedUntil)),
+    unlockAllOfUser: jest.fn((_userId: string, _tx: unknown) => {
+      writes.push('devices');
+      return Promise.resolve();
+    }),
   };
+  const tx = {};
+  const record = jest.fn(() => Promise.resolve());
+  const auditTrail = { run: (work: (tx: unknown, record: unknown) => Promise<unknown>) => work(tx, record) };
   const device = {
     id: 'device-id',
     userId: 'user-id',
@@ -39,7 +53,7 @@ describe('LockoutService', () => {
       { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as unknown as Transactions,
       { log } as unknown as SecurityLogService,
       { lockout: { maxFailures, lockSeconds: 60, maxLockSeconds: 900, deviceCookieTtlSeconds: 86400 } } as AppConfig,
-      {} as AuditTrail,
+      auditTrail as unknown as AuditTrail,
       devices as unknown as KnownDevicesRepository,
     );
 
@@ -47,6 +61,8 @@ describe('LockoutService', () => {
     jest.clearAllMocks();
     counted = undefined;
     deviceCounted = undefined;
+    writes.length = 0;
+    userExists = true;
   });
 
   it('does nothing at all with ACCOUNT_LOCKOUT_MAX_FAILURES=0, and never calls an account locked', async () => {
@@ -112,5 +128,23 @@ describe('LockoutService', () => {
   it("starts the account's count over after a login without a known device only", () => {
     expect(service(10).successStartsAccountCountOver(device)).toBe(false);
     expect(service(10).successStartsAccountCountOver(undefined)).toBe(true);
+  });
+
+  it("ends the devices' locks before the account's, in the order a sign-in writes them, audited in one transaction", async () => {
+    await expect(service(10).unlock('user-id', 'admin-id', '192.0.2.9')).resolves.toBe(true);
+    expect(writes).toEqual(['devices', 'account']);
+    expect(devices.unlockAllOfUser).toHaveBeenCalledWith('user-id', tx);
+    expect(lockouts.unlock).toHaveBeenCalledWith('user-id', tx);
+    expect(record).toHaveBeenCalledWith('account_unlocked', {
+      ip: '192.0.2.9',
+      actor_id: 'admin-id',
+      target_id: 'user-id',
+    });
+  });
+
+  it('answers false and audits nothing for a user that does not exist', async () => {
+    userExists = false;
+    await expect(service(10).unlock('user-id', 'admin-id', '192.0.2.9')).resolves.toBe(false);
+    expect(record).not.toHaveBeenCalled();
   });
 });

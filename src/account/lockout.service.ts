@@ -107,14 +107,19 @@ export class LockoutService {
    */
   unlock(userId: string, actorId: string, ip: string): Promise<boolean> {
     return this.auditTrail.run(async (tx, record) => {
-      if (!(await this.lockouts.unlock(userId, tx))) return false;
+      // The devices before the account's row: a sign-in writes them in that order (KnownDevicesRepository's
+      // lock order), and the other way round the two could deadlock. A user that does not exist has no devices.
       await this.devices.unlockAllOfUser(userId, tx);
+      if (!(await this.lockouts.unlock(userId, tx))) return false;
       await record('account_unlocked', { ip, actor_id: actorId, target_id: userId });
       return true;
     });
   }
 
-  /** A password reset ends the locks of the account's devices (the account's own ends with the new password). */
+  /**
+   * A password reset ends the locks of the account's devices (the account's own ends with the new password),
+   * before it writes the account's row (KnownDevicesRepository's lock order).
+   */
   endDeviceLocks(userId: string, tx: EntityManager): Promise<void> {
     return this.devices.unlockAllOfUser(userId, tx);
   }

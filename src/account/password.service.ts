@@ -99,8 +99,9 @@ export class PasswordService {
     how: { viaEmailLink: boolean; keepSessionId?: string },
     tx: EntityManager,
   ): Promise<void> {
-    await this.users.setPassword(userId, hashedPassword, how.viaEmailLink, tx);
+    // The devices before the user's row, as a sign-in writes them (KnownDevicesRepository's lock order).
     if (how.viaEmailLink) await this.lockout.endDeviceLocks(userId, tx);
+    await this.users.setPassword(userId, hashedPassword, how.viaEmailLink, tx);
     await this.tokens.spendAllUnused('password_reset', userId, tx);
     await this.sessions.endAllForUser(
       userId,

@@ -112,7 +112,8 @@ export class LoginService {
     const { session, signedIn } = await this.transactions.run(async (tx) => {
       const remembered = await this.knownDevices.rememberSignIn(user, device, { ip, userAgent }, tx);
       const opened = await this.sessions.open(user.id, { ip, userAgent }, remembered.deviceId, tx);
-      // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit.
+      // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit;
+      // every other writer of a user's row and its devices' follows this order (KnownDevicesRepository).
       await this.users.recordLogin(user.id, this.lockout.successStartsAccountCountOver(device), tx);
       return { session: opened, signedIn: remembered };
     });

@@ -72,6 +72,13 @@ export interface DeviceSummary {
 /**
  * The known_devices table. Lockout changes are single conditional UPDATEs, as on users
  * (LockoutRepository), so that concurrent failures on several instances count exactly and lock once.
+ *
+ * Lock order: a transaction that writes both a user's devices and the user's row writes the devices first (a
+ * sign-in, an admin's unlock, a password reset), several devices in the order of their ids (insert's trim,
+ * unlockAllOfUser). Two such transactions taking them in opposite orders could each hold a row the other waits
+ * for: a deadlock, and one of them failed. Devices first because a sign-in, the hot path, writes the user's row
+ * last, to keep concurrent sign-ins of the account waiting only for its commit; the rare unlock and reset
+ * follow it rather than make every sign-in lock the user's row for its whole transaction.
  */
 @Injectable()
 export class KnownDevicesRepository {
@@ -155,11 +162,19 @@ export class KnownDevicesRepository {
     return rows[0]?.locked_until;
   }
 
-  /** Ends the locks of every device of the user and clears their counts (an admin's unlock, a password reset). */
-  async unlockAllOfUser(userId: string, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.dataSource.manager).query(
+  /**
+   * Ends the locks of every device of the user and clears their counts (an admin's unlock, a password reset),
+   * before the user's row is written (the lock order above). The rows are locked in the order of their ids, as
+   * the trim of insert() locks the ones it deletes, whichever scan the planner picks, so that two of these, or
+   * one and a trim, wait for each other instead of deadlocking.
+   */
+  async unlockAllOfUser(userId: string, tx: EntityManager): Promise<void> {
+    await tx.query(
       `UPDATE known_devices SET failed_login_count = 0, lockout_count = 0, locked_until = NULL
-        WHERE user_id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)`,
+        WHERE user_id = $1 AND id IN (
+          SELECT id FROM known_devices
+           WHERE user_id = $1 AND (failed_login_count <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
+           ORDER BY id FOR UPDATE)`,
       [userId],
     );
   }
