@@ -218,10 +218,16 @@ export class KnownDevicesRepository {
     return affected > 0;
   }
 
-  /** Deletes up to `limit` devices unused since `before`; returns how many. */
+  /**
+   * Deletes up to `limit` devices unused since `before`; returns how many. A row another transaction holds is
+   * skipped: it is a device signing in (or being unlocked) right now, so not unused, and waiting for it while
+   * holding other devices' rows, in whatever order the scan met them, could deadlock with a transaction that
+   * locks several of one account's devices (the lock order above).
+   */
   async deleteUnusedSince(before: Date, limit: number): Promise<number> {
     const [, affected]: [unknown[], number] = await this.dataSource.query(
-      `DELETE FROM known_devices WHERE id IN (SELECT id FROM known_devices WHERE last_used_at < $1 LIMIT $2)`,
+      `DELETE FROM known_devices
+        WHERE id IN (SELECT id FROM known_devices WHERE last_used_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [before, limit],
     );
     return affected;

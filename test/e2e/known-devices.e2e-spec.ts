@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
+import { KnownDevicesService } from '../../src/devices/known-devices.service';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { createTestDatabase } from '../support/test-database';
@@ -234,6 +235,36 @@ describe('Device cookies: the account lock spares devices that signed in before'
     } finally {
       await database.end();
     }
+  });
+});
+
+describe('The prune of unused devices', () => {
+  const t = useTestApp(() => ({ env: { ...ENV, DEVICE_COOKIE_TTL: '86400' } }));
+
+  it('deletes devices unused past DEVICE_COOKIE_TTL but skips, without waiting, one whose row a transaction holds', async () => {
+    const user = await register(t);
+    await signInDevice(t, user);
+    await signInDevice(t, user);
+    await t.db.query(`UPDATE known_devices SET last_used_at = now() - interval '2 days' WHERE user_id = $1`, [user.id]);
+    const { rows } = await t.db.query<{ id: string }>(`SELECT id FROM known_devices WHERE user_id = $1 ORDER BY id`, [
+      user.id,
+    ]);
+    expect(rows).toHaveLength(2);
+    // A sign-in (or an unlock) of the first device holds its row, as it does until its commit.
+    const signingIn = new Client({ connectionString: t.databaseUrl });
+    await signingIn.connect();
+    try {
+      await signingIn.query('BEGIN');
+      await signingIn.query('SELECT 1 FROM known_devices WHERE id = $1 FOR UPDATE', [rows[0].id]);
+      const pruned = t.app.get(KnownDevicesService).pruneUnused();
+      const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000));
+      await expect(Promise.race([pruned, waited])).resolves.toBe(1);
+      await signingIn.query('COMMIT');
+    } finally {
+      await signingIn.end();
+    }
+    const left = await t.db.query<{ id: string }>(`SELECT id FROM known_devices WHERE user_id = $1`, [user.id]);
+    expect(left.rows.map((row) => row.id)).toEqual([rows[0].id]);
   });
 });
 
