@@ -730,3 +730,121 @@ export async function kamailioProcessPid(kamailio: KamailioInstance, description
   if (!found) throw new Error(`no Kamailio process matches ${description}: ${JSON.stringify(result)}`);
   return found.PID;
 }
+
+/** What a challenged REGISTER's second request carries, built from the 401's realm and nonce. */
+export interface DigestChallenge {
+  realm: string;
+  nonce: string;
+}
+
+export interface RawRegisterOptions {
+  kamailio: KamailioInstance;
+  /** source address; default 127.0.0.1 */
+  from?: string;
+  /** the To / From user (the account registering) */
+  username: string;
+  domain: string;
+  /**
+   * The Authorization (or other) header lines of the second REGISTER, given the first one's 401 challenge,
+   * e.g. [`Authorization: ${digestAuthorization(...)}`]. Any number, in order; nothing else is added.
+   */
+  credentials: (challenge: DigestChallenge) => string[];
+  timeoutMs?: number;
+}
+
+const md5Hex = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * The value of an Authorization header answering `challenge` with qop=auth, as a phone computes it (HA1 =
+ * MD5(username:realm:password)); `realm` (default the challenge's) is what the header claims, `response`
+ * replaces the computed response when given ('' for an empty one).
+ */
+export function digestAuthorization(opts: {
+  challenge: DigestChallenge;
+  username: string;
+  password: string;
+  domain: string;
+  realm?: string;
+  response?: string;
+}): string {
+  const realm = opts.realm ?? opts.challenge.realm;
+  const uri = `sip:${opts.domain}`;
+  const cnonce = md5Hex(`${Math.random()}`).slice(0, 16);
+  const response =
+    opts.response ??
+    md5Hex(
+      `${md5Hex(`${opts.username}:${realm}:${opts.password}`)}:${opts.challenge.nonce}:00000001:${cnonce}:auth:` +
+        md5Hex(`REGISTER:${uri}`),
+    );
+  return (
+    `Digest username="${opts.username}", realm="${realm}", nonce="${opts.challenge.nonce}", uri="${uri}", ` +
+    `response="${response}", algorithm=MD5, cnonce="${cnonce}", qop=auth, nc=00000001`
+  );
+}
+
+/**
+ * A REGISTER without credentials, then, with the 401's realm and nonce, a second REGISTER of the same dialog
+ * carrying exactly the header lines `credentials` returns (raw UDP datagrams, so that a request no phone
+ * sends, e.g. with two Authorization headers, can be sent). Resolves with both answers' status codes (null:
+ * no answer within timeoutMs).
+ */
+export function sendRawRegister(opts: RawRegisterOptions): Promise<{ challenge: number | null; final: number | null }> {
+  const from = opts.from ?? '127.0.0.1';
+  const sock = dgram.createSocket(from.includes(':') ? 'udp6' : 'udp4');
+  const tag = Math.random().toString(36).slice(2);
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const request = (cseq: number, extra: string[]) => {
+    const local = sock.address();
+    const lh = bracket(local.address);
+    return [
+      `REGISTER sip:${opts.domain} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${lh}:${local.port};rport;branch=z9hG4bK${tag}x${cseq}`,
+      'Max-Forwards: 70',
+      `From: <sip:${opts.username}@${opts.domain}>;tag=${tag}`,
+      `To: <sip:${opts.username}@${opts.domain}>`,
+      `Call-ID: ${tag}@regshield-test`,
+      `CSeq: ${cseq} REGISTER`,
+      `Contact: <sip:${opts.username}@${lh}:${local.port}>`,
+      ...extra,
+      'Expires: 300',
+      'User-Agent: regshield-test-raw',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  };
+  return new Promise((resolve) => {
+    const result: { challenge: number | null; final: number | null } = { challenge: null, final: null };
+    let timer: NodeJS.Timeout;
+    const finish = () => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(result);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, timeoutMs);
+    };
+    sock.on('message', (buffer) => {
+      const text = buffer.toString('latin1');
+      const status = Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1]);
+      if (!status || status < 200) return;
+      if (/^CSeq: 1 /im.test(text)) {
+        if (result.challenge !== null) return;
+        result.challenge = status;
+        const header = /^WWW-Authenticate: Digest (.*)$/im.exec(text)?.[1];
+        if (status !== 401 || !header) return finish();
+        const challenge = { realm: /realm="([^"]*)"/.exec(header)![1], nonce: /nonce="([^"]*)"/.exec(header)![1] };
+        arm();
+        sock.send(request(2, opts.credentials(challenge)), opts.kamailio.port, opts.kamailio.host);
+      } else if (/^CSeq: 2 /im.test(text) && result.final === null) {
+        result.final = status;
+        finish();
+      }
+    });
+    sock.bind(0, from, () => {
+      arm();
+      sock.send(request(1, []), opts.kamailio.port, opts.kamailio.host);
+    });
+  });
+}
