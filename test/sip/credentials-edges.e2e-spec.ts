@@ -12,14 +12,17 @@ import {
 } from './kamailio';
 
 /**
- * A path of route[AUTH] (deploy/kamailio/kamailio.cfg, credentials from memory) that phones never take, sent as raw
- * datagrams to the real Kamailio with the shipped config:
+ * The two paths of route[AUTH] (deploy/kamailio/kamailio.cfg, credentials from memory) that phones never take, sent
+ * as raw datagrams to the real Kamailio with the shipped config:
  *
  * - several Authorization headers: auth_db's auth_check (find_credentials in Kamailio's core) checked the first
  *   one whose realm is the To domain, without case, and no other; none for our realm was -5, a 401 challenge; it
  *   never read Proxy-Authorization for a REGISTER. Measured against Kamailio 5.6.3's auth_db with this project's
- *   former config (git show 36312e4^:deploy/kamailio/kamailio.cfg): every status code below is what it answered
- *   but one (an unreadable header before ours, where auth_db gave up with a 500).
+ *   former config (git show 36312e4^:deploy/kamailio/kamailio.cfg): every status code below but the empty response
+ *   of a subscriber is what it answered.
+ * - an empty password (a digest computed with ''), an empty response, or one of the wrong length: a failed
+ *   registration (403 and a failed_registrations row: -2 for a subscriber, -3 for an unknown user), never a 5xx,
+ *   never registered. auth_db answered a subscriber's empty response with -1, a 500 (the change).
  */
 const DOMAIN = 'regshield.test';
 const OTHER_REALM = 'elsewhere.example';
@@ -185,5 +188,30 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: unusual Authorizat
     ).toBe(403);
     await expectFailedRows('3204', 0);
     await expectFailedRows('3202', 0);
+  });
+
+  it('refuses an empty password, an empty response and a short one as failed registrations, never a 5xx', async () => {
+    await createSubscriber(t.db, '3205', 'fifth-Secret-5', DOMAIN);
+    // the digest of an empty password: a wrong password
+    expect(await register('3205', (c) => [authorization(c, '3205', '')])).toBe(403);
+    // response="" and a response of the wrong length: a wrong password too (auth_db: -1, a 500)
+    expect(await register('3205', (c) => [authorization(c, '3205', 'x', { response: '' })])).toBe(403);
+    expect(await register('3205', (c) => [authorization(c, '3205', 'x', { response: 'abc123' })])).toBe(403);
+    // the same among several headers
+    expect(
+      await register('3205', (c) => [
+        authorization(c, '3205', 'x', { realm: OTHER_REALM }),
+        authorization(c, '3205', 'x', { response: '' }),
+      ]),
+    ).toBe(403);
+    await expectFailedRows('3205', 4);
+    await expectFailureLines(-2, '3205', 4);
+    // an unknown user with an empty password or response: -3, as auth_db
+    expect(await register('3291', (c) => [authorization(c, '3291', '')])).toBe(403);
+    expect(await register('3291', (c) => [authorization(c, '3291', 'x', { response: '' })])).toBe(403);
+    await expectFailedRows('3291', 2);
+    await expectFailureLines(-3, '3291', 2);
+    // the account itself is untouched
+    expect(await register('3205', (c) => [authorization(c, '3205', 'fifth-Secret-5')])).toBe(200);
   });
 });
