@@ -22,7 +22,8 @@ import {
  *   of a subscriber is what it answered.
  * - an empty password (a digest computed with ''), an empty response, or one of the wrong length: a failed
  *   registration (403 and a failed_registrations row: -2 for a subscriber, -3 for an unknown user), never a 5xx,
- *   never registered. auth_db answered a subscriber's empty response with -1, a 500 (the change).
+ *   never registered. auth_db answered a subscriber's empty response with -1, a 500, and let a subscriber whose
+ *   stored password is empty in with the digest of the empty password (the two changes).
  */
 const DOMAIN = 'regshield.test';
 const OTHER_REALM = 'elsewhere.example';
@@ -213,5 +214,14 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: unusual Authorizat
     await expectFailureLines(-3, '3291', 2);
     // the account itself is untouched
     expect(await register('3205', (c) => [authorization(c, '3205', 'fifth-Secret-5')])).toBe(200);
+  });
+
+  it('never lets in a subscriber whose password is empty, not even with the digest of the empty password (-2)', async () => {
+    await createSubscriber(t.db, '3206', '', DOMAIN);
+    expect(await register('3206', (c) => [authorization(c, '3206', '')])).toBe(403);
+    expect(await register('3206', (c) => [authorization(c, '3206', 'not-empty')])).toBe(403);
+    expect(await register('3206', (c) => [authorization(c, '3206', 'x', { response: '' })])).toBe(403);
+    await expectFailedRows('3206', 3);
+    await expectFailureLines(-2, '3206', 3);
   });
 });
