@@ -52,6 +52,38 @@ function devices(t: TestApp, accessToken: string) {
   return t.http.get('/api/auth/devices').set('Authorization', `Bearer ${accessToken}`).expect(200);
 }
 
+/** How many rows of the user's the sign-in writes exist: known devices and sessions. */
+async function signInRows(t: TestApp, userId: string): Promise<{ devices: number; sessions: number }> {
+  const { rows } = await t.db.query<{ devices: number; sessions: number }>(
+    `SELECT (SELECT count(*)::int FROM known_devices WHERE user_id = $1) AS devices,
+            (SELECT count(*)::int FROM sessions WHERE user_id = $1) AS sessions`,
+    [userId],
+  );
+  return rows[0];
+}
+
+/**
+ * Runs `work` while every sign-in of the user fails at the last write of its transaction, the user's
+ * last_login_at, once the device's row, the notice and the session are written: whatever of these outlives
+ * the failure was written outside the transaction. A trigger raising for that one user's id (no timing, so it
+ * fails every time; no other test's sign-ins), dropped afterwards.
+ */
+async function withSignInsFailing<T>(t: TestApp, userId: string, work: () => Promise<T>): Promise<T> {
+  await t.db.query(`
+    CREATE FUNCTION test_fail_sign_in() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'test: sign-in of % fails', NEW.id; END $$`);
+  await t.db.query(
+    `CREATE TRIGGER test_fail_sign_in BEFORE UPDATE OF last_login_at ON users FOR EACH ROW
+       WHEN (NEW.id = ${t.db.escapeLiteral(userId)}::uuid) EXECUTE FUNCTION test_fail_sign_in()`,
+  );
+  try {
+    return await work();
+  } finally {
+    await t.db.query('DROP TRIGGER test_fail_sign_in ON users');
+    await t.db.query('DROP FUNCTION test_fail_sign_in()');
+  }
+}
+
 function textOf(mail: ReceivedMail): string {
   return mail.raw.replace(/\r\n/g, '\n');
 }
@@ -102,6 +134,31 @@ describe('New-device notices and the device list', () => {
     expect(t.securityEvents()).toContainEqual(
       expect.objectContaining({ event: 'new_device_signin', user_id: user.id, notified: true, ip }),
     );
+  });
+
+  it('queues the notice of a sign-in from a new device in its transaction: none when the sign-in fails', async () => {
+    const user = await register(t);
+    await login(t, user);
+    expect(await signInRows(t, user.id)).toEqual({ devices: 1, sessions: 1 });
+
+    // The injected fault is no outage, so the client gets a 500 (a 503 says "the database is away, retry").
+    await withSignInsFailing(t, user.id, () =>
+      t.http.post('/api/auth/login').set('User-Agent', FIREFOX).send(credentials(user)).expect(500),
+    );
+    // The notice was queued before the failing write: rolled back with the device and the session, or the
+    // owner would be told of a sign-in that did not happen.
+    expect(await noticesQueued(t, user.email)).toBe(0);
+    expect(await signInRows(t, user.id)).toEqual({ devices: 1, sessions: 1 });
+
+    const second = await login(t, user);
+    expect(await noticesQueued(t, user.email)).toBe(1);
+    expect(await signInRows(t, user.id)).toEqual({ devices: 2, sessions: 2 });
+    const listed = (await devices(t, second.body.access_token)).body;
+    expect(listed[0]).toMatchObject({ id: deviceCookieOf(second).split('.')[1], current: true });
+    // The outbox sends the oldest first, one at a time: once this notice has arrived, one queued by the
+    // failed sign-in would have been sent before it.
+    await mailTo(sink, user.email, SUBJECT);
+    expect(sink.to(user.email).filter((mail) => mail.subject.includes(SUBJECT))).toHaveLength(1);
   });
 
   it('tells nothing on a sign-in from a known device (its cookie), and keeps it one device', async () => {
