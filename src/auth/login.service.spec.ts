@@ -51,11 +51,12 @@ describe('LoginService', () => {
     rememberSignIn: jest.fn((user: User) =>
       Promise.resolve({ deviceId: `device-of-${user.id}`, cookie: `cookie-of-${user.id}` }),
     ),
+    logNewDevice: jest.fn(),
   };
   const config = { accountEmail: { verification: 'optional' as EmailVerificationMode } };
   /** The sign-in's writes run in one transaction: the fakes get this handle. */
   const tx = { transaction: 'of the sign-in' } as unknown as EntityManager;
-  const transactions = { run: <T>(work: (handle: EntityManager) => Promise<T>) => work(tx) } as Transactions;
+  const transactions = { run: jest.fn((work: (handle: EntityManager) => Promise<unknown>) => work(tx)) };
   const service = new LoginService(
     {
       findForLogin: (email: string, lookup: { cookie: string } | undefined) => {
@@ -78,7 +79,7 @@ describe('LoginService', () => {
     config as unknown as AppConfig,
     { verify: (_userId: string, code: string) => Promise.resolve(code === '123456') } as SecondFactorVerifier,
     knownDevices as unknown as KnownDevicesService,
-    transactions,
+    transactions as unknown as Transactions,
   );
 
   beforeAll(async () => {
@@ -111,7 +112,29 @@ describe('LoginService', () => {
     lockout.recordFailure.mockClear();
     recordLogin.mockClear();
     knownDevices.rememberSignIn.mockClear();
+    knownDevices.logNewDevice.mockClear();
     config.accountEmail.verification = 'optional';
+  });
+
+  it('logs a sign-in only once its transaction has committed: a failed commit is no success', async () => {
+    transactions.run.mockImplementationOnce(async (work) => {
+      await work(tx);
+      throw new Error('the commit failed');
+    });
+    await expect(service.login({ email: 'active@example.com', password: 'Right1234' }, { ip })).rejects.toThrow(
+      'the commit failed',
+    );
+    expect(log).not.toHaveBeenCalledWith('login_succeeded', expect.anything());
+    expect(knownDevices.logNewDevice).not.toHaveBeenCalled();
+    expect(issue).not.toHaveBeenCalled();
+
+    await service.login({ email: 'active@example.com', password: 'Right1234' }, { ip });
+    expect(log).toHaveBeenCalledWith('login_succeeded', expect.objectContaining({ user_id: 'active-id' }));
+    expect(knownDevices.logNewDevice).toHaveBeenCalledWith(
+      expect.objectContaining({ id: 'active-id' }),
+      { deviceId: 'device-of-active-id', cookie: 'cookie-of-active-id' },
+      ip,
+    );
   });
 
   it('opens a session for the right password of an active user, and logs the success', async () => {

@@ -100,13 +100,6 @@ export class LoginService {
       this.securityLog.log('login_unverified_email', { ip, email: user.email, user_id: user.id, ...logFields });
       throw new ForbiddenException('Email not verified');
     }
-    this.securityLog.log('login_succeeded', {
-      ip,
-      email: user.email,
-      user_id: user.id,
-      ...deviceField(device),
-      ...logFields,
-    });
     // One transaction, so one commit (one WAL flush) for the sign-in's two or three writes instead of one
     // each: they cost PostgreSQL more CPU than the rest of a login besides hashing (docs/BENCHMARKS.md).
     const { session, signedIn } = await this.transactions.run(async (tx) => {
@@ -117,6 +110,15 @@ export class LoginService {
       await this.users.recordLogin(user.id, this.lockout.successStartsAccountCountOver(device), tx);
       return { session: opened, signedIn: remembered };
     });
+    // Logged once committed: a sign-in whose transaction failed (its client got an error) must not read as one.
+    this.securityLog.log('login_succeeded', {
+      ip,
+      email: user.email,
+      user_id: user.id,
+      ...deviceField(device),
+      ...logFields,
+    });
+    this.knownDevices.logNewDevice(user, signedIn, ip);
     return { tokens: this.tokens.issue(user.id, session), deviceCookie: signedIn.cookie };
   }
 

@@ -58,7 +58,7 @@ describe('KnownDevicesService after a sign-in', () => {
     return { service, repository, sent, sentIn, log };
   }
 
-  it('remembers a new device, tells the owner (time, IP, readable browser, link to /account) and logs it', async () => {
+  it('remembers a new device, tells the owner (time, IP, readable browser, link to /account), and logs it once asked', async () => {
     const { service, repository, sent, log } = build();
     const before = Date.now();
     const signedIn = await service.rememberSignIn(owner, undefined, client, tx);
@@ -83,6 +83,9 @@ describe('KnownDevicesService after a sign-in', () => {
     const time = /Time: (\S+) \(UTC\)/.exec(mail.text)![1];
     expect(new Date(time).getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(mail.text).not.toContain(signedIn.cookie);
+    expect(signedIn.newDevice).toEqual({ notified: true });
+    expect(log).not.toHaveBeenCalled();
+    service.logNewDevice(owner, signedIn, client.ip);
     expect(log).toHaveBeenCalledWith('new_device_signin', {
       ip: client.ip,
       email: owner.email,
@@ -114,6 +117,8 @@ describe('KnownDevicesService after a sign-in', () => {
     expect(repository.recordSignIn).toHaveBeenCalledWith(known.id, { ip: client.ip, userAgent: CHROME }, tx);
     expect(repository.insert).not.toHaveBeenCalled();
     expect(sent).toEqual([]);
+    expect(signedIn.newDevice).toBeUndefined();
+    service.logNewDevice(owner, signedIn, client.ip);
     expect(log).not.toHaveBeenCalled();
   });
 
@@ -140,9 +145,10 @@ describe('KnownDevicesService after a sign-in', () => {
 
   it("tells nothing on the account's first sign-in, which has no device to compare with", async () => {
     const { service, repository, sent, log } = build();
-    await service.rememberSignIn({ ...owner, lastLoginAt: null }, undefined, client, tx);
+    const signedIn = await service.rememberSignIn({ ...owner, lastLoginAt: null }, undefined, client, tx);
     expect(repository.insert).toHaveBeenCalled();
     expect(sent).toEqual([]);
+    service.logNewDevice(owner, signedIn, client.ip);
     expect(log).toHaveBeenCalledWith('new_device_signin', expect.objectContaining({ notified: false }));
   });
 

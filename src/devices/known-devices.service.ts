@@ -33,6 +33,8 @@ export const DEVICE_LAST_USED_PRECISION_MS = 60_000;
 export interface DeviceSignIn {
   deviceId: string;
   cookie: string;
+  /** Set when the device was first seen in this sign-in: whether its owner is told (the notice queued with it). */
+  newDevice?: { notified: boolean };
 }
 
 /**
@@ -94,7 +96,7 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
    * DEVICE_LAST_USED_PRECISION_MS); any other request becomes a new known device, and its owner is told
    * (NewDeviceNoticesService) unless this is the account's first sign-in or NEW_DEVICE_NOTICES is off.
    * `user.lastLoginAt` must be the one from before this sign-in. Returns the device, whose id the session
-   * keeps, and the device cookie's value to set.
+   * keeps, and the device cookie's value to set; its log line is logNewDevice's, once the sign-in has committed.
    */
   async rememberSignIn(
     user: SignedInUser,
@@ -110,14 +112,22 @@ export class KnownDevicesService implements OnApplicationBootstrap, OnApplicatio
     const deviceId = await this.devices.insert(user.id, stored, MAX_KNOWN_DEVICES_PER_USER, tx);
     const notified = this.notices.applies(user);
     if (notified) await this.notices.tell(user, stored, new Date(), tx);
+    return { deviceId, cookie: signDeviceClaim(this.key, { deviceId, userId: user.id }), newDevice: { notified } };
+  }
+
+  /**
+   * The security-log line of a sign-in from a new device (nothing for a known one), written once the sign-in has
+   * committed: a sign-in whose transaction failed added no device and told no one, and its log must not say so.
+   */
+  logNewDevice(user: SignedInUser, signIn: DeviceSignIn, ip: string): void {
+    if (!signIn.newDevice) return;
     this.securityLog.log('new_device_signin', {
-      ip: client.ip,
+      ip,
       email: user.email,
       user_id: user.id,
-      device_id: deviceId,
-      notified,
+      device_id: signIn.deviceId,
+      notified: signIn.newDevice.notified,
     });
-    return { deviceId, cookie: signDeviceClaim(this.key, { deviceId, userId: user.id }) };
   }
 
   /** The user's known devices, most recently used first, the one that opened `currentSessionId` marked. */

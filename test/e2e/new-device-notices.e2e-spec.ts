@@ -136,7 +136,7 @@ describe('New-device notices and the device list', () => {
     );
   });
 
-  it('queues the notice of a sign-in from a new device in its transaction: none when the sign-in fails', async () => {
+  it('queues the notice of a sign-in from a new device in its transaction: none, and no log line, when the sign-in fails', async () => {
     const user = await register(t);
     await login(t, user);
     expect(await signInRows(t, user.id)).toEqual({ devices: 1, sessions: 1 });
@@ -149,8 +149,18 @@ describe('New-device notices and the device list', () => {
     // owner would be told of a sign-in that did not happen.
     expect(await noticesQueued(t, user.email)).toBe(0);
     expect(await signInRows(t, user.id)).toEqual({ devices: 1, sessions: 1 });
+    // Nor does the security log tell of it: its lines are written once the sign-in has committed.
+    const signInLines = () =>
+      t
+        .securityEvents()
+        .filter(
+          (event) =>
+            event.user_id === user.id && ['login_succeeded', 'new_device_signin'].includes(event.event as string),
+        );
+    expect(signInLines()).toHaveLength(2);
 
     const second = await login(t, user);
+    expect(signInLines()).toHaveLength(4);
     expect(await noticesQueued(t, user.email)).toBe(1);
     expect(await signInRows(t, user.id)).toEqual({ devices: 2, sessions: 2 });
     const listed = (await devices(t, second.body.access_token)).body;
