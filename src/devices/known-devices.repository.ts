@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
+/**
+ * The new-device lock of an account (insert) is (this, a hash of the user id): an advisory lock with two int4
+ * keys, a key space apart from the one-bigint keys of the service's other advisory locks, and a first key of
+ * its own beside PARTITION_LOCK_KEY's.
+ */
+export const NEW_DEVICE_LOCK_KEY = 0x5265_6744; // "RegD"
+
 /** A device that signed in to an account, with its own lockout state and what its last sign-in left. */
 export interface KnownDevice {
   id: string;
@@ -78,7 +85,8 @@ export interface DeviceSummary {
  * unlockAllOfUser). Two such transactions taking them in opposite orders could each hold a row the other waits
  * for: a deadlock, and one of them failed. Devices first because a sign-in, the hot path, writes the user's row
  * last, to keep concurrent sign-ins of the account waiting only for its commit; the rare unlock and reset
- * follow it rather than make every sign-in lock the user's row for its whole transaction.
+ * follow it rather than make every sign-in lock the user's row for its whole transaction. Before all of these,
+ * a sign-in from a new device takes its account's new-device lock (insert), holding nothing yet.
  */
 @Injectable()
 export class KnownDevicesRepository {
@@ -97,16 +105,28 @@ export class KnownDevicesRepository {
   /**
    * A new device of the user, and the user's least recently used ones deleted past `keep` (a script that logs
    * in without keeping cookies makes a device per login), in one statement: the DELETE cannot see the row the
-   * same statement inserts, so it keeps the `keep - 1` newest of the others.
+   * same statement inserts, so it keeps the `keep - 1` newest of the others. `tx` must hold no lock yet (a
+   * sign-in calls this first): see the new-device lock below.
    *
-   * Concurrent sign-ins of one account trim the same old rows. Deleted in the order of whichever scan the
-   * planner picks (the index, most recently used first, or the table, oldest first; the choice changes as the
-   * table grows), two trims could each hold a row the other waits for: a deadlock, and a failed sign-in. So
-   * the rows are locked first, in the order of their ids, which never change: trims take the rows they share
-   * in one order, and none can hold a row that another holding an earlier one still needs.
+   * Exactly `keep`, not `keep` plus the concurrent sign-ins of the account less one: new devices of one account
+   * are added one at a time, on every instance, behind a transaction-level advisory lock of the account. The
+   * next one gets it once the one before has committed (or failed), and under READ COMMITTED its next statement
+   * sees that one's device, so its trim counts it. Taken in the insert's own statement (a CTE), the lock would
+   * come too late: the statement's snapshot is taken before it waits, and its trim would miss the devices of
+   * the sign-ins it waited for all the same. Hence a round trip of its own, on new devices only: a sign-in from
+   * a known device, most of them, never takes it. It cannot deadlock: a transaction waiting for it holds no lock
+   * anyone waits for, and the one holding it goes on in the lock order above (the devices' rows, then the
+   * user's), so it waits only for transactions that never take it (known-device sign-ins, unlocks, resets; the
+   * prune skips locked rows). Two accounts whose ids hash alike merely share the queue.
+   *
+   * The rows trimmed are locked first, in the order of their ids, which never change, as unlockAllOfUser locks
+   * the ones it writes: deleted in the order of whichever scan the planner picks (the index, most recently used
+   * first, or the table, oldest first; the choice changes as the table grows), a trim and an unlock could each
+   * hold a row the other waits for: a deadlock, and a failed sign-in or unlock.
    */
-  async insert(userId: string, client: DeviceClient, keep: number, tx?: EntityManager): Promise<string> {
-    const rows: Array<{ id: string }> = await (tx ?? this.dataSource.manager).query(
+  async insert(userId: string, client: DeviceClient, keep: number, tx: EntityManager): Promise<string> {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2::text))', [NEW_DEVICE_LOCK_KEY, userId]);
+    const rows: Array<{ id: string }> = await tx.query(
       `WITH inserted AS (
          INSERT INTO known_devices (user_id, last_ip, user_agent) VALUES ($1, $2, $3) RETURNING id
        ), trimmed AS (

@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
-import { KnownDevicesService } from '../../src/devices/known-devices.service';
+import { KnownDevicesService, MAX_KNOWN_DEVICES_PER_USER } from '../../src/devices/known-devices.service';
+import { NEW_DEVICE_LOCK_KEY } from '../../src/devices/known-devices.repository';
 import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { createTestDatabase } from '../support/test-database';
+import { eventually } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -236,6 +238,33 @@ describe('Device cookies: the account lock spares devices that signed in before'
       await database.end();
     }
   });
+
+  it("makes a new device's sign-in wait for its account's new-device lock, never a known device's", async () => {
+    const user = await register(t);
+    const laptop = await signInDevice(t, user);
+    // The test holds the account's new-device lock, as a new device's sign-in does until its commit.
+    const holder = new Client({ connectionString: t.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, hashtext($2))', [NEW_DEVICE_LOCK_KEY, user.id]);
+      const fromNewDevice = Promise.resolve(login(t, credentials(user)));
+      await eventually(async () => {
+        const { rows } = await holder.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        );
+        return rows[0].n === 1;
+      });
+      // The hot path takes no such lock: a known device signs in while the new one waits.
+      expect(deviceCookieOf(await login(t, credentials(user), laptop).expect(200))).toBe(laptop);
+      await holder.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NEW_DEVICE_LOCK_KEY, user.id]);
+      const answer = await fromNewDevice;
+      expect(answer.status).toBe(200);
+      expect(deviceCookieOf(answer)).not.toBe(laptop);
+    } finally {
+      await holder.end();
+    }
+  });
 });
 
 describe('The prune of unused devices', () => {
@@ -304,13 +333,13 @@ describe('Device cookies with two instances on one database', () => {
     database = await createTestDatabase();
     // The planner picks how a statement reaches a user's devices anew each time, and flips between the
     // index (most recently used first) and the table (oldest rows first) as the table and its statistics
-    // change. Each instance is held to one of the two here, so that concurrent trims always disagree.
+    // change. Each instance is held to one of the two here, so that any trims that ran together would disagree.
     first = await startTestApp({ env: ENV, databaseUrl: withSessionSettings(database.url, '-c enable_indexscan=off') });
     second = await startTestApp({
       env: ENV,
       databaseUrl: withSessionSettings(database.url, '-c enable_seqscan=off -c enable_bitmapscan=off'),
     });
-    // A loaded server takes longer over each row deleted; 10 ms here, so that the trims overlap every time.
+    // A loaded server takes longer over each row deleted; 10 ms here, so that the sign-ins overlap every time.
     await first.db.query(`
       CREATE FUNCTION test_slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(0.01); RETURN OLD; END $$`);
@@ -323,12 +352,12 @@ describe('Device cookies with two instances on one database', () => {
     await database?.drop();
   });
 
-  it('answers and remembers every one of simultaneous new-device logins to one account past its limit', async () => {
+  it('answers every one of simultaneous new-device logins to one account past its limit, and keeps it to the limit', async () => {
     const apps = [first!, second!];
     const user = await register(apps[0]);
     await signInDevice(apps[0], user);
     // 100 more devices used 1..100 minutes ago, inserted oldest first as time would have: past the 50 kept,
-    // so that every trim forgets the same old ones.
+    // so that every trim forgets old ones.
     await apps[0].db.query(
       `INSERT INTO known_devices (user_id, last_ip, created_at, last_used_at)
        SELECT $1, '192.0.2.1', now() - make_interval(mins => i), now() - make_interval(mins => i)
@@ -340,13 +369,14 @@ describe('Device cookies with two instances on one database', () => {
 
     expect(answers.map((answer) => [answer.status, answer.body.message])).toEqual(Array(16).fill([200, undefined]));
     const newDevices = answers.map((answer) => deviceCookieOf(answer).split('=')[1].split('.')[1]);
-    const { rows } = await apps[0].db.query<{ id: string; old: boolean }>(
-      `SELECT id, last_used_at < now() - interval '30 seconds' AS old FROM known_devices WHERE user_id = $1`,
-      [user.id],
-    );
+    expect(new Set(newDevices).size).toBe(16);
+    const { rows } = await apps[0].db.query<{ id: string }>(`SELECT id FROM known_devices WHERE user_id = $1`, [
+      user.id,
+    ]);
+    // Exactly the limit once they have all committed, not 49 + 16: each sign-in's trim counted the devices the
+    // others added before it, and kept the 16 new ones, the most recently used.
+    expect(rows).toHaveLength(MAX_KNOWN_DEVICES_PER_USER);
     expect(rows.map((row) => row.id)).toEqual(expect.arrayContaining(newDevices));
-    // Each trim kept the newest 49 of the devices it saw; none saw fewer than the 101 before.
-    expect(rows.filter((row) => row.old).length).toBeLessThanOrEqual(49);
     const notices = await apps[0].db.query(
       `SELECT count(*)::int AS n FROM mail_outbox WHERE recipient = $1 AND kind = 'new_device'`,
       [user.email],
