@@ -17,7 +17,10 @@ import {
 } from './known-devices.repository';
 import { NewDeviceNoticesService, SignedInUser } from './new-device-notices.service';
 
-/** Devices remembered per account; past this, the least recently used are forgotten. */
+/**
+ * Devices remembered per account, never more, even with concurrent sign-ins (KnownDevicesRepository.insert);
+ * past this, the least recently used are forgotten.
+ */
 export const MAX_KNOWN_DEVICES_PER_USER = 50;
 
 export const DEVICE_NOT_FOUND = 'Device not found';
