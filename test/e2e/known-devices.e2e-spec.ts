@@ -383,4 +383,36 @@ describe('Device cookies with two instances on one database', () => {
     );
     expect(notices.rows[0].n).toBe(16);
   });
+
+  it("answers every one of an account's new-device and known-device logins and an admin's unlocks that meet", async () => {
+    const apps = [first!, second!];
+    const user = await register(apps[0]);
+    const known: string[] = [];
+    for (let i = 0; i < 4; i += 1) known.push(await signInDevice(apps[i % 2], user));
+    // 100 old devices past the limit, for the trims to forget; every device with a failure counted, so that
+    // each known one's sign-in writes its row and each unlock locks all of them, in the order of their ids.
+    await apps[0].db.query(
+      `INSERT INTO known_devices (user_id, last_ip, created_at, last_used_at)
+       SELECT $1, '192.0.2.1', now() - make_interval(mins => i), now() - make_interval(mins => i)
+         FROM generate_series(1, 100) i ORDER BY i DESC`,
+      [user.id],
+    );
+    await apps[0].db.query(`UPDATE known_devices SET failed_login_count = 1 WHERE user_id = $1`, [user.id]);
+    const adminToken = await apps[0].login(ADMIN.email, ADMIN.password);
+
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => login(apps[i % 2], credentials(user))),
+      ...known.map((cookie, i) => login(apps[i % 2], credentials(user), cookie)),
+      ...Array.from({ length: 4 }, (_, i) =>
+        apps[i % 2].http.delete(`/api/admin/users/${user.id}/lockout`).set('Authorization', `Bearer ${adminToken}`),
+      ),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual([...Array(16).fill(200), ...Array(4).fill(204)]);
+    const { rows } = await apps[0].db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`,
+      [user.id],
+    );
+    expect(rows[0].n).toBe(MAX_KNOWN_DEVICES_PER_USER);
+  });
 });
