@@ -31,6 +31,7 @@ import { SipAccounts1764000007600 } from './migrations/1764000007600-SipAccounts
 import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEvidence';
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
+import { WakeUpNotifications1764000008000 } from './migrations/1764000008000-WakeUpNotifications';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -59,6 +60,7 @@ export const MIGRATIONS = [
   SipBanEvidence1764000007700,
   SipFeeds1764000007800,
   LiveConsoleNotifications1764000007900,
+  WakeUpNotifications1764000008000,
 ];
 
 /**

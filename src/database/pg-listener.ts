@@ -37,6 +37,14 @@ export class PgListener {
 
   constructor(private readonly options: PgListenerOptions) {}
 
+  /**
+   * True while LISTENing: every notification committed from then on reaches onNotification. A poller may
+   * skip its looks only while this holds (and must look after onReconnect).
+   */
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
   /** The first attempt; if it fails, the listener keeps trying in the background (it never throws). */
   start(): Promise<void> {
     return this.connect();

@@ -46,6 +46,19 @@ export class OutboxRepository {
   }
 
   /**
+   * Milliseconds until the earliest pending message is due (≤ 0: due now, whoever holds it), by the
+   * database's clock; undefined when none is pending. One index lookup, outside any transaction: what an
+   * idle worker asks instead of opening one.
+   */
+  async findNextDueInMs(): Promise<number | undefined> {
+    const [{ dueInMs }] = await this.dataSource.query<Array<{ dueInMs: number | null }>>(
+      `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS "dueInMs"
+         FROM mail_outbox WHERE status = 'pending'`,
+    );
+    return dueInMs ?? undefined;
+  }
+
+  /**
    * Locks the oldest due message that no other instance holds, lets `deliver` send it while the row stays
    * locked (so no other instance can send it too), and records the outcome in the same transaction.
    * Returns the message and its outcome, or undefined when nothing was due.

@@ -1,7 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { PgListener } from '../database/pg-listener';
 import { MetricsService } from '../metrics/metrics.service';
 import { MailTransport } from './mail-transport';
 import { DeliveryOutcome, OutboxRepository, QueuedMail } from './outbox.repository';
@@ -11,11 +14,27 @@ import { errorMessage } from '../common/error-message';
 /** SMTP errors can be long (a server's whole answer); the stored and logged reason need not be. */
 const MAX_ERROR_LENGTH = 500;
 
+/** Sent once per INSERT statement into mail_outbox by its trigger (migration WakeUpNotifications). */
+export const MAIL_CHANNEL = 'regshield_mail';
+export const MAIL_LISTENER_APPLICATION_NAME = 'regshield-mail';
+
+/**
+ * With nothing announced and nothing known to come due, the outbox is still asked this often: a safety net
+ * for a message no notification announced (none is expected). Idle, one SELECT a minute per instance.
+ */
+export const OUTBOX_RECHECK_MS = 60_000;
+
 /**
  * Sends what the outbox holds, in every instance: each message is sent while its row is locked
  * (FOR UPDATE SKIP LOCKED), so two instances never send one message twice. A failed attempt is retried
  * with a growing, jittered delay; after MAIL_MAX_ATTEMPTS the message is given up and a `mail_failed`
  * security event says so (and so shows in the audit trail).
+ *
+ * Every MAIL_POLL_INTERVAL_MS it may look, but asks the database only when a message was queued since
+ * (`NOTIFY regshield_mail`, from any instance), when the earliest pending message it knows of comes due (a
+ * retry, or one another instance holds or left behind when it crashed: it stays due and pending, so this
+ * worker keeps looking until it is sent), while its LISTEN connection is down, or every OUTBOX_RECHECK_MS.
+ * A look first asks when the next message is due, with one SELECT, and opens a transaction only if one is.
  */
 @Injectable()
 export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -24,6 +43,12 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private running?: Promise<void>;
   private stopping = false;
   private databaseFailing = false;
+  private readonly listener: PgListener;
+  /** A message was queued since the last look began; the first look runs whatever was announced. */
+  private announced = true;
+  /** When (this process's clock) the earliest pending message comes due; 0: look at the next tick. */
+  private nextDueAt = 0;
+  private lastLookStartedAt = 0;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -31,10 +56,38 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly securityLog: SecurityLogService,
     private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.listener = new PgListener({
+      connectionString: (dataSource.options as { url: string }).url,
+      channels: [MAIL_CHANNEL],
+      applicationName: MAIL_LISTENER_APPLICATION_NAME,
+      onNotification: () => {
+        this.announced = true;
+      },
+      // Messages queued while it was away were announced to nobody.
+      onReconnect: () => {
+        this.announced = true;
+      },
+      onWarning: (message) => this.logger.warn(message),
+    });
+  }
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sendDue(), this.config.mail.pollIntervalMs);
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
+    this.timer = setInterval(() => {
+      if (this.mustLook()) void this.sendDue();
+    }, this.config.mail.pollIntervalMs);
+  }
+
+  private mustLook(): boolean {
+    const now = Date.now();
+    return (
+      this.announced ||
+      !this.listener.connected ||
+      now >= this.nextDueAt ||
+      now - this.lastLookStartedAt >= OUTBOX_RECHECK_MS
+    );
   }
 
   /** Before the pool closes (TypeORM's own shutdown hook): a message being sent is finished and recorded. */
@@ -42,10 +95,14 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.stopping = true;
     clearInterval(this.timer);
     await this.running;
+    await this.listener.stop();
     this.transport.close();
   }
 
-  /** Sends every message due now, one at a time; a tick that finds one already running does nothing. */
+  /**
+   * Sends every message due now, one at a time, then learns when the next one is due; a tick that finds one
+   * already running does nothing.
+   */
   sendDue(): Promise<void> {
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
@@ -54,20 +111,34 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async drain(): Promise<void> {
+    // A message queued from here on may be missed by this look: its notification calls for another.
+    this.announced = false;
+    this.lastLookStartedAt = Date.now();
     try {
-      while (!this.stopping) {
-        const processed = await this.outbox.processNextDue((message) => this.deliver(message));
-        if (!processed) break;
-        this.report(processed.message, processed.outcome);
+      if (await this.dueNow()) {
+        while (!this.stopping) {
+          const processed = await this.outbox.processNextDue((message) => this.deliver(message));
+          if (!processed) break;
+          this.report(processed.message, processed.outcome);
+        }
+        await this.dueNow();
       }
       this.databaseFailing = false;
     } catch (error) {
+      this.nextDueAt = 0;
       // The database is away: the messages wait in it, and the next tick tries again. Said once per outage.
       if (!this.databaseFailing) {
         this.logger.warn(`Cannot read the mail outbox: ${describe(error)}`);
       }
       this.databaseFailing = true;
     }
+  }
+
+  /** Asks when the earliest pending message is due, and remembers it; true if one is due now. */
+  private async dueNow(): Promise<boolean> {
+    const dueInMs = await this.outbox.findNextDueInMs();
+    this.nextDueAt = dueInMs === undefined ? Infinity : Date.now() + Math.max(0, dueInMs);
+    return dueInMs !== undefined && dueInMs <= 0;
   }
 
   private async deliver(message: QueuedMail): Promise<DeliveryOutcome> {

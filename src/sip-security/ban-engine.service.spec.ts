@@ -2,7 +2,8 @@ import { AppConfig } from '../config/app-config';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { MetricsService } from '../metrics/metrics.service';
 import { BanIndexService } from './ban-index.service';
-import { BanEngineService, ENGINE_INTERVAL_MS, banDurationSeconds } from './ban-engine.service';
+import { BanEngineService, ENGINE_INTERVAL_MS, ENGINE_SAFETY_LOOK_MS, banDurationSeconds } from './ban-engine.service';
+import { SipEventSignals } from './sip-event-signals.service';
 import { BanService } from './ban.service';
 import {
   BanEligibility,
@@ -107,8 +108,18 @@ function engineWith(found: {
     sipBan: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, timeFactor: 2, maxTimeSeconds: 604800 },
     sipDecoyUsernames: ['admin'],
   } as AppConfig;
+  // Not listening unless a test says so: every tick looks, as without the wake-ups.
+  let wake = () => undefined as void;
+  const signals = {
+    listening: false,
+    subscribe: (_tables: unknown, onWake: () => void) => {
+      wake = onWake;
+    },
+  };
   return {
-    engine: new BanEngineService(repository, bans, index, metrics, config),
+    engine: new BanEngineService(repository, bans, index, metrics, signals as unknown as SipEventSignals, config),
+    signals,
+    announce: () => wake(),
     inserted,
     added,
     logged,
@@ -223,5 +234,29 @@ describe('BanEngineService timing', () => {
     await engine.onApplicationShutdown();
     await jest.advanceTimersByTimeAsync(10 * ENGINE_INTERVAL_MS);
     expect(looks()).toBe(4);
+  });
+
+  it('while listening, skips the ticks with nothing announced, but looks at the next tick after an announcement and every safety interval', async () => {
+    jest.useFakeTimers();
+    const { engine, looks, signals, announce } = engineWith({});
+    signals.listening = true;
+    engine.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(1);
+    await jest.advanceTimersByTimeAsync(10 * ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(1);
+    expect(engine.lagSeconds()).toBeLessThan(ENGINE_INTERVAL_MS / 1000);
+    announce();
+    await jest.advanceTimersByTimeAsync(ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(2);
+    await jest.advanceTimersByTimeAsync(ENGINE_SAFETY_LOOK_MS - 2 * ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(2);
+    await jest.advanceTimersByTimeAsync(2 * ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(3);
+    // the LISTEN connection lost: nothing can be announced, so every tick looks
+    signals.listening = false;
+    await jest.advanceTimersByTimeAsync(ENGINE_INTERVAL_MS);
+    expect(looks()).toBe(4);
+    await engine.onApplicationShutdown();
   });
 });

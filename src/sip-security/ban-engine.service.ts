@@ -7,15 +7,23 @@ import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
 import { automaticBanEvidence, automaticBanReason } from './ban-reason';
 import { BanService } from './ban.service';
+import { SipEventSignals } from './sip-event-signals.service';
 import { DecoyTouch, EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
 import { errorMessage } from '../common/error-message';
 
 /**
  * How often new events are looked at. A quarter of a second leaves room in the promise that a source is
- * cut off at the proxy within 1 s of the event that crosses the limit (look, commit, push); a look with
- * nothing new costs two index lookups. A look that banned, or took longer than this, is followed at once.
+ * cut off at the proxy within 1 s of the event that crosses the limit (look, commit, push). A look that
+ * banned, or took longer than this, is followed at once. A tick with no event announced since the last look
+ * (SipEventSignals) skips it: an idle instance touches no table.
  */
 export const ENGINE_INTERVAL_MS = 250;
+
+/**
+ * Even with nothing announced, a look this often: for rows a trigger cannot announce (written into a day's
+ * partition by name, which no writer does). Idle, one transaction per instance per 10 s.
+ */
+export const ENGINE_SAFETY_LOOK_MS = 10_000;
 
 /**
  * Security-log lines of a look's bans written between two turns of the event loop: small, so the next look's
@@ -42,7 +50,8 @@ export interface BanEngineExemptions {
  * well: every 250 ms it takes the sources of the rows added since the last look (an id watermark per
  * table) and counts their events in the window on the (source_ip, created_at) indexes. A trigger with
  * NOTIFY per row would put work on every insert, at attack rates; the watermark poll costs one indexed
- * query per look whatever the rate, and up to a look's interval of delay.
+ * query per look whatever the rate, and up to a look's interval of delay. The tables do announce each
+ * INSERT statement (one NOTIFY per batch), only so that a tick with nothing announced can skip its look.
  */
 @Injectable()
 export class BanEngineService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -57,14 +66,24 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
   private readonly exemptions: BanEngineExemptions[] = [];
   private evaluatedUpTo?: Date;
+  /** Events were announced since the last look began; the first look runs whatever was announced. */
+  private announced = true;
+  private lastLookStartedAt = 0;
+  /** The last look held the engine's lock (this instance is the one evaluating). */
+  private lastLookEvaluated = false;
 
   constructor(
     private readonly repository: SipBansRepository,
     private readonly bans: BanService,
     private readonly index: BanIndexService,
     private readonly metrics: MetricsService,
+    private readonly signals: SipEventSignals,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    signals.subscribe(['failed_registrations', 'door_knock_attempts'], () => {
+      this.announced = true;
+    });
+  }
 
   /** Adds a rule that may hold back bans; to be called before the application bootstraps (onModuleInit). */
   addExemptions(exemptions: BanEngineExemptions): void {
@@ -95,13 +114,29 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private async lookThenSchedule(): Promise<void> {
     const startedAt = Date.now();
     let banned = false;
-    try {
-      banned = (await this.evaluate()).length > 0;
-    } catch (error) {
-      this.logger.warn(`evaluation failed: ${errorMessage(error)}`);
+    if (this.mustLook(startedAt)) {
+      try {
+        banned = (await this.evaluate()).length > 0;
+      } catch (error) {
+        this.logger.warn(`evaluation failed: ${errorMessage(error)}`);
+      }
+    } else if (this.lastLookEvaluated) {
+      // Nothing was committed since this instance's last look, or it would have been announced by now (give
+      // or take a notification in flight): the lag metric must not read an idle engine as a stuck one.
+      this.markEvaluatedUpTo(new Date(startedAt));
     }
     if (this.stopped) return;
     this.scheduleLook(banned ? 0 : Math.max(0, ENGINE_INTERVAL_MS - (Date.now() - startedAt)));
+  }
+
+  /** Without the LISTEN connection nothing is announced, so every tick looks, as before the wake-ups. */
+  private mustLook(now: number): boolean {
+    return this.announced || !this.signals.listening || now - this.lastLookStartedAt >= ENGINE_SAFETY_LOOK_MS;
+  }
+
+  private markEvaluatedUpTo(time: Date): void {
+    this.evaluatedUpTo = time;
+    this.metrics.setBanEngineWatermark(time);
   }
 
   /**
@@ -130,30 +165,39 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async lookAtNewEvents(): Promise<SipBan[]> {
-    // Every event committed before this moment is among those the look reads.
+    // Every event committed before this moment is among those the look reads; one announced after it may not
+    // be, so it calls for another look.
+    this.announced = false;
     const lookStartedAt = new Date();
-    const created = await this.repository.inEngineTransaction(async (manager) => {
-      const latest = await this.repository.findLatestEventIds(manager);
-      const offenders = await this.repository.countRecentEventsBySource(
-        manager,
-        this.watermark,
-        latest,
-        this.config.sipBan,
-      );
-      const decoyTouches = await this.repository.findDecoyTouches(
-        manager,
-        this.watermark,
-        latest,
-        this.config.sipBan,
-        this.config.sipDecoyUsernames,
-      );
-      this.watermark = latest;
-      return this.banEligible(manager, offenders, decoyTouches);
-    });
+    this.lastLookStartedAt = lookStartedAt.getTime();
+    const created = await this.repository
+      .inEngineTransaction(async (manager) => {
+        const latest = await this.repository.findLatestEventIds(manager);
+        const offenders = await this.repository.countRecentEventsBySource(
+          manager,
+          this.watermark,
+          latest,
+          this.config.sipBan,
+        );
+        const decoyTouches = await this.repository.findDecoyTouches(
+          manager,
+          this.watermark,
+          latest,
+          this.config.sipBan,
+          this.config.sipDecoyUsernames,
+        );
+        this.watermark = latest;
+        return this.banEligible(manager, offenders, decoyTouches);
+      })
+      .catch((error: unknown) => {
+        // Whatever was announced is still to be read.
+        this.announced = true;
+        throw error;
+      });
     // undefined: another instance holds the engine's lock and evaluates this tick.
+    this.lastLookEvaluated = created !== undefined;
     if (created === undefined) return [];
-    this.evaluatedUpTo = lookStartedAt;
-    this.metrics.setBanEngineWatermark(lookStartedAt);
+    this.markEvaluatedUpTo(lookStartedAt);
     if (created.length === 0) return [];
     this.index.add(created.map(({ ban }) => ({ cidr: ban.cidr, reason: ban.reason, expiresAt: ban.expiresAt })));
     // Each line is a synchronous write: written at once, hundreds of them held this event loop for a quarter

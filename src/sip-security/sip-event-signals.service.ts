@@ -1,0 +1,57 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PgListener } from '../database/pg-listener';
+
+/** Sent once per INSERT statement by the tables' triggers (migration WakeUpNotifications), the table as payload. */
+export const SIP_EVENTS_CHANNEL = 'regshield_sip_events';
+export const SIP_EVENTS_LISTENER_APPLICATION_NAME = 'regshield-sip-events';
+
+export type SipEventTable = 'failed_registrations' | 'door_knock_attempts' | 'registration_successes';
+
+/**
+ * Tells the pollers of the event tables (the ban engine, the account watch) that rows were committed, so an
+ * idle instance need not open a transaction every 250 ms to find nothing. One LISTEN connection for both.
+ * While it is down a poller cannot know, and looks at every tick as before; after a reconnection every
+ * subscriber is woken, since rows committed meanwhile were announced to nobody.
+ */
+@Injectable()
+export class SipEventSignals implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SipEventSignals.name);
+  private readonly listener: PgListener;
+  private readonly subscribers: Array<{ tables: ReadonlySet<string>; wake: () => void }> = [];
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.listener = new PgListener({
+      connectionString: (dataSource.options as { url: string }).url,
+      channels: [SIP_EVENTS_CHANNEL],
+      applicationName: SIP_EVENTS_LISTENER_APPLICATION_NAME,
+      onNotification: (_channel, table) => {
+        for (const subscriber of this.subscribers)
+          if (table !== undefined && subscriber.tables.has(table)) subscriber.wake();
+      },
+      onReconnect: () => {
+        for (const subscriber of this.subscribers) subscriber.wake();
+      },
+      onWarning: (message) => this.logger.warn(message),
+    });
+  }
+
+  /** `wake` is called for every announced insert into one of `tables` (subscribe before the bootstrap). */
+  subscribe(tables: readonly SipEventTable[], wake: () => void): void {
+    this.subscribers.push({ tables: new Set(tables), wake });
+  }
+
+  /** While true, every row committed into the tables from now on will be announced. */
+  get listening(): boolean {
+    return this.listener.connected;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.listener.stop();
+  }
+}
