@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { InsertSignals } from '../database/insert-signals';
 import { Transactions } from '../database/transactions';
 import { AuditBuffer } from './audit-buffer';
 import { SecurityLogService } from './security-log.service';
@@ -6,7 +7,7 @@ import { ShutdownState } from './shutdown-state';
 
 @Global()
 @Module({
-  providers: [SecurityLogService, ShutdownState, Transactions, AuditBuffer],
-  exports: [SecurityLogService, ShutdownState, Transactions, AuditBuffer],
+  providers: [SecurityLogService, ShutdownState, Transactions, AuditBuffer, InsertSignals],
+  exports: [SecurityLogService, ShutdownState, Transactions, AuditBuffer, InsertSignals],
 })
 export class CommonModule {}

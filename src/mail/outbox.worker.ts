@@ -1,10 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { PgListener } from '../database/pg-listener';
+import { InsertSignals } from '../database/insert-signals';
 import { MetricsService } from '../metrics/metrics.service';
 import { MailTransport } from './mail-transport';
 import { DeliveryOutcome, OutboxRepository, QueuedMail } from './outbox.repository';
@@ -13,10 +11,6 @@ import { errorMessage } from '../common/error-message';
 
 /** SMTP errors can be long (a server's whole answer); the stored and logged reason need not be. */
 const MAX_ERROR_LENGTH = 500;
-
-/** Sent once per INSERT statement into mail_outbox by its trigger (migration WakeUpNotifications). */
-export const MAIL_CHANNEL = 'regshield_mail';
-export const MAIL_LISTENER_APPLICATION_NAME = 'regshield-mail';
 
 /**
  * With nothing announced and nothing known to come due, the outbox is still asked this often: a safety net
@@ -31,7 +25,7 @@ export const OUTBOX_RECHECK_MS = 60_000;
  * security event says so (and so shows in the audit trail).
  *
  * Every MAIL_POLL_INTERVAL_MS it may look, but asks the database only when a message was queued since
- * (`NOTIFY regshield_mail`, from any instance), when the earliest pending message it knows of comes due (a
+ * (InsertSignals: from any instance, or plain SQL), when the earliest pending message it knows of comes due (a
  * retry, or one another instance holds or left behind when it crashed: it stays due and pending, so this
  * worker keeps looking until it is sent), while its LISTEN connection is down, or every OUTBOX_RECHECK_MS.
  * A look first asks when the next message is due, with one SELECT, and opens a transaction only if one is.
@@ -43,7 +37,6 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private running?: Promise<void>;
   private stopping = false;
   private databaseFailing = false;
-  private readonly listener: PgListener;
   /** A message was queued since the last look began; the first look runs whatever was announced. */
   private announced = true;
   /** When (this process's clock) the earliest pending message comes due; 0: look at the next tick. */
@@ -56,25 +49,14 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly securityLog: SecurityLogService,
     private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
-    @InjectDataSource() dataSource: DataSource,
+    private readonly signals: InsertSignals,
   ) {
-    this.listener = new PgListener({
-      connectionString: (dataSource.options as { url: string }).url,
-      channels: [MAIL_CHANNEL],
-      applicationName: MAIL_LISTENER_APPLICATION_NAME,
-      onNotification: () => {
-        this.announced = true;
-      },
-      // Messages queued while it was away were announced to nobody.
-      onReconnect: () => {
-        this.announced = true;
-      },
-      onWarning: (message) => this.logger.warn(message),
+    signals.subscribe(['mail_outbox'], () => {
+      this.announced = true;
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.listener.start();
+  onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       if (this.mustLook()) void this.sendDue();
     }, this.config.mail.pollIntervalMs);
@@ -84,7 +66,7 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const now = Date.now();
     return (
       this.announced ||
-      !this.listener.connected ||
+      !this.signals.listening ||
       now >= this.nextDueAt ||
       now - this.lastLookStartedAt >= OUTBOX_RECHECK_MS
     );
@@ -95,7 +77,6 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.stopping = true;
     clearInterval(this.timer);
     await this.running;
-    await this.listener.stop();
     this.transport.close();
   }
 

@@ -3,10 +3,10 @@ import { EntityManager } from 'typeorm';
 import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { InsertSignals } from '../database/insert-signals';
 import { OutboxWorker } from '../mail/outbox.worker';
 import { BanIndexService } from '../sip-security/ban-index.service';
 import { BanService } from '../sip-security/ban.service';
-import { SipEventSignals } from '../sip-security/sip-event-signals.service';
 import { AlertOutcome, AccountAlertResponseService } from './account-alert-response.service';
 import { AccountBlocksService } from './account-blocks.service';
 import { compromiseRule, newNetworkKind } from './account-rules';
@@ -20,7 +20,7 @@ import { errorMessage } from '../common/error-message';
  */
 const WATCH_INTERVAL_MS = 250;
 /**
- * With no success announced (SipEventSignals), a look this often anyway, for rows no trigger announced (none
+ * With no success announced (InsertSignals), a look this often anyway, for rows no trigger announced (none
  * is expected): an idle instance's watch costs one transaction per 10 s instead of four a second.
  */
 const WATCH_SAFETY_LOOK_MS = 10_000;
@@ -54,7 +54,7 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
     private readonly banIndex: BanIndexService,
     private readonly auditTrail: AuditTrail,
     private readonly outbox: OutboxWorker,
-    private readonly signals: SipEventSignals,
+    private readonly signals: InsertSignals,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     signals.subscribe(['registration_successes'], () => {

@@ -1,9 +1,9 @@
 import { AppConfig } from '../config/app-config';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { MetricsService } from '../metrics/metrics.service';
+import { InsertSignals } from '../database/insert-signals';
 import { BanIndexService } from './ban-index.service';
 import { BanEngineService, ENGINE_INTERVAL_MS, ENGINE_SAFETY_LOOK_MS, banDurationSeconds } from './ban-engine.service';
-import { SipEventSignals } from './sip-event-signals.service';
 import { BanService } from './ban.service';
 import {
   BanEligibility,
@@ -117,7 +117,7 @@ function engineWith(found: {
     },
   };
   return {
-    engine: new BanEngineService(repository, bans, index, metrics, signals as unknown as SipEventSignals, config),
+    engine: new BanEngineService(repository, bans, index, metrics, signals as unknown as InsertSignals, config),
     signals,
     announce: () => wake(),
     inserted,

@@ -2,12 +2,12 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { InsertSignals } from '../database/insert-signals';
 import { MetricsService } from '../metrics/metrics.service';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
 import { automaticBanEvidence, automaticBanReason } from './ban-reason';
 import { BanService } from './ban.service';
-import { SipEventSignals } from './sip-event-signals.service';
 import { DecoyTouch, EventWatermark, NewAutomaticBan, Offender, SipBansRepository } from './sip-bans.repository';
 import { errorMessage } from '../common/error-message';
 
@@ -15,7 +15,7 @@ import { errorMessage } from '../common/error-message';
  * How often new events are looked at. A quarter of a second leaves room in the promise that a source is
  * cut off at the proxy within 1 s of the event that crosses the limit (look, commit, push). A look that
  * banned, or took longer than this, is followed at once. A tick with no event announced since the last look
- * (SipEventSignals) skips it: an idle instance touches no table.
+ * (InsertSignals) skips it: an idle instance touches no table.
  */
 export const ENGINE_INTERVAL_MS = 250;
 
@@ -77,7 +77,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     private readonly bans: BanService,
     private readonly index: BanIndexService,
     private readonly metrics: MetricsService,
-    private readonly signals: SipEventSignals,
+    private readonly signals: InsertSignals,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     signals.subscribe(['failed_registrations', 'door_knock_attempts'], () => {

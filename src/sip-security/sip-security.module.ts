@@ -21,7 +21,6 @@ import { SipBansController } from './sip-bans.controller';
 import { SipBansRepository } from './sip-bans.repository';
 import { SipEventsController } from './sip-events.controller';
 import { SipEventsRepository } from './sip-events.repository';
-import { SipEventSignals } from './sip-event-signals.service';
 import { SipEventsService } from './sip-events.service';
 import { SipSourcesController } from './sip-sources.controller';
 import { SipSourcesService } from './sip-sources.service';
@@ -44,7 +43,6 @@ import { SipSourcesService } from './sip-sources.service';
     BanService,
     AllowlistService,
     BanEngineService,
-    SipEventSignals,
     SipEventsService,
     SipSourcesService,
     ProxySyncService,
@@ -58,14 +56,13 @@ import { SipSourcesService } from './sip-sources.service';
     EventPartitionsService,
   ],
   // What src/sip-accounts builds on (its compromise rule bans through the same tables, index and proxy push;
-  // it tells the source page a source's trust, country and accounts; its watch wakes on SipEventSignals), and the console's status page (src/status).
+  // it tells the source page a source's trust, country and accounts), and the console's status page (src/status).
   exports: [
     SipBansRepository,
     BanService,
     BanIndexService,
     ProxySyncService,
     BanEngineService,
-    SipEventSignals,
     SipSourcesService,
     BouncersService,
   ],

@@ -1,34 +1,37 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PgListener } from '../database/pg-listener';
+import { PgListener } from './pg-listener';
 
 /** Sent once per INSERT statement by the tables' triggers (migration WakeUpNotifications), the table as payload. */
-export const SIP_EVENTS_CHANNEL = 'regshield_sip_events';
-export const SIP_EVENTS_LISTENER_APPLICATION_NAME = 'regshield-sip-events';
+export const INSERTS_CHANNEL = 'regshield_inserts';
+export const INSERTS_LISTENER_APPLICATION_NAME = 'regshield-inserts';
 
-export type SipEventTable = 'failed_registrations' | 'door_knock_attempts' | 'registration_successes';
+export type AnnouncedTable = 'failed_registrations' | 'door_knock_attempts' | 'registration_successes' | 'mail_outbox';
 
 /**
- * Tells the pollers of the event tables (the ban engine, the account watch) that rows were committed, so an
- * idle instance need not open a transaction every 250 ms to find nothing. One LISTEN connection for both.
+ * Tells the pollers of these tables (the ban engine, the account watch, the outbox worker) that rows were
+ * committed, so an idle instance need not open a transaction at every tick to find nothing. One LISTEN
+ * connection for all of them: every NOTIFY in the database (the auth heartbeat's several a second among them)
+ * costs each listening connection a transaction to read the queue, so each new listener is a rent of its own.
  * While it is down a poller cannot know, and looks at every tick as before; after a reconnection every
  * subscriber is woken, since rows committed meanwhile were announced to nobody.
  */
 @Injectable()
-export class SipEventSignals implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(SipEventSignals.name);
+export class InsertSignals implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(InsertSignals.name);
   private readonly listener: PgListener;
   private readonly subscribers: Array<{ tables: ReadonlySet<string>; wake: () => void }> = [];
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     this.listener = new PgListener({
       connectionString: (dataSource.options as { url: string }).url,
-      channels: [SIP_EVENTS_CHANNEL],
-      applicationName: SIP_EVENTS_LISTENER_APPLICATION_NAME,
+      channels: [INSERTS_CHANNEL],
+      applicationName: INSERTS_LISTENER_APPLICATION_NAME,
       onNotification: (_channel, table) => {
-        for (const subscriber of this.subscribers)
+        for (const subscriber of this.subscribers) {
           if (table !== undefined && subscriber.tables.has(table)) subscriber.wake();
+        }
       },
       onReconnect: () => {
         for (const subscriber of this.subscribers) subscriber.wake();
@@ -38,7 +41,7 @@ export class SipEventSignals implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** `wake` is called for every announced insert into one of `tables` (subscribe before the bootstrap). */
-  subscribe(tables: readonly SipEventTable[], wake: () => void): void {
+  subscribe(tables: readonly AnnouncedTable[], wake: () => void): void {
     this.subscribers.push({ tables: new Set(tables), wake });
   }
 
