@@ -5,6 +5,14 @@ import { mailTo, sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(90_000);
 
+/** Transactions committed or rolled back in the test's database so far (every connection's, flushed ones). */
+async function transactions(t: TestApp): Promise<number> {
+  const { rows } = await t.db.query<{ n: string }>(
+    `SELECT (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Number(rows[0].n);
+}
+
 /** Reads of the account watch's and the outbox's tables so far. */
 async function pollerReads(t: TestApp): Promise<Record<string, number>> {
   const { rows } = await t.db.query<{ relname: string; n: number }>(
@@ -24,7 +32,7 @@ async function msUntil(probe: () => Promise<boolean>, timeoutMs = 15_000): Promi
   return Date.now() - startedAt;
 }
 
-describe('An idle instance (the pollers wake on NOTIFY)', () => {
+describe('An idle instance (the pollers wake on NOTIFY, the auth heartbeat sleeps)', () => {
   const sink = new SmtpSink();
   let t: TestApp;
 
@@ -38,17 +46,20 @@ describe('An idle instance (the pollers wake on NOTIFY)', () => {
     await sink.stop();
   });
 
-  it('neither looks at the event tables, the account watch nor the outbox every tick', async () => {
+  it('neither looks at the event tables, the account watch nor the outbox every tick, nor sends heartbeats', async () => {
     // A backend's counters reach pg_stat_database up to 10 s after its transactions (when it next idles):
-    // the start's own work must be counted before the window opens.
+    // the start's own work, and the heartbeats of its first 10 s, must be counted before the window opens.
     await sleep(22_000);
-    const readsBefore = await pollerReads(t);
+    const [xactsBefore, readsBefore] = [await transactions(t), await pollerReads(t)];
     await sleep(10_000);
-    const readsAfter = await pollerReads(t);
+    const [xactsAfter, readsAfter] = [await transactions(t), await pollerReads(t)];
     // Before the wake-ups: the watch read its state 4 times a second, the outbox once (40 and 10 here); now a
     // safety look every 10 s and every 60 s.
     expect(readsAfter.sip_account_watch_state - readsBefore.sip_account_watch_state).toBeLessThanOrEqual(3);
     expect(readsAfter.mail_outbox - readsBefore.mail_outbox).toBeLessThanOrEqual(3);
+    // ~17 a second before (the engine and the watch 4 each, the outbox 1, the auth heartbeat ~6.7 sent and as
+    // many read back, the feed puller and the e-mail requests 1 each); ~3 now.
+    expect((xactsAfter - xactsBefore) / 10).toBeLessThan(5);
   });
 
   it('bans a source whose events the proxy inserted with plain SQL within the engine’s quarter second', async () => {

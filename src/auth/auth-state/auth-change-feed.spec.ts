@@ -4,6 +4,7 @@ import {
   AuthChangeFeed,
   CURRENT_FOR_MS,
   HEARTBEAT_GIVE_UP_MS,
+  HEARTBEAT_IDLE_AFTER_MS,
   HEARTBEAT_INTERVAL_MS,
 } from './auth-change-feed';
 
@@ -62,6 +63,20 @@ describe('AuthChangeFeed', () => {
   it('is current once its own heartbeat came back, and stays so while heartbeats keep coming', async () => {
     expect(feed.isCurrent()).toBe(true);
     await jest.advanceTimersByTimeAsync(CURRENT_FOR_MS * 10);
+    expect(feed.isCurrent()).toBe(true);
+  });
+
+  it('stops its heartbeats when no one asked for a while, and the first question after that restarts them', async () => {
+    const notify = jest.spyOn(listener, 'notify');
+    await jest.advanceTimersByTimeAsync(HEARTBEAT_IDLE_AFTER_MS);
+    notify.mockClear();
+    await jest.advanceTimersByTimeAsync(HEARTBEAT_IDLE_AFTER_MS);
+    expect(notify).not.toHaveBeenCalled();
+    // Idle, it cannot vouch for its cache: the asker reads the database, and a heartbeat goes out at once.
+    expect(feed.isCurrent()).toBe(false);
+    expect(notify).toHaveBeenCalledTimes(1);
+    expect(feed.isCurrent()).toBe(true);
+    await jest.advanceTimersByTimeAsync(CURRENT_FOR_MS * 2);
     expect(feed.isCurrent()).toBe(true);
   });
 

@@ -15,6 +15,13 @@ export const CURRENT_FOR_MS = 750;
 export const HEARTBEAT_INTERVAL_MS = 150;
 /** A heartbeat unanswered this long means a connection that hangs without breaking: it is dropped. */
 export const HEARTBEAT_GIVE_UP_MS = 5000;
+/**
+ * Heartbeats stop when nothing has asked isCurrent() for this long: each one is a transaction, and wakes
+ * every LISTEN connection of the database (every instance's), ~7 a second for an instance serving no one.
+ * The first request after that finds the feed not current and reads the database, as after any gap, and
+ * restarts them; the next requests are served from the cache again within a heartbeat's round trip.
+ */
+export const HEARTBEAT_IDLE_AFTER_MS = 10_000;
 
 export type Listener = Pick<PgListener, 'start' | 'stop' | 'notify' | 'dropConnection'>;
 
@@ -44,6 +51,8 @@ export class AuthChangeFeed {
   private readonly now: () => number;
   private heartbeatTimer?: NodeJS.Timeout;
   private heartbeatSentAt?: number;
+  /** When isCurrent() was last asked: heartbeats go out only while someone uses the cache. */
+  private askedAt = -Infinity;
   /** Send time of the newest heartbeat that came back; everything committed before it has arrived. */
   private confirmedUpTo = -Infinity;
 
@@ -64,8 +73,12 @@ export class AuthChangeFeed {
 
   async start(): Promise<void> {
     await this.listener.start();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer = setInterval(() => {
+      if (this.now() - this.askedAt < HEARTBEAT_IDLE_AFTER_MS) this.heartbeat();
+    }, HEARTBEAT_INTERVAL_MS);
     this.heartbeatTimer.unref();
+    // Current from the first requests on, which come as soon as the service listens.
+    this.askedAt = this.now();
     this.heartbeat();
   }
 
@@ -76,7 +89,11 @@ export class AuthChangeFeed {
   }
 
   isCurrent(): boolean {
-    return this.now() - this.confirmedUpTo < CURRENT_FOR_MS;
+    const now = this.now();
+    const current = now - this.confirmedUpTo < CURRENT_FOR_MS;
+    if (now - this.askedAt >= HEARTBEAT_IDLE_AFTER_MS) this.heartbeat();
+    this.askedAt = now;
+    return current;
   }
 
   private heartbeat(): void {
