@@ -22,6 +22,17 @@ export class AccountEmailRequestsRepository {
   }
 
   /**
+   * Whether any request is stored, held by an instance or not: one plain SELECT, outside any transaction,
+   * what an idle worker asks instead of opening one.
+   */
+  async anyWaiting(): Promise<boolean> {
+    const [{ waiting }] = await this.dataSource.query<Array<{ waiting: boolean }>>(
+      'SELECT EXISTS (SELECT 1 FROM account_email_requests) AS waiting',
+    );
+    return waiting;
+  }
+
+  /**
    * Takes the oldest request no other instance holds (FOR UPDATE SKIP LOCKED), lets `handle` act on it in
    * the same transaction and deletes it there: a request is handled once, and a failure leaves it for a
    * later try. Returns false when nothing was waiting.

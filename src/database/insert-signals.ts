@@ -7,10 +7,12 @@ import { PgListener } from './pg-listener';
 export const INSERTS_CHANNEL = 'regshield_inserts';
 export const INSERTS_LISTENER_APPLICATION_NAME = 'regshield-inserts';
 
-export type AnnouncedTable = 'failed_registrations' | 'door_knock_attempts' | 'registration_successes' | 'mail_outbox';
+export type AnnouncedTable =
+  'failed_registrations' | 'door_knock_attempts' | 'registration_successes' | 'mail_outbox' | 'account_email_requests';
 
 /**
- * Tells the pollers of these tables (the ban engine, the account watch, the outbox worker) that rows were
+ * Tells the pollers of these tables (the ban engine, the account watch, the outbox worker, the e-mail link
+ * requests) that rows were
  * committed, so an idle instance need not open a transaction at every tick to find nothing. One LISTEN
  * connection for all of them: every NOTIFY in the database (the auth heartbeat's several a second among them)
  * costs each listening connection a transaction to read the queue, so each new listener is a rent of its own.

@@ -1,13 +1,19 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The tables whose pollers sleep until told of new rows (src/database/insert-signals.ts). */
-const ANNOUNCED_TABLES = ['failed_registrations', 'door_knock_attempts', 'registration_successes', 'mail_outbox'];
+const ANNOUNCED_TABLES = [
+  'failed_registrations',
+  'door_knock_attempts',
+  'registration_successes',
+  'mail_outbox',
+  'account_email_requests',
+];
 
 /**
  * Wake-ups for the background work that used to poll these tables at every tick, idle or not (each look a
  * transaction: ~9 a second per instance with nothing happening). Each table announces its new rows on
  * `regshield_inserts` (payload: the table), whatever wrote them: the proxy's plain SQL, the ingest API, the
- * proxy's stop-time queue (its trigger inserts into the parent tables), the outbox's callers.
+ * proxy's stop-time queue (its trigger inserts into the parent tables), the outbox's and the e-mail link requests' callers.
  *
  * One notification per statement, not per row: the proxy writes its events in batches, and PostgreSQL folds
  * a transaction's identical notifications into one, so an attack adds one small NOTIFY per batch, not per
