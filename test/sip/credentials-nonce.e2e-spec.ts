@@ -1,0 +1,119 @@
+import { startTestApp, TestApp } from '../support/test-app';
+import { describeWith, missingPackages } from '../support/required-tools';
+import { sleep, waitFor } from '../support/wait';
+import {
+  createSubscriber,
+  DigestChallenge,
+  digestAuthorization,
+  KamailioInstance,
+  missingSipTools,
+  sendRawRegister,
+  startKamailio,
+} from './kamailio';
+
+/**
+ * Nonces this Kamailio did not issue, sent to the real Kamailio with the shipped config (deploy/kamailio/kamailio.cfg,
+ * route[AUTH]): the nonce a phone got before the proxy restarted (the auth module signs its nonces with a secret made
+ * at start), and one that is not a nonce at all. pv_auth_check answers both with -1, the code of an internal error
+ * (pre_auth: "Invalid nonce value received", NOT_AUTHENTICATED); the config answered them 500, so a phone
+ * re-registering after a restart failed until its own retry logic started over. They are challenged (401), like a
+ * stale nonce, and never recorded as failed registrations, whatever the user and the response.
+ */
+const DOMAIN = 'regshield.test';
+
+describeWith([missingPackages(missingSipTools())], 'Kamailio: nonces it did not issue', () => {
+  jest.setTimeout(120_000);
+  let t: TestApp;
+  let proxy: KamailioInstance;
+  let source = 0;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: {} });
+    await createSubscriber(t.db, '3301', 'restart-Secret-1', DOMAIN);
+    await createSubscriber(t.db, '3302', 'garbage-Secret-2', DOMAIN);
+    proxy = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN });
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await t?.close();
+  });
+
+  const authorization = (challenge: DigestChallenge, username: string, password: string, response?: string) =>
+    `Authorization: ${digestAuthorization({ challenge, username, password, domain: DOMAIN, response })}`;
+
+  /** one challenged REGISTER whose second request carries `credentials`, from an address of its own */
+  const register = async (username: string, credentials: (challenge: DigestChallenge) => string[]) => {
+    source += 1;
+    const result = await sendRawRegister({
+      kamailio: proxy,
+      from: `127.0.33.${source}`,
+      username,
+      domain: DOMAIN,
+      credentials,
+    });
+    expect(result.challenge).toBe(401);
+    return result.final;
+  };
+
+  const failedRows = (username: string) =>
+    t.db
+      .query<{ n: number }>('SELECT count(*)::int AS n FROM failed_registrations WHERE username = $1', [username])
+      .then((r) => r.rows[0].n);
+
+  /** rows are queued and written every 100 ms: wait past that, then count */
+  const expectFailedRows = async (username: string, expected: number) => {
+    await waitFor(async () => ((await failedRows(username)) >= expected ? true : undefined), 3000).catch(
+      () => undefined,
+    );
+    await sleep(300);
+    expect(await failedRows(username)).toBe(expected);
+  };
+
+  it('challenges the nonce a phone got before Kamailio restarted, then registers it with the new one', async () => {
+    let before: DigestChallenge | undefined;
+    expect(
+      await register('3301', (c) => {
+        before = c;
+        return [authorization(c, '3301', 'restart-Secret-1')];
+      }),
+    ).toBe(200);
+
+    // a fresh instance on the same config, database and port: the auth module's secret is new
+    const { port } = proxy;
+    await proxy.stop();
+    proxy = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN, port });
+
+    // the right password over the old nonce, as a phone re-registers
+    expect(await register('3301', () => [authorization(before!, '3301', 'restart-Secret-1')])).toBe(401);
+    // a wrong one, or an unknown user, over the old nonce: no guess was checked, so no failure either
+    expect(await register('3301', () => [authorization(before!, '3301', 'a-Wrong-one')])).toBe(401);
+    expect(await register('3390', () => [authorization(before!, '3390', 'any-Guess')])).toBe(401);
+    // the phone answers the new challenge
+    expect(await register('3301', (c) => [authorization(c, '3301', 'restart-Secret-1')])).toBe(200);
+    await expectFailedRows('3301', 0);
+    await expectFailedRows('3390', 0);
+  });
+
+  it('challenges a nonce that is not one at all, never a server error nor a failed registration', async () => {
+    const garbage = (c: DigestChallenge, nonce: string) => ({ ...c, nonce });
+    for (const nonce of [
+      'garbage!!',
+      'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      'x',
+      '%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%',
+    ]) {
+      expect(await register('3302', (c) => [authorization(garbage(c, nonce), '3302', 'garbage-Secret-2')])).toBe(401);
+      expect(await register('3302', (c) => [authorization(garbage(c, nonce), '3302', 'a-Wrong-one')])).toBe(401);
+      expect(await register('3391', (c) => [authorization(garbage(c, nonce), '3391', 'any-Guess')])).toBe(401);
+    }
+    // the account itself is untouched
+    expect(await register('3302', (c) => [authorization(c, '3302', 'garbage-Secret-2')])).toBe(200);
+    await expectFailedRows('3302', 0);
+    await expectFailedRows('3391', 0);
+    // a response that is no digest stays a wrong password, whatever the nonce: pv_auth_check's -1 cannot tell
+    // which of the two it refused (route[AUTH_RESPONSE_MALFORMED])
+    expect(await register('3302', (c) => [authorization(garbage(c, 'garbage!!'), '3302', 'x', '')])).toBe(403);
+    await expectFailedRows('3302', 1);
+  });
+});
