@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { InsertSignals } from '../database/insert-signals';
+import { InsertSignals, WakeUps } from '../database/insert-signals';
 import { AccountMailer } from './account-mailer.service';
 import { AccountUsersRepository } from './account-users.repository';
 import { AccountEmailRequest, AccountEmailRequestsRepository } from './account-email-requests.repository';
@@ -31,9 +31,7 @@ export class AccountEmailRequestsService implements OnApplicationBootstrap, Befo
   private again = false;
   private stopping = false;
   private failing = false;
-  /** A request was stored since the last look began, or one was still stored after it. */
-  private waiting = true;
-  private lastLookStartedAt = 0;
+  private readonly wakeUps: WakeUps;
 
   constructor(
     private readonly requests: AccountEmailRequestsRepository,
@@ -41,18 +39,14 @@ export class AccountEmailRequestsService implements OnApplicationBootstrap, Befo
     private readonly mailer: AccountMailer,
     private readonly securityLog: SecurityLogService,
     @InjectConfig() private readonly config: AppConfig,
-    private readonly signals: InsertSignals,
+    signals: InsertSignals,
   ) {
-    signals.subscribe(['account_email_requests'], () => {
-      this.waiting = true;
-    });
+    this.wakeUps = new WakeUps(signals, ['account_email_requests'], RECHECK_MS);
   }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      if (this.waiting || !this.signals.listening || Date.now() - this.lastLookStartedAt >= RECHECK_MS) {
-        this.handleWaiting();
-      }
+      if (this.wakeUps.mustLook()) this.handleWaiting();
     }, this.config.mail.pollIntervalMs);
   }
 
@@ -88,17 +82,16 @@ export class AccountEmailRequestsService implements OnApplicationBootstrap, Befo
 
   private async drain(): Promise<void> {
     // A request stored from here on may be missed by this look: its notification calls for another.
-    this.waiting = false;
-    this.lastLookStartedAt = Date.now();
+    this.wakeUps.lookStarting();
     try {
       if (!(await this.requests.anyWaiting())) return;
       while (!this.stopping && (await this.requests.handleNext((request, tx) => this.handle(request, tx)))) {
         this.failing = false;
       }
-      // Only ever set here: a notification that arrived during this SELECT must not be overwritten.
-      if (await this.requests.anyWaiting()) this.waiting = true;
+      // Only ever raised here: a notification that arrived during this SELECT must not be overwritten.
+      if (await this.requests.anyWaiting()) this.wakeUps.lookAgain();
     } catch (error) {
-      this.waiting = true;
+      this.wakeUps.lookAgain();
       // The database is away: the requests wait in it, and a later look handles them. Said once per outage.
       if (!this.failing) this.logger.warn(`Cannot handle e-mail link requests: ${String(error)}`);
       this.failing = true;

@@ -60,3 +60,37 @@ export class InsertSignals implements OnApplicationBootstrap, OnApplicationShutd
     await this.listener.stop();
   }
 }
+
+/**
+ * When one poller of announced tables must look, the rule every such poller follows: a tick looks when rows
+ * were announced since its last look began (the first tick looks at whatever is there), while its LISTEN
+ * connection is down (nothing can be announced), or once `safetyLookMs` has passed since its last look, for
+ * rows no trigger announced.
+ */
+export class WakeUps {
+  private announced = true;
+  private lastLookStartedAt = 0;
+
+  constructor(
+    private readonly signals: Pick<InsertSignals, 'subscribe' | 'listening'>,
+    tables: readonly AnnouncedTable[],
+    private readonly safetyLookMs: number,
+  ) {
+    signals.subscribe(tables, () => this.lookAgain());
+  }
+
+  mustLook(now = Date.now()): boolean {
+    return this.announced || !this.signals.listening || now - this.lastLookStartedAt >= this.safetyLookMs;
+  }
+
+  /** As a look begins to read: a row announced from here on may be missed by it, and calls for another look. */
+  lookStarting(now = Date.now()): void {
+    this.announced = false;
+    this.lastLookStartedAt = now;
+  }
+
+  /** The next tick looks whatever was announced: this look failed, or left rows it could not handle yet. */
+  lookAgain(): void {
+    this.announced = true;
+  }
+}

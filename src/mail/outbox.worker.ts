@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { InsertSignals } from '../database/insert-signals';
+import { InsertSignals, WakeUps } from '../database/insert-signals';
 import { MetricsService } from '../metrics/metrics.service';
 import { MailTransport } from './mail-transport';
 import { DeliveryOutcome, OutboxRepository, QueuedMail } from './outbox.repository';
@@ -37,11 +37,9 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private running?: Promise<void>;
   private stopping = false;
   private databaseFailing = false;
-  /** A message was queued since the last look began; the first look runs whatever was announced. */
-  private announced = true;
+  private readonly wakeUps: WakeUps;
   /** When (this process's clock) the earliest pending message comes due; 0: look at the next tick. */
   private nextDueAt = 0;
-  private lastLookStartedAt = 0;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -49,11 +47,9 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly securityLog: SecurityLogService,
     private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
-    private readonly signals: InsertSignals,
+    signals: InsertSignals,
   ) {
-    signals.subscribe(['mail_outbox'], () => {
-      this.announced = true;
-    });
+    this.wakeUps = new WakeUps(signals, ['mail_outbox'], OUTBOX_RECHECK_MS);
   }
 
   onApplicationBootstrap(): void {
@@ -64,12 +60,7 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   private mustLook(): boolean {
     const now = Date.now();
-    return (
-      this.announced ||
-      !this.signals.listening ||
-      now >= this.nextDueAt ||
-      now - this.lastLookStartedAt >= OUTBOX_RECHECK_MS
-    );
+    return this.wakeUps.mustLook(now) || now >= this.nextDueAt;
   }
 
   /** Before the pool closes (TypeORM's own shutdown hook): a message being sent is finished and recorded. */
@@ -93,8 +84,7 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async drain(): Promise<void> {
     // A message queued from here on may be missed by this look: its notification calls for another.
-    this.announced = false;
-    this.lastLookStartedAt = Date.now();
+    this.wakeUps.lookStarting();
     try {
       if (await this.dueNow()) {
         while (!this.stopping) {

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditTrail, RecordAuditEvent } from '../audit/audit-trail.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { InsertSignals } from '../database/insert-signals';
+import { InsertSignals, WakeUps } from '../database/insert-signals';
 import { OutboxWorker } from '../mail/outbox.worker';
 import { BanIndexService } from '../sip-security/ban-index.service';
 import { BanService } from '../sip-security/ban.service';
@@ -41,9 +41,7 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
   private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
   private busy = false;
-  /** Successes were announced since the last look began; the first look runs whatever was announced. */
-  private announced = true;
-  private lastLookStartedAt = 0;
+  private readonly wakeUps: WakeUps;
 
   constructor(
     private readonly successes: RegistrationSuccessesRepository,
@@ -54,17 +52,15 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
     private readonly banIndex: BanIndexService,
     private readonly auditTrail: AuditTrail,
     private readonly outbox: OutboxWorker,
-    private readonly signals: InsertSignals,
+    signals: InsertSignals,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    signals.subscribe(['registration_successes'], () => {
-      this.announced = true;
-    });
+    this.wakeUps = new WakeUps(signals, ['registration_successes'], WATCH_SAFETY_LOOK_MS);
   }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      if (!this.busy && this.mustLook()) void this.evaluate();
+      if (!this.busy && this.wakeUps.mustLook()) void this.evaluate();
     }, WATCH_INTERVAL_MS);
     this.timer.unref();
   }
@@ -74,19 +70,14 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
     await this.running;
   }
 
-  private mustLook(): boolean {
-    return this.announced || !this.signals.listening || Date.now() - this.lastLookStartedAt >= WATCH_SAFETY_LOOK_MS;
-  }
-
   /** One look (after the one in progress); resolves with the alerts it raised. Tests drive the watch with it. */
   evaluate(): Promise<AlertOutcome[]> {
     const look = this.running.then(() => {
       // A success announced from here on may be missed by this look's read: it calls for another look.
-      this.announced = false;
-      this.lastLookStartedAt = Date.now();
+      this.wakeUps.lookStarting();
       return this.look().catch((error: unknown) => {
         // Whatever was announced is still to be read.
-        this.announced = true;
+        this.wakeUps.lookAgain();
         this.logger.warn(`evaluation failed: ${errorMessage(error)}`);
         return [];
       });

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { InsertSignals } from '../database/insert-signals';
+import { InsertSignals, WakeUps } from '../database/insert-signals';
 import { MetricsService } from '../metrics/metrics.service';
 import { SipBan } from '../database/entities/sip-ban.entity';
 import { BanIndexService } from './ban-index.service';
@@ -66,9 +66,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private watermark: EventWatermark = { failed: '0', knocks: '0' };
   private readonly exemptions: BanEngineExemptions[] = [];
   private evaluatedUpTo?: Date;
-  /** Events were announced since the last look began; the first look runs whatever was announced. */
-  private announced = true;
-  private lastLookStartedAt = 0;
+  private readonly wakeUps: WakeUps;
   /** The last look held the engine's lock (this instance is the one evaluating). */
   private lastLookEvaluated = false;
 
@@ -77,12 +75,10 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     private readonly bans: BanService,
     private readonly index: BanIndexService,
     private readonly metrics: MetricsService,
-    private readonly signals: InsertSignals,
+    signals: InsertSignals,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    signals.subscribe(['failed_registrations', 'door_knock_attempts'], () => {
-      this.announced = true;
-    });
+    this.wakeUps = new WakeUps(signals, ['failed_registrations', 'door_knock_attempts'], ENGINE_SAFETY_LOOK_MS);
   }
 
   /** Adds a rule that may hold back bans; to be called before the application bootstraps (onModuleInit). */
@@ -114,7 +110,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private async lookThenSchedule(): Promise<void> {
     const startedAt = Date.now();
     let banned = false;
-    if (this.mustLook(startedAt)) {
+    if (this.wakeUps.mustLook(startedAt)) {
       try {
         banned = (await this.evaluate()).length > 0;
       } catch (error) {
@@ -127,11 +123,6 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     }
     if (this.stopped) return;
     this.scheduleLook(banned ? 0 : Math.max(0, ENGINE_INTERVAL_MS - (Date.now() - startedAt)));
-  }
-
-  /** Without the LISTEN connection nothing is announced, so every tick looks, as before the wake-ups. */
-  private mustLook(now: number): boolean {
-    return this.announced || !this.signals.listening || now - this.lastLookStartedAt >= ENGINE_SAFETY_LOOK_MS;
   }
 
   private markEvaluatedUpTo(time: Date): void {
@@ -167,9 +158,8 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
   private async lookAtNewEvents(): Promise<SipBan[]> {
     // Every event committed before this moment is among those the look reads; one announced after it may not
     // be, so it calls for another look.
-    this.announced = false;
     const lookStartedAt = new Date();
-    this.lastLookStartedAt = lookStartedAt.getTime();
+    this.wakeUps.lookStarting(lookStartedAt.getTime());
     const created = await this.repository
       .inEngineTransaction(async (manager) => {
         const latest = await this.repository.findLatestEventIds(manager);
@@ -191,7 +181,7 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
       })
       .catch((error: unknown) => {
         // Whatever was announced is still to be read.
-        this.announced = true;
+        this.wakeUps.lookAgain();
         throw error;
       });
     // undefined: another instance holds the engine's lock and evaluates this tick.
