@@ -1,13 +1,14 @@
 import { startTestApp, TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 import {
   createSubscriber,
+  challengedRegisters,
   DigestChallenge,
   digestAuthorization,
+  expectFailedRegistrationRows,
   KamailioInstance,
   missingSipTools,
-  sendRawRegister,
   startKamailio,
 } from './kamailio';
 
@@ -32,7 +33,6 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: unusual Authorizat
   jest.setTimeout(120_000);
   let t: TestApp;
   let proxy: KamailioInstance;
-  let source = 0;
 
   beforeAll(async () => {
     t = await startTestApp({ env: {} });
@@ -57,36 +57,10 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: unusual Authorizat
     name = 'Authorization',
   ) => `${name}: ${digestAuthorization({ challenge, username, password, domain: DOMAIN, ...extra })}`;
 
-  /**
-   * One challenged REGISTER for `username` whose second request carries `credentials`, from an address of its own
-   * (pike counts per source); resolves with the final status after checking the challenge was a 401.
-   */
-  const register = async (username: string, credentials: (challenge: DigestChallenge) => string[]) => {
-    source += 1;
-    const result = await sendRawRegister({
-      kamailio: proxy,
-      from: `127.0.32.${source}`,
-      username,
-      domain: DOMAIN,
-      credentials,
-    });
-    expect(result.challenge).toBe(401);
-    return result.final;
-  };
+  const register = challengedRegisters(() => proxy, DOMAIN, '127.0.32');
 
-  const failedRows = (username: string) =>
-    t.db
-      .query<{ n: number }>('SELECT count(*)::int AS n FROM failed_registrations WHERE username = $1', [username])
-      .then((r) => r.rows[0].n);
-
-  /** waits for the queued rows (written every 100 ms) to reach `expected`, then checks no more come */
-  const expectFailedRows = async (username: string, expected: number) => {
-    await waitFor(async () => ((await failedRows(username)) >= expected ? true : undefined), 5000).catch(
-      () => undefined,
-    );
-    await sleep(300);
-    expect(await failedRows(username)).toBe(expected);
-  };
+  const expectFailedRows = (username: string, expected: number) =>
+    expectFailedRegistrationRows(t.db, username, expected);
 
   const failureLines = (code: number, username: string) =>
     proxy

@@ -1,13 +1,13 @@
 import { startTestApp, TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
-import { sleep, waitFor } from '../support/wait';
 import {
   createSubscriber,
+  challengedRegisters,
   DigestChallenge,
   digestAuthorization,
+  expectFailedRegistrationRows,
   KamailioInstance,
   missingSipTools,
-  sendRawRegister,
   startKamailio,
 } from './kamailio';
 
@@ -25,7 +25,6 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: nonces it did not 
   jest.setTimeout(120_000);
   let t: TestApp;
   let proxy: KamailioInstance;
-  let source = 0;
 
   beforeAll(async () => {
     t = await startTestApp({ env: {} });
@@ -42,33 +41,10 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: nonces it did not 
   const authorization = (challenge: DigestChallenge, username: string, password: string, response?: string) =>
     `Authorization: ${digestAuthorization({ challenge, username, password, domain: DOMAIN, response })}`;
 
-  /** one challenged REGISTER whose second request carries `credentials`, from an address of its own */
-  const register = async (username: string, credentials: (challenge: DigestChallenge) => string[]) => {
-    source += 1;
-    const result = await sendRawRegister({
-      kamailio: proxy,
-      from: `127.0.33.${source}`,
-      username,
-      domain: DOMAIN,
-      credentials,
-    });
-    expect(result.challenge).toBe(401);
-    return result.final;
-  };
+  const register = challengedRegisters(() => proxy, DOMAIN, '127.0.33');
 
-  const failedRows = (username: string) =>
-    t.db
-      .query<{ n: number }>('SELECT count(*)::int AS n FROM failed_registrations WHERE username = $1', [username])
-      .then((r) => r.rows[0].n);
-
-  /** rows are queued and written every 100 ms: wait past that, then count */
-  const expectFailedRows = async (username: string, expected: number) => {
-    await waitFor(async () => ((await failedRows(username)) >= expected ? true : undefined), 3000).catch(
-      () => undefined,
-    );
-    await sleep(300);
-    expect(await failedRows(username)).toBe(expected);
-  };
+  const expectFailedRows = (username: string, expected: number) =>
+    expectFailedRegistrationRows(t.db, username, expected);
 
   it('challenges the nonce a phone got before Kamailio restarted, then registers it with the new one', async () => {
     let before: DigestChallenge | undefined;

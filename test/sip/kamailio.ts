@@ -23,6 +23,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { sleep, waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const KAMAILIO_CFG = path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg');
@@ -847,4 +848,46 @@ export function sendRawRegister(opts: RawRegisterOptions): Promise<{ challenge: 
       sock.send(request(1, []), opts.kamailio.port, opts.kamailio.host);
     });
   });
+}
+
+/**
+ * sendRawRegister for a spec: each REGISTER from an address of its own, `${subnet}.1`, `.2`, … (pike counts per
+ * source), to the Kamailio `kamailio()` returns at the time (a spec may restart it); resolves with the final
+ * status after checking the first answer was a 401 challenge.
+ */
+export function challengedRegisters(
+  kamailio: () => KamailioInstance,
+  domain: string,
+  subnet: string,
+): (username: string, credentials: (challenge: DigestChallenge) => string[]) => Promise<number | null> {
+  let source = 0;
+  return async (username, credentials) => {
+    source += 1;
+    const result = await sendRawRegister({
+      kamailio: kamailio(),
+      from: `${subnet}.${source}`,
+      username,
+      domain,
+      credentials,
+    });
+    expect(result.challenge).toBe(401);
+    return result.final;
+  };
+}
+
+export async function failedRegistrationRows(db: Client, username: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM failed_registrations WHERE username = $1',
+    [username],
+  );
+  return rows[0].n;
+}
+
+/** Waits for the proxy's queued rows (written every 100 ms) to reach `expected`, then checks no more come. */
+export async function expectFailedRegistrationRows(db: Client, username: string, expected: number): Promise<void> {
+  await waitFor(async () => ((await failedRegistrationRows(db, username)) >= expected ? true : undefined), 5000).catch(
+    () => undefined,
+  );
+  await sleep(300);
+  expect(await failedRegistrationRows(db, username)).toBe(expected);
 }
