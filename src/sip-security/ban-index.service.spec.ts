@@ -131,4 +131,27 @@ describe('BanIndexService.check', () => {
     await index.reload();
     expect(index.check('192.0.2.1').banned).toBe(false);
   });
+
+  it('answers again from what it found until the indexes change or the ban found expires', async () => {
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const index = indexWith(
+        [
+          { cidr: '192.0.2.7/32', reason: 'short', expiresAt: new Date(now + 1000) },
+          { cidr: '192.0.2.0/24', reason: 'until lifted', expiresAt: null },
+        ],
+        [],
+      );
+      await index.reload();
+      expect(index.check('203.0.113.7')).toMatchObject({ banned: false });
+      expect(index.check('192.0.2.7')).toMatchObject({ banned: true, reason: 'short' });
+      index.add([{ cidr: '203.0.113.7/32', reason: 'auto', expiresAt: null }]);
+      expect(index.check('203.0.113.7')).toMatchObject({ banned: true, reason: 'auto' });
+      clock.mockReturnValue(now + 1000);
+      expect(index.check('192.0.2.7')).toMatchObject({ banned: true, reason: 'until lifted' });
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });

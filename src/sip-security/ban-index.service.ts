@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { parseIpOrUndefined } from '../common/cidr';
 import { PgListener } from '../database/pg-listener';
+import { CheckAnswers } from './check-answers';
 import { CidrIndex } from './cidr-index';
 import { SipAllowlistRepository } from './sip-allowlist.repository';
 import { IndexedBan, SipBansRepository } from './sip-bans.repository';
@@ -41,6 +42,8 @@ export const BAN_LISTENER_APPLICATION_NAME = 'regshield-bans';
 const FULL_RELOAD_INTERVAL_MS = 10 * 60_000;
 /** A burst of changes (the engine's tick, a bulk insert) is coalesced into one reload. */
 const NOTIFICATION_COALESCE_MS = 20;
+/** check/{ip} answers kept between changes of the indexes: a large attack's sources, a few MiB at most. */
+const REMEMBERED_ANSWERS = 50_000;
 
 /**
  * The active bans and the allowlist, mirrored in memory in CIDR indexes so that check/{ip} never touches
@@ -52,6 +55,7 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   private bans = new CidrIndex<IndexedBan>();
   private allowlist = new CidrIndex<true>();
   private loaded: BanSnapshot = { bans: [], allowlist: [] };
+  private readonly answers = new CheckAnswers<BanCheck>(REMEMBERED_ANSWERS);
   private readonly changeListeners: Array<(snapshot: BanSnapshot) => void> = [];
   /** Bans added since the running reload began reading, which its read may not include. */
   private addedDuringRead: IndexedBan[] = [];
@@ -98,11 +102,19 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
 
   /** Answered from memory; 422 for anything but an IPv4 or IPv6 address. */
   check(ipText: string): BanCheck {
+    const now = Date.now();
+    const remembered = this.answers.get(ipText, now);
+    if (remembered !== undefined) return remembered;
+    const answer = this.lookUp(ipText, now);
+    this.answers.remember(ipText, answer);
+    return answer;
+  }
+
+  private lookUp(ipText: string, now: number): BanCheck {
     const address = parseIpOrUndefined(ipText);
     if (address === undefined) {
       throw new UnprocessableEntityException(['ip must be an IPv4 or IPv6 address']);
     }
-    const now = Date.now();
     const allowlisted = this.allowlist.find(address) !== undefined;
     let ban: IndexedBan | undefined;
     for (const candidate of this.bans.matches(address)) {
@@ -189,6 +201,7 @@ export class BanIndexService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private notifyChange(): void {
+    this.answers.clear();
     for (const listener of this.changeListeners) listener(this.loaded);
   }
 
