@@ -11,6 +11,34 @@ function indexWith(bans: IndexedBan[], allowlist: string[]): BanIndexService {
   return new BanIndexService(banRepository, allowlistRepository, dataSource);
 }
 
+/**
+ * An index whose first read of the bans waits for `release()` and returns the bans as they were when it
+ * began; later reads return `bans` at once.
+ */
+function indexWithSlowFirstRead(): {
+  index: BanIndexService;
+  setBans: (bans: IndexedBan[]) => void;
+  release: () => void;
+} {
+  let bans: IndexedBan[] = [];
+  let release: () => void = () => undefined;
+  const slow = new Promise<void>((resolve) => (release = resolve));
+  let calls = 0;
+  const banRepository = {
+    findActiveBansForIndex: async () => {
+      calls += 1;
+      const snapshot = bans;
+      if (calls === 1) await slow;
+      return snapshot;
+    },
+  } as unknown as SipBansRepository;
+  const allowlistRepository = { findAllCidrs: () => Promise.resolve([]) } as unknown as SipAllowlistRepository;
+  const index = new BanIndexService(banRepository, allowlistRepository, {
+    options: { url: 'postgresql://unused' },
+  } as unknown as DataSource);
+  return { index, setBans: (next) => (bans = next), release: () => release() };
+}
+
 const inOneHour = () => new Date(Date.now() + 3600_000);
 
 describe('BanIndexService.check', () => {
@@ -64,24 +92,9 @@ describe('BanIndexService.check', () => {
   });
 
   it('never lets an older reload overwrite a newer one', async () => {
-    let bans: IndexedBan[] = [];
-    let release: () => void = () => undefined;
-    const slow = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const banRepository = {
-      findActiveBansForIndex: async () => {
-        calls += 1;
-        const snapshot = bans;
-        if (calls === 1) await slow;
-        return snapshot;
-      },
-    } as unknown as SipBansRepository;
-    const allowlistRepository = { findAllCidrs: () => Promise.resolve([]) } as unknown as SipAllowlistRepository;
-    const index = new BanIndexService(banRepository, allowlistRepository, {
-      options: { url: 'postgresql://unused' },
-    } as unknown as DataSource);
+    const { index, setBans, release } = indexWithSlowFirstRead();
     const first = index.reload();
-    bans = [{ cidr: '192.0.2.1/32', reason: 'new', expiresAt: null }];
+    setBans([{ cidr: '192.0.2.1/32', reason: 'new', expiresAt: null }]);
     const second = index.reload();
     release();
     await Promise.all([first, second]);
@@ -103,22 +116,7 @@ describe('BanIndexService.check', () => {
   });
 
   it('keeps a ban added while a reload reads, which that read may miss, but not past the next reload', async () => {
-    let bans: IndexedBan[] = [];
-    let release: () => void = () => undefined;
-    const slow = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const banRepository = {
-      findActiveBansForIndex: async () => {
-        calls += 1;
-        const snapshot = bans;
-        if (calls === 1) await slow;
-        return snapshot;
-      },
-    } as unknown as SipBansRepository;
-    const allowlistRepository = { findAllCidrs: () => Promise.resolve([]) } as unknown as SipAllowlistRepository;
-    const index = new BanIndexService(banRepository, allowlistRepository, {
-      options: { url: 'postgresql://unused' },
-    } as unknown as DataSource);
+    const { index, setBans, release } = indexWithSlowFirstRead();
     const reading = index.reload();
     const added = { cidr: '192.0.2.1/32', reason: 'auto', expiresAt: inOneHour() };
     index.add([added]);
@@ -127,7 +125,7 @@ describe('BanIndexService.check', () => {
     expect(index.check('192.0.2.1').banned).toBe(true);
     expect(index.snapshot().bans).toEqual([added]);
     // lifted meanwhile: the next read no longer has it, nor does the index
-    bans = [];
+    setBans([]);
     await index.reload();
     expect(index.check('192.0.2.1').banned).toBe(false);
   });
