@@ -126,8 +126,15 @@ describe('LockoutService', () => {
   });
 
   it("starts the account's count over after a login without a known device only", () => {
-    expect(service(10).successStartsAccountCountOver(device)).toBe(false);
-    expect(service(10).successStartsAccountCountOver(undefined)).toBe(true);
+    expect(service(10).loginRecordOf(device).startFailuresOver).toBe(false);
+    expect(service(10).loginRecordOf(undefined).startFailuresOver).toBe(true);
+  });
+
+  it('has the sign-in refused, as it writes, by the lock isLocked holds it to: none when lockout is off', () => {
+    expect(service(10).loginRecordOf(undefined).refusedWhileLocked).toBe('account');
+    expect(service(10).loginRecordOf(device).refusedWhileLocked).toEqual({ deviceId: 'device-id' });
+    expect(service(0).loginRecordOf(undefined).refusedWhileLocked).toBeUndefined();
+    expect(service(0).loginRecordOf(device).refusedWhileLocked).toBeUndefined();
   });
 
   it("ends the devices' locks before the account's, in the order a sign-in writes them, audited in one transaction", async () => {

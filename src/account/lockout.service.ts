@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { LoginRecord } from '../auth/users.repository';
 import { User } from '../database/entities/user.entity';
 import { Transactions } from '../database/transactions';
 import { KnownDevice, KnownDevicesRepository } from '../devices/known-devices.repository';
@@ -15,7 +16,8 @@ import { LockoutRepository } from './lockout.repository';
  * Account lockout: ACCOUNT_LOCKOUT_MAX_FAILURES consecutive failures (wrong password at login, wrong
  * current password on change, wrong second factor, wrong password or code when turning it off) lock the
  * account for a time that doubles with each lock until a login succeeds. The state lives in the users row, so every instance shares it and a
- * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked).
+ * restart keeps it. While locked, login answers as for a wrong password (LoginService asks isLocked, and the
+ * sign-in's write of the users row asks again: loginRecordOf).
  *
  * A login from a known device of the account (one that signed in to it before: src/devices) is exempt
  * from the account's lock, so that a stranger's failures cannot lock the owner out; its own failures count
@@ -92,13 +94,19 @@ export class LockoutService {
   }
 
   /**
-   * Whether a successful login starts over the account's failure count and lock-time growth: it starts over
-   * the ones it was held to, the account's, or a known device's (those start over as KnownDevicesService
-   * remembers the sign-in). The owner signing in from a known device says nothing about strangers' guesses,
-   * so the account's count and any lock in force stay as they are.
+   * What a successful sign-in writes to the user's row (UsersRepository.recordLogin). The account's failure
+   * count and lock-time growth start over if it was held to them, the account's, or else a known device's
+   * (those start over as KnownDevicesService remembers the sign-in): the owner signing in from a known device
+   * says nothing about strangers' guesses, so the account's count and any lock in force stay as they are.
+   *
+   * And the lock it was held to, the same as isLocked's, is checked again in that write, the sign-in's last:
+   * the login read the account and device before the password (or passkey) was verified, and a lock that
+   * landed since, from concurrent guesses, still refuses it.
    */
-  successStartsAccountCountOver(device: KnownDevice | undefined): boolean {
-    return device === undefined;
+  loginRecordOf(device: KnownDevice | undefined): LoginRecord {
+    const refusedWhileLocked =
+      this.config.lockout.maxFailures === 0 ? undefined : device ? { deviceId: device.id } : 'account';
+    return { startFailuresOver: device === undefined, refusedWhileLocked };
   }
 
   /**

@@ -12,7 +12,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from './access-token.service';
 import { LoginService } from './login.service';
 import { hashPassword } from './password-hasher';
-import { UsersRepository } from './users.repository';
+import { LoginRecord, UsersRepository } from './users.repository';
 
 describe('LoginService', () => {
   const ip = '192.0.2.1';
@@ -31,9 +31,13 @@ describe('LoginService', () => {
   const lockout = {
     isLocked: (user: User, device?: KnownDevice) => (device ?? user).lockedUntil !== null,
     recordFailure: jest.fn(() => Promise.resolve()),
-    successStartsAccountCountOver: (device: KnownDevice | undefined) => device === undefined,
+    loginRecordOf: (device: KnownDevice | undefined): LoginRecord => ({
+      startFailuresOver: device === undefined,
+      refusedWhileLocked: device ? { deviceId: device.id } : 'account',
+    }),
   };
-  const recordLogin = jest.fn((_id: string, _startFailuresOver: boolean, _tx: EntityManager) => Promise.resolve());
+  /** Writes the user's row unless told the lock landed meanwhile (mockResolvedValueOnce(false)). */
+  const recordLogin = jest.fn((_id: string, _record: LoginRecord, _tx: EntityManager) => Promise.resolve(true));
   const lastUsedAt = new Date();
   /** A known device of the user, as the login's query finds it. */
   const deviceOf = (userId: string, lockedUntil: Date | null = null): KnownDevice => ({
@@ -147,7 +151,11 @@ describe('LoginService', () => {
     expect(open).toHaveBeenCalledWith('active-id', { ip, userAgent: 'curl/8' }, 'device-of-active-id', tx);
     expect(log).toHaveBeenCalledWith('login_succeeded', { ip, email: 'active@example.com', user_id: 'active-id' });
     // No known device: the account's failure count starts over, in the login's own write.
-    expect(recordLogin).toHaveBeenCalledWith('active-id', true, tx);
+    expect(recordLogin).toHaveBeenCalledWith(
+      'active-id',
+      { startFailuresOver: true, refusedWhileLocked: 'account' },
+      tx,
+    );
   });
 
   it('counts a wrong password toward the lockout, and an unknown e-mail toward nothing', async () => {
@@ -167,6 +175,24 @@ describe('LoginService', () => {
     expect(recordLogin).not.toHaveBeenCalled();
     expect(issue).not.toHaveBeenCalled();
   });
+
+  it.each([
+    ['the account', undefined, 'account_locked', {}],
+    ['a known device', 'device-of-active-id', 'device_locked', { device_id: 'device-id' }],
+  ])(
+    'answers as a lock when %s got locked while the password was verified: the sign-in is rolled back, unlogged',
+    async (_, deviceCookie, reason, deviceFields) => {
+      recordLogin.mockResolvedValueOnce(false);
+      await expect(
+        service.login({ email: 'active@example.com', password: 'Right1234' }, { ip, deviceCookie }),
+      ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
+      expect(log).toHaveBeenCalledWith('login_failed', { ip, email: 'active@example.com', reason, ...deviceFields });
+      expect(log).not.toHaveBeenCalledWith('login_succeeded', expect.anything());
+      expect(knownDevices.logNewDevice).not.toHaveBeenCalled();
+      expect(lockout.recordFailure).not.toHaveBeenCalled();
+      expect(issue).not.toHaveBeenCalled();
+    },
+  );
 
   it('with EMAIL_VERIFICATION=required answers 403 Email not verified, only after the right password', async () => {
     config.accountEmail.verification = 'required';
@@ -278,7 +304,11 @@ describe('LoginService', () => {
     ).rejects.toEqual(new UnauthorizedException('Incorrect email or password'));
     expect(lockout.recordFailure).toHaveBeenCalledWith(users.get('locked@example.com'), ip, device);
     // The owner's success from a known device leaves the account's count (strangers' guesses) as it is.
-    expect(recordLogin).toHaveBeenCalledWith('locked-id', false, tx);
+    expect(recordLogin).toHaveBeenCalledWith(
+      'locked-id',
+      { startFailuresOver: false, refusedWhileLocked: { deviceId: 'device-id' } },
+      tx,
+    );
   });
 
   it("answers a locked device as a wrong password even with the right one, whatever the account's state", async () => {

@@ -20,6 +20,16 @@ export const INCORRECT_CREDENTIALS = 'Incorrect email or password';
 export const SECOND_FACTOR_REQUIRED = 'Second factor required';
 export const INVALID_SECOND_FACTOR = 'Invalid second factor';
 
+/**
+ * LoginService.signIn's refusal when the lock the sign-in is held to (the account's, or its known device's)
+ * landed after the caller read it as open: nothing was written, and the caller answers as it answers a lock.
+ */
+export class LockedAtSignInError extends Error {
+  constructor(readonly reason: 'account_locked' | 'device_locked') {
+    super(`Sign-in refused: ${reason}`);
+  }
+}
+
 /** Where a login comes from: the client address, its User-Agent, and the device cookie it sent, if any. */
 export interface LoginClient {
   ip: string;
@@ -56,7 +66,8 @@ export class LoginService {
    * every case, so all three cost the same); 403 for an inactive user, then for an unverified address when
    * EMAIL_VERIFICATION=required, only after the right password. A request from a known device of the
    * account (its device cookie) is held to that device's lock instead of the account's (LockoutService).
-   * The device is looked for with the user, in one query, before the password is verified.
+   * The device is looked for with the user, in one query, before the password is verified; a lock that lands
+   * while the password is verified still refuses the login, as signIn checks it again in its last write.
    */
   async login(dto: LoginDto, client: LoginClient): Promise<LoginResult> {
     const { ip } = client;
@@ -64,20 +75,34 @@ export class LoginService {
     const passwordMatches = await verifyPassword(user?.hashedPassword ?? (await this.dummyHash), dto.password);
     const locked = user !== null && this.lockout.isLocked(user, device);
     if (!user || !passwordMatches || locked) {
-      const reason = !user ? 'unknown_email' : !locked ? 'wrong_password' : device ? 'device_locked' : 'account_locked';
-      this.securityLog.log('login_failed', { ip, email: dto.email, reason, ...deviceField(device) });
+      const reason = !user ? 'unknown_email' : !locked ? 'wrong_password' : lockReason(device);
+      this.logFailure(dto.email, ip, reason, device);
       if (user && !passwordMatches) await this.lockout.recordFailure(user, ip, device);
       throw new UnauthorizedException(INCORRECT_CREDENTIALS);
     }
     if (user.mfaEnabled) await this.checkSecondFactor(user, dto.otp, ip, device);
-    return this.signIn(user, client, device);
+    try {
+      return await this.signIn(user, client, device);
+    } catch (error) {
+      if (!(error instanceof LockedAtSignInError)) throw error;
+      // Locked while the password was verified (concurrent guesses): answered as a lock read before it is.
+      this.logFailure(dto.email, ip, error.reason, device);
+      throw new UnauthorizedException(INCORRECT_CREDENTIALS);
+    }
+  }
+
+  /** The `login_failed` line of a refused password login. */
+  private logFailure(email: string, ip: string, reason: string, device: KnownDevice | undefined): void {
+    this.securityLog.log('login_failed', { ip, email, reason, ...deviceField(device) });
   }
 
   /**
    * Every way of signing in ends here once the user has proven who they are (a password and second factor,
    * or a passkey): 403 for an inactive user, then for an unverified address when EMAIL_VERIFICATION=required;
    * otherwise the failure count starts over, and a new session and the device cookie are issued. `logFields`
-   * say how the user signed in, on the log lines.
+   * say how the user signed in, on the log lines. LockedAtSignInError, with nothing written, when the lock the
+   * sign-in is held to (LockoutService.isLocked's) is in force by the time it writes: the caller's read of it is
+   * older than the credential's check, and a lock that landed meanwhile must still refuse.
    */
   async signIn(
     user: User,
@@ -107,7 +132,11 @@ export class LoginService {
       const opened = await this.sessions.open(user.id, { ip, userAgent }, remembered.deviceId, tx);
       // Last, so that the user's row stays locked (concurrent logins of the account wait) only until the commit;
       // every other writer of a user's row and its devices' follows this order (KnownDevicesRepository).
-      await this.users.recordLogin(user.id, this.lockout.successStartsAccountCountOver(device), tx);
+      // The lock it is held to is checked again here, as it stands now: callers read it before the password or
+      // passkey was verified, and concurrent guesses may have locked the account or device since.
+      if (!(await this.users.recordLogin(user.id, this.lockout.loginRecordOf(device), tx))) {
+        throw new LockedAtSignInError(lockReason(device)); // rolls the transaction back: no session, no device
+      }
       return { session: opened, signedIn: remembered };
     });
     // Logged once committed: a sign-in whose transaction failed (its client got an error) must not read as one.
@@ -148,6 +177,11 @@ export class LoginService {
       throw new UnauthorizedException(INVALID_SECOND_FACTOR);
     }
   }
+}
+
+/** Why a login held to a lock in force is refused: the device's lock from a known device, else the account's. */
+export function lockReason(device: KnownDevice | undefined): 'account_locked' | 'device_locked' {
+  return device ? 'device_locked' : 'account_locked';
 }
 
 /** The known device a login came from, for its log lines (nothing when none). */

@@ -29,6 +29,16 @@ export interface NewUser {
   emailVerified?: boolean;
 }
 
+/**
+ * What a successful sign-in writes to the user's row (recordLogin): whether the account's failure count and
+ * lock growth start over, and the lock the sign-in is held to, refused if it is in force when the row is
+ * written: the account's own, a known device's (by its id), or none (lockout off).
+ */
+export interface LoginRecord {
+  startFailuresOver: boolean;
+  refusedWhileLocked: 'account' | { deviceId: string } | undefined;
+}
+
 /** The columns a User is loaded with (the lockout counts stay out, as the entity's `select: false` says). */
 const USER_COLUMNS = `id, email, full_name, status, is_superuser, created_at, updated_at, last_login_at, email_verified,
   locked_until, mfa_enabled`;
@@ -114,15 +124,32 @@ export class UsersRepository {
   /**
    * Notes a successful login; updated_at is left alone (it tracks changes to the account). With
    * `startFailuresOver`, the lockout counts (LockoutRepository's columns) start over in the same write: the
-   * row is written anyway, so clearing them costs no statement of its own.
+   * row is written anyway, so clearing them costs no statement of its own. Likewise the lock the sign-in is
+   * held to (`refusedWhileLocked`) is checked again in the same write, as it stands now, not as the login read
+   * it before the password was verified: nothing is written, and false returned, if that lock is in force (or
+   * the user is gone). The account's own lock is a condition on the row, re-checked on its newest version when
+   * the UPDATE waited for a transaction that locked the account; a known device's is read from its row, which
+   * this transaction wrote first if it wrote it (KnownDevicesRepository's lock order), else as last committed.
    */
-  async recordLogin(id: string, startFailuresOver: boolean, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.users.manager).query(
-      startFailuresOver
-        ? 'UPDATE users SET last_login_at = now(), failed_login_count = 0, lockout_count = 0 WHERE id = $1'
-        : 'UPDATE users SET last_login_at = now() WHERE id = $1',
-      [id],
+  async recordLogin(id: string, record: LoginRecord, tx: EntityManager): Promise<boolean> {
+    const { startFailuresOver, refusedWhileLocked } = record;
+    const set = startFailuresOver
+      ? 'last_login_at = now(), failed_login_count = 0, lockout_count = 0'
+      : 'last_login_at = now()';
+    const [unlessLocked, parameters] =
+      refusedWhileLocked === undefined
+        ? ['', [id]]
+        : refusedWhileLocked === 'account'
+          ? [' AND (locked_until IS NULL OR locked_until <= now())', [id]]
+          : [
+              ' AND NOT EXISTS (SELECT 1 FROM known_devices WHERE id = $2 AND locked_until > now())',
+              [id, refusedWhileLocked.deviceId],
+            ];
+    const [, affected]: [unknown, number] = await tx.query(
+      `UPDATE users SET ${set} WHERE id = $1${unlessLocked}`,
+      parameters,
     );
+    return affected === 1;
   }
 
   /**

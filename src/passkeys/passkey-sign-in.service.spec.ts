@@ -2,7 +2,7 @@ import { UnauthorizedException } from '@nestjs/common';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { SoftwarePasskey } from '../../test/support/software-authenticator';
 import { LockoutService } from '../account/lockout.service';
-import { LoginService } from '../auth/login.service';
+import { LockedAtSignInError, LoginService } from '../auth/login.service';
 import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
 import { loadConfig } from '../config/app-config';
@@ -25,7 +25,7 @@ function setUp() {
   const user = Object.assign(new User(), { id: USER_ID, email: 'a@example.com', lockedUntil: null as Date | null });
   const log = jest.fn();
   const recordFailure = jest.fn(() => Promise.resolve());
-  const signIn = jest.fn(() => Promise.resolve({ tokens: {}, deviceCookie: 'cookie' }));
+  const signIn = jest.fn((): Promise<unknown> => Promise.resolve({ tokens: {}, deviceCookie: 'cookie' }));
   let counterRace = false;
   const service = new PasskeySignInService(
     {
@@ -123,6 +123,17 @@ describe('PasskeySignInService', () => {
     await expect(service.verify(await answer(passkey), CLIENT)).rejects.toThrow(UnauthorizedException);
     expect(reasons()).toEqual(['account_locked']);
     expect(signIn).not.toHaveBeenCalled();
+  });
+
+  it('refuses, as a lock, a sign-in the account got locked during (LoginService.signIn checks it again)', async () => {
+    const { service, signIn, register, answer, reasons, recordFailure } = setUp();
+    const passkey = await register();
+    signIn.mockRejectedValueOnce(new LockedAtSignInError('account_locked'));
+    await expect(service.verify(await answer(passkey), CLIENT)).rejects.toThrow(
+      new UnauthorizedException(PASSKEY_SIGN_IN_FAILED),
+    );
+    expect(reasons()).toEqual(['account_locked']);
+    expect(recordFailure).not.toHaveBeenCalled();
   });
 
   it('refuses a challenge not handed out (or spent) without counting toward the lockout', async () => {

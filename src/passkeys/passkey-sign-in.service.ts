@@ -6,7 +6,14 @@ import {
   verifyAuthenticationResponse,
 } from '@simplewebauthn/server';
 import { LockoutService } from '../account/lockout.service';
-import { deviceField, LoginClient, LoginResult, LoginService } from '../auth/login.service';
+import {
+  deviceField,
+  LockedAtSignInError,
+  lockReason,
+  LoginClient,
+  LoginResult,
+  LoginService,
+} from '../auth/login.service';
 import { UsersRepository } from '../auth/users.repository';
 import { SecurityLogService } from '../common/security-log.service';
 import { AppConfig } from '../config/app-config';
@@ -69,7 +76,8 @@ export class PasskeySignInService {
   /**
    * 401 `Passkey sign-in failed` for every refusal of the passkey (the log line says which); 403 as at
    * login for an inactive or unverified account. A refused assertion of a known passkey counts toward the
-   * lockout as a wrong password does.
+   * lockout as a wrong password does. The lock is read before the assertion is checked, to refuse at once, and
+   * checked again as the sign-in is written (LoginService.signIn): a lock that landed in between still refuses.
    */
   async verify(dto: PasskeySignInVerifyDto, client: LoginClient): Promise<LoginResult> {
     const response = dto.credential;
@@ -82,7 +90,7 @@ export class PasskeySignInService {
     }
     const device = await this.knownDevices.recognise(client.deviceCookie, user.id);
     if (this.lockout.isLocked(user, device)) {
-      return this.refuse(client, { user, passkey, device }, device ? 'device_locked' : 'account_locked');
+      return this.refuse(client, { user, passkey, device }, lockReason(device));
     }
     const newCounter = await this.verifyAssertion(response, passkey);
     if (typeof newCounter === 'string') {
@@ -93,7 +101,13 @@ export class PasskeySignInService {
       await this.lockout.recordFailure(user, client.ip, device);
       return this.refuse(client, { user, passkey, device }, 'counter_not_increased');
     }
-    return this.logins.signIn(user, client, device, { method: 'passkey', passkey_id: passkey.id });
+    try {
+      return await this.logins.signIn(user, client, device, { method: 'passkey', passkey_id: passkey.id });
+    } catch (error) {
+      // Locked while the assertion was checked (concurrent guesses): answered as a lock read before it is.
+      if (error instanceof LockedAtSignInError) return this.refuse(client, { user, passkey, device }, error.reason);
+      throw error;
+    }
   }
 
   /** The authenticator's new signature counter, or why the assertion is refused. */
