@@ -129,7 +129,9 @@ export class UsersRepository {
    * it before the password was verified: nothing is written, and false returned, if that lock is in force (or
    * the user is gone). The account's own lock is a condition on the row, re-checked on its newest version when
    * the UPDATE waited for a transaction that locked the account; a known device's is read from its row, which
-   * this transaction wrote first if it wrote it (KnownDevicesRepository's lock order), else as last committed.
+   * this transaction wrote first if it wrote it (KnownDevicesRepository's lock order), else as last committed,
+   * through regshield_device_locked() (migration DeviceLockedFunction): a subquery would make the auth-state
+   * cache drop every user it holds at each such login (LocalWritesSubscriber reads only plain shapes).
    */
   async recordLogin(id: string, record: LoginRecord, tx: EntityManager): Promise<boolean> {
     const { startFailuresOver, refusedWhileLocked } = record;
@@ -141,10 +143,7 @@ export class UsersRepository {
         ? ['', [id]]
         : refusedWhileLocked === 'account'
           ? [' AND (locked_until IS NULL OR locked_until <= now())', [id]]
-          : [
-              ' AND NOT EXISTS (SELECT 1 FROM known_devices WHERE id = $2 AND locked_until > now())',
-              [id, refusedWhileLocked.deviceId],
-            ];
+          : [' AND NOT regshield_device_locked($2)', [id, refusedWhileLocked.deviceId]];
     const [, affected]: [unknown, number] = await tx.query(
       `UPDATE users SET ${set} WHERE id = $1${unlessLocked}`,
       parameters,

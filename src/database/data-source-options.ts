@@ -32,6 +32,7 @@ import { SipBanEvidence1764000007700 } from './migrations/1764000007700-SipBanEv
 import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
 import { WakeUpNotifications1764000008000 } from './migrations/1764000008000-WakeUpNotifications';
+import { DeviceLockedFunction1764000008100 } from './migrations/1764000008100-DeviceLockedFunction';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   SipFeeds1764000007800,
   LiveConsoleNotifications1764000007900,
   WakeUpNotifications1764000008000,
+  DeviceLockedFunction1764000008100,
 ];
 
 /**

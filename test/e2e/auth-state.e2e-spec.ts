@@ -161,14 +161,26 @@ describe('Per-request auth state: one instance (real HTTP, real PostgreSQL)', ()
     await t.http.get('/api/auth/me').set(auth(user.token)).expect(200);
   });
 
-  it("keeps every other user and session in memory through a user's login and refresh", async () => {
+  it.each([
+    ['a new device', false],
+    ['a known device (its device cookie)', true],
+  ])("keeps every other user and session in memory through a user's login from %s and refresh", async (_, known) => {
     const user = await activeUser(t, adminToken);
     const other = await activeUser(t, adminToken);
+    const first = await t.http.post('/api/auth/login').send(other.credentials).expect(200);
+    const deviceCookie = ((first.headers['set-cookie'] as unknown as string[] | undefined) ?? [])
+      .find((line) => line.startsWith('regshield_device='))
+      ?.split(';')[0];
     // Retried only for a moment when the change feed could not prove itself current (a loaded machine):
     // a login or refresh that dropped the whole cache would make the user's next request load it, every time.
     await waitFor(async () => {
       await untilServedFromMemory(t, queries, '/api/auth/me', user.token);
-      const login = await t.http.post('/api/auth/login').send(other.credentials).expect(200);
+      const request = t.http.post('/api/auth/login');
+      if (known) {
+        if (!deviceCookie) throw new Error('the first login set no device cookie');
+        request.set('Cookie', deviceCookie);
+      }
+      const login = await request.send(other.credentials).expect(200);
       await t.http
         .post('/api/auth/refresh')
         .send({ refresh_token: (login.body as { refresh_token: string }).refresh_token })
