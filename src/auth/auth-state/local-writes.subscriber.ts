@@ -13,15 +13,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A WHERE clause that starts with a test of the primary key against parameters: `id = $1`, `"id" IN ($2, $3)`, `id = ANY($1)`. */
 const BY_ID =
   /^\s*"?id"?\s*(?:=\s*\$(\d+)|=\s*any\s*\(\s*\$(\d+)\s*\)|in\s*\(\s*(\$\d+(?:\s*,\s*\$\d+)*)\s*\))([\s\S]*)$/i;
-const namePatterns = new Map<string, RegExp>();
+/** A watched table's name as it may stand in a statement, and the statement shapes read exactly, built once a table. */
+interface TablePatterns {
+  name: RegExp;
+  insert: RegExp;
+  update: RegExp;
+  delete: RegExp;
+}
+const tablePatterns = new Map<string, TablePatterns>();
 
-function namePattern(table: string): RegExp {
-  let pattern = namePatterns.get(table);
-  if (!pattern) {
-    pattern = new RegExp(`(?<![\\w$])"?${table}"?(?![\\w$])`, 'i');
-    namePatterns.set(table, pattern);
+function patternsOf(table: string): TablePatterns {
+  let patterns = tablePatterns.get(table);
+  if (!patterns) {
+    const name = `"?${table}"?`;
+    patterns = {
+      name: new RegExp(`(?<![\\w$])${name}(?![\\w$])`, 'i'),
+      insert: new RegExp(`^\\s*insert\\s+into\\s+${name}\\s*\\(`, 'i'),
+      update: new RegExp(`^\\s*update\\s+${name}\\s+set\\s`, 'i'),
+      delete: new RegExp(`^\\s*delete\\s+from\\s+${name}\\s+where\\s`, 'i'),
+    };
+    tablePatterns.set(table, patterns);
   }
-  return pattern;
+  return patterns;
 }
 
 /** A table whose rows a cache holds, by id. */
@@ -48,7 +61,7 @@ export interface WrittenRows {
  */
 export function writtenRows(sql: string, parameters: unknown, tables: readonly WatchedTable[]): WrittenRows[] {
   if (READ_ONLY.test(sql)) return [];
-  const named = tables.filter((table) => namePattern(table.name).test(sql));
+  const named = tables.filter((table) => patternsOf(table.name).name.test(sql));
   const ids = named.length === 1 ? idsWrittenIn(sql, named[0], parameters) : undefined;
   return named.map((table) => ({ table: table.name, ids: ids ?? 'any' }));
 }
@@ -56,12 +69,12 @@ export function writtenRows(sql: string, parameters: unknown, tables: readonly W
 /** The ids of the only cached rows that `sql` can change, or undefined when it is not one of the shapes read exactly. */
 function idsWrittenIn(sql: string, table: WatchedTable, parameters: unknown): string[] | undefined {
   if (OPAQUE.test(sql)) return undefined;
-  const name = `"?${table.name}"?`;
-  if (new RegExp(`^\\s*insert\\s+into\\s+${name}\\s*\\(`, 'i').test(sql)) {
+  const patterns = patternsOf(table.name);
+  if (patterns.insert.test(sql)) {
     return /\bon\s+conflict\b/i.test(sql) ? undefined : [];
   }
-  const isUpdate = new RegExp(`^\\s*update\\s+${name}\\s+set\\s`, 'i').test(sql) && !/\bfrom\b/i.test(sql);
-  const isDelete = new RegExp(`^\\s*delete\\s+from\\s+${name}\\s+where\\s`, 'i').test(sql) && !/\busing\b/i.test(sql);
+  const isUpdate = patterns.update.test(sql) && !/\bfrom\b/i.test(sql);
+  const isDelete = patterns.delete.test(sql) && !/\busing\b/i.test(sql);
   const wheres = sql.split(/\bwhere\b/i);
   if (!(isUpdate || isDelete) || /\bselect\b/i.test(sql) || wheres.length !== 2) return undefined;
   const test = BY_ID.exec(wheres[1]);
