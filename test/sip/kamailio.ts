@@ -119,6 +119,8 @@ export interface KamailioOptions {
   /** SIP_CREDENTIALS_CACHE_TTL / SIP_CREDENTIALS_RECHECK of kamailio.cfg (seconds; defaults 60 / 5) */
   credentialsCacheTtlSeconds?: number;
   credentialsRecheckSeconds?: number;
+  /** NONCE_EXPIRE of kamailio.cfg: seconds a challenge's nonce may be answered (default 300) */
+  nonceExpireSeconds?: number;
   cfgPath?: string;
   /** give up waiting for the first answer after this long; default 10 s */
   startTimeoutMs?: number;
@@ -186,6 +188,7 @@ export function kamailioArgs(opts: KamailioOptions & { port: number; rpcPort: nu
   if (opts.credentialsRecheckSeconds !== undefined) {
     args.push('-A', `SIP_CREDENTIALS_RECHECK=${Math.floor(opts.credentialsRecheckSeconds)}`);
   }
+  if (opts.nonceExpireSeconds) args.push('-A', `NONCE_EXPIRE=${Math.floor(opts.nonceExpireSeconds)}`);
   return args;
 }
 
@@ -783,13 +786,20 @@ export function digestAuthorization(opts: {
   );
 }
 
+export interface RawRegisterResult {
+  challenge: number | null;
+  final: number | null;
+  /** the second answer as received (status line and headers), null without one */
+  finalReply: string | null;
+}
+
 /**
  * A REGISTER without credentials, then, with the 401's realm and nonce, a second REGISTER of the same dialog
  * carrying exactly the header lines `credentials` returns (raw UDP datagrams, so that a request no phone
  * sends, e.g. with two Authorization headers, can be sent). Resolves with both answers' status codes (null:
- * no answer within timeoutMs).
+ * no answer within timeoutMs), and the second answer's text.
  */
-export function sendRawRegister(opts: RawRegisterOptions): Promise<{ challenge: number | null; final: number | null }> {
+export function sendRawRegister(opts: RawRegisterOptions): Promise<RawRegisterResult> {
   const from = opts.from ?? '127.0.0.1';
   const sock = dgram.createSocket(from.includes(':') ? 'udp6' : 'udp4');
   const tag = Math.random().toString(36).slice(2);
@@ -815,7 +825,7 @@ export function sendRawRegister(opts: RawRegisterOptions): Promise<{ challenge: 
     ].join('\r\n');
   };
   return new Promise((resolve) => {
-    const result: { challenge: number | null; final: number | null } = { challenge: null, final: null };
+    const result: RawRegisterResult = { challenge: null, final: null, finalReply: null };
     let timer: NodeJS.Timeout;
     const finish = () => {
       clearTimeout(timer);
@@ -840,6 +850,7 @@ export function sendRawRegister(opts: RawRegisterOptions): Promise<{ challenge: 
         sock.send(request(2, opts.credentials(challenge)), opts.kamailio.port, opts.kamailio.host);
       } else if (/^CSeq: 2 /im.test(text) && result.final === null) {
         result.final = status;
+        result.finalReply = text;
         finish();
       }
     });
@@ -860,6 +871,16 @@ export function challengedRegisters(
   domain: string,
   subnet: string,
 ): (username: string, credentials: (challenge: DigestChallenge) => string[]) => Promise<number | null> {
+  const register = challengedRegisterReplies(kamailio, domain, subnet);
+  return async (username, credentials) => (await register(username, credentials)).final;
+}
+
+/** challengedRegisters resolving with the whole result: the final status and the final answer's text. */
+export function challengedRegisterReplies(
+  kamailio: () => KamailioInstance,
+  domain: string,
+  subnet: string,
+): (username: string, credentials: (challenge: DigestChallenge) => string[]) => Promise<RawRegisterResult> {
   let source = 0;
   return async (username, credentials) => {
     source += 1;
@@ -871,7 +892,7 @@ export function challengedRegisters(
       credentials,
     });
     expect(result.challenge).toBe(401);
-    return result.final;
+    return result;
   };
 }
 
