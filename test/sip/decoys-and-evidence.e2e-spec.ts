@@ -8,6 +8,7 @@ import { ADMIN, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 import {
   createSubscriber,
+  digestAuthorization,
   freeTcpPort,
   KamailioInstance,
   missingScannerTools,
@@ -15,6 +16,7 @@ import {
   probeUntil,
   rpcUrl,
   runSipvicious,
+  sendRawRegister,
   sendUnansweredRegister,
   sipPing,
   startKamailio,
@@ -149,6 +151,28 @@ describeWith(MISSING_TOOLS, 'Decoy usernames and ban evidence with the shipped K
     expect(
       await probeUntil({ kamailio, from: attacker, domain: DOMAIN, answered: false, timeoutMs: 5000 }),
     ).not.toBeNull();
+  });
+
+  it('a decoy in the Authorization header the digest check reads, behind another realm’s, is a decoy door knock', async () => {
+    const attacker = '127.0.0.75';
+    // The To and From user is the subscriber; of the two Authorization headers the digest check reads the one for
+    // our realm (route[AUTH_ONE_HEADER]), the second here, which names a decoy. $au names the first.
+    const result = await sendRawRegister({
+      kamailio,
+      from: attacker,
+      username: SUBSCRIBER.username,
+      domain: DOMAIN,
+      credentials: (challenge) => [
+        `Authorization: ${digestAuthorization({ challenge, username: SUBSCRIBER.username, password: SUBSCRIBER.password, domain: DOMAIN, realm: 'elsewhere.example' })}`,
+        `Authorization: ${digestAuthorization({ challenge, username: 'admin', password: 'admin', domain: DOMAIN })}`,
+      ],
+    });
+    expect(result).toMatchObject({ challenge: 401, final: 403 });
+    const decoyKnocks = () => knocks(attacker).then((rows) => rows.filter((knock) => knock.reason === 'decoy'));
+    await waitFor(async () => ((await decoyKnocks()).length > 0 ? true : undefined), 3000).catch(() => undefined);
+    expect(await decoyKnocks()).toEqual([{ reason: 'decoy', to_uri: `sip:${SUBSCRIBER.username}@${DOMAIN}` }]);
+    const ban = await findBan(attacker);
+    expect(ban.reason).toBe("decoy username 'admin' touched");
   });
 
   it('svwar trying a dictionary with a decoy in it is banned on that one name', async () => {
