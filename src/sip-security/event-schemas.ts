@@ -59,7 +59,7 @@ export const DOOR_KNOCK_EVENT: SchemaObject = {
     reason: {
       ...text('unknown_domain', 64),
       description:
-        'unknown_domain, domain_mismatch, query_failure, setid_not_found, flood, username_sweep, unanswered_challenges, decoy (one bans its source), …',
+        'unknown_domain, domain_mismatch, query_failure, setid_not_found, flood, username_sweep, unanswered_challenges, decoy (one bans its source), malformed_authorization, auth_headers, …',
     },
     user_agent: text('friendly-scanner'),
   },
