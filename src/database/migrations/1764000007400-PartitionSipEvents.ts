@@ -66,14 +66,16 @@ export class PartitionSipEvents1764000007400 implements MigrationInterface {
 }
 
 /**
- * Converts one event table (a bigserial `id`, a `created_at timestamptz NOT NULL`) in place; a later event
- * table's migration calls it too (after regshield_create_event_partition() exists), then adds the table to
- * EVENT_TABLES so upkeep and retention cover it.
+ * Converts one event table (a bigserial `id`, a `created_at timestamptz NOT NULL`) in place, with its indexes,
+ * grants and triggers; a later event table's migration calls it too (after regshield_create_event_partition()
+ * exists; PartitionRegistrationSuccesses does), then adds the table to EVENT_TABLES so upkeep and retention
+ * cover it.
  */
 export async function partitionEventTable(queryRunner: QueryRunner, table: string): Promise<void> {
   const previous = `${table}_unpartitioned`;
   const indexes = await secondaryIndexDefinitions(queryRunner, table);
   const grants = await grantStatements(queryRunner, table);
+  const triggers = await triggerStatements(queryRunner, table);
   // The first daily partition: the oldest row's day, at most DAILY_PARTITIONS_BACK days back, at the latest today.
   const [{ rows, firstDay, today }] = (await queryRunner.query(
     `SELECT counted.rows::text AS rows, clock.today::text AS today,
@@ -116,15 +118,17 @@ export async function partitionEventTable(queryRunner: QueryRunner, table: strin
   await queryRunner.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id, created_at)`);
   for (const definition of indexes) await queryRunner.query(definition);
   for (const grant of grants) await queryRunner.query(grant.replace('%TABLE%', table));
+  for (const trigger of triggers) await queryRunner.query(trigger.replace('%TABLE%', table));
   // Autovacuum analyzes the partitions, never a partitioned parent: its statistics come from here.
   await queryRunner.query(`ANALYZE ${table}`);
 }
 
-/** Back to a plain table with the primary key (id), every row kept. */
+/** Back to a plain table with the primary key (id), every row kept, its indexes, grants and triggers. */
 export async function unpartitionEventTable(queryRunner: QueryRunner, table: string): Promise<void> {
   const previous = `${table}_partitioned`;
   const indexes = await secondaryIndexDefinitions(queryRunner, table);
   const grants = await grantStatements(queryRunner, table);
+  const triggers = await triggerStatements(queryRunner, table);
   await queryRunner.query(`ALTER TABLE ${table} RENAME TO ${previous}`);
   await queryRunner.query(`CREATE TABLE ${table} (LIKE ${previous} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
   await queryRunner.query(`INSERT INTO ${table} SELECT * FROM ${previous}`);
@@ -133,6 +137,7 @@ export async function unpartitionEventTable(queryRunner: QueryRunner, table: str
   await queryRunner.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id)`);
   for (const definition of indexes) await queryRunner.query(definition);
   for (const grant of grants) await queryRunner.query(grant.replace('%TABLE%', table));
+  for (const trigger of triggers) await queryRunner.query(trigger.replace('%TABLE%', table));
 }
 
 /**
@@ -147,6 +152,25 @@ async function secondaryIndexDefinitions(queryRunner: QueryRunner, table: string
     [table],
   )) as Array<{ definition: string }>;
   return rows.map(({ definition }) => definition.replace(' ON ONLY ', ' ON '));
+}
+
+/**
+ * The table's own triggers (the wake-up announcements of WakeUpNotifications on registration_successes; none on
+ * the two tables this migration converts), as PostgreSQL prints them, and how each is enabled if not plainly:
+ * CREATE TABLE … LIKE copies no trigger, and the old table's go with it when it is dropped. Run once the rows
+ * are copied, so the copy announces nothing. A partitioned table's row triggers are cloned onto its partitions.
+ */
+async function triggerStatements(queryRunner: QueryRunner, table: string): Promise<string[]> {
+  const rows = (await queryRunner.query(
+    `SELECT pg_get_triggerdef(oid) AS definition, quote_ident(tgname) AS name, tgenabled AS enabled FROM pg_trigger
+      WHERE tgrelid = $1::regclass AND NOT tgisinternal ORDER BY tgname`,
+    [table],
+  )) as Array<{ definition: string; name: string; enabled: string }>;
+  const enabling: Record<string, string> = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' };
+  return rows.flatMap(({ definition, name, enabled }) => [
+    definition,
+    ...(enabling[enabled] ? [`ALTER TABLE %TABLE% ${enabling[enabled]} TRIGGER ${name}`] : []),
+  ]);
 }
 
 /** The table's grants to other roles (the proxy's INSERT), as GRANT statements on `%TABLE%`. */
