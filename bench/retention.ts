@@ -91,7 +91,7 @@ async function beforePartitioning(serverUrl: string): Promise<Row> {
     const started = performance.now();
     // The pass as EventRetentionService ran it on the plain table: batches in (created_at, id) order.
     const deleted = await repository.withRetentionLock(async (session) => {
-      const cutoff = await repository.findRetentionCutoff(session, RETENTION_DAYS);
+      const cutoff = await repository.findRetentionCutoff(session, { days: RETENTION_DAYS, seconds: 0 });
       let total = 0;
       let from: RetentionCursor | undefined = RETENTION_START;
       while (from) {
@@ -130,7 +130,7 @@ async function afterPartitioning(serverUrl: string): Promise<Row[]> {
     const retention = new EventRetentionService(
       new SipEventsRepository(dataSource),
       new EventPartitionsRepository(dataSource),
-      { sipEventRetentionDays: RETENTION_DAYS } as AppConfig,
+      { sipEventRetentionDays: RETENTION_DAYS, sipAccounts: { historyDays: 30, trustTtlSeconds: 86_400 } } as AppConfig,
     );
     const started = performance.now();
     const result = await retention.purgeExpiredEvents();

@@ -924,6 +924,7 @@ async function retentionPass(databaseUrl: string): Promise<{ rows: Row[]; batchP
     };
     const retention = new EventRetentionService(timedRepository, deleter.partitions, {
       sipEventRetentionDays: BIG_RETENTION_DAYS,
+      sipAccounts: { historyDays: 30, trustTtlSeconds: 86_400 },
     } as AppConfig);
     const insertsBefore = await timed(20, () => writer.events.insertFailedRegistrations(events));
     const insertsDuring: number[] = [];

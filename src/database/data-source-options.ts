@@ -33,6 +33,7 @@ import { SipFeeds1764000007800 } from './migrations/1764000007800-SipFeeds';
 import { LiveConsoleNotifications1764000007900 } from './migrations/1764000007900-LiveConsoleNotifications';
 import { WakeUpNotifications1764000008000 } from './migrations/1764000008000-WakeUpNotifications';
 import { DeviceLockedFunction1764000008100 } from './migrations/1764000008100-DeviceLockedFunction';
+import { PartitionRegistrationSuccesses1764000008200 } from './migrations/1764000008200-PartitionRegistrationSuccesses';
 
 export const ENTITIES = [User, FailedRegistration, DoorKnockAttempt, SipBan, SipAllowlistEntry, AuditEvent];
 export const MIGRATIONS = [
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   LiveConsoleNotifications1764000007900,
   WakeUpNotifications1764000008000,
   DeviceLockedFunction1764000008100,
+  PartitionRegistrationSuccesses1764000008200,
 ];
 
 /**

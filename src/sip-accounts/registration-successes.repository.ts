@@ -49,6 +49,7 @@ const HISTORY_SOURCES = 200;
 
 /**
  * registration_successes: the ingest route's inserts, and the account watch's reads (in its transaction).
+ * The table is partitioned by day like the other event tables; EventRetentionService drops its expired days.
  * SQL for the cidr operators and the per-row subqueries of the rules, which find options do not express.
  */
 @Injectable()
@@ -81,15 +82,6 @@ export class RegistrationSuccessesRepository {
         LIMIT $2`,
       [ip, limit],
     );
-  }
-
-  async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(
-      `DELETE FROM registration_successes
-        WHERE id IN (SELECT id FROM registration_successes WHERE created_at < $1 LIMIT $2)`,
-      [before, batchSize],
-    );
-    return result[1];
   }
 
   /** False when another instance holds the watch's lock (it evaluates the same rows). */

@@ -12,7 +12,6 @@ import { AccountBlocksService } from './account-blocks.service';
 import { AccountWatchService } from './account-watch.service';
 import { CountryLookupService } from './country-lookup.service';
 import { RegistrationIngestService } from './registration-ingest.service';
-import { RegistrationRetentionService } from './registration-retention.service';
 import { RegistrationSuccessesRepository } from './registration-successes.repository';
 import { RegistrationsController } from './registrations.controller';
 import { SourceAccountFactsService } from './source-account-facts.service';
@@ -32,7 +31,6 @@ import { TrustedSourcesService } from './trusted-sources.service';
     AccountAlertsRepository,
     AccountBlocksRepository,
     RegistrationIngestService,
-    RegistrationRetentionService,
     AccountAlertsService,
     AccountBlocksService,
     AccountAlertResponseService,

@@ -1,8 +1,8 @@
 import { EntityManager } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, SipAccountsConfig } from '../config/app-config';
 import { EventPartition, EventPartitionsRepository } from './event-partitions.repository';
 import { EventRetentionService } from './event-retention.service';
-import { EventTable, RetentionCursor, SipEventsRepository } from './sip-events.repository';
+import { EventTable, RetentionCursor, RetentionKeep, SipEventsRepository } from './sip-events.repository';
 
 /** One partition of a fake table: its expiry and its expired row ids, deleted in (id) order. */
 interface FakePartition extends EventPartition {
@@ -15,13 +15,19 @@ class FakeEvents {
   lockTimeouts = new Set<string>();
   readonly batches: Array<{ partition: string; from: string; size: number }> = [];
   readonly dropped: string[] = [];
-  constructor(readonly tables: Record<EventTable, FakePartition[]>) {}
+  /** The keep of each cutoff asked for, in order. */
+  readonly keeps: RetentionKeep[] = [];
+  readonly tables: Record<EventTable, FakePartition[]>;
+  constructor(tables: Partial<Record<EventTable, FakePartition[]>>) {
+    this.tables = { failed_registrations: [], door_knock_attempts: [], registration_successes: [], ...tables };
+  }
 
   withRetentionLock<T>(work: (session: EntityManager) => Promise<T>): Promise<T | undefined> {
     return this.locked ? Promise.resolve(undefined) : work({} as EntityManager);
   }
 
-  findRetentionCutoff(): Promise<string> {
+  findRetentionCutoff(session: EntityManager, keep: RetentionKeep): Promise<string> {
+    this.keeps.push(keep);
     return Promise.resolve('2026-01-01 00:00:00+00');
   }
 
@@ -50,8 +56,12 @@ class FakeEvents {
   }
 }
 
-function service(events: FakeEvents, retentionDays = 90): EventRetentionService {
-  const config = { sipEventRetentionDays: retentionDays } as AppConfig;
+function service(
+  events: FakeEvents,
+  retentionDays = 90,
+  sipAccounts: Partial<SipAccountsConfig> = { historyDays: 30, trustTtlSeconds: 86_400 },
+): EventRetentionService {
+  const config = { sipEventRetentionDays: retentionDays, sipAccounts } as AppConfig;
   return new EventRetentionService(
     events as unknown as SipEventsRepository,
     events as unknown as EventPartitionsRepository,
@@ -85,10 +95,39 @@ describe('EventRetentionService', () => {
     expect(result).toEqual({
       failed_registrations: { droppedPartitions: 2, deletedRows: 3 },
       door_knock_attempts: { droppedPartitions: 0, deletedRows: 1 },
+      registration_successes: { droppedPartitions: 0, deletedRows: 0 },
     });
     expect(events.dropped).toEqual(['failed_registrations_p20251001', 'failed_registrations_p20251002']);
     expect(events.batches.map((batch) => batch.partition)).not.toContain('failed_registrations_p20251004');
   });
+
+  it('drops the expired days of registration_successes through the same pass', async () => {
+    const events = new FakeEvents({
+      registration_successes: [
+        whole('registration_successes_archive'),
+        whole('registration_successes_p20251001'),
+        part('registration_successes_p20251002', ids(2)),
+        fresh('registration_successes_p20251003'),
+      ],
+    });
+    const result = await service(events).purgeExpiredEvents({ batchSize: 5, pauseMs: 0 });
+    expect(result?.registration_successes).toEqual({ droppedPartitions: 2, deletedRows: 2 });
+    expect(events.dropped).toEqual(['registration_successes_archive', 'registration_successes_p20251001']);
+  });
+
+  it.each([
+    // SIP_EVENT_RETENTION_DAYS, SIP_ACCOUNT_HISTORY_DAYS, SIP_TRUST_TTL: registration_successes keeps the longest.
+    [90, 30, 86_400, { days: 90, seconds: 86_400 }],
+    [7, 30, 86_400, { days: 30, seconds: 86_400 }],
+    [7, 3, 40 * 86_400, { days: 7, seconds: 40 * 86_400 }],
+  ])(
+    'keeps registration_successes %i days, or longer when the account rules read further back (%i days, %i s)',
+    async (retentionDays, historyDays, trustTtlSeconds, keep) => {
+      const events = new FakeEvents({});
+      await service(events, retentionDays, { historyDays, trustTtlSeconds }).purgeExpiredEvents();
+      expect(events.keeps).toEqual([{ days: retentionDays, seconds: 0 }, { days: retentionDays, seconds: 0 }, keep]);
+    },
+  );
 
   it('leaves a partition whose drop waited too long for its lock whole, for the next pass', async () => {
     const events = new FakeEvents({
@@ -150,6 +189,7 @@ describe('EventRetentionService', () => {
     expect(await pass).toEqual({
       failed_registrations: { droppedPartitions: 0, deletedRows: 2 },
       door_knock_attempts: { droppedPartitions: 0, deletedRows: 0 },
+      registration_successes: { droppedPartitions: 0, deletedRows: 0 },
     });
   });
 });

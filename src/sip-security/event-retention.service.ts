@@ -9,6 +9,7 @@ import {
   EventTable,
   RETENTION_START,
   RetentionCursor,
+  RetentionKeep,
   SipEventsRepository,
 } from './sip-events.repository';
 import { errorMessage } from '../common/error-message';
@@ -44,10 +45,12 @@ const DEFAULT_PACING: RetentionPacing = { batchSize: RETENTION_BATCH_SIZE, pause
 
 /**
  * SIP_EVENT_RETENTION_DAYS: removes events older than that, hourly (each instance's hour jittered by ±10 %)
- * and once soon after start; bans and the allowlist are kept. The event tables are partitioned by day: a
- * partition wholly older than the cutoff is dropped, and only the rows of partitions the cutoff falls in (its
- * day's, the DEFAULT partition's) are deleted in batches. One instance at a time (an advisory lock); a pass
- * stops between statements when the service shuts down.
+ * and once soon after start; bans, the allowlist, account alerts and blocks are kept. registration_successes
+ * keeps its rows longer when the account rules read further back: never one within SIP_ACCOUNT_HISTORY_DAYS
+ * or SIP_TRUST_TTL, whatever the retention. The event tables are partitioned by day: a partition wholly older
+ * than its table's cutoff is dropped, and only the rows of partitions the cutoff falls in (its day's, the
+ * DEFAULT partition's) are deleted in batches. One instance at a time (an advisory lock); a pass stops
+ * between statements when the service shuts down.
  */
 @Injectable()
 export class EventRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -78,18 +81,33 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
    * retention is off (0). Tests and the bench drive it directly.
    */
   purgeExpiredEvents(pacing: RetentionPacing = DEFAULT_PACING): Promise<RetentionResult | undefined> {
-    const days = this.config.sipEventRetentionDays;
-    if (days === 0) return Promise.resolve(undefined);
+    if (this.config.sipEventRetentionDays === 0) return Promise.resolve(undefined);
     const pass = this.pass.then(() =>
       this.repository.withRetentionLock(async (session) => {
-        const cutoff = await this.repository.findRetentionCutoff(session, days);
         const result = {} as RetentionResult;
-        for (const table of EVENT_TABLES) result[table] = await this.purgeTable(session, table, cutoff, pacing);
+        for (const table of EVENT_TABLES) {
+          const cutoff = await this.repository.findRetentionCutoff(session, this.keepOf(table));
+          result[table] = await this.purgeTable(session, table, cutoff, pacing);
+        }
         return result;
       }),
     );
     this.pass = pass.catch(() => undefined);
     return pass;
+  }
+
+  /**
+   * How long `table` keeps its rows: SIP_EVENT_RETENTION_DAYS; registration_successes at least as long as the
+   * account rules look back, SIP_ACCOUNT_HISTORY_DAYS (an account's known networks) and SIP_TRUST_TTL (trusted
+   * sources).
+   */
+  keepOf(table: EventTable): RetentionKeep {
+    const { sipEventRetentionDays, sipAccounts } = this.config;
+    if (table !== 'registration_successes') return { days: sipEventRetentionDays, seconds: 0 };
+    return {
+      days: Math.max(sipEventRetentionDays, sipAccounts.historyDays),
+      seconds: sipAccounts.trustTtlSeconds,
+    };
   }
 
   private async purgeTable(
@@ -144,11 +162,13 @@ export class EventRetentionService implements OnApplicationBootstrap, OnApplicat
   }
 
   private logResult(result: RetentionResult): void {
-    const days = this.config.sipEventRetentionDays;
-    for (const [table, { droppedPartitions, deletedRows }] of Object.entries(result)) {
+    for (const table of EVENT_TABLES) {
+      const { droppedPartitions, deletedRows } = result[table];
       if (droppedPartitions + deletedRows === 0) continue;
+      const { days, seconds } = this.keepOf(table);
+      const kept = seconds > days * 86_400 ? `${seconds} s` : `${days} days`;
       this.logger.log(
-        `${table}: dropped ${droppedPartitions} partitions, deleted ${deletedRows} more rows (> ${days} days)`,
+        `${table}: dropped ${droppedPartitions} partitions, deleted ${deletedRows} more rows (> ${kept})`,
       );
     }
   }

@@ -70,10 +70,18 @@ export interface TimelineCounts {
   bans: number;
 }
 
-export type EventTable = 'failed_registrations' | 'door_knock_attempts';
+export type EventTable = 'failed_registrations' | 'door_knock_attempts' | 'registration_successes';
 
-/** Every event table: each is partitioned by day, and retention and partition upkeep go through this list. */
-export const EVENT_TABLES: readonly EventTable[] = ['failed_registrations', 'door_knock_attempts'];
+/**
+ * Every event table the proxy writes: each is partitioned by day (migrations PartitionSipEvents,
+ * PartitionRegistrationSuccesses), and retention and partition upkeep go through this list.
+ * registration_successes is read and written by src/sip-accounts; retention keeps it longer (EventRetentionService).
+ */
+export const EVENT_TABLES: readonly EventTable[] = [
+  'failed_registrations',
+  'door_knock_attempts',
+  'registration_successes',
+];
 
 /** The columns of a listing, named as the entities' properties. */
 const FAILED_REGISTRATION_COLUMNS = `id::text AS id, username, domain, source_ip AS "sourceIp", source_port AS "sourcePort",
@@ -90,6 +98,12 @@ const DOOR_KNOCK_COLUMNS = `id::text AS id, source_ip AS "sourceIp", source_port
 export interface RetentionCursor {
   createdAt: string;
   id: string;
+}
+
+/** How long a table keeps its rows: `days`, or `seconds` when that is longer. */
+export interface RetentionKeep {
+  days: number;
+  seconds: number;
 }
 
 /** Before every row. */
@@ -214,11 +228,14 @@ export class SipEventsRepository {
     }
   }
 
-  /** The database's clock, as created_at is: rows created before the returned time (text) are expired. */
-  async findRetentionCutoff(session: EntityManager, retentionDays: number): Promise<string> {
+  /**
+   * The database's clock, as created_at is: rows created before the returned time (text) are expired. A row
+   * is kept `keep.days` days, and at least `keep.seconds` seconds when that is longer.
+   */
+  async findRetentionCutoff(session: EntityManager, keep: RetentionKeep): Promise<string> {
     const [{ cutoff }] = await session.query<Array<{ cutoff: string }>>(
-      `SELECT (now() - make_interval(days => $1))::text AS cutoff`,
-      [retentionDays],
+      `SELECT (now() - greatest(make_interval(days => $1), make_interval(secs => $2)))::text AS cutoff`,
+      [keep.days, keep.seconds],
     );
     return cutoff;
   }

@@ -56,6 +56,7 @@ describe('SIP events at scale (real HTTP, real PostgreSQL)', () => {
       expect(result).toEqual({
         failed_registrations: { droppedPartitions: 0, deletedRows: 12_001 },
         door_knock_attempts: { droppedPartitions: 0, deletedRows: 7 },
+        registration_successes: { droppedPartitions: 0, deletedRows: 0 },
       });
       expect(await countTagged(t, 'failed_registrations', 'expired')).toBe(0);
       expect(await countTagged(t, 'door_knock_attempts', 'expired')).toBe(0);
