@@ -1292,13 +1292,17 @@ async function metricsCostSideBySide(
   const freshOffsets = [5, 6, 7];
   while (sets.length < METRICS_SETS) {
     const fresh: ChildProcess[] = [];
+    const kinds = ['true', 'false', 'false'] as const;
     try {
-      for (const [i, metrics] of (['true', 'false', 'false'] as const).entries()) {
-        fresh.push((await startService(freshOffsets[i], { METRICS_ENABLED: metrics }, databaseUrl)).process);
+      // Started in an order rotated from set to set (the first set's began with metrics on), so that no role is
+      // always the first or last process started.
+      for (let turn = 0; turn < kinds.length; turn++) {
+        const role = (sets.length + turn) % kinds.length;
+        fresh[role] = (await startService(freshOffsets[role], { METRICS_ENABLED: kinds[role] }, databaseUrl)).process;
       }
       sets.push(await metricsSet(bearer, fresh, freshOffsets));
     } finally {
-      await Promise.all(fresh.map(stopProcess));
+      await Promise.all(fresh.filter(Boolean).map(stopProcess));
     }
   }
   const requests = (index: number) => sets.reduce((sum, set) => sum + set[index].requests, 0);
@@ -1343,7 +1347,15 @@ async function metricsSet(
   await Promise.all(instances.map((each) => autocannon({ ...options(each.port), duration: 1 })));
   for (let round = 0; round < RATIO_ROUNDS; round++) {
     const before = instances.map((each) => processCpuSeconds(each.process.pid));
-    const results = await Promise.all(instances.map((each) => autocannon(options(each.port))));
+    // The loads start in an order rotated every round, as the ratio rounds' turns are: the client's one event
+    // loop opens and serves the first one's connections first.
+    const order = instances.map((_, turn) => (round + turn) % instances.length);
+    const results: autocannon.Result[] = [];
+    await Promise.all(
+      order.map(async (i) => {
+        results[i] = await autocannon(options(instances[i].port));
+      }),
+    );
     instances.forEach((each, i) => {
       const after = processCpuSeconds(each.process.pid);
       if (failures(results[i]) > 0)
@@ -1445,11 +1457,11 @@ depend on how much CPU the client and other work leave the server.
 The metrics goal is measured apart, after those rounds: the metrics-on instance, the metrics-off one and a
 second metrics-off instance (the control) are loaded at the same time (${Math.ceil(RATIO_CONNECTIONS / 3)} connections each, ${RATIO_ROUNDS} rounds of
 ${RATIO_SECONDS} s), so that all three meet the same moments of whatever else the machine does; a set's cost is the median of
-its rounds' ratios of server CPU per request, on ÷ off, and the control's ratio shows how far two instances of one
-build differ by themselves. Since that difference belongs to each process and lasts (one of three identical
+its rounds' ratios of server CPU per request, on ÷ off (the three loads started in an order rotated every round),
+and the control's ratio shows how far two instances of one build differ by themselves. Since that difference belongs to each process and lasts (one of three identical
 instances can stay 7–10 % dearer than the others for the whole run), this is done on ${METRICS_SETS} sets of three processes
-(\`BENCH_METRICS_SETS\`; the first set is the instances above, the others are started fresh for it), and the figure is
-the median of the sets' costs.
+(\`BENCH_METRICS_SETS\`; the first set is the instances above, the others are started fresh for it, in an order rotated
+from set to set), and the figure is the median of the sets' costs.
 
 | route | requests/s (whole run) | server CPU per request | requests/s ÷ bare (median of rounds) | CPU ratio (bare ÷ route) |
 |---|---|---|---|---|
