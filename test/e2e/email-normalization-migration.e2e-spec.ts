@@ -1,27 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { hashPassword } from '../../src/auth/password-hasher';
-import { buildDataSourceOptions, MIGRATIONS } from '../../src/database/data-source-options';
+import { MIGRATIONS } from '../../src/database/data-source-options';
 import { NormalizeStoredEmails1764000006200 } from '../../src/database/migrations/1764000006200-NormalizeStoredEmails';
 import { startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase } from '../support/test-database';
-
-/** Runs `migrations` on the database, as start-up does. */
-async function migrate(url: string, migrations: typeof MIGRATIONS): Promise<void> {
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions(url),
-    migrations,
-    migrationsRun: false,
-    logging: false,
-  });
-  await dataSource.initialize();
-  try {
-    await dataSource.runMigrations({ transaction: 'each' });
-  } finally {
-    await dataSource.destroy();
-  }
-}
+import { createTestDatabase, withMigrations } from '../support/test-database';
 
 describe('Migration NormalizeStoredEmails on a database filled before normalisation', () => {
   const PASSWORD = 'Stored1234';
@@ -33,8 +16,9 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    await migrate(
+    await withMigrations(
       database.url,
+      (dataSource) => dataSource.runMigrations({ transaction: 'each' }),
       MIGRATIONS.filter((migration) => migration !== NormalizeStoredEmails1764000006200),
     );
     db = new Client({ connectionString: database.url });
@@ -64,7 +48,7 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
       warnings.push(String(message));
     });
-    await migrate(database.url, MIGRATIONS);
+    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }), MIGRATIONS);
     jest.restoreAllMocks();
   });
   afterAll(async () => {
@@ -131,7 +115,7 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
 
   it('runs once: a second start changes nothing', async () => {
     const before = await db.query('SELECT id, email FROM users ORDER BY id');
-    await migrate(database.url, MIGRATIONS);
+    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }), MIGRATIONS);
     expect((await db.query('SELECT id, email FROM users ORDER BY id')).rows).toEqual(before.rows);
   });
 });

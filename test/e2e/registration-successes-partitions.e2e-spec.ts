@@ -1,37 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, MIGRATIONS } from '../../src/database/data-source-options';
+import { MIGRATIONS } from '../../src/database/data-source-options';
 import { PartitionRegistrationSuccesses1764000008200 } from '../../src/database/migrations/1764000008200-PartitionRegistrationSuccesses';
 import { EventPartitionsService } from '../../src/sip-security/event-partitions.service';
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
 import { startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase } from '../support/test-database';
+import { createTestDatabase, dropTestRole, withMigrations } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
 const DOMAIN = 'sip.example.com';
 /** Shorter than the account rules read back: registration_successes keeps SIP_TRUST_TTL (40 days) instead. */
 const RETENTION_DAYS = 7;
 const TRUST_TTL_DAYS = 40;
-
-async function withMigrations(
-  url: string,
-  work: (dataSource: DataSource) => Promise<unknown>,
-  migrations = MIGRATIONS,
-): Promise<void> {
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions(url),
-    migrations,
-    migrationsRun: false,
-    logging: false,
-  });
-  await dataSource.initialize();
-  try {
-    await work(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
-}
 
 /** Every row as (id, a digest of the whole row), in id order. */
 async function rowDigests(db: Client, where = 'true'): Promise<Array<{ id: string; digest: string }>> {
@@ -134,10 +114,7 @@ describe('registration_successes partitioned by day (migration on a populated ta
     await t?.close();
     await db?.end();
     await database?.drop();
-    const admin = new Client({ connectionString: process.env.TEST_SERVER_URL });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${proxyRole}`);
-    await admin.end();
+    await dropTestRole(proxyRole);
   });
 
   it('keeps every row with its id and values, the watch state, and the sequence', async () => {

@@ -1,37 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, MIGRATIONS } from '../../src/database/data-source-options';
+import { MIGRATIONS } from '../../src/database/data-source-options';
 import { PartitionSipEvents1764000007400 } from '../../src/database/migrations/1764000007400-PartitionSipEvents';
 import { EventPartitionsService } from '../../src/sip-security/event-partitions.service';
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
 import { doorKnock, failedRegistration } from '../support/sip-events';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase } from '../support/test-database';
+import { createTestDatabase, dropTestRole, withMigrations } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
 const RETENTION_DAYS = 30;
-
-/** Runs `work` (migrations up, or the last one reverted) with `migrations`, as start-up and the CLI do. */
-async function withMigrations(
-  url: string,
-  work: (dataSource: DataSource) => Promise<unknown>,
-  migrations = MIGRATIONS,
-): Promise<void> {
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions(url),
-    migrations,
-    migrationsRun: false,
-    logging: false,
-  });
-  await dataSource.initialize();
-  try {
-    await work(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
-}
 
 /** Every row of a table as (id, a digest of the whole row), in id order. */
 async function rowDigests(db: Client, table: string): Promise<Array<{ id: string; digest: string }>> {
@@ -128,10 +107,7 @@ describe('SIP event tables partitioned by day (migration on a populated database
     await t?.close();
     await db?.end();
     await database?.drop();
-    const admin = new Client({ connectionString: process.env.TEST_SERVER_URL });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${proxyRole}`);
-    await admin.end();
+    await dropTestRole(proxyRole);
   });
 
   it('keeps every row, with its id and every value, in partitioned tables', async () => {

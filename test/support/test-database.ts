@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions, MIGRATIONS } from '../../src/database/data-source-options';
 
 function serverUrl(): string {
   const url = process.env.TEST_SERVER_URL;
@@ -29,4 +31,35 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await client.end();
     },
   };
+}
+
+/** Drops a role a test created on the test server (roles belong to the server, not to the test's database). */
+export async function dropTestRole(role: string): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Runs `work` (migrations up, or the last one reverted) with `migrations` on the database, as start-up and the CLI do. */
+export async function withMigrations(
+  url: string,
+  work: (dataSource: DataSource) => Promise<unknown>,
+  migrations = MIGRATIONS,
+): Promise<void> {
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(url),
+    migrations,
+    migrationsRun: false,
+    logging: false,
+  });
+  await dataSource.initialize();
+  try {
+    await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
 }
