@@ -1,6 +1,7 @@
 import { freshStep, totpCode } from '../support/totp';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
-import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN, closeAll, credentials, startTestApp, TestApp } from '../support/test-app';
+import { registerUser } from '../support/sign-ins';
 import { createTestDatabase } from '../support/test-database';
 import { eventually, waitFor } from '../support/wait';
 
@@ -18,12 +19,6 @@ const LOCKOUT = {
   EMAIL_VERIFICATION: 'off',
   MAIL_POLL_INTERVAL_MS: '100',
 };
-
-async function register(t: TestApp) {
-  const user = newUser();
-  const created = await t.http.post('/api/auth/register').send(user).expect(201);
-  return { ...user, id: created.body.id as string };
-}
 
 function wrongLogin(t: TestApp, email: string) {
   return t.http.post('/api/auth/login').send({ email, password: 'Wrong1234' });
@@ -59,7 +54,7 @@ describe('Account lockout', () => {
   });
 
   it('locks after MAX failures: the right password then gets exactly the wrong-password answer', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const wrongBody = await failLogins(t, user.email, 3);
     const locked = await t.http.post('/api/auth/login').send(credentials(user)).expect(401);
     expect(locked.body).toEqual(wrongBody);
@@ -75,7 +70,7 @@ describe('Account lockout', () => {
   });
 
   it('e-mails the owner with a reset link; resetting unlocks at once', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await failLogins(t, user.email, 3);
     const [mail] = await sink.waitFor(user.email);
     expect(mail.subject).toBe('[regshield] Your account was locked');
@@ -88,7 +83,7 @@ describe('Account lockout', () => {
   });
 
   it('doubles the lock time for a second lock without a success in between', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     /** The lock's length in seconds, bracketed by the times just before and after the locking request. */
     const lock = async () => {
       await failLogins(t, user.email, 2);
@@ -108,7 +103,7 @@ describe('Account lockout', () => {
   });
 
   it('does not count failures while locked, and lets the right password in once the lock ends', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await failLogins(t, user.email, 3);
     await failLogins(t, user.email, 5);
     await waitFor(async () => ((await adminView(t, user.id)).locked_until === null ? true : undefined), 10_000);
@@ -116,7 +111,7 @@ describe('Account lockout', () => {
   });
 
   it('starts the count over after a successful login', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await failLogins(t, user.email, 2);
     await t.login(user.email, user.password);
     await failLogins(t, user.email, 2);
@@ -124,7 +119,7 @@ describe('Account lockout', () => {
   });
 
   it('counts a wrong current password on change toward the lockout', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const token = await t.login(user.email, user.password);
     for (let attempt = 0; attempt < 3; attempt += 1) {
       await t.http
@@ -138,7 +133,7 @@ describe('Account lockout', () => {
 
   /** A new user with a TOTP second factor enabled with the code of the step before `step`. */
   async function registerWithTotp(step: number) {
-    const user = await register(t);
+    const user = await registerUser(t);
     const token = await t.login(user.email, user.password);
     const setup = await t.http.post('/api/auth/mfa/totp/setup').set('Authorization', `Bearer ${token}`).expect(200);
     const secret = setup.body.secret as string;
@@ -203,7 +198,7 @@ describe('Account lockout', () => {
   });
 
   it('admin unlock: 204, the user logs in again at once, logged; unknown user 404; non-admin 403', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await failLogins(t, user.email, 3);
     await t.http.post('/api/auth/login').send(credentials(user)).expect(401);
     const adminToken = await t.login(ADMIN.email, ADMIN.password);
@@ -211,7 +206,7 @@ describe('Account lockout', () => {
       .delete('/api/admin/users/00000000-0000-4000-8000-000000000000/lockout')
       .set('Authorization', `Bearer ${adminToken}`)
       .expect(404);
-    const other = await register(t);
+    const other = await registerUser(t);
     const otherToken = await t.login(other.email, other.password);
     await t.http.delete(`/api/admin/users/${user.id}/lockout`).set('Authorization', `Bearer ${otherToken}`).expect(403);
     await t.http.delete(`/api/admin/users/${user.id}/lockout`).set('Authorization', `Bearer ${adminToken}`).expect(204);
@@ -222,7 +217,7 @@ describe('Account lockout', () => {
   });
 
   it('is shared by concurrent failures: exactly one lock, one e-mail', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await Promise.all(Array.from({ length: 6 }, () => wrongLogin(t, user.email).expect(401)));
     await sink.waitFor(user.email);
     const locks = t.securityEvents().filter((event) => event.event === 'account_locked' && event.user_id === user.id);
@@ -240,7 +235,7 @@ describe('Account lockout across a restart', () => {
     try {
       const env = { ...LOCKOUT, ACCOUNT_LOCKOUT_TIME: '600' };
       first = await startTestApp({ databaseUrl: database.url, env });
-      const user = await register(first);
+      const user = await registerUser(first);
       await failLogins(first, user.email, 3);
       await first.close();
       second = await startTestApp({ databaseUrl: database.url, env });

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
-import { ADMIN, credentials, newUser, TestApp, useTestApp } from '../support/test-app';
+import { ADMIN, credentials, TestApp, useTestApp } from '../support/test-app';
+import { deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { eventually } from '../support/wait';
 
@@ -22,22 +23,8 @@ const ENV = {
 /** The advisory lock a sign-in waits for once it has opened its session, while the test holds it. */
 const SIGN_IN_GATE = 7_200_101;
 
-async function register(t: TestApp) {
-  const user = newUser();
-  const created = await t.http.post('/api/auth/register').send(user).expect(201);
-  return { ...user, id: created.body.id as string };
-}
-
 function login(t: TestApp, body: Record<string, string>, cookie: string) {
   return t.http.post('/api/auth/login').set('Cookie', cookie).send(body);
-}
-
-/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
-function deviceCookieOf(response: Response): string {
-  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  const line = lines.find((candidate) => candidate.startsWith('regshield_device='));
-  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
-  return line.split(';')[0];
 }
 
 /** How many of the app's connections wait for a row another transaction holds (the gate's wait left out). */
@@ -70,26 +57,12 @@ async function signInAlongside(
   signIn: () => Promise<Response>,
   other: () => Promise<Response>,
 ): Promise<[Response, Response]> {
-  const gate = new Client({ connectionString: t.databaseUrl });
-  await gate.connect();
-  try {
-    await gate.query('SELECT pg_advisory_lock($1)', [SIGN_IN_GATE]);
-    // A supertest request is sent once something awaits it: now.
-    const signedIn = Promise.resolve(signIn());
-    await eventually(async () => {
-      const { rows } = await gate.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-      );
-      return rows[0].n === 1;
-    });
+  const { answer, meanwhile } = await holdAtGate(t, SIGN_IN_GATE, signIn, async (gate) => {
     const otherDone = Promise.resolve(other());
     await eventually(async () => (await waitingForRows(gate)) === 1);
-    await gate.query('SELECT pg_advisory_unlock($1)', [SIGN_IN_GATE]);
-    return await Promise.all([signedIn, otherDone]);
-  } finally {
-    await gate.end();
-  }
+    return { otherDone };
+  });
+  return [answer, await meanwhile.otherDone];
 }
 
 describe("Lock order of a user's row and its devices' rows", () => {
@@ -109,7 +82,7 @@ describe("Lock order of a user's row and its devices' rows", () => {
   });
 
   it("lets an admin's unlock and the owner's sign-in from a device both succeed when they meet", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await deviceWithAFailure(t, user);
     const adminToken = await t.login(ADMIN.email, ADMIN.password);
 
@@ -131,7 +104,7 @@ describe("Lock order of a user's row and its devices' rows", () => {
   });
 
   it("lets a password reset and the owner's sign-in from a device both succeed when they meet", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await deviceWithAFailure(t, user);
     await t.http.post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
     const { token } = linkIn((await sink.waitFor(user.email))[0], '/reset-password');

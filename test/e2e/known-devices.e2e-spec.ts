@@ -1,8 +1,9 @@
 import { Client } from 'pg';
-import { Response } from 'supertest';
+
 import { KnownDevicesService, MAX_KNOWN_DEVICES_PER_USER } from '../../src/devices/known-devices.service';
 import { NEW_DEVICE_LOCK_KEY } from '../../src/devices/known-devices.repository';
-import { ADMIN, closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { ADMIN, closeAll, credentials, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { deviceCookieLine, deviceCookieOf, registerUser } from '../support/sign-ins';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { createTestDatabase } from '../support/test-database';
 import { eventually } from '../support/wait';
@@ -21,25 +22,6 @@ const ENV = {
   PUBLIC_URL: 'https://shield.example',
 };
 const INCORRECT = { statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' };
-
-async function register(t: TestApp) {
-  const user = newUser();
-  const created = await t.http.post('/api/auth/register').send(user).expect(201);
-  return { ...user, id: created.body.id as string };
-}
-
-/** The `Set-Cookie` line of the device cookie in a response, if any. */
-function deviceCookieLine(response: Response): string | undefined {
-  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  return lines.find((line) => line.startsWith('regshield_device='));
-}
-
-/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
-function deviceCookieOf(response: Response): string {
-  const line = deviceCookieLine(response);
-  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
-  return line.split(';')[0];
-}
 
 function login(t: TestApp, body: Record<string, string>, cookie?: string) {
   const request = t.http.post('/api/auth/login');
@@ -65,7 +47,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url, MAIL_POLL_INTERVAL_MS: '100' } }));
 
   it('sets a long-lived, HttpOnly, SameSite=Strict cookie for the login route on a successful sign-in only', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     expect(deviceCookieLine(await login(t, { email: user.email, password: 'Wrong1234' }))).toBeUndefined();
     const line = deviceCookieLine(await login(t, credentials(user)).expect(200))!;
     const attributes = line.split(';').map((part) => part.trim());
@@ -79,7 +61,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("lets the owner's device sign in while a stranger's failures keep the account locked to everyone else", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const ownerDevice = await signInDevice(t, user);
 
     // A stranger, from anywhere, without the cookie: three wrong passwords lock the account.
@@ -104,7 +86,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("leaves strangers' count alone when the owner signs in from a known device", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const ownerDevice = await signInDevice(t, user);
     await failLogins(t, user.email, 2);
     await login(t, credentials(user), ownerDevice).expect(200);
@@ -113,7 +95,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("writes a known device's sign-in only when it changes the row: failures to start over, another client, a minute gone", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await signInDevice(t, user);
     const device = async () =>
       (
@@ -144,7 +126,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("counts the failures of the owner's device on that device alone: it locks, the account and other devices do not", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await signInDevice(t, user);
     const phone = await signInDevice(t, user);
     expect(phone).not.toBe(laptop);
@@ -173,7 +155,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("ends the device's lock with a password reset", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await signInDevice(t, user);
     await failLogins(t, user.email, 3, laptop);
     await login(t, credentials(user), laptop).expect(401);
@@ -184,8 +166,8 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("treats a forged or altered cookie, or another account's, as no cookie at all", async () => {
-    const user = await register(t);
-    const other = await register(t);
+    const user = await registerUser(t);
+    const other = await registerUser(t);
     const ownerDevice = await signInDevice(t, user);
     const otherDevice = await signInDevice(t, other);
 
@@ -211,7 +193,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it('remembers at most 50 devices per account: a new one forgets the least recently used, the others stay', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const database = new Client({ connectionString: t.databaseUrl });
     await database.connect();
     try {
@@ -240,7 +222,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   });
 
   it("makes a new device's sign-in wait for its account's new-device lock, never a known device's", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const laptop = await signInDevice(t, user);
     // The test holds the account's new-device lock, as a new device's sign-in does until its commit.
     const holder = new Client({ connectionString: t.databaseUrl });
@@ -271,7 +253,7 @@ describe('The prune of unused devices', () => {
   const t = useTestApp(() => ({ env: { ...ENV, DEVICE_COOKIE_TTL: '86400' } }));
 
   it('deletes devices unused past DEVICE_COOKIE_TTL but skips, without waiting, one whose row a transaction holds', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await signInDevice(t, user);
     await signInDevice(t, user);
     await t.db.query(`UPDATE known_devices SET last_used_at = now() - interval '2 days' WHERE user_id = $1`, [user.id]);
@@ -304,7 +286,7 @@ describe('Device cookies across a restart', () => {
     let second: TestApp | undefined;
     try {
       first = await startTestApp({ databaseUrl: database.url, env: ENV });
-      const user = await register(first);
+      const user = await registerUser(first);
       const ownerDevice = await signInDevice(first, user);
       await failLogins(first, user.email, 3);
       await first.close();
@@ -354,7 +336,7 @@ describe('Device cookies with two instances on one database', () => {
 
   it('answers every one of simultaneous new-device logins to one account past its limit, and keeps it to the limit', async () => {
     const apps = [first!, second!];
-    const user = await register(apps[0]);
+    const user = await registerUser(apps[0]);
     await signInDevice(apps[0], user);
     // 100 more devices used 1..100 minutes ago, inserted oldest first as time would have: past the 50 kept,
     // so that every trim forgets old ones.
@@ -386,7 +368,7 @@ describe('Device cookies with two instances on one database', () => {
 
   it("answers every one of an account's new-device and known-device logins and an admin's unlocks that meet", async () => {
     const apps = [first!, second!];
-    const user = await register(apps[0]);
+    const user = await registerUser(apps[0]);
     const known: string[] = [];
     for (let i = 0; i < 4; i += 1) known.push(await signInDevice(apps[i % 2], user));
     // 100 old devices past the limit, for the trims to forget; every device with a failure counted, so that

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
 import { SoftwarePasskey } from '../support/software-authenticator';
-import { credentials, newUser, TestApp, useTestApp } from '../support/test-app';
-import { eventually } from '../support/wait';
+import { credentials, TestApp, useTestApp } from '../support/test-app';
+import { deviceCookieLine, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
 
 jest.setTimeout(60_000);
 
@@ -25,21 +25,9 @@ const SIGN_IN_GATE = 7_200_202;
 /** The advisory lock every UPDATE of known_devices waits for, before it locks any row, while the test holds it. */
 const DEVICE_WRITE_GATE = 7_200_203;
 
-async function register(t: TestApp) {
-  const user = newUser();
-  const created = await t.http.post('/api/auth/register').send(user).expect(201);
-  return { ...user, id: created.body.id as string };
-}
-
 function login(t: TestApp, body: Record<string, string>, cookie?: string) {
   const req = t.http.post('/api/auth/login');
   return cookie ? req.set('Cookie', cookie).send(body) : req.send(body);
-}
-
-/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
-function deviceCookieOf(response: Response): string | undefined {
-  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  return lines.find((line) => line.startsWith('regshield_device='))?.split(';')[0];
 }
 
 /** Three wrong passwords, one after the other, each from `cookie`'s device if given: the lock's limit. */
@@ -67,28 +55,9 @@ async function signInWhile(
   signIn: () => Promise<Response>,
   meanwhile: (gate: Client) => Promise<void>,
   gateKey = SIGN_IN_GATE,
-) {
-  const gate = new Client({ connectionString: t.databaseUrl });
-  await gate.connect();
-  try {
-    await gate.query('SELECT pg_advisory_lock($1)', [gateKey]);
-    // A supertest request is sent once something awaits it: now.
-    const signedIn = Promise.resolve(signIn());
-    await eventually(async () => {
-      const { rows } = await gate.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-      );
-      return rows[0].n === 1;
-    });
-    await meanwhile(gate);
-    await gate.query('SELECT pg_advisory_unlock($1)', [gateKey]);
-    return await signedIn;
-  } finally {
-    await gate.end();
-  }
+): Promise<Response> {
+  return (await holdAtGate(t, gateKey, signIn, meanwhile)).answer;
 }
-
 describe('A lock that lands while a sign-in is under way', () => {
   const t = useTestApp(() => ({ env: ENV }));
 
@@ -112,7 +81,7 @@ describe('A lock that lands while a sign-in is under way', () => {
   });
 
   it('refuses the right password once the account got locked after it was read', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
 
     const answer = await signInWhile(
       t,
@@ -123,7 +92,7 @@ describe('A lock that lands while a sign-in is under way', () => {
     expect(t.securityEvents()).toContainEqual(expect.objectContaining({ event: 'account_locked', user_id: user.id }));
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' });
-    expect(deviceCookieOf(answer)).toBeUndefined();
+    expect(deviceCookieLine(answer)).toBeUndefined();
     expect(await openSessions(t, user.id)).toBe(0);
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [user.id]);
     expect(rows[0].n).toBe(0);
@@ -139,8 +108,8 @@ describe('A lock that lands while a sign-in is under way', () => {
   });
 
   it('refuses the right password from a known device once that device got locked after it was read', async () => {
-    const user = await register(t);
-    const laptop = deviceCookieOf(await login(t, credentials(user)).expect(200))!;
+    const user = await registerUser(t);
+    const laptop = deviceCookieOf(await login(t, credentials(user)).expect(200));
     const { rows: devices } = await t.db.query<{ id: string }>(`SELECT id FROM known_devices WHERE user_id = $1`, [
       user.id,
     ]);
@@ -156,7 +125,7 @@ describe('A lock that lands while a sign-in is under way', () => {
     );
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' });
-    expect(deviceCookieOf(answer)).toBeUndefined();
+    expect(deviceCookieLine(answer)).toBeUndefined();
     expect(await openSessions(t, user.id)).toBe(1);
     expect(t.securityEvents()).toContainEqual(
       expect.objectContaining({
@@ -173,8 +142,8 @@ describe('A lock that lands while a sign-in is under way', () => {
   });
 
   it('refuses the right password from a known device whose row it writes, locked before it wrote it', async () => {
-    const user = await register(t);
-    const laptop = deviceCookieOf(await login(t, credentials(user)).expect(200))!;
+    const user = await registerUser(t);
+    const laptop = deviceCookieOf(await login(t, credentials(user)).expect(200));
     // A failure on the device: its next sign-in writes its row (to start the count over) before the user's.
     await login(t, { email: user.email, password: 'Wrong1234' }, laptop).expect(401);
     const { rows: devices } = await t.db.query<{ id: string }>(`SELECT id FROM known_devices WHERE user_id = $1`, [
@@ -198,7 +167,7 @@ describe('A lock that lands while a sign-in is under way', () => {
 
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' });
-    expect(deviceCookieOf(answer)).toBeUndefined();
+    expect(deviceCookieLine(answer)).toBeUndefined();
     expect(await openSessions(t, user.id)).toBe(1);
     expect(t.securityEvents()).toContainEqual(
       expect.objectContaining({ event: 'login_failed', reason: 'device_locked', device_id: devices[0].id }),
@@ -211,7 +180,7 @@ describe('A lock that lands while a sign-in is under way', () => {
   });
 
   it('refuses a valid passkey once the account got locked after it was read', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const token = await t.login(user.email, user.password);
     const passkey = new SoftwarePasskey(PUBLIC_URL);
     const { body: registerOptions } = await t.http
@@ -234,7 +203,7 @@ describe('A lock that lands while a sign-in is under way', () => {
 
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Passkey sign-in failed' });
-    expect(deviceCookieOf(answer)).toBeUndefined();
+    expect(deviceCookieLine(answer)).toBeUndefined();
     expect(await openSessions(t, user.id)).toBe(sessionsBefore);
     expect(t.securityEvents()).toContainEqual(
       expect.objectContaining({

@@ -1,5 +1,5 @@
-import { Response } from 'supertest';
-import { closeAll, credentials, newUser, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { closeAll, credentials, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { deviceCookieOf, registerUser } from '../support/sign-ins';
 import { ReceivedMail, SmtpSink } from '../support/smtp-sink';
 import { eventually, mailTo } from '../support/wait';
 
@@ -17,20 +17,6 @@ const ENV = {
 };
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const SUBJECT = 'New sign-in to your account';
-
-async function register(t: TestApp) {
-  const user = newUser();
-  const created = await t.http.post('/api/auth/register').send(user).expect(201);
-  return { ...user, id: created.body.id as string };
-}
-
-/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
-function deviceCookieOf(response: Response): string {
-  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  const line = lines.find((candidate) => candidate.startsWith('regshield_device='));
-  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
-  return line.split(';')[0];
-}
 
 /** A successful login, from a browser with `cookie` (a known device) or none (a new one). */
 function login(t: TestApp, user: { email: string; password: string }, cookie?: string, userAgent = FIREFOX) {
@@ -95,7 +81,7 @@ describe('New-device notices and the device list', () => {
   const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url } }));
 
   it("tells nothing on the account's first sign-in, then e-mails the owner on a sign-in from a new device", async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     const first = await login(t, user);
     expect(await noticesQueued(t, user.email)).toBe(0);
     expect(t.securityEvents()).toContainEqual(
@@ -137,7 +123,7 @@ describe('New-device notices and the device list', () => {
   });
 
   it('queues the notice of a sign-in from a new device in its transaction: none, and no log line, when the sign-in fails', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await login(t, user);
     expect(await signInRows(t, user.id)).toEqual({ devices: 1, sessions: 1 });
 
@@ -172,7 +158,7 @@ describe('New-device notices and the device list', () => {
   });
 
   it('tells nothing on a sign-in from a known device (its cookie), and keeps it one device', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await login(t, user);
     const laptop = deviceCookieOf(await login(t, user));
     expect(await noticesQueued(t, user.email)).toBe(1);
@@ -190,8 +176,8 @@ describe('New-device notices and the device list', () => {
   });
 
   it('never lists or forgets another account’s devices, and needs a bearer token', async () => {
-    const owner = await register(t);
-    const stranger = await register(t);
+    const owner = await registerUser(t);
+    const stranger = await registerUser(t);
     const ownerDevice = deviceCookieOf(await login(t, owner)).split('.')[1];
     const strangerToken = (await login(t, stranger)).body.access_token as string;
     expect((await devices(t, strangerToken)).body.map((device: { id: string }) => device.id)).not.toContain(
@@ -209,7 +195,7 @@ describe('New-device notices and the device list', () => {
   });
 
   it('forgets a device: gone from the list, and its cookie no longer counts as known (a new notice)', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await login(t, user);
     const phoneLogin = await login(t, user);
     const phone = deviceCookieOf(phoneLogin);
@@ -265,7 +251,7 @@ describe('New-device notices while SMTP is down', () => {
 
   it('signs in as usual and delivers the notice once the server is back', async () => {
     const app = t!;
-    const user = await register(app);
+    const user = await registerUser(app);
     await login(app, user);
     const started = Date.now();
     const second = await login(app, user);
@@ -289,7 +275,7 @@ describe('NEW_DEVICE_NOTICES=false', () => {
   const t = useTestApp({ env: { ...ENV, NEW_DEVICE_NOTICES: 'false' } });
 
   it('e-mails nothing, yet still remembers each new device', async () => {
-    const user = await register(t);
+    const user = await registerUser(t);
     await login(t, user);
     const second = await login(t, user);
     expect(await noticesQueued(t, user.email)).toBe(0);

@@ -1,0 +1,56 @@
+import { Client } from 'pg';
+import { Response } from 'supertest';
+import { newUser, TestApp } from './test-app';
+import { eventually } from './wait';
+
+/** A new user, signed up through the API (registration open), with the id it was given. */
+export async function registerUser(t: TestApp) {
+  const user = newUser();
+  const created = await t.http.post('/api/auth/register').send(user).expect(201);
+  return { ...user, id: created.body.id as string };
+}
+
+/** The `Set-Cookie` line of the device cookie in a response, if any. */
+export function deviceCookieLine(response: Response): string | undefined {
+  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  return lines.find((line) => line.startsWith('regshield_device='));
+}
+
+/** The device cookie a login answer set, as a browser sends it back (`name=value`). */
+export function deviceCookieOf(response: Response): string {
+  const line = deviceCookieLine(response);
+  if (!line) throw new Error(`no device cookie in ${response.status} answer`);
+  return line.split(';')[0];
+}
+
+/**
+ * Holds a request at a gate: the test takes the advisory lock `gateKey`, which a statement of the request waits
+ * for (a trigger the spec created in its own database), sends the request, waits until that wait has begun,
+ * runs `meanwhile` to its end, then lets the request go on. Resolves with the request's answer.
+ */
+export async function holdAtGate<T>(
+  t: TestApp,
+  gateKey: number,
+  request: () => Promise<Response>,
+  meanwhile: (gate: Client) => Promise<T>,
+): Promise<{ answer: Response; meanwhile: T }> {
+  const gate = new Client({ connectionString: t.databaseUrl });
+  await gate.connect();
+  try {
+    await gate.query('SELECT pg_advisory_lock($1)', [gateKey]);
+    // A supertest request is sent once something awaits it: now.
+    const answered = Promise.resolve(request());
+    await eventually(async () => {
+      const { rows } = await gate.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+      );
+      return rows[0].n === 1;
+    });
+    const result = await meanwhile(gate);
+    await gate.query('SELECT pg_advisory_unlock($1)', [gateKey]);
+    return { answer: await answered, meanwhile: result };
+  } finally {
+    await gate.end();
+  }
+}
