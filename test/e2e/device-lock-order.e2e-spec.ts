@@ -1,24 +1,13 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
 import { ADMIN, credentials, TestApp, useTestApp } from '../support/test-app';
-import { deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
+import { LOCKOUT_ENV, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { eventually } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-const ENV = {
-  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
-  ACCOUNT_LOCKOUT_TIME: '600',
-  DEVICE_COOKIE_TTL: '2592000',
-  REGISTRATION_MODE: 'open',
-  REGISTER_RATE_LIMIT: '1000',
-  LOGIN_RATE_LIMIT: '1000',
-  ADMIN_NOTIFY: 'off',
-  EMAIL_VERIFICATION: 'off',
-  PUBLIC_URL: 'https://shield.example',
-  MAIL_POLL_INTERVAL_MS: '100',
-};
+const ENV = { ...LOCKOUT_ENV, MAIL_POLL_INTERVAL_MS: '100' };
 
 /** The advisory lock a sign-in waits for once it has opened its session, while the test holds it. */
 const SIGN_IN_GATE = 7_200_101;

@@ -3,24 +3,13 @@ import { Client } from 'pg';
 import { KnownDevicesService, MAX_KNOWN_DEVICES_PER_USER } from '../../src/devices/known-devices.service';
 import { NEW_DEVICE_LOCK_KEY } from '../../src/devices/known-devices.repository';
 import { ADMIN, closeAll, credentials, startTestApp, TestApp, useTestApp } from '../support/test-app';
-import { deviceCookieLine, deviceCookieOf, registerUser } from '../support/sign-ins';
+import { LOCKOUT_ENV, deviceCookieLine, deviceCookieOf, registerUser } from '../support/sign-ins';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { createTestDatabase } from '../support/test-database';
 import { eventually } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-const ENV = {
-  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
-  ACCOUNT_LOCKOUT_TIME: '600',
-  DEVICE_COOKIE_TTL: '2592000',
-  REGISTRATION_MODE: 'open',
-  REGISTER_RATE_LIMIT: '1000',
-  LOGIN_RATE_LIMIT: '1000',
-  ADMIN_NOTIFY: 'off',
-  EMAIL_VERIFICATION: 'off',
-  PUBLIC_URL: 'https://shield.example',
-};
 const INCORRECT = { statusCode: 401, error: 'Unauthorized', message: 'Incorrect email or password' };
 
 function login(t: TestApp, body: Record<string, string>, cookie?: string) {
@@ -44,7 +33,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
   const sink = new SmtpSink();
   beforeAll(() => sink.start());
   afterAll(() => sink.stop());
-  const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url, MAIL_POLL_INTERVAL_MS: '100' } }));
+  const t = useTestApp(() => ({ env: { ...LOCKOUT_ENV, SMTP_URL: sink.url, MAIL_POLL_INTERVAL_MS: '100' } }));
 
   it('sets a long-lived, HttpOnly, SameSite=Strict cookie for the login route on a successful sign-in only', async () => {
     const user = await registerUser(t);
@@ -250,7 +239,7 @@ describe('Device cookies: the account lock spares devices that signed in before'
 });
 
 describe('The prune of unused devices', () => {
-  const t = useTestApp(() => ({ env: { ...ENV, DEVICE_COOKIE_TTL: '86400' } }));
+  const t = useTestApp(() => ({ env: { ...LOCKOUT_ENV, DEVICE_COOKIE_TTL: '86400' } }));
 
   it('deletes devices unused past DEVICE_COOKIE_TTL but skips, without waiting, one whose row a transaction holds', async () => {
     const user = await registerUser(t);
@@ -285,12 +274,12 @@ describe('Device cookies across a restart', () => {
     let first: TestApp | undefined;
     let second: TestApp | undefined;
     try {
-      first = await startTestApp({ databaseUrl: database.url, env: ENV });
+      first = await startTestApp({ databaseUrl: database.url, env: LOCKOUT_ENV });
       const user = await registerUser(first);
       const ownerDevice = await signInDevice(first, user);
       await failLogins(first, user.email, 3);
       await first.close();
-      second = await startTestApp({ databaseUrl: database.url, env: ENV });
+      second = await startTestApp({ databaseUrl: database.url, env: LOCKOUT_ENV });
       await login(second, credentials(user)).expect(401);
       await login(second, credentials(user), ownerDevice).expect(200);
     } finally {
@@ -316,9 +305,12 @@ describe('Device cookies with two instances on one database', () => {
     // The planner picks how a statement reaches a user's devices anew each time, and flips between the
     // index (most recently used first) and the table (oldest rows first) as the table and its statistics
     // change. Each instance is held to one of the two here, so that any trims that ran together would disagree.
-    first = await startTestApp({ env: ENV, databaseUrl: withSessionSettings(database.url, '-c enable_indexscan=off') });
+    first = await startTestApp({
+      env: LOCKOUT_ENV,
+      databaseUrl: withSessionSettings(database.url, '-c enable_indexscan=off'),
+    });
     second = await startTestApp({
-      env: ENV,
+      env: LOCKOUT_ENV,
       databaseUrl: withSessionSettings(database.url, '-c enable_seqscan=off -c enable_bitmapscan=off'),
     });
     // A loaded server takes longer over each row deleted; 10 ms here, so that the sign-ins overlap every time.

@@ -2,23 +2,9 @@ import { Client } from 'pg';
 import { Response } from 'supertest';
 import { SoftwarePasskey } from '../support/software-authenticator';
 import { credentials, TestApp, useTestApp } from '../support/test-app';
-import { deviceCookieLine, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
+import { LOCKOUT_ENV, deviceCookieLine, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
 
 jest.setTimeout(60_000);
-
-const PUBLIC_URL = 'https://shield.example';
-
-const ENV = {
-  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
-  ACCOUNT_LOCKOUT_TIME: '600',
-  DEVICE_COOKIE_TTL: '2592000',
-  REGISTRATION_MODE: 'open',
-  REGISTER_RATE_LIMIT: '1000',
-  LOGIN_RATE_LIMIT: '1000',
-  ADMIN_NOTIFY: 'off',
-  EMAIL_VERIFICATION: 'off',
-  PUBLIC_URL,
-};
 
 /** The advisory lock a sign-in waits for once it has opened its session, while the test holds it. */
 const SIGN_IN_GATE = 7_200_202;
@@ -59,7 +45,7 @@ async function signInWhile(
   return (await holdAtGate(t, gateKey, signIn, meanwhile)).answer;
 }
 describe('A lock that lands while a sign-in is under way', () => {
-  const t = useTestApp(() => ({ env: ENV }));
+  const t = useTestApp(() => ({ env: LOCKOUT_ENV }));
 
   beforeAll(async () => {
     // Every session opened waits here while the test holds the gate's advisory lock exclusively.
@@ -182,7 +168,7 @@ describe('A lock that lands while a sign-in is under way', () => {
   it('refuses a valid passkey once the account got locked after it was read', async () => {
     const user = await registerUser(t);
     const token = await t.login(user.email, user.password);
-    const passkey = new SoftwarePasskey(PUBLIC_URL);
+    const passkey = new SoftwarePasskey(LOCKOUT_ENV.PUBLIC_URL);
     const { body: registerOptions } = await t.http
       .post('/api/auth/passkeys/register/options')
       .set('Authorization', `Bearer ${token}`)

@@ -3,6 +3,22 @@ import { Response } from 'supertest';
 import { newUser, TestApp } from './test-app';
 import { eventually } from './wait';
 
+/**
+ * The settings of the specs about lockout and known devices: open sign-up, a lock after 3 failures for 10 min,
+ * device cookies for 30 days, rate limits out of the way, no mail but what a spec adds.
+ */
+export const LOCKOUT_ENV = {
+  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
+  ACCOUNT_LOCKOUT_TIME: '600',
+  DEVICE_COOKIE_TTL: '2592000',
+  REGISTRATION_MODE: 'open',
+  REGISTER_RATE_LIMIT: '1000',
+  LOGIN_RATE_LIMIT: '1000',
+  ADMIN_NOTIFY: 'off',
+  EMAIL_VERIFICATION: 'off',
+  PUBLIC_URL: 'https://shield.example',
+};
+
 /** A new user, signed up through the API (registration open), with the id it was given. */
 export async function registerUser(t: TestApp) {
   const user = newUser();
