@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
 import { waitFor } from '../support/wait';
 import {
@@ -9,8 +9,8 @@ import {
   expectFailedRegistrationRows,
   KamailioInstance,
   missingSipTools,
-  startKamailio,
 } from './kamailio';
+import { startAppWithKamailio } from './app-with-kamailio';
 
 /**
  * The two paths of route[AUTH] (deploy/kamailio/kamailio.cfg, credentials from memory) that phones never take, sent
@@ -35,12 +35,15 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: unusual Authorizat
   let proxy: KamailioInstance;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: {} });
-    await createSubscriber(t.db, '3201', 'right-Secret-1', DOMAIN);
-    await createSubscriber(t.db, '3202', 'other-Secret-2', DOMAIN);
-    await createSubscriber(t.db, '3203', 'third-Secret-3', DOMAIN);
-    await createSubscriber(t.db, '3204', 'fourth-Secret-4', DOMAIN);
-    proxy = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN });
+    ({ t, proxy } = await startAppWithKamailio({
+      domain: DOMAIN,
+      subscribers: [
+        ['3201', 'right-Secret-1'],
+        ['3202', 'other-Secret-2'],
+        ['3203', 'third-Secret-3'],
+        ['3204', 'fourth-Secret-4'],
+      ],
+    }));
   });
 
   afterAll(async () => {

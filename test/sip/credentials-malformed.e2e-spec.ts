@@ -1,8 +1,7 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
 import { waitFor } from '../support/wait';
 import {
-  createSubscriber,
   challengedRegisterReplies,
   DigestChallenge,
   digestAuthorization,
@@ -10,8 +9,8 @@ import {
   KamailioInstance,
   missingSipTools,
   sendRawRegister,
-  startKamailio,
 } from './kamailio';
+import { startAppWithKamailio } from './app-with-kamailio';
 
 /**
  * Authorization headers the digest parser cannot read, or that lack a parameter every digest answer carries
@@ -33,9 +32,11 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: malformed Authoriz
 
   beforeAll(async () => {
     // 127.0.0.0/8, the default allowlist, is never banned
-    t = await startTestApp({ env: { SIP_ALLOWLIST: '127.0.0.1/32,::1/128' } });
-    await createSubscriber(t.db, '3501', 'right-Secret-1', DOMAIN);
-    proxy = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN });
+    ({ t, proxy } = await startAppWithKamailio({
+      domain: DOMAIN,
+      subscribers: [['3501', 'right-Secret-1']],
+      env: { SIP_ALLOWLIST: '127.0.0.1/32,::1/128' },
+    }));
   });
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp } from '../support/test-app';
 import { describeWith, missingPackages } from '../support/required-tools';
 import {
-  createSubscriber,
   challengedRegisterReplies,
   challengedRegisters,
   DigestChallenge,
@@ -12,6 +11,7 @@ import {
   missingSipTools,
   startKamailio,
 } from './kamailio';
+import { startAppWithKamailio } from './app-with-kamailio';
 
 /**
  * Nonces this Kamailio did not issue, sent to the real Kamailio with the shipped config (deploy/kamailio/kamailio.cfg,
@@ -37,10 +37,13 @@ describeWith([missingPackages(missingSipTools())], 'Kamailio: nonces it did not 
   let proxy: KamailioInstance;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: {} });
-    await createSubscriber(t.db, '3301', 'restart-Secret-1', DOMAIN);
-    await createSubscriber(t.db, '3302', 'garbage-Secret-2', DOMAIN);
-    proxy = await startKamailio({ databaseUrl: t.databaseUrl, domain: DOMAIN });
+    ({ t, proxy } = await startAppWithKamailio({
+      domain: DOMAIN,
+      subscribers: [
+        ['3301', 'restart-Secret-1'],
+        ['3302', 'garbage-Secret-2'],
+      ],
+    }));
   });
 
   afterAll(async () => {
