@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { Response } from 'supertest';
 import { ADMIN, credentials, TestApp, useTestApp } from '../support/test-app';
-import { LOCKOUT_ENV, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
+import { LOCKOUT_ENV, deviceCookieOf, gateSessionInserts, holdAtGate, registerUser } from '../support/sign-ins';
 import { linkIn, SmtpSink } from '../support/smtp-sink';
 import { eventually } from '../support/wait';
 
@@ -61,13 +61,7 @@ describe("Lock order of a user's row and its devices' rows", () => {
   const t = useTestApp(() => ({ env: { ...ENV, SMTP_URL: sink.url } }));
 
   beforeAll(async () => {
-    // Every session opened waits here while the test holds the gate's advisory lock exclusively.
-    await t.db.query(`
-      CREATE FUNCTION test_sign_in_gate() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_advisory_xact_lock_shared(${SIGN_IN_GATE}); RETURN NEW; END $$`);
-    await t.db.query(
-      `CREATE TRIGGER test_sign_in_gate AFTER INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION test_sign_in_gate()`,
-    );
+    await gateSessionInserts(t.db, SIGN_IN_GATE);
   });
 
   it("lets an admin's unlock and the owner's sign-in from a device both succeed when they meet", async () => {

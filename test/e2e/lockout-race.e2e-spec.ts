@@ -2,7 +2,14 @@ import { Client } from 'pg';
 import { Response } from 'supertest';
 import { SoftwarePasskey } from '../support/software-authenticator';
 import { credentials, TestApp, useTestApp } from '../support/test-app';
-import { LOCKOUT_ENV, deviceCookieLine, deviceCookieOf, holdAtGate, registerUser } from '../support/sign-ins';
+import {
+  LOCKOUT_ENV,
+  deviceCookieLine,
+  deviceCookieOf,
+  gateSessionInserts,
+  holdAtGate,
+  registerUser,
+} from '../support/sign-ins';
 
 jest.setTimeout(60_000);
 
@@ -48,13 +55,7 @@ describe('A lock that lands while a sign-in is under way', () => {
   const t = useTestApp(() => ({ env: LOCKOUT_ENV }));
 
   beforeAll(async () => {
-    // Every session opened waits here while the test holds the gate's advisory lock exclusively.
-    await t.db.query(`
-      CREATE FUNCTION test_sign_in_gate() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_advisory_xact_lock_shared(${SIGN_IN_GATE}); RETURN NEW; END $$`);
-    await t.db.query(
-      `CREATE TRIGGER test_sign_in_gate AFTER INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION test_sign_in_gate()`,
-    );
+    await gateSessionInserts(t.db, SIGN_IN_GATE);
     // Every write of a device waits here, before it locks a row, while the test holds that gate (the test's own
     // connection holding it passes: a session never waits for its own advisory lock).
     await t.db.query(`

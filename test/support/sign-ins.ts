@@ -40,6 +40,20 @@ export function deviceCookieOf(response: Response): string {
 }
 
 /**
+ * Makes every session a sign-in opens wait, in its transaction, for the advisory lock `gateKey` while a test holds
+ * it (holdAtGate): a trigger in the test's own database, after the session's INSERT, before the user's row is
+ * written and the sign-in commits.
+ */
+export async function gateSessionInserts(db: Client, gateKey: number): Promise<void> {
+  await db.query(`
+    CREATE FUNCTION test_sign_in_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_advisory_xact_lock_shared(${gateKey}); RETURN NEW; END $$`);
+  await db.query(
+    `CREATE TRIGGER test_sign_in_gate AFTER INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION test_sign_in_gate()`,
+  );
+}
+
+/**
  * Holds a request at a gate: the test takes the advisory lock `gateKey`, which a statement of the request waits
  * for (a trigger the spec created in its own database), sends the request, waits until that wait has begun,
  * runs `meanwhile` to its end, then lets the request go on. Resolves with the request's answer.
