@@ -4,7 +4,7 @@ import { hashPassword } from '../../src/auth/password-hasher';
 import { MIGRATIONS } from '../../src/database/data-source-options';
 import { NormalizeStoredEmails1764000006200 } from '../../src/database/migrations/1764000006200-NormalizeStoredEmails';
 import { startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, withMigrations } from '../support/test-database';
+import { createDatabaseWith, migrate } from '../support/test-database';
 
 describe('Migration NormalizeStoredEmails on a database filled before normalisation', () => {
   const PASSWORD = 'Stored1234';
@@ -15,14 +15,9 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
   const ids = new Map<string, string>();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await withMigrations(
-      database.url,
-      (dataSource) => dataSource.runMigrations({ transaction: 'each' }),
+    ({ database, db } = await createDatabaseWith(
       MIGRATIONS.filter((migration) => migration !== NormalizeStoredEmails1764000006200),
-    );
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    ));
     const hash = await hashPassword(PASSWORD);
     // As the older rule (trimmed, lower-cased) stored them; `created_at` orders who signed up first.
     const rows: Array<[string, string, number]> = [
@@ -48,7 +43,7 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
       warnings.push(String(message));
     });
-    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }), MIGRATIONS);
+    await migrate(database.url);
     jest.restoreAllMocks();
   });
   afterAll(async () => {
@@ -115,7 +110,7 @@ describe('Migration NormalizeStoredEmails on a database filled before normalisat
 
   it('runs once: a second start changes nothing', async () => {
     const before = await db.query('SELECT id, email FROM users ORDER BY id');
-    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }), MIGRATIONS);
+    await migrate(database.url);
     expect((await db.query('SELECT id, email FROM users ORDER BY id')).rows).toEqual(before.rows);
   });
 });

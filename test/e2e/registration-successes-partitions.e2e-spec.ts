@@ -5,7 +5,7 @@ import { PartitionRegistrationSuccesses1764000008200 } from '../../src/database/
 import { EventPartitionsService } from '../../src/sip-security/event-partitions.service';
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
 import { startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, dropTestRole, withMigrations } from '../support/test-database';
+import { createDatabaseWith, dropTestRole, migrate, withMigrations } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
 const DOMAIN = 'sip.example.com';
@@ -69,14 +69,9 @@ describe('registration_successes partitioned by day (migration on a populated ta
   let pending: { newNetwork: string; knownNetwork: string };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await withMigrations(
-      database.url,
-      (dataSource) => dataSource.runMigrations({ transaction: 'each' }),
+    ({ database, db } = await createDatabaseWith(
       MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionRegistrationSuccesses1764000008200)),
-    );
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    ));
     // 3 000 successes, one an hour back over 125 days (so older than the 100 daily partitions too): 50 accounts,
     // each from 4 addresses of its own /24.
     await db.query(
@@ -108,7 +103,7 @@ describe('registration_successes partitioned by day (migration on a populated ta
     await db.query(`GRANT USAGE ON SEQUENCE registration_successes_id_seq TO ${proxyRole}`);
     before = await rowDigests(db);
 
-    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }));
+    await migrate(database.url);
   });
   afterAll(async () => {
     await t?.close();

@@ -6,7 +6,7 @@ import { EventPartitionsService } from '../../src/sip-security/event-partitions.
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
 import { doorKnock, failedRegistration } from '../support/sip-events';
 import { ADMIN, startTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, dropTestRole, withMigrations } from '../support/test-database';
+import { createDatabaseWith, dropTestRole, migrate, withMigrations } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
 const API_KEY = 'proxy-key-0123456789abcdef';
@@ -56,14 +56,9 @@ describe('SIP event tables partitioned by day (migration on a populated database
   const before: Record<string, Array<{ id: string; digest: string }>> = {};
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await withMigrations(
-      database.url,
-      (dataSource) => dataSource.runMigrations({ transaction: 'each' }),
+    ({ database, db } = await createDatabaseWith(
       MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionSipEvents1764000007400)),
-    );
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    ));
     // 50 000 rows over 200 days back and a week ahead, so older than the daily partitions, within them and
     // past them; then rows at odd times: either infinity, the epoch, far past and future, a day's edges.
     await db.query(
@@ -101,7 +96,7 @@ describe('SIP event tables partitioned by day (migration on a populated database
     await db.query(`GRANT INSERT ON failed_registrations, door_knock_attempts TO ${proxyRole}`);
     for (const table of ['failed_registrations', 'door_knock_attempts']) before[table] = await rowDigests(db, table);
 
-    await withMigrations(database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }));
+    await migrate(database.url);
   });
   afterAll(async () => {
     await t?.close();

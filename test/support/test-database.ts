@@ -63,3 +63,22 @@ export async function withMigrations(
     await dataSource.destroy();
   }
 }
+
+/** Runs `migrations` (all of them unless given) on the database, each in its own transaction, as start-up does. */
+export function migrate(url: string, migrations = MIGRATIONS): Promise<void> {
+  return withMigrations(url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }), migrations);
+}
+
+/**
+ * A new database with only `migrations` run on it (a schema as an older release left it, for a migration's test),
+ * and a client connected to it.
+ */
+export async function createDatabaseWith(
+  migrations: typeof MIGRATIONS,
+): Promise<{ database: { url: string; drop(): Promise<void> }; db: Client }> {
+  const database = await createTestDatabase();
+  await migrate(database.url, migrations);
+  const db = new Client({ connectionString: database.url });
+  await db.connect();
+  return { database, db };
+}
