@@ -44,6 +44,16 @@ export interface WatchSettings {
   batch: number;
 }
 
+/** The ids and times of the watch's next batch, and how far back its rules read from its oldest success. */
+interface BatchSpan {
+  lastId: string | null;
+  oldest: string;
+  newest: string;
+  failuresFrom: string;
+  trustFrom: string;
+  historyFrom: string;
+}
+
 /** Enough of an account's past addresses to know its countries; the network rule needs none of them. */
 const HISTORY_SOURCES = 200;
 
@@ -106,7 +116,29 @@ export class RegistrationSuccessesRepository {
   }
 
   /** The successes after `afterId`, oldest first, each with the facts the account rules need. */
-  findSuccessesWithFacts(tx: EntityManager, afterId: string, settings: WatchSettings): Promise<RegistrationFacts[]> {
+  async findSuccessesWithFacts(
+    tx: EntityManager,
+    afterId: string,
+    settings: WatchSettings,
+  ): Promise<RegistrationFacts[]> {
+    // Without a bound on created_at each look planned every daily partition, for the batch and each of the
+    // rules' reads: measured with 110 days of partitions, ~37 ms of planning and ~8 ms of execution for a look
+    // at one new success, against ~2 ms and ~1 ms with 8. The batch is therefore taken first, by id as before
+    // and in one statement (one snapshot, as the single query took it), and its own time span then bounds the
+    // reads below with constants the planner prunes on. Never a bound guessed from the watermark: created_at
+    // is the event's time (Kamailio's clock, its queue replayed after an outage), so a later id may be an
+    // older day. The windows' starts are computed here (timestamptz - interval is only stable, which the
+    // planner does not prune on), and every bound travels as text: a JavaScript Date would drop the
+    // microseconds, and with them a row on the boundary.
+    const [span] = await tx.query<BatchSpan[]>(
+      `SELECT max(id)::text AS "lastId", min(created_at)::text AS oldest, max(created_at)::text AS newest,
+              (min(created_at) - make_interval(secs => $3))::text AS "failuresFrom",
+              (min(created_at) - make_interval(secs => $4))::text AS "trustFrom",
+              (min(created_at) - make_interval(days => $5))::text AS "historyFrom"
+         FROM (SELECT id, created_at FROM registration_successes WHERE id > $1 ORDER BY id LIMIT $2) batch`,
+      [afterId, settings.batch, settings.findTimeSeconds, settings.trustTtlSeconds, settings.historyDays],
+    );
+    if (span.lastId === null) return [];
     const counted = countedResponseCodeSql('f.response_code');
     return tx.query(
       `WITH fresh AS (
@@ -116,7 +148,7 @@ export class RegistrationSuccessesRepository {
                 network(set_masklen(regshield_unmap_ipv4(r.source_ip),
                   CASE family(regshield_unmap_ipv4(r.source_ip)) WHEN 4 THEN 24 ELSE 48 END)) AS net
            FROM registration_successes r
-          WHERE r.id > $1
+          WHERE r.id > $1 AND r.id <= $7 AND r.created_at BETWEEN $8::timestamptz AND $9::timestamptz
           ORDER BY r.id
           LIMIT $6
        )
@@ -126,30 +158,32 @@ export class RegistrationSuccessesRepository {
                 WHERE f.source_ip BETWEEN host(network(r.unit))::inet AND host(broadcast(r.unit))::inet
                   AND f.source_ip <<= r.unit AND f.username = r.username AND lower(f.domain) = lower(r.domain)
                   AND f.created_at > r.created_at - make_interval(secs => $2) AND f.created_at <= r.created_at
+                  AND f.created_at > $10::timestamptz AND f.created_at <= $9::timestamptz
                   AND ${counted}) AS "failedForAccount",
               (SELECT count(DISTINCT f.username)::int FROM failed_registrations f
                 WHERE f.source_ip BETWEEN host(network(r.unit))::inet AND host(broadcast(r.unit))::inet
                   AND f.source_ip <<= r.unit
                   AND f.created_at > r.created_at - make_interval(secs => $2) AND f.created_at <= r.created_at
+                  AND f.created_at > $10::timestamptz AND f.created_at <= $9::timestamptz
                   AND ${counted}) AS "usernamesTried",
               ban.id AS "banId", ban.reason AS "banReason",
               EXISTS (SELECT 1 FROM sip_allowlist a WHERE a.cidr >>= r.source) AS allowlisted,
               (EXISTS (SELECT 1 FROM registration_successes p
                         WHERE p.username = r.username AND p.domain = r.domain AND p.id < r.id
-                          AND p.created_at > r.created_at - make_interval(secs => $4)
+                          AND p.created_at > r.created_at - make_interval(secs => $4) AND p.created_at > $11::timestamptz
                           AND regshield_unmap_ipv4(p.source_ip) <<= r.unit)
                AND NOT EXISTS (SELECT 1 FROM sip_account_alerts c
                                 WHERE c.kind = 'credential_compromise' AND c.source_ip <<= r.unit)) AS trusted,
               (SELECT count(*)::int FROM registration_successes h
                 WHERE h.username = r.username AND h.domain = r.domain AND h.id < r.id
-                  AND h.created_at > r.created_at - make_interval(days => $5)) AS "historyCount",
+                  AND h.created_at > r.created_at - make_interval(days => $5) AND h.created_at > $12::timestamptz) AS "historyCount",
               EXISTS (SELECT 1 FROM registration_successes h
                        WHERE h.username = r.username AND h.domain = r.domain AND h.id < r.id
-                         AND h.created_at > r.created_at - make_interval(days => $5)
+                         AND h.created_at > r.created_at - make_interval(days => $5) AND h.created_at > $12::timestamptz
                          AND regshield_unmap_ipv4(h.source_ip) <<= r.net) AS "networkKnown",
               ARRAY(SELECT DISTINCT host(h.source_ip) FROM registration_successes h
                      WHERE h.username = r.username AND h.domain = r.domain AND h.id < r.id
-                       AND h.created_at > r.created_at - make_interval(days => $5)
+                       AND h.created_at > r.created_at - make_interval(days => $5) AND h.created_at > $12::timestamptz
                      LIMIT ${HISTORY_SOURCES}) AS "historySources"
          FROM fresh r
          LEFT JOIN LATERAL (
@@ -166,6 +200,12 @@ export class RegistrationSuccessesRepository {
         settings.trustTtlSeconds,
         settings.historyDays,
         settings.batch,
+        span.lastId,
+        span.oldest,
+        span.newest,
+        span.failuresFrom,
+        span.trustFrom,
+        span.historyFrom,
       ],
     );
   }

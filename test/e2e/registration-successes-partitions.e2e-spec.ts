@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
 import { MIGRATIONS } from '../../src/database/data-source-options';
 import { PartitionRegistrationSuccesses1764000008200 } from '../../src/database/migrations/1764000008200-PartitionRegistrationSuccesses';
 import { EventPartitionsService } from '../../src/sip-security/event-partitions.service';
 import { EventRetentionService } from '../../src/sip-security/event-retention.service';
+import { RegistrationSuccessesRepository } from '../../src/sip-accounts/registration-successes.repository';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createDatabaseWith, dropTestRole, migrate, withMigrations } from '../support/test-database';
 import { waitFor } from '../support/wait';
@@ -50,6 +52,36 @@ async function alerts(db: Client): Promise<Array<{ kind: string; username: strin
     `SELECT kind, username, registration_id::text AS registration_id FROM sip_account_alerts ORDER BY id`,
   );
   return rows;
+}
+
+/** The plan of the account watch's statement for its next `batch` successes after `afterId` (the app's rules). */
+async function explainWatch(t: TestApp, afterId: string, batch: number): Promise<string> {
+  const repository = t.app.get(RegistrationSuccessesRepository);
+  let plan = '';
+  await t.app.get(DataSource).transaction(async (tx) => {
+    const explaining = {
+      query: async (sql: string, parameters: unknown[]) => {
+        if (!sql.trimStart().startsWith('WITH fresh')) return tx.query(sql, parameters);
+        const lines = await tx.query<Array<{ 'QUERY PLAN': string }>>(`EXPLAIN (COSTS OFF) ${sql}`, parameters);
+        plan = lines.map((line) => line['QUERY PLAN']).join('\n');
+        return [];
+      },
+    } as unknown as EntityManager;
+    await repository.findSuccessesWithFacts(explaining, afterId, {
+      findTimeSeconds: 600,
+      ipv6Prefix: 64,
+      trustTtlSeconds: TRUST_TTL_DAYS * 86_400,
+      historyDays: 30,
+      batch,
+    });
+  });
+  return plan;
+}
+
+/** The partitions of `table` a plan reads under `alias` (r_1, r_2… for a partitioned table), oldest first. */
+function scanned(plan: string, table: string, alias: string): string[] {
+  const found = plan.matchAll(new RegExp(`on (${table}_\\w+) ${alias}(?:_\\d+)?\\b`, 'g'));
+  return [...new Set([...found].map((match) => match[1]))].sort();
 }
 
 /**
@@ -241,6 +273,50 @@ describe('registration_successes partitioned by day (migration on a populated ta
       { kind: 'new_network', username: 'u1', registration_id: pending.newNetwork },
       { kind: 'new_network', username: 'u4', registration_id: rows[0].id },
     ]);
+  });
+
+  it("reads only the days its batch's rules need, and still evaluates a success replayed with an old time", async () => {
+    const watched = await watchedUpTo(db);
+    // As the proxy's queue replays after an outage: a later id, an event time 20 days back (a new network for u6).
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO registration_successes (username, domain, source_ip, created_at)
+       VALUES ('u7', $1, '10.7.0.77', now()), ('u6', $1, '203.0.113.66', now() - interval '20 days')
+       RETURNING id::text AS id`,
+      [DOMAIN],
+    );
+    const [fresh, replayed] = rows.map((row) => row.id);
+
+    // The watch's own statement, explained: a batch of today's success scans today's partition only, and the
+    // rules' reads start at their windows (SIP_ACCOUNT_HISTORY_DAYS=30, SIP_TRUST_TTL 40 days) before it.
+    const plan = await explainWatch(t!, watched, 1);
+    const today = await daySuffix(db, 0);
+    expect(scanned(plan, 'registration_successes', 'r')).toEqual([`registration_successes_p${today}`]);
+    const failures = scanned(plan, 'failed_registrations', 'f');
+    expect(failures).toContain(`failed_registrations_p${today}`);
+    expect(failures.length).toBeLessThanOrEqual(2);
+    for (const [alias, days] of [
+      ['h', 30],
+      ['p', TRUST_TTL_DAYS],
+    ] as const) {
+      const read = scanned(plan, 'registration_successes', alias);
+      expect(read).not.toContain('registration_successes_archive');
+      const daily = read.filter((name) => /_p\d{8}$/.test(name));
+      expect(daily[0] >= `registration_successes_p${await daySuffix(db, -days - 1)}`).toBe(true);
+      expect(daily.length).toBeLessThanOrEqual(days + 2 + 7);
+    }
+    // The replayed success in the batch widens its span to its own day: nothing of its 20 days is left out.
+    const wider = await explainWatch(t!, watched, 2);
+    expect(scanned(wider, 'registration_successes', 'r')).toEqual(
+      expect.arrayContaining([
+        `registration_successes_p${await daySuffix(db, -20)}`,
+        `registration_successes_p${today}`,
+      ]),
+    );
+
+    await waitFor(async () => ((await watchedUpTo(db)) === replayed ? true : undefined));
+    const raised = await alerts(db);
+    expect(raised.at(-1)).toEqual({ kind: 'new_network', username: 'u6', registration_id: replayed });
+    expect(raised.map((alert) => alert.registration_id)).not.toContain(fresh);
   });
 
   it('creates its partitions ahead, as for the other event tables', async () => {
