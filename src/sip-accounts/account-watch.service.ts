@@ -30,10 +30,11 @@ const BATCH = 500;
 /**
  * Applies the account rules to every registration success, once, in order: each look takes the rows after
  * the stored watermark (sip_account_watch_state, under an advisory lock, so several instances and restarts
- * evaluate each row exactly once), asks the database for each row's facts and stores what fired, its
- * watermark with it. After the commit the new bans and blocks are pushed to the proxies and the e-mails
- * are sent. A tick looks only when a success was announced since the last look began, the LISTEN connection
- * is down (nothing can be announced), or WATCH_SAFETY_LOOK_MS has passed.
+ * evaluate each row exactly once) up to the settled horizon (no id below it can still be committed, so the
+ * watermark never passes a row a writer has yet to commit), asks the database for each row's facts and
+ * stores what fired, its watermark with it. After the commit the new bans and blocks are pushed to the
+ * proxies and the e-mails are sent. A tick looks only when a success was announced since the last look
+ * began, the LISTEN connection is down (nothing can be announced), or WATCH_SAFETY_LOOK_MS has passed.
  */
 @Injectable()
 export class AccountWatchService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -91,12 +92,23 @@ export class AccountWatchService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async look(): Promise<AlertOutcome[]> {
+    // Before the look's transaction, not in it: the table's lock is held for that instant only.
+    const horizon = await this.successes.findSettledHorizon();
+    if (horizon === undefined) {
+      // A writer's transaction is still open, and the rows after its id wait for it: nothing is skipped,
+      // only delayed. Its commit is announced, but a rollback is not, and what was announced meanwhile is
+      // still unread, so the next tick looks again rather than at the safety look.
+      this.wakeUps.lookAgain();
+      this.logger.debug('an insert into registration_successes is still open: the look waits for the next tick');
+      return [];
+    }
     const outcomes: AlertOutcome[] = [];
     let more = true;
     while (more) {
       const batch = await this.auditTrail.run(async (tx, record) => {
         if (!(await this.successes.tryLockWatch(tx))) return { raised: [], full: false };
-        const rows = await this.successes.findSuccessesWithFacts(tx, await this.successes.findWatchedUpTo(tx), {
+        const watchedUpTo = await this.successes.findWatchedUpTo(tx);
+        const rows = await this.successes.findSuccessesWithFacts(tx, watchedUpTo, horizon, {
           findTimeSeconds: this.config.sipBan.findTimeSeconds,
           ipv6Prefix: this.config.sipBan.ipv6Prefix,
           trustTtlSeconds: this.config.sipAccounts.trustTtlSeconds,

@@ -8,6 +8,16 @@ import { SourceRegistration } from '../sip-security/sip-sources.service';
 /** One account watch evaluates at a time across instances (pg_try_advisory_xact_lock). */
 const ACCOUNT_WATCH_LOCK_KEY = 0x5265_6741; // "ReGA"
 
+/**
+ * How long the watch waits for the table's SHARE lock (findSettledHorizon). While it waits, every new INSERT
+ * into the table waits behind it, so this also bounds how long a look may hold a writer up; the writers'
+ * transactions are single INSERT statements, done in milliseconds.
+ */
+const SETTLED_HORIZON_LOCK_TIMEOUT = '100ms';
+
+/** PostgreSQL's lock_not_available, which lock_timeout raises. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** A registration success with what the account rules ask of its source and account. */
 export interface RegistrationFacts {
   id: string;
@@ -103,6 +113,36 @@ export class RegistrationSuccessesRepository {
     return locked;
   }
 
+  /**
+   * The highest id below which no success can still appear: every transaction that drew an id up to it has
+   * committed or rolled back. Undefined when a writer's transaction kept the table past the lock timeout.
+   *
+   * Ids are drawn at INSERT and become visible at COMMIT, in whatever order the writers commit: a watermark
+   * moved past an id still uncommitted would skip that row for good. Every INSERT holds ROW EXCLUSIVE on the
+   * parent until its transaction ends (every writer names the parent; the proxy's role may insert into
+   * nothing else), and SHARE conflicts with it, so once the lock is granted no transaction that drew an id is
+   * still open, and any that starts afterwards draws a higher one. ONLY the parent: locking the ~110
+   * partitions as well would double the cost and wait on their autovacuums, for no writer more. In a
+   * transaction of its own, committed at once, so writers wait for this instant alone, never for a look.
+   */
+  async findSettledHorizon(): Promise<string | undefined> {
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        await tx.query(`SET LOCAL lock_timeout = '${SETTLED_HORIZON_LOCK_TIMEOUT}'`);
+        await tx.query('LOCK TABLE ONLY registration_successes IN SHARE MODE');
+        // Before its first nextval the sequence's last_value is the id it will hand out next, not one drawn.
+        const [{ id }] = await tx.query<Array<{ id: string }>>(
+          `SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS id
+             FROM registration_successes_id_seq`,
+        );
+        return id;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
+      throw error;
+    }
+  }
+
   /** The id of the last success the watch evaluated (under the watch's lock). */
   async findWatchedUpTo(tx: EntityManager): Promise<string> {
     const [{ id }] = await tx.query<Array<{ id: string }>>(
@@ -115,10 +155,14 @@ export class RegistrationSuccessesRepository {
     await tx.query('UPDATE sip_account_watch_state SET last_registration_id = $1', [id]);
   }
 
-  /** The successes after `afterId`, oldest first, each with the facts the account rules need. */
+  /**
+   * The successes after `afterId` up to `horizon` (findSettledHorizon), oldest first, each with the facts the
+   * account rules need.
+   */
   async findSuccessesWithFacts(
     tx: EntityManager,
     afterId: string,
+    horizon: string,
     settings: WatchSettings,
   ): Promise<RegistrationFacts[]> {
     // Without a bound on created_at each look planned every daily partition, for the batch and each of the
@@ -135,8 +179,8 @@ export class RegistrationSuccessesRepository {
               (min(created_at) - make_interval(secs => $3))::text AS "failuresFrom",
               (min(created_at) - make_interval(secs => $4))::text AS "trustFrom",
               (min(created_at) - make_interval(days => $5))::text AS "historyFrom"
-         FROM (SELECT id, created_at FROM registration_successes WHERE id > $1 ORDER BY id LIMIT $2) batch`,
-      [afterId, settings.batch, settings.findTimeSeconds, settings.trustTtlSeconds, settings.historyDays],
+         FROM (SELECT id, created_at FROM registration_successes WHERE id > $1 AND id <= $6 ORDER BY id LIMIT $2) batch`,
+      [afterId, settings.batch, settings.findTimeSeconds, settings.trustTtlSeconds, settings.historyDays, horizon],
     );
     if (span.lastId === null) return [];
     const counted = countedResponseCodeSql('f.response_code');

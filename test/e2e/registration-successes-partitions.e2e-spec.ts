@@ -57,6 +57,8 @@ async function alerts(db: Client): Promise<Array<{ kind: string; username: strin
 /** The plan of the account watch's statement for its next `batch` successes after `afterId` (the app's rules). */
 async function explainWatch(t: TestApp, afterId: string, batch: number): Promise<string> {
   const repository = t.app.get(RegistrationSuccessesRepository);
+  const horizon = await repository.findSettledHorizon();
+  if (horizon === undefined) throw new Error('an insert transaction held registration_successes');
   let plan = '';
   await t.app.get(DataSource).transaction(async (tx) => {
     const explaining = {
@@ -67,7 +69,7 @@ async function explainWatch(t: TestApp, afterId: string, batch: number): Promise
         return [];
       },
     } as unknown as EntityManager;
-    await repository.findSuccessesWithFacts(explaining, afterId, {
+    await repository.findSuccessesWithFacts(explaining, afterId, horizon, {
       findTimeSeconds: 600,
       ipv6Prefix: 64,
       trustTtlSeconds: TRUST_TTL_DAYS * 86_400,
