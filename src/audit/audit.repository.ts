@@ -16,6 +16,7 @@ import { AuditRecord } from '../common/audit-buffer';
 import { Page } from '../common/total-count';
 import { AuditEvent } from '../database/entities/audit-event.entity';
 import { User } from '../database/entities/user.entity';
+import { prepared } from '../database/prepared-statements';
 
 /** A stored event with the current addresses of the users it names (null when none, or the user is gone). */
 export interface AuditEntry {
@@ -49,8 +50,8 @@ export class AuditRepository {
   async insertEvents(records: AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO audit_events (time, event, ip, actor_id, target_id, details)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::inet[], $4::uuid[], $5::uuid[], $6::jsonb[])`,
+      prepared(`INSERT INTO audit_events (time, event, ip, actor_id, target_id, details)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::inet[], $4::uuid[], $5::uuid[], $6::jsonb[])`),
       [
         records.map((record) => record.time),
         records.map((record) => record.event),

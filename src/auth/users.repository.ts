@@ -9,6 +9,7 @@ import {
   knownDeviceOf,
   KnownDeviceRow,
 } from '../devices/known-devices.repository';
+import { prepared } from '../database/prepared-statements';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -72,7 +73,7 @@ export class UsersRepository {
    */
   async findByEmailWithPassword(email: string): Promise<User | null> {
     const rows: UserRow[] = await this.users.query(
-      `SELECT ${USER_COLUMNS}, hashed_password FROM users WHERE email = $1`,
+      prepared(`SELECT ${USER_COLUMNS}, hashed_password FROM users WHERE email = $1`),
       [email],
     );
     return rows.length === 0 ? null : this.toUser(rows[0]);
@@ -89,9 +90,9 @@ export class UsersRepository {
     device: DeviceLookup | undefined,
   ): Promise<{ user: User | null; device: KnownDevice | undefined }> {
     const rows: Array<UserRow & KnownDeviceRow> = await this.users.query(
-      `SELECT u.*, ${KNOWN_DEVICE_COLUMNS}
+      prepared(`SELECT u.*, ${KNOWN_DEVICE_COLUMNS}
          FROM (SELECT ${USER_COLUMNS}, hashed_password FROM users WHERE email = $1) u
-         LEFT JOIN known_devices d ON d.id = $2 AND d.user_id = $3 AND d.user_id = u.id AND d.last_used_at > $4`,
+         LEFT JOIN known_devices d ON d.id = $2 AND d.user_id = $3 AND d.user_id = u.id AND d.last_used_at > $4`),
       [email, device?.deviceId ?? null, device?.userId ?? null, device?.usedSince ?? null],
     );
     return rows.length === 0
@@ -117,7 +118,7 @@ export class UsersRepository {
    * request, where TypeORM's findOneBy cost ~4× as much CPU per call (docs/BENCHMARKS.md).
    */
   async loadById(id: string): Promise<User | null> {
-    const rows: UserRow[] = await this.users.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+    const rows: UserRow[] = await this.users.query(prepared(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`), [id]);
     return rows.length === 0 ? null : this.toUser(rows[0]);
   }
 
@@ -145,7 +146,7 @@ export class UsersRepository {
           ? [' AND (locked_until IS NULL OR locked_until <= now())', [id]]
           : [' AND NOT regshield_device_locked($2)', [id, refusedWhileLocked.deviceId]];
     const [, affected]: [unknown, number] = await tx.query(
-      `UPDATE users SET ${set} WHERE id = $1${unlessLocked}`,
+      prepared(`UPDATE users SET ${set} WHERE id = $1${unlessLocked}`),
       parameters,
     );
     return affected === 1;

@@ -1,5 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseTimeouts } from '../config/app-config';
+import { PreparingClient } from './prepared-statements';
 import { AuditEvent } from './entities/audit-event.entity';
 import { DoorKnockAttempt } from './entities/door-knock-attempt.entity';
 import { FailedRegistration } from './entities/failed-registration.entity';
@@ -91,6 +92,8 @@ export function buildDataSourceOptions(url: string, timeouts?: DatabaseTimeouts)
     // Not 'error' or 'query': TypeORM would print query parameters, password hashes among them.
     logging: ['migration'],
     extra: {
+      // The statements marked as prepared go out named (src/database/prepared-statements.ts).
+      Client: PreparingClient,
       max: 20,
       application_name: 'regshield',
       // Waiting for a pooled connection counts too: with the database gone, requests fail fast (503).

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared-statements';
 
 /**
  * The new-device lock of an account (insert) is (this, a hash of the user id): an advisory lock with two int4
@@ -95,8 +96,8 @@ export class KnownDevicesRepository {
   /** The device, if it belongs to the user and signed in to it since `usedSince`. */
   async findRecentOfUser(deviceId: string, userId: string, usedSince: Date): Promise<KnownDevice | undefined> {
     const rows: KnownDeviceRow[] = await this.dataSource.query(
-      `SELECT ${KNOWN_DEVICE_COLUMNS} FROM known_devices d
-        WHERE d.id = $1 AND d.user_id = $2 AND d.last_used_at > $3`,
+      prepared(`SELECT ${KNOWN_DEVICE_COLUMNS} FROM known_devices d
+        WHERE d.id = $1 AND d.user_id = $2 AND d.last_used_at > $3`),
       [deviceId, userId, usedSince],
     );
     return rows.length === 0 ? undefined : knownDeviceOf(rows[0]);
@@ -144,9 +145,9 @@ export class KnownDevicesRepository {
   /** A successful sign-in from the device: it is used now, and its failure count and lock growth start over. */
   async recordSignIn(deviceId: string, client: DeviceClient, tx?: EntityManager): Promise<void> {
     await (tx ?? this.dataSource.manager).query(
-      `UPDATE known_devices
+      prepared(`UPDATE known_devices
           SET last_used_at = now(), last_ip = $2, user_agent = $3, failed_login_count = 0, lockout_count = 0
-        WHERE id = $1`,
+        WHERE id = $1`),
       [deviceId, client.ip, client.userAgent],
     );
   }

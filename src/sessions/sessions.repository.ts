@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared-statements';
 
 export interface NewSession {
   id: string;
@@ -84,8 +85,8 @@ export class SessionsRepository {
 
   async insert(session: NewSession, tx?: EntityManager): Promise<void> {
     await (tx ?? this.dataSource.manager).query(
-      `INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash, device_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      prepared(`INSERT INTO sessions (id, user_id, expires_at, ip, user_agent, refresh_token_hash, device_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`),
       [
         session.id,
         session.userId,
@@ -104,8 +105,8 @@ export class SessionsRepository {
    */
   async findActiveSession(sessionId: string): Promise<ActiveSession | null> {
     const rows: Array<{ id: string; user_id: string; expires_at: Date }> = await this.dataSource.query(
-      `SELECT id, user_id, expires_at FROM sessions
-        WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()`,
+      prepared(`SELECT id, user_id, expires_at FROM sessions
+        WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()`),
       [sessionId],
     );
     return rows.length === 0 ? null : { id: rows[0].id, userId: rows[0].user_id, expiresAt: rows[0].expires_at };

@@ -7,6 +7,7 @@ import { FailedRegistration } from '../database/entities/failed-registration.ent
 import { quoteIdentifier } from './event-partitions.repository';
 import { DoorKnockEvent, FailedRegistrationEvent } from './event-schemas';
 import { EVIDENCE_EVENT_LIMIT, EVIDENCE_LIST_LIMIT, uriUserSql } from './sip-bans.repository';
+import { prepared } from '../database/prepared-statements';
 
 /** Filters common to both listings; `sourceIp` is already in canonical form. */
 export interface EventFilter {
@@ -126,9 +127,9 @@ export class SipEventsRepository {
   async insertFailedRegistrations(events: FailedRegistrationEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO failed_registrations
+      prepared(`INSERT INTO failed_registrations
          (username, domain, source_ip, source_port, user_agent, response_code, response_reason, expires)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::inet[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[])`,
+       SELECT * FROM unnest($1::text[], $2::text[], $3::inet[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[])`),
       [
         events.map((e) => e.username ?? null),
         events.map((e) => e.domain ?? null),
@@ -146,9 +147,9 @@ export class SipEventsRepository {
   async insertDoorKnocks(events: DoorKnockEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO door_knock_attempts
+      prepared(`INSERT INTO door_knock_attempts
          (source_ip, source_port, method, request_uri, from_uri, to_uri, domain, reason, user_agent)
-       SELECT * FROM unnest($1::inet[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+       SELECT * FROM unnest($1::inet[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`),
       [
         events.map((e) => e.source_ip),
         events.map((e) => e.source_port ?? null),
