@@ -48,7 +48,7 @@ function engineWith(found: {
   let looks = 0;
   const repository = {
     inEngineTransaction: <T>(work: (manager: unknown) => Promise<T>) => work({}),
-    findLatestEventIds: () => {
+    findSettledEventHorizons: () => {
       looks += 1;
       return Promise.resolve({ failed: '10', knocks: '10' });
     },

@@ -48,7 +48,9 @@ export interface BanEngineExemptions {
  *
  * It reads the tables, not the API's traffic, so it sees what the proxy inserted with plain SQL just as
  * well: every 250 ms it takes the sources of the rows added since the last look (an id watermark per
- * table) and counts their events in the window on the (source_ip, created_at) indexes. A trigger with
+ * table), up to the settled horizons (no id below them can still be committed, so the watermark never
+ * passes an event a writer has yet to commit), and counts their events in the window on the
+ * (source_ip, created_at) indexes. A trigger with
  * NOTIFY per row would put work on every insert, at attack rates; the watermark poll costs one indexed
  * query per look whatever the rate, and up to a look's interval of delay. The tables do announce each
  * INSERT statement (one NOTIFY per batch), only so that a tick with nothing announced can skip its look.
@@ -160,9 +162,21 @@ export class BanEngineService implements OnApplicationBootstrap, OnApplicationSh
     // be, so it calls for another look.
     const lookStartedAt = new Date();
     this.wakeUps.lookStarting(lookStartedAt.getTime());
+    // Before the look's transaction, not in it: the tables' locks are held for that instant only.
+    const latest = await this.repository.findSettledEventHorizons().catch((error: unknown) => {
+      this.wakeUps.lookAgain();
+      throw error;
+    });
+    if (latest === undefined) {
+      // A writer's transaction is still open, and the events after its id wait for it: nothing is skipped,
+      // only delayed. Its commit is announced, but a rollback is not, and what was announced meanwhile is
+      // still unread, so the next tick looks again rather than at the safety look.
+      this.wakeUps.lookAgain();
+      this.logger.debug('an insert into the event tables is still open: the look waits for the next tick');
+      return [];
+    }
     const created = await this.repository
       .inEngineTransaction(async (manager) => {
-        const latest = await this.repository.findLatestEventIds(manager);
         const offenders = await this.repository.countRecentEventsBySource(
           manager,
           this.watermark,
