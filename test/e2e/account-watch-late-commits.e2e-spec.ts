@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { AccountWatchService } from '../../src/sip-accounts/account-watch.service';
-import { closeAll, startTestApp, TestApp } from '../support/test-app';
+import { appWithHeldWriter } from '../support/held-writer';
 import { sleep, waitFor } from '../support/wait';
 
 const DOMAIN = 'sip.example.com';
@@ -11,30 +11,16 @@ const DOMAIN = 'sip.example.com';
  */
 describe('Account watch: a success committed after a later one is evaluated all the same (real PostgreSQL)', () => {
   jest.setTimeout(60_000);
-  let t: TestApp;
-  /** A writer whose transaction the test holds open, as a slow proxy's. */
-  let writer: Client;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    writer = new Client({ connectionString: t.databaseUrl });
-    await writer.connect();
-  });
-  // A failed test must not leave its writer's transaction open for the next.
-  afterEach(() => writer.query('ROLLBACK'));
-  afterAll(async () => {
-    await writer?.end();
-    await closeAll(t);
-  });
+  const held = appWithHeldWriter();
 
   const watchedUpTo = async (): Promise<bigint> =>
     BigInt(
-      (await t.db.query<{ id: string }>('SELECT last_registration_id::text AS id FROM sip_account_watch_state')).rows[0]
-        .id,
+      (await held.t.db.query<{ id: string }>('SELECT last_registration_id::text AS id FROM sip_account_watch_state'))
+        .rows[0].id,
     );
   const compromiseAlerts = async (username: string): Promise<string[]> =>
     (
-      await t.db.query<{ registration_id: string }>(
+      await held.t.db.query<{ registration_id: string }>(
         `SELECT registration_id::text AS registration_id FROM sip_account_alerts
           WHERE kind = 'credential_compromise' AND username = $1 ORDER BY id`,
         [username],
@@ -42,7 +28,7 @@ describe('Account watch: a success committed after a later one is evaluated all 
     ).rows.map((row) => row.registration_id);
   /** Failures of `username` from `source` within SIP_BAN_FIND_TIME: a success of it from there is a compromise. */
   const failuresOf = (username: string, source: string) =>
-    t.db.query(
+    held.t.db.query(
       `INSERT INTO failed_registrations (username, domain, source_ip, response_code, created_at)
        SELECT $1, $2, $3, 403, now() - interval '1 minute' FROM generate_series(1, 2)`,
       [username, DOMAIN, source],
@@ -59,14 +45,14 @@ describe('Account watch: a success committed after a later one is evaluated all 
 
   it('raises the alert of a success whose transaction was still open while the watch evaluated a later id', async () => {
     await failuresOf('3100', '203.0.113.31');
-    await writer.query('BEGIN');
-    const late = await insertSuccess(writer, '3100', '203.0.113.31');
-    const later = await insertSuccess(t.db, '3101', '198.51.100.31');
+    await held.writer.query('BEGIN');
+    const late = await insertSuccess(held.writer, '3100', '203.0.113.31');
+    const later = await insertSuccess(held.t.db, '3101', '198.51.100.31');
     expect(later).toBeGreaterThan(late);
 
     // A look while the earlier id is not yet committed (the one in progress, if any, and this one).
-    await t.app.get(AccountWatchService).evaluate();
-    await writer.query('COMMIT');
+    await held.t.app.get(AccountWatchService).evaluate();
+    await held.writer.query('COMMIT');
 
     await waitFor(async () => ((await watchedUpTo()) >= later ? true : undefined), 5_000);
     // Time for the look the commit announced: a watermark already past the row would find nothing there.
@@ -74,13 +60,13 @@ describe('Account watch: a success committed after a later one is evaluated all 
     expect(await compromiseAlerts('3100')).toEqual([String(late)]);
   });
 
-  it('a writer holding its transaction open past the lock timeout delays the watch, and nothing is lost', async () => {
+  it('a held.writer holding its transaction open past the lock timeout delays the watch, and nothing is lost', async () => {
     await failuresOf('3200', '203.0.113.32');
     await failuresOf('3201', '203.0.113.33');
-    await writer.query('BEGIN');
-    const late = await insertSuccess(writer, '3200', '203.0.113.32');
+    await held.writer.query('BEGIN');
+    const late = await insertSuccess(held.writer, '3200', '203.0.113.32');
     const startedAt = Date.now();
-    const later = await insertSuccess(t.db, '3201', '203.0.113.33');
+    const later = await insertSuccess(held.t.db, '3201', '203.0.113.33');
     // The watch's attempts at the table's lock hold a new insert up for at most their timeout.
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
@@ -90,7 +76,7 @@ describe('Account watch: a success committed after a later one is evaluated all 
       expect(await watchedUpTo()).toBeLessThan(late);
     }
     expect(await compromiseAlerts('3201')).toEqual([]);
-    await writer.query('COMMIT');
+    await held.writer.query('COMMIT');
 
     await waitFor(async () => ((await watchedUpTo()) >= later ? true : undefined), 5_000);
     expect(await compromiseAlerts('3200')).toEqual([String(late)]);
@@ -99,14 +85,14 @@ describe('Account watch: a success committed after a later one is evaluated all 
 
   it('after a held-open insert is rolled back, the successes announced meanwhile are evaluated at the next ticks', async () => {
     await failuresOf('3301', '203.0.113.34');
-    await writer.query('BEGIN');
-    const rolledBack = await insertSuccess(writer, '3300', '198.51.100.34');
-    const later = await insertSuccess(t.db, '3301', '203.0.113.34');
+    await held.writer.query('BEGIN');
+    const rolledBack = await insertSuccess(held.writer, '3300', '198.51.100.34');
+    const later = await insertSuccess(held.t.db, '3301', '203.0.113.34');
     await sleep(1_000);
     expect(await watchedUpTo()).toBeLessThan(rolledBack);
     // A rolled-back insert announces nothing: the skipped looks themselves must call for another look,
     // well before the 10 s safety look.
-    await writer.query('ROLLBACK');
+    await held.writer.query('ROLLBACK');
     const rolledBackAt = Date.now();
     await waitFor(async () => ((await watchedUpTo()) >= later ? true : undefined), 5_000);
     expect(Date.now() - rolledBackAt).toBeLessThan(3_000);

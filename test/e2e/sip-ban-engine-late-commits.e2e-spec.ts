@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { BanEngineService } from '../../src/sip-security/ban-engine.service';
-import { closeAll, startTestApp, TestApp } from '../support/test-app';
+import { appWithHeldWriter } from '../support/held-writer';
 import { sleep, waitFor } from '../support/wait';
 
 const ENV = { SIP_DECOY_USERNAMES: 'admin,root' };
@@ -12,25 +12,11 @@ const ENV = { SIP_DECOY_USERNAMES: 'admin,root' };
  */
 describe('Ban engine: an event committed after a later one is looked at all the same (real PostgreSQL)', () => {
   jest.setTimeout(60_000);
-  let t: TestApp;
-  /** A writer whose transaction the test holds open, as a slow proxy's. */
-  let writer: Client;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: ENV });
-    writer = new Client({ connectionString: t.databaseUrl });
-    await writer.connect();
-  });
-  // A failed test must not leave its writer's transaction open for the next.
-  afterEach(() => writer.query('ROLLBACK'));
-  afterAll(async () => {
-    await writer?.end();
-    await closeAll(t);
-  });
+  const held = appWithHeldWriter({ env: ENV });
 
   const activeBanReason = async (cidr: string): Promise<string | undefined> =>
     (
-      await t.db.query<{ reason: string }>(
+      await held.t.db.query<{ reason: string }>(
         `SELECT reason FROM sip_bans WHERE cidr = $1::cidr AND id IN (SELECT id FROM sip_active_bans())`,
         [cidr],
       )
@@ -66,15 +52,15 @@ describe('Ban engine: an event committed after a later one is looked at all the 
   };
 
   it('bans at once the source of a decoy touch whose transaction was still open while the engine read a later id', async () => {
-    await writer.query('BEGIN');
-    const late = await insertKnock(writer, '203.0.113.41', true);
-    const later = await insertKnock(t.db, '192.0.2.41', false);
+    await held.writer.query('BEGIN');
+    const late = await insertKnock(held.writer, '203.0.113.41', true);
+    const later = await insertKnock(held.t.db, '192.0.2.41', false);
     expect(later).toBeGreaterThan(late);
 
     // A look while the earlier id is not yet committed (the one in progress, if any, and this one).
-    await t.app.get(BanEngineService).evaluate();
+    await held.t.app.get(BanEngineService).evaluate();
     await sleep(300);
-    await writer.query('COMMIT');
+    await held.writer.query('COMMIT');
 
     // The engine's interval is 250 ms: a touch it looks at bans well within a second. One its watermark had
     // passed would ban only at the source's next event.
@@ -83,21 +69,21 @@ describe('Ban engine: an event committed after a later one is looked at all the 
     expect(await activeBanReason('192.0.2.41/32')).toBeUndefined();
   });
 
-  it('a writer holding its transaction open past the lock timeout delays the engine, and nothing is lost', async () => {
-    await writer.query('BEGIN');
-    await insertFailure(writer, '203.0.113.42', 'admin');
+  it('a held.writer holding its transaction open past the lock timeout delays the engine, and nothing is lost', async () => {
+    await held.writer.query('BEGIN');
+    await insertFailure(held.writer, '203.0.113.42', 'admin');
     const startedAt = Date.now();
-    await insertKnock(t.db, '203.0.113.43', true);
+    await insertKnock(held.t.db, '203.0.113.43', true);
     // The engine's attempts at the tables' locks hold a new insert up for at most their timeout.
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
     // Several of the engine's ticks (250 ms), each giving up on the locks after its timeout: the events
-    // after the open writer's wait for it, the committed decoy touch included.
+    // after the open held.writer's wait for it, the committed decoy touch included.
     for (let i = 0; i < 6; i += 1) {
       await sleep(250);
       expect(await activeBanReason('203.0.113.43/32')).toBeUndefined();
     }
-    await writer.query('COMMIT');
+    await held.writer.query('COMMIT');
 
     expect(await msUntilBanned('203.0.113.42/32', 3_000)).toBeLessThan(1_000);
     expect(await activeBanReason('203.0.113.42/32')).toBe("decoy username 'admin' touched");
@@ -105,14 +91,14 @@ describe('Ban engine: an event committed after a later one is looked at all the 
   });
 
   it('after a held-open insert is rolled back, the events committed meanwhile are looked at by the next ticks', async () => {
-    await writer.query('BEGIN');
-    await insertKnock(writer, '203.0.113.44', true);
-    await insertKnock(t.db, '203.0.113.45', true);
+    await held.writer.query('BEGIN');
+    await insertKnock(held.writer, '203.0.113.44', true);
+    await insertKnock(held.t.db, '203.0.113.45', true);
     await sleep(1_000);
     expect(await activeBanReason('203.0.113.45/32')).toBeUndefined();
     // A rolled-back insert announces nothing: the skipped looks themselves must call for another look, well
     // before the 10 s safety look.
-    await writer.query('ROLLBACK');
+    await held.writer.query('ROLLBACK');
     expect(await msUntilBanned('203.0.113.45/32', 3_000)).toBeLessThan(1_500);
     expect(await activeBanReason('203.0.113.44/32')).toBeUndefined();
   });
