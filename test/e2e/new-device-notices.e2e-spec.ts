@@ -1,17 +1,12 @@
 import { closeAll, credentials, startTestApp, TestApp, useTestApp } from '../support/test-app';
-import { deviceCookieOf, registerUser } from '../support/sign-ins';
+import { deviceCookieOf, OPEN_SIGN_UP_ENV, registerUser } from '../support/sign-ins';
 import { ReceivedMail, SmtpSink } from '../support/smtp-sink';
 import { eventually, mailTo } from '../support/wait';
 
 jest.setTimeout(60_000);
 
 const ENV = {
-  REGISTRATION_MODE: 'open',
-  REGISTER_RATE_LIMIT: '1000',
-  LOGIN_RATE_LIMIT: '1000',
-  ADMIN_NOTIFY: 'off',
-  EMAIL_VERIFICATION: 'off',
-  PUBLIC_URL: 'https://shield.example',
+  ...OPEN_SIGN_UP_ENV,
   MAIL_POLL_INTERVAL_MS: '100',
   MAIL_RETRY_BASE_MS: '200',
 };

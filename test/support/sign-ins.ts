@@ -4,19 +4,27 @@ import { newUser, TestApp } from './test-app';
 import { eventually } from './wait';
 
 /**
- * The settings of the specs about lockout and known devices: open sign-up, a lock after 3 failures for 10 min,
- * device cookies for 30 days, rate limits out of the way, no mail but what a spec adds.
+ * Users who sign up and sign in through the API as often as a spec likes: open sign-up, no address to verify,
+ * rate limits out of the way, no notice to admins, and the public URL links are built on.
  */
-export const LOCKOUT_ENV = {
-  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
-  ACCOUNT_LOCKOUT_TIME: '600',
-  DEVICE_COOKIE_TTL: '2592000',
+export const OPEN_SIGN_UP_ENV = {
   REGISTRATION_MODE: 'open',
   REGISTER_RATE_LIMIT: '1000',
   LOGIN_RATE_LIMIT: '1000',
   ADMIN_NOTIFY: 'off',
   EMAIL_VERIFICATION: 'off',
   PUBLIC_URL: 'https://shield.example',
+};
+
+/**
+ * The settings of the specs about lockout and known devices: open sign-up, a lock after 3 failures for 10 min,
+ * device cookies for 30 days, no mail but what a spec adds.
+ */
+export const LOCKOUT_ENV = {
+  ACCOUNT_LOCKOUT_MAX_FAILURES: '3',
+  ACCOUNT_LOCKOUT_TIME: '600',
+  DEVICE_COOKIE_TTL: '2592000',
+  ...OPEN_SIGN_UP_ENV,
 };
 
 /** A new user, signed up through the API (registration open), with the id it was given. */
