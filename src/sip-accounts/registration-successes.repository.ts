@@ -1,22 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { findSettledIdHorizons } from '../database/settled-id-horizons';
 import { countedResponseCodeSql } from '../sip-security/digest-challenge';
 import { RegistrationSuccessEvent } from '../sip-security/event-schemas';
 import { SourceRegistration } from '../sip-security/sip-sources.service';
 
 /** One account watch evaluates at a time across instances (pg_try_advisory_xact_lock). */
 const ACCOUNT_WATCH_LOCK_KEY = 0x5265_6741; // "ReGA"
-
-/**
- * How long the watch waits for the table's SHARE lock (findSettledHorizon). While it waits, every new INSERT
- * into the table waits behind it, so this also bounds how long a look may hold a writer up; the writers'
- * transactions are single INSERT statements, done in milliseconds.
- */
-const SETTLED_HORIZON_LOCK_TIMEOUT = '100ms';
-
-/** PostgreSQL's lock_not_available, which lock_timeout raises. */
-const LOCK_NOT_AVAILABLE = '55P03';
 
 /** A registration success with what the account rules ask of its source and account. */
 export interface RegistrationFacts {
@@ -114,33 +105,11 @@ export class RegistrationSuccessesRepository {
   }
 
   /**
-   * The highest id below which no success can still appear: every transaction that drew an id up to it has
-   * committed or rolled back. Undefined when a writer's transaction kept the table past the lock timeout.
-   *
-   * Ids are drawn at INSERT and become visible at COMMIT, in whatever order the writers commit: a watermark
-   * moved past an id still uncommitted would skip that row for good. Every INSERT holds ROW EXCLUSIVE on the
-   * parent until its transaction ends (every writer names the parent; the proxy's role may insert into
-   * nothing else), and SHARE conflicts with it, so once the lock is granted no transaction that drew an id is
-   * still open, and any that starts afterwards draws a higher one. ONLY the parent: locking the ~110
-   * partitions as well would double the cost and wait on their autovacuums, for no writer more. In a
-   * transaction of its own, committed at once, so writers wait for this instant alone, never for a look.
+   * The highest id below which no success can still appear (findSettledIdHorizons). Undefined when a writer's
+   * transaction kept the table past the lock timeout.
    */
   async findSettledHorizon(): Promise<string | undefined> {
-    try {
-      return await this.dataSource.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '${SETTLED_HORIZON_LOCK_TIMEOUT}'`);
-        await tx.query('LOCK TABLE ONLY registration_successes IN SHARE MODE');
-        // Before its first nextval the sequence's last_value is the id it will hand out next, not one drawn.
-        const [{ id }] = await tx.query<Array<{ id: string }>>(
-          `SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS id
-             FROM registration_successes_id_seq`,
-        );
-        return id;
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
-      throw error;
-    }
+    return (await findSettledIdHorizons(this.dataSource, ['registration_successes']))?.registration_successes;
   }
 
   /** The id of the last success the watch evaluated (under the watch's lock). */

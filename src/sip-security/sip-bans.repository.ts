@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/total-count';
 import { BanEvidence, SipBan } from '../database/entities/sip-ban.entity';
+import { findSettledIdHorizons } from '../database/settled-id-horizons';
 import { countedResponseCodeSql } from './digest-challenge';
 
 /** What the in-memory index keeps of an active ban. */
@@ -78,18 +79,6 @@ export interface BanEligibility {
 
 /** One instance evaluates at a time (pg_try_advisory_xact_lock), so two never ban the same source twice. */
 const ENGINE_LOCK_KEY = 0x5265_6753; // "RegS"
-
-/**
- * How long the engine waits for each event table's SHARE lock (findSettledEventHorizons; lock_timeout counts
- * each lock apart). While it waits, every new INSERT into that table waits behind it, so this also bounds how
- * long a look may hold a writer up (twice this for failed_registrations, locked first, when both tables have
- * a writer held open); the writers' transactions are single INSERT statements (a batch at most), done in
- * milliseconds.
- */
-const SETTLED_HORIZON_LOCK_TIMEOUT = '100ms';
-
-/** PostgreSQL's lock_not_available, which lock_timeout raises. */
-const LOCK_NOT_AVAILABLE = '55P03';
 
 const BAN_COLUMNS = `id::text AS id, cidr::text AS cidr, reason, source, feed, created_by AS "createdBy", created_at AS "createdAt",
   expires_at AS "expiresAt", lifted_at AS "liftedAt", lifted_by AS "liftedBy"`;
@@ -221,38 +210,13 @@ export class SipBansRepository {
   }
 
   /**
-   * Per event table, the highest id below which no event can still appear: every transaction that drew an
-   * id up to it has committed or rolled back. Undefined when a writer's transaction kept a table past the lock
-   * timeout. To be taken before the engine's transaction, which then reads ids up to it.
-   *
-   * Ids are drawn at INSERT and become visible at COMMIT, in whatever order the proxy's queue writer, other
-   * proxies and the ingest API commit: a watermark moved past an id still uncommitted would never look at
-   * that event by itself (a late decoy touch would not ban). Every INSERT holds ROW EXCLUSIVE on the parent
-   * until its transaction ends (every writer names the parent), and SHARE conflicts with it, so once both
-   * locks are granted no transaction that drew an id is still open, and any that starts afterwards draws a
-   * higher one. ONLY the parents: locking the daily partitions too would cost more and wait on their
-   * autovacuums, for no writer more. Both in one statement, always in this order, so two looks never wait on
-   * each other crosswise. In a transaction of its own, committed at once, so writers wait for this instant
-   * alone, never for a look.
+   * Per event table, the highest id below which no event can still appear (findSettledIdHorizons), for the
+   * engine's look to read up to: an event committed after a later-numbered one was read is still looked at (a
+   * late decoy touch still bans). Undefined when a writer's transaction kept a table past the lock timeout.
    */
   async findSettledEventHorizons(): Promise<EventWatermark | undefined> {
-    try {
-      return await this.dataSource.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '${SETTLED_HORIZON_LOCK_TIMEOUT}'`);
-        await tx.query('LOCK TABLE ONLY failed_registrations, ONLY door_knock_attempts IN SHARE MODE');
-        // Before its first nextval a sequence's last_value is the id it will hand out next, not one drawn.
-        const [horizons] = await tx.query<EventWatermark[]>(
-          `SELECT (SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text
-                     FROM failed_registrations_id_seq) AS failed,
-                  (SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text
-                     FROM door_knock_attempts_id_seq) AS knocks`,
-        );
-        return horizons;
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
-      throw error;
-    }
+    const horizons = await findSettledIdHorizons(this.dataSource, ['failed_registrations', 'door_knock_attempts']);
+    return horizons && { failed: horizons.failed_registrations, knocks: horizons.door_knock_attempts };
   }
 
   /**
